@@ -1,0 +1,186 @@
+"""The op registry and eager dispatch.
+
+Every primitive op is one `Op`: a `forward(xp, *arrays, **attrs)` kernel written against the
+array module (NumPy or CuPy), a shape rule `infer(*specs, **attrs)` used by symbolic tensors
+and for readable errors, and a gradient rule `grad(node, *output_grads)` written with ndflow
+ops so that gradients of gradients work.
+
+Eager dispatch runs the kernel first and only validates when the kernel fails; the tape
+records a node only when an input is watched by an active tape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ndflow.backend.devices import get_array_module
+from ndflow.core.tensor import SymbolicTensor, Tensor
+from ndflow.errors import InvalidArgumentError
+
+_ndarray = np.ndarray
+_EMPTY: dict = {}
+
+
+class Spec:
+    """Shape (with None for unknown dims) and NumPy dtype: what shape rules see and return."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: Sequence[int | None], dtype: Any) -> None:
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"Spec({self.shape}, {self.dtype.name})"
+
+
+class Op:
+    """One primitive op: kernel, shape rule and gradient rule kept together."""
+
+    __slots__ = ("name", "forward", "infer", "grad", "num_outputs", "differentiable",
+                 "onnx", "__dict__")
+
+    def __init__(self, name: str, forward: Callable, infer: Callable | None,
+                 grad: Callable | None, num_outputs: int = 1) -> None:
+        self.name = name
+        self.forward = forward
+        self.infer = infer
+        self.grad = grad
+        self.num_outputs = num_outputs
+        self.differentiable = grad is not None
+        self.onnx = None
+
+    def __repr__(self) -> str:
+        return f"<Op {self.name}>"
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def register_op(name: str, forward: Callable, infer: Callable | None = None,
+                grad: Callable | None = None, num_outputs: int = 1) -> Op:
+    """Add a primitive to the registry; `grad=None` marks it non-differentiable."""
+    if name in REGISTRY:
+        raise ValueError(f"register_op: an op named {name!r} is already registered")
+    op = Op(name, forward, infer, grad, num_outputs)
+    REGISTRY[name] = op
+    return op
+
+
+class Node:
+    """One recorded op application on a tape."""
+
+    __slots__ = ("op", "inputs", "outputs", "attrs", "needs")
+
+    def __init__(self, op: Op, inputs: tuple, outputs: Any, attrs: dict) -> None:
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs  # a Tensor, or a tuple for multi-output ops
+        self.attrs = attrs
+        self.needs: tuple[bool, ...] = ()  # which inputs need a gradient, set by the tape
+
+
+# Active recording tapes, innermost last. Kept here so the fast path reads one global.
+active_tapes: list = []
+# Called instead of the symbolic rule when a graph tracer is active (see ndflow.graph).
+symbolic_hook: Callable | None = None
+
+
+def execute(op: Op, inputs: tuple, attrs: dict = _EMPTY) -> Any:
+    """Run `op` eagerly on `inputs` (Tensors) and record it on the active tapes."""
+    try:
+        arrays = [t._value for t in inputs]
+        a0 = arrays[0]
+        xp = np if type(a0) is _ndarray else get_array_module(a0)
+        out = op.forward(xp, *arrays, **attrs)
+    except AttributeError:
+        if any(t._symbolic for t in inputs):
+            return execute_symbolic(op, inputs, attrs)
+        raise
+    except Exception as e:  # numpy's error -> a clear error that names the op
+        raise op_error(op, inputs, attrs, e) from None
+    if op.num_outputs == 1:
+        if type(out) is not _ndarray:
+            out = xp.asarray(out)
+        result: Any = Tensor(out)
+        outs: Any = result
+    else:
+        result = tuple(Tensor(o if type(o) is _ndarray else xp.asarray(o)) for o in out)
+        outs = result
+    if active_tapes and op.grad is not None:
+        record(op, inputs, outs, attrs)
+    return result
+
+
+def record(op: Op, inputs: tuple, outputs: Any, attrs: dict) -> None:
+    node = None
+    for tape in active_tapes:
+        watched = tape._watched
+        hit = False
+        for t in inputs:
+            if id(t) in watched:
+                hit = True
+            elif t._auto_watch and tape._watch_accessed:
+                tape._watch_variable(t)
+                hit = True
+        if hit:
+            if node is None:
+                node = Node(op, inputs, outputs, attrs)
+            tape._nodes.append(node)
+            if type(outputs) is tuple:
+                for o in outputs:
+                    watched[id(o)] = o
+            else:
+                watched[id(outputs)] = outputs
+
+
+def spec_of(t: Tensor) -> Spec:
+    if t._symbolic:
+        return Spec(t._shape, t._np_dtype)
+    return Spec(t._value.shape, t._value.dtype)
+
+
+def execute_symbolic(op: Op, inputs: tuple, attrs: dict) -> Any:
+    """Apply `op` to symbolic tensors: compute output shape and dtype with the shape rule."""
+    if symbolic_hook is not None:
+        return symbolic_hook(op, inputs, attrs)
+    specs = infer_specs(op, inputs, attrs)
+    if op.num_outputs == 1:
+        return SymbolicTensor(specs.shape, specs.dtype, node=(op, inputs, attrs))
+    return tuple(SymbolicTensor(s.shape, s.dtype, node=(op, inputs, attrs, i))
+                 for i, s in enumerate(specs))
+
+
+def infer_specs(op: Op, inputs: tuple, attrs: dict) -> Any:
+    if op.infer is None:
+        raise TypeError(f"{op.name}: this op cannot be applied to symbolic tensors")
+    return op.infer(*[spec_of(t) for t in inputs], **attrs)
+
+
+def op_error(op: Op, inputs: tuple, attrs: dict, cause: Exception) -> Exception:
+    """Turn a kernel failure into an error naming the op, what it expected and what came."""
+    if isinstance(cause, InvalidArgumentError):
+        return cause
+    if op.infer is not None:
+        try:
+            infer_specs(op, inputs, attrs)
+        except (InvalidArgumentError, TypeError) as e:
+            return e
+        except Exception:
+            pass
+    got = ", ".join(f"{tuple(t._value.shape)} {t._value.dtype.name}" for t in inputs
+                    if hasattr(t, "_value"))
+    return InvalidArgumentError(f"{op.name}: {cause} (inputs: {got})")
+
+
+def fail(op_name: str, expected: str, got: str, hint: str = "") -> InvalidArgumentError:
+    """Build the standard error: `op: expected X, got Y. hint`."""
+    msg = f"{op_name}: expected {expected}, got {got}."
+    return InvalidArgumentError(msg + (" " + hint if hint else ""))

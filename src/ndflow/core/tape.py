@@ -1,0 +1,271 @@
+"""`GradientTape`: reverse-mode automatic differentiation of eagerly executed ops.
+
+>>> import ndflow as tf
+>>> x = tf.Variable(3.0)
+>>> with tf.GradientTape() as tape:
+...     y = x * x
+>>> float(tape.gradient(y, x))
+6.0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Iterator
+from typing import Any
+
+from ndflow.core import dispatch
+from ndflow.core.tensor import Tensor, convert_to_tensor
+from ndflow.errors import InvalidArgumentError
+from ndflow.util import nest
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `gradient` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+class GradientTape:
+    """Record operations for automatic differentiation.
+
+    Args:
+        persistent: allow several `gradient` calls on the same tape.
+        watch_accessed_variables: watch trainable variables used inside the block.
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self._persistent = persistent
+        self._watch_accessed = watch_accessed_variables
+        self._watched: dict[int, Any] = {}
+        self._variables: dict[int, Any] = {}
+        self._nodes: list[dispatch.Node] = []
+        self._recording = False
+        self._used = False
+
+    # --- context -------------------------------------------------------------------------
+    def __enter__(self) -> GradientTape:
+        self._push()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._pop()
+
+    def _push(self) -> None:
+        if self._recording:
+            raise RuntimeError("GradientTape: this tape is already recording (nested `with` of "
+                               "the same tape)")
+        self._recording = True
+        dispatch.active_tapes.append(self)
+
+    def _pop(self) -> None:
+        if self._recording:
+            dispatch.active_tapes.remove(self)
+            self._recording = False
+
+    @contextlib.contextmanager
+    def stop_recording(self) -> Iterator[None]:
+        """Ops run inside this block are not recorded on this tape."""
+        if not self._recording:
+            raise ValueError("GradientTape.stop_recording: the tape is not recording")
+        self._pop()
+        try:
+            yield
+        finally:
+            self._push()
+
+    def reset(self) -> None:
+        """Forget everything recorded so far."""
+        self._watched.clear()
+        self._variables.clear()
+        self._nodes.clear()
+        self._used = False
+
+    # --- watching ------------------------------------------------------------------------
+    def watch(self, tensor: Any) -> None:
+        """Watch a tensor (or a nested structure of tensors/variables)."""
+        for t in nest.flatten(tensor):
+            if not isinstance(t, Tensor):
+                raise ValueError(
+                    f"GradientTape.watch: expected a tensor or variable, got {type(t).__name__}. "
+                    "Convert the value with tf.constant first."
+                )
+            if t._symbolic or t.dtype.is_floating or t.dtype.is_complex:
+                self._watched[id(t)] = t
+                if hasattr(t, "assign"):
+                    self._variables[id(t)] = t
+
+    def _watch_variable(self, var: Any) -> None:
+        self._watched[id(var)] = var
+        self._variables[id(var)] = var
+
+    def watched_variables(self) -> tuple:
+        return tuple(self._variables.values())
+
+    # --- differentiation -------------------------------------------------------------------
+    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
+                 unconnected_gradients: UnconnectedGradients | str = UnconnectedGradients.NONE
+                 ) -> Any:
+        """Gradients of `target` with respect to `sources` (same nested structure as sources).
+
+        `target` must be a scalar unless `output_gradients` gives the upstream gradient;
+        pass `output_gradients=tf.ones_like(target)` for the gradient of its sum.
+        """
+        if self._used and not self._persistent:
+            raise RuntimeError(
+                "GradientTape.gradient can only be called once on a non-persistent tape; "
+                "create the tape with GradientTape(persistent=True) to compute several gradients"
+            )
+        unconnected = UnconnectedGradients(
+            unconnected_gradients.value if isinstance(unconnected_gradients, UnconnectedGradients)
+            else unconnected_gradients)
+        targets = nest.flatten(target)
+        flat_sources = nest.flatten(sources)
+        for s in flat_sources:
+            if not isinstance(s, Tensor):
+                raise ValueError(
+                    f"GradientTape.gradient: sources must be tensors or variables, got "
+                    f"{type(s).__name__}"
+                )
+        if output_gradients is None:
+            out_grads: list = [None] * len(targets)
+        else:
+            out_grads = nest.flatten(output_gradients)
+            if len(out_grads) != len(targets):
+                raise InvalidArgumentError(
+                    f"GradientTape.gradient: expected {len(targets)} output_gradients (one per "
+                    f"target), got {len(out_grads)}"
+                )
+        seeds = {}
+        for t, g in zip(targets, out_grads):
+            if not isinstance(t, Tensor):
+                raise ValueError(f"GradientTape.gradient: target must be a tensor, got "
+                                 f"{type(t).__name__}")
+            if g is None:
+                if t.shape.num_elements() != 1:
+                    raise InvalidArgumentError(
+                        f"GradientTape.gradient: target must be a scalar when output_gradients "
+                        f"is not given, got a target of shape {t.shape}. Reduce it first (e.g. "
+                        "tf.reduce_mean), or pass output_gradients=tf.ones_like(target) for the "
+                        "gradient of its sum"
+                    )
+                g = _ones_like(t)
+            else:
+                g = convert_to_tensor(g, dtype=t.dtype)
+                if tuple(g.shape) != tuple(t.shape):
+                    raise InvalidArgumentError(
+                        f"GradientTape.gradient: output_gradients must match the target's shape "
+                        f"{t.shape}, got {g.shape}"
+                    )
+            seeds[id(t)] = g if id(t) not in seeds else seeds[id(t)] + g
+        was_recording = self._recording
+        self._pop()
+        try:
+            grads = self._backward(seeds, {id(s) for s in flat_sources})
+        finally:
+            if was_recording:
+                self._push()
+        if not self._persistent:
+            self._used = True
+            self._nodes = []
+        result = []
+        for s in flat_sources:
+            g = grads.get(id(s))
+            if g is None and unconnected is UnconnectedGradients.ZERO:
+                g = _zeros_like(s)
+            result.append(g)
+        return nest.pack_sequence_as(sources, result)
+
+    def _backward(self, grads: dict[int, Any], source_ids: set[int]) -> dict[int, Any]:
+        watched = self._watched
+        for node in reversed(self._nodes):
+            outs = node.outputs
+            if type(outs) is tuple:
+                gs = [grads.get(id(o)) for o in outs]
+                if all(g is None for g in gs):
+                    continue
+                gs = [_zeros_like(o) if g is None else g for o, g in zip(outs, gs)]
+                for o in outs:
+                    if id(o) not in source_ids:
+                        grads.pop(id(o), None)
+            else:
+                g = grads.get(id(outs))
+                if g is None:
+                    continue
+                if id(outs) not in source_ids:
+                    del grads[id(outs)]
+                gs = [g]
+            node.needs = tuple(id(t) in watched for t in node.inputs)
+            in_grads = node.op.grad(node, *gs)
+            for t, need, ig in zip(node.inputs, node.needs, in_grads):
+                if not need or ig is None:
+                    continue
+                k = id(t)
+                prev = grads.get(k)
+                grads[k] = ig if prev is None else prev + ig
+        return grads
+
+    def jacobian(self, target: Any, sources: Any,
+                 unconnected_gradients: UnconnectedGradients | str = UnconnectedGradients.NONE,
+                 parallel_iterations: int | None = None, experimental_use_pfor: bool = True
+                 ) -> Any:
+        """Jacobian of `target` w.r.t. each source: shape `target.shape + source.shape`."""
+        from ndflow.ops import array as array_ops
+
+        persistent, self._persistent = self._persistent, True
+        try:
+            n = int(target.shape.num_elements())
+            flat_sources = nest.flatten(sources)
+            rows: list[list] = [[] for _ in flat_sources]
+            base = _zeros_like(target)
+            xp_base = base.numpy().reshape(-1)
+            for i in range(n):
+                seed = xp_base.copy()
+                seed[i] = 1
+                g = self.gradient(target, flat_sources,
+                                  output_gradients=seed.reshape(tuple(target.shape)),
+                                  unconnected_gradients=unconnected_gradients)
+                for j, gj in enumerate(g):
+                    rows[j].append(gj)
+        finally:
+            self._persistent = persistent
+        if not persistent:
+            self._used = True
+        out = []
+        for s, r in zip(flat_sources, rows):
+            if any(g is None for g in r):
+                out.append(None)
+                continue
+            stacked = array_ops.stack(r)
+            out.append(array_ops.reshape(stacked, tuple(target.shape) + tuple(s.shape)))
+        return nest.pack_sequence_as(sources, out)
+
+    def batch_jacobian(self, target: Any, source: Any, **kwargs: Any) -> Any:
+        """Per-example Jacobian: `target[i]` w.r.t. `source[i]`, for batch-major tensors."""
+        from ndflow.ops import array as array_ops
+
+        full = self.jacobian(target, source, **kwargs)
+        if full is None:
+            return None
+        b = target.shape[0]
+        parts = [_take_diag(full, i, target.ndim) for i in range(b)]
+        return array_ops.stack(parts)
+
+
+def _take_diag(full: Tensor, i: int, target_rank: int) -> Tensor:
+    idx = (i,) + (slice(None),) * (target_rank - 1) + (i,)
+    return full[idx]
+
+
+def _ones_like(t: Tensor) -> Tensor:
+    from ndflow.ops.creation import ones_like
+
+    return ones_like(t)
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    from ndflow.ops.creation import zeros_like
+
+    return zeros_like(t)

@@ -1,0 +1,252 @@
+"""Linear algebra: `matmul` (batched, with transposes), `tensordot`, `einsum`, `norm`.
+
+>>> import ndflow as tf
+>>> a = tf.ones([2, 3])
+>>> tf.matmul(a, a, transpose_b=True).numpy().tolist()
+[[3.0, 3.0], [3.0, 3.0]]
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+
+from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.tensor import Tensor
+from ndflow.ops import math as m
+from ndflow.ops._util import binary, broadcast_shapes, norm_axis, npdt, shape_of, t
+from ndflow.ops.array import transpose
+from ndflow.ops.reduce import reduce_max, reduce_sum
+from ndflow.ops.shape_ops import broadcast_to, reshape, unbroadcast
+
+
+def _mm_fwd(xp: Any, a: Any, b: Any, ta: bool, tb: bool) -> Any:
+    if ta:
+        a = xp.swapaxes(a, -1, -2)
+    if tb:
+        b = xp.swapaxes(b, -1, -2)
+    return xp.matmul(a, b)
+
+
+def _mm_infer(a: Spec, b: Spec, ta: bool, tb: bool) -> Spec:
+    if a.ndim < 2 or b.ndim < 2:
+        raise fail("matmul", "inputs of rank >= 2", f"ranks {a.ndim} and {b.ndim}",
+                   "Use tf.expand_dims for vectors, or tf.tensordot.")
+    if a.dtype != b.dtype:
+        raise fail("matmul", "inputs of the same dtype", f"{a.dtype.name} and {b.dtype.name}",
+                   "Cast one of them with tf.cast.")
+    m_, ka = (a.shape[-1], a.shape[-2]) if ta else (a.shape[-2], a.shape[-1])
+    kb, n = (b.shape[-1], b.shape[-2]) if tb else (b.shape[-2], b.shape[-1])
+    if ka is not None and kb is not None and ka != kb:
+        raise fail("matmul", "the inner dimensions to match", f"a with shape {list(a.shape)} and "
+                   f"b with shape {list(b.shape)} (inner dims {ka} and {kb})",
+                   "Check transpose_a/transpose_b or the layer sizes.")
+    batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+    return Spec(tuple(batch) + (m_, n), a.dtype)
+
+
+def _mm_grad(node: Any, g: Tensor) -> tuple:
+    a, b = node.inputs
+    ta, tb = node.attrs["ta"], node.attrs["tb"]
+    na, nb = node.needs
+    ga = gb = None
+    if not ta and not tb:
+        ga = matmul(g, b, transpose_b=True) if na else None
+        gb = matmul(a, g, transpose_a=True) if nb else None
+    elif ta and not tb:
+        ga = matmul(b, g, transpose_b=True) if na else None
+        gb = matmul(a, g) if nb else None
+    elif not ta and tb:
+        ga = matmul(g, b) if na else None
+        gb = matmul(g, a, transpose_a=True) if nb else None
+    else:
+        ga = matmul(b, g, transpose_a=True, transpose_b=True) if na else None
+        gb = matmul(g, a, transpose_a=True, transpose_b=True) if nb else None
+    return (unbroadcast(ga, shape_of(a)) if ga is not None else None,
+            unbroadcast(gb, shape_of(b)) if gb is not None else None)
+
+
+_MATMUL = register_op("matmul", _mm_fwd, _mm_infer, _mm_grad)
+
+
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+           adjoint_a: bool = False, adjoint_b: bool = False, a_is_sparse: bool = False,
+           b_is_sparse: bool = False, output_type: Any = None, name: str | None = None) -> Tensor:
+    """Matrix product over the last two axes, broadcasting leading (batch) axes."""
+    x, y = binary("matmul", a, b)
+    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
+    sx, sy = shape_of(x), shape_of(y)
+    if len(sx) < 2 or len(sy) < 2:
+        raise fail("matmul", "inputs of rank >= 2", f"shapes {list(sx)} and {list(sy)}",
+                   "Use tf.expand_dims for vectors, or tf.tensordot.")
+    ka = sx[-2] if ta else sx[-1]
+    kb = sy[-1] if tb else sy[-2]
+    if ka != kb and ka is not None and kb is not None:
+        raise fail("matmul", "the inner dimensions to match",
+                   f"a with shape {list(sx)} and b with shape {list(sy)} (inner dims {ka} "
+                   f"and {kb})", "Check transpose_a/transpose_b or the layer sizes.")
+    return execute(_MATMUL, (x, y), {"ta": ta, "tb": tb})
+
+
+def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
+    """Sum products over `axes` (an int N: last N of a with first N of b; or two lists)."""
+    x, y = binary("tensordot", a, b)
+    sx, sy = list(shape_of(x)), list(shape_of(y))
+    if isinstance(axes, (int, np.integer)):
+        ax_a = list(range(len(sx) - int(axes), len(sx)))
+        ax_b = list(range(int(axes)))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, int) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, int) else list(ax_b)
+        ax_a = [a_ % len(sx) for a_ in ax_a]
+        ax_b = [b_ % len(sy) for b_ in ax_b]
+    if len(ax_a) != len(ax_b) or any(sx[i] != sy[j] for i, j in zip(ax_a, ax_b)):
+        raise fail("tensordot", "contracted dimensions of equal sizes",
+                   f"a{sx} axes {ax_a} and b{sy} axes {ax_b}")
+    free_a = [i for i in range(len(sx)) if i not in ax_a]
+    free_b = [j for j in range(len(sy)) if j not in ax_b]
+    k = int(np.prod([sx[i] for i in ax_a])) if ax_a else 1
+    xa = reshape(transpose(x, free_a + ax_a), [-1, k])
+    yb = reshape(transpose(y, ax_b + free_b), [k, -1])
+    out = matmul(xa, yb)
+    return reshape(out, [sx[i] for i in free_a] + [sy[j] for j in free_b])
+
+
+# --- einsum -------------------------------------------------------------------------------------
+
+
+def _parse_einsum(equation: str, ranks: list[int]) -> tuple[list[str], str]:
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(ranks):
+        raise fail("einsum", f"{len(ins)} operands for equation {equation!r}",
+                   f"{len(ranks)} operands")
+    unused = [c for c in string.ascii_letters if c not in eq]
+    ell = ""
+    if "..." in eq:
+        n_ell = max(r - (len(s) - 3) for s, r in zip(ins, ranks) if "..." in s)
+        ell = "".join(unused[:n_ell])
+        ins = [s.replace("...", ell[len(ell) - (r - (len(s) - 3)):]) if "..." in s else s
+               for s, r in zip(ins, ranks)]
+    for s, r in zip(ins, ranks):
+        if len(s) != r:
+            raise fail("einsum", f"operand subscripts {s!r} to match the operand's rank",
+                       f"rank {r}")
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                   and c not in ell))
+    return ins, out
+
+
+def _einsum_infer(*xs: Spec, ins: tuple, out: str) -> Spec:
+    sizes: dict[str, Any] = {}
+    for s, x in zip(ins, xs):
+        for c, d in zip(s, x.shape):
+            if c in sizes and d is not None and sizes[c] is not None and sizes[c] != d and 1 not in (
+                    d, sizes[c]):
+                raise fail("einsum", f"dimension {c!r} to have one size", f"{sizes[c]} and {d}")
+            if sizes.get(c) in (None, 1):
+                sizes[c] = d
+    return Spec(tuple(sizes[c] for c in out), xs[0].dtype)
+
+
+def _einsum_grad(node: Any, g: Tensor) -> tuple:
+    ins, out = node.attrs["ins"], node.attrs["out"]
+    xs = node.inputs
+    grads = []
+    for i, (s, x) in enumerate(zip(ins, xs)):
+        if not node.needs[i]:
+            grads.append(None)
+            continue
+        if len(set(s)) != len(s):
+            raise fail("einsum", "no repeated subscripts within one operand when differentiating",
+                       f"operand {i} with subscripts {s!r}")
+        others = [(ins[j], xs[j]) for j in range(len(xs)) if j != i]
+        avail = set(out) | {c for o, _ in others for c in o}
+        kept = "".join(c for c in s if c in avail)
+        gi = execute(_EINSUM, (g,) + tuple(o for _, o in others),
+                     {"ins": (out,) + tuple(o for o, _ in others), "out": kept})
+        shape_x = shape_of(x)
+        if kept != s:  # dims summed away in the forward pass come back by broadcasting
+            tmp_shape = [shape_x[k] if c in kept else 1 for k, c in enumerate(s)]
+            gi = broadcast_to(reshape(gi, tmp_shape), shape_x)
+        gi = unbroadcast(gi, shape_x) if tuple(shape_of(gi)) != tuple(shape_x) else gi
+        grads.append(gi)
+    return tuple(grads)
+
+
+def _einsum_fwd(xp: Any, *arrays: Any, ins: tuple, out: str) -> Any:
+    return xp.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
+
+
+_EINSUM = register_op("einsum", _einsum_fwd, _einsum_infer, _einsum_grad)
+
+
+def einsum(equation: str, *inputs: Any, name: str | None = None, **kwargs: Any) -> Tensor:
+    """Einstein summation, e.g. `einsum("bij,bjk->bik", a, b)`."""
+    xs = [t(x) for x in inputs]
+    for x in xs[1:]:
+        if npdt(x) != npdt(xs[0]):
+            raise fail("einsum", f"operands of one dtype ({npdt(xs[0]).name})",
+                       f"{npdt(x).name}", "Cast with tf.cast.")
+    ins, out = _parse_einsum(equation, [len(shape_of(x)) for x in xs])
+    return execute(_EINSUM, tuple(xs), {"ins": tuple(ins), "out": out})
+
+
+# --- norms ----------------------------------------------------------------------------------------
+
+
+def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool = False,
+         name: str | None = None) -> Tensor:
+    """Vector norms (`ord` = 'euclidean'/2, 1, np.inf, or p > 0) and the Frobenius norm."""
+    x = t(tensor)
+    nd = len(shape_of(x))
+    if ord in ("euclidean", "fro", 2, 2.0) and (ord != 2 or axis is None or
+                                                 isinstance(axis, int)):
+        return m.sqrt(reduce_sum(m.square(x), axis=axis, keepdims=keepdims))
+    if ord in (1, 1.0):
+        return reduce_sum(m.abs(x), axis=axis, keepdims=keepdims)
+    if ord in (np.inf, "inf"):
+        return reduce_max(m.abs(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, (int, float)) and ord > 0:
+        return m.pow(reduce_sum(m.pow(m.abs(x), float(ord)), axis=axis, keepdims=keepdims),
+                     1.0 / ord)
+    norm_axis("norm", axis, nd)
+    raise fail("norm", "ord in {'euclidean', 'fro', 1, 2, inf, p > 0}", repr(ord))
+
+
+def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None
+                 ) -> Tensor:
+    x = t(x)
+    sq = reduce_sum(m.square(x), axis=axis, keepdims=True)
+    return m.multiply(x, m.rsqrt(m.maximum(sq, epsilon)))
+
+
+def trace(x: Any, name: str | None = None) -> Tensor:
+    x = t(x)
+    return reduce_sum(diag_part(x), axis=-1)
+
+
+def diag_part(x: Any) -> Tensor:
+    from ndflow.ops.array import take_along_axis
+
+    x = t(x)
+    n = min(shape_of(x)[-2:])
+    sl = x[..., :n, :n]
+    idx = np.broadcast_to(np.arange(n).reshape((1,) * (len(shape_of(x)) - 2) + (n, 1)),
+                          tuple(shape_of(x)[:-2]) + (n, 1))
+    return reshape(take_along_axis(sl, t(np.ascontiguousarray(idx)), -1), list(
+        shape_of(x)[:-2]) + [n])
+
+
+def matvec(a: Any, b: Any, transpose_a: bool = False) -> Tensor:
+    from ndflow.ops.array import expand_dims, squeeze
+
+    return squeeze(matmul(a, expand_dims(b, -1), transpose_a=transpose_a), -1)

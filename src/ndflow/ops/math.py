@@ -1,0 +1,471 @@
+"""Element-wise math: arithmetic, comparisons, logic and unary functions, with broadcasting.
+
+>>> import ndflow as tf
+>>> tf.maximum(tf.constant([1.0, 5.0]), 3.0).numpy().tolist()
+[3.0, 5.0]
+"""
+
+from __future__ import annotations
+
+import math as _m
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.tensor import Tensor
+from ndflow.ops._util import (
+    binary,
+    broadcast_shapes,
+    npdt,
+    require_float,
+    same_spec,
+    shape_of,
+    t,
+)
+from ndflow.ops.shape_ops import unbroadcast
+
+# ----------------------------------------------------------------------------------------------
+# binary arithmetic
+# ----------------------------------------------------------------------------------------------
+
+
+def _bin_infer(name: str, out_dtype: Any = None) -> Callable:
+    def infer(x: Spec, y: Spec) -> Spec:
+        if x.dtype != y.dtype:
+            raise fail(name, "inputs of the same dtype", f"{x.dtype.name} and {y.dtype.name}",
+                       "Cast one of them with tf.cast.")
+        return Spec(broadcast_shapes(name, x.shape, y.shape),
+                    x.dtype if out_dtype is None else out_dtype)
+    return infer
+
+
+def _def_binary(name: str, forward: Callable, grad: Callable | None,
+                out_dtype: Any = None) -> Callable:
+    op = register_op(name, forward, _bin_infer(name, out_dtype), grad)
+
+    def public(x: Any, y: Any, name: str | None = None) -> Tensor:
+        a, b = binary(op.name, x, y)
+        return execute(op, (a, b))
+
+    public.__name__ = name
+    public.op = op  # type: ignore[attr-defined]
+    return public
+
+
+def _grads2(node: Any, gx: Any, gy: Any) -> tuple:
+    x, y = node.inputs
+    needs = node.needs
+    return (unbroadcast(gx, shape_of(x)) if needs[0] and gx is not None else None,
+            unbroadcast(gy, shape_of(y)) if needs[1] and gy is not None else None)
+
+
+def _add_grad(node: Any, g: Tensor) -> tuple:
+    return _grads2(node, g, g)
+
+
+def _sub_grad(node: Any, g: Tensor) -> tuple:
+    return _grads2(node, g, negative(g) if node.needs[1] else None)
+
+
+def _mul_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs
+    n = node.needs
+    return _grads2(node, multiply(g, y) if n[0] else None, multiply(g, x) if n[1] else None)
+
+
+def _div_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs
+    n = node.needs
+    return _grads2(node, divide(g, y) if n[0] else None,
+                   negative(multiply(g, divide(node.outputs, y))) if n[1] else None)
+
+
+def _pow_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs
+    n = node.needs
+    gx = multiply(g, multiply(y, pow(x, subtract(y, 1)))) if n[0] else None
+    gy = None
+    if n[1]:
+        safe = where(greater(x, 0), x, ones_like_(x))
+        gy = multiply(g, multiply(node.outputs, where(greater(x, 0), log(safe), zeros_like_(x))))
+    return _grads2(node, gx, gy)
+
+
+def _max_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs
+    mask = greater_equal(x, y)
+    zero = zeros_like_(g)
+    return _grads2(node, where(mask, g, zero), where(mask, zero, g))
+
+
+def _min_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs
+    mask = less_equal(x, y)
+    zero = zeros_like_(g)
+    return _grads2(node, where(mask, g, zero), where(mask, zero, g))
+
+
+def _sqdiff_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs
+    d = multiply(multiply(g, 2), subtract(x, y))
+    return _grads2(node, d, negative(d))
+
+
+def _atan2_grad(node: Any, g: Tensor) -> tuple:
+    y, x = node.inputs
+    denom = add(square(x), square(y))
+    return _grads2(node, multiply(g, divide(x, denom)), negative(multiply(g, divide(y, denom))))
+
+
+def _truediv_fwd(xp: Any, a: Any, b: Any) -> Any:
+    return xp.true_divide(a, b)
+
+
+def _floordiv_fwd(xp: Any, a: Any, b: Any) -> Any:
+    return xp.floor_divide(a, b)
+
+
+def _div_no_nan_fwd(xp: Any, a: Any, b: Any) -> Any:
+    zero = b == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.where(zero, xp.zeros((), a.dtype), a / xp.where(zero, xp.ones((), b.dtype), b))
+
+
+def _div_no_nan_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs
+    return _grads2(node, divide_no_nan(g, y),
+                   negative(multiply(g, divide_no_nan(node.outputs, y))))
+
+
+add = _def_binary("add", lambda xp, a, b: a + b, _add_grad)
+subtract = _def_binary("subtract", lambda xp, a, b: a - b, _sub_grad)
+multiply = _def_binary("multiply", lambda xp, a, b: a * b, _mul_grad)
+_divide_op = register_op("divide", _truediv_fwd, _bin_infer("divide"), _div_grad)
+floordiv = _def_binary("floordiv", _floordiv_fwd, None)
+floormod = _def_binary("floormod", lambda xp, a, b: xp.mod(a, b), None)
+pow = _def_binary("pow", lambda xp, a, b: xp.power(a, b), _pow_grad)  # noqa: A001
+maximum = _def_binary("maximum", lambda xp, a, b: xp.maximum(a, b), _max_grad)
+minimum = _def_binary("minimum", lambda xp, a, b: xp.minimum(a, b), _min_grad)
+squared_difference = _def_binary("squared_difference", lambda xp, a, b: xp.square(a - b),
+                                 _sqdiff_grad)
+atan2 = _def_binary("atan2", lambda xp, a, b: xp.arctan2(a, b), _atan2_grad)
+divide_no_nan = _def_binary("divide_no_nan", _div_no_nan_fwd, _div_no_nan_grad)
+mod = floormod
+
+
+def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """`x / y`. Integer inputs give float64, as in TensorFlow's `truediv`."""
+    a, b = binary("divide", x, y)
+    k = npdt(a).kind
+    if k in "iub":
+        a = cast(a, np.float64 if npdt(a).itemsize > 2 else np.float32)
+        b = cast(b, npdt(a))
+    return execute(_divide_op, (a, b))
+
+
+truediv = divide
+realdiv = divide
+
+
+def _def_compare(name: str, forward: Callable) -> Callable:
+    return _def_binary(name, forward, None, np.bool_)
+
+
+equal = _def_compare("equal", lambda xp, a, b: a == b)
+not_equal = _def_compare("not_equal", lambda xp, a, b: a != b)
+less = _def_compare("less", lambda xp, a, b: a < b)
+less_equal = _def_compare("less_equal", lambda xp, a, b: a <= b)
+greater = _def_compare("greater", lambda xp, a, b: a > b)
+greater_equal = _def_compare("greater_equal", lambda xp, a, b: a >= b)
+
+
+def _def_logical(name: str, forward: Callable) -> Callable:
+    op = register_op(name, forward, _bin_infer(name), None)
+
+    def public(x: Any, y: Any, name: str | None = None) -> Tensor:
+        a, b = t(x), t(y)
+        for v in (a, b):
+            if npdt(v).kind != "b":
+                raise fail(op.name, "bool tensors", f"dtype {npdt(v).name}",
+                           "Compare first (e.g. x > 0) or tf.cast to tf.bool.")
+        return execute(op, (a, b))
+
+    public.__name__ = name
+    return public
+
+
+logical_and = _def_logical("logical_and", lambda xp, a, b: a & b)
+logical_or = _def_logical("logical_or", lambda xp, a, b: a | b)
+logical_xor = _def_logical("logical_xor", lambda xp, a, b: a ^ b)
+
+# ----------------------------------------------------------------------------------------------
+# unary
+# ----------------------------------------------------------------------------------------------
+
+
+def _def_unary(name: str, forward: Callable, grad: Callable | None, float_only: bool = True,
+               infer: Callable = same_spec) -> Callable:
+    op = register_op(name, forward, infer, grad)
+    if float_only:
+        def public(x: Any, name: str | None = None) -> Tensor:
+            x = t(x)
+            k = npdt(x).kind
+            if k != "f" and k != "c":
+                require_float(op.name, x)
+            return execute(op, (x,))
+    else:
+        def public(x: Any, name: str | None = None) -> Tensor:
+            return execute(op, (t(x),))
+    public.__name__ = name
+    public.op = op  # type: ignore[attr-defined]
+    return public
+
+
+def _g(fn: Callable) -> Callable:
+    """Gradient rule from `fn(x, y, g) -> dx` for one-input ops."""
+    def grad(node: Any, g: Tensor) -> tuple:
+        return (fn(node.inputs[0], node.outputs, g),)
+    return grad
+
+
+_SQRT_PI = _m.sqrt(_m.pi)
+
+
+def _erf_fwd(xp: Any, a: Any) -> Any:
+    if xp is np:
+        try:
+            from scipy.special import erf as _serf  # optional, exact
+
+            return _serf(a).astype(a.dtype, copy=False)
+        except ImportError:
+            pass
+        if a.dtype == np.float64:
+            return np.vectorize(_m.erf, otypes=[np.float64])(a)
+        # Abramowitz & Stegun 7.1.26 in float64, |error| < 1.5e-7: below float32's resolution.
+        x = a.astype(np.float64)
+        s = np.sign(x)
+        x = np.abs(x)
+        tt = 1.0 / (1.0 + 0.3275911 * x)
+        y = 1.0 - (((((1.061405429 * tt - 1.453152027) * tt) + 1.421413741) * tt
+                    - 0.284496736) * tt + 0.254829592) * tt * np.exp(-x * x)
+        return (s * y).astype(a.dtype)
+    import cupyx.scipy.special as cps  # GPU path only
+
+    return cps.erf(a)
+
+
+negative = _def_unary("negative", lambda xp, a: -a, _g(lambda x, y, g: negative(g)), False)
+neg = negative
+abs = _def_unary("abs", lambda xp, a: xp.abs(a),  # noqa: A001
+                 _g(lambda x, y, g: multiply(g, sign(x))), False)
+sign = _def_unary("sign", lambda xp, a: xp.sign(a), _g(lambda x, y, g: zeros_like_(g)), False)
+square = _def_unary("square", lambda xp, a: a * a,
+                    _g(lambda x, y, g: multiply(g, multiply(x, 2))), False)
+exp = _def_unary("exp", lambda xp, a: xp.exp(a), _g(lambda x, y, g: multiply(g, y)))
+expm1 = _def_unary("expm1", lambda xp, a: xp.expm1(a), _g(lambda x, y, g: multiply(g, add(y, 1))))
+log = _def_unary("log", lambda xp, a: xp.log(a), _g(lambda x, y, g: divide(g, x)))
+log1p = _def_unary("log1p", lambda xp, a: xp.log1p(a), _g(lambda x, y, g: divide(g, add(x, 1))))
+sqrt = _def_unary("sqrt", lambda xp, a: xp.sqrt(a),
+                  _g(lambda x, y, g: divide(multiply(g, 0.5), y)))
+rsqrt = _def_unary("rsqrt", lambda xp, a: 1 / xp.sqrt(a),
+                   _g(lambda x, y, g: multiply(g, multiply(pow(y, 3), -0.5))))
+reciprocal = _def_unary("reciprocal", lambda xp, a: 1 / a,
+                        _g(lambda x, y, g: negative(multiply(g, square(y)))))
+sin = _def_unary("sin", lambda xp, a: xp.sin(a), _g(lambda x, y, g: multiply(g, cos(x))))
+cos = _def_unary("cos", lambda xp, a: xp.cos(a), _g(lambda x, y, g: negative(multiply(g, sin(x)))))
+tan = _def_unary("tan", lambda xp, a: xp.tan(a),
+                 _g(lambda x, y, g: multiply(g, add(square(y), 1))))
+asin = _def_unary("asin", lambda xp, a: xp.arcsin(a),
+                  _g(lambda x, y, g: multiply(g, rsqrt(subtract(1, square(x))))))
+acos = _def_unary("acos", lambda xp, a: xp.arccos(a),
+                  _g(lambda x, y, g: negative(multiply(g, rsqrt(subtract(1, square(x)))))))
+atan = _def_unary("atan", lambda xp, a: xp.arctan(a),
+                  _g(lambda x, y, g: divide(g, add(square(x), 1))))
+sinh = _def_unary("sinh", lambda xp, a: xp.sinh(a), _g(lambda x, y, g: multiply(g, cosh(x))))
+cosh = _def_unary("cosh", lambda xp, a: xp.cosh(a), _g(lambda x, y, g: multiply(g, sinh(x))))
+tanh = _def_unary("tanh", lambda xp, a: xp.tanh(a),
+                  _g(lambda x, y, g: multiply(g, subtract(1, square(y)))))
+asinh = _def_unary("asinh", lambda xp, a: xp.arcsinh(a),
+                   _g(lambda x, y, g: multiply(g, rsqrt(add(square(x), 1)))))
+acosh = _def_unary("acosh", lambda xp, a: xp.arccosh(a),
+                   _g(lambda x, y, g: multiply(g, rsqrt(subtract(square(x), 1)))))
+atanh = _def_unary("atanh", lambda xp, a: xp.arctanh(a),
+                   _g(lambda x, y, g: divide(g, subtract(1, square(x)))))
+
+
+def _sigmoid_fwd(xp: Any, a: Any) -> Any:
+    # Stable for both signs: exp of a non-positive number only.
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def _softplus_fwd(xp: Any, a: Any) -> Any:
+    return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+
+
+sigmoid = _def_unary("sigmoid", _sigmoid_fwd,
+                     _g(lambda x, y, g: multiply(g, multiply(y, subtract(1, y)))))
+softplus = _def_unary("softplus", _softplus_fwd, _g(lambda x, y, g: multiply(g, sigmoid(x))))
+softsign = _def_unary("softsign", lambda xp, a: a / (1 + xp.abs(a)),
+                      _g(lambda x, y, g: divide(g, square(add(abs(x), 1)))))
+erf = _def_unary("erf", _erf_fwd,
+                 _g(lambda x, y, g: multiply(g, multiply(exp(negative(square(x))),
+                                                         2 / _SQRT_PI))))
+def erfc(x: Any, name: str | None = None) -> Tensor:
+    return subtract(1, erf(x))
+
+
+def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
+    return negative(softplus(negative(x)))
+
+
+floor = _def_unary("floor", lambda xp, a: xp.floor(a), None)
+ceil = _def_unary("ceil", lambda xp, a: xp.ceil(a), None)
+round = _def_unary("round", lambda xp, a: xp.round(a), None)  # noqa: A001  (half to even, as TF)
+rint = round
+
+
+def _bool_out(x: Spec) -> Spec:
+    return Spec(x.shape, np.bool_)
+
+
+is_nan = _def_unary("is_nan", lambda xp, a: xp.isnan(a), None, infer=_bool_out)
+is_inf = _def_unary("is_inf", lambda xp, a: xp.isinf(a), None, infer=_bool_out)
+is_finite = _def_unary("is_finite", lambda xp, a: xp.isfinite(a), None, infer=_bool_out)
+_logical_not = register_op("logical_not", lambda xp, a: ~a, same_spec, None)
+
+
+def logical_not(x: Any, name: str | None = None) -> Tensor:
+    x = t(x)
+    if npdt(x).kind != "b":
+        raise fail("logical_not", "a bool tensor", f"dtype {npdt(x).name}")
+    return execute(_logical_not, (x,))
+
+
+# ----------------------------------------------------------------------------------------------
+# where, cast, identity, stop_gradient, clipping
+# ----------------------------------------------------------------------------------------------
+
+
+def _where_infer(c: Spec, x: Spec, y: Spec) -> Spec:
+    if x.dtype != y.dtype:
+        raise fail("where", "x and y of the same dtype", f"{x.dtype.name} and {y.dtype.name}")
+    if c.dtype != np.bool_:
+        raise fail("where", "a bool condition", f"dtype {c.dtype.name}")
+    s = broadcast_shapes("where", broadcast_shapes("where", c.shape, x.shape), y.shape)
+    return Spec(s, x.dtype)
+
+
+def _where_grad(node: Any, g: Tensor) -> tuple:
+    c, x, y = node.inputs
+    zero = zeros_like_(g)
+    gx = unbroadcast(where(c, g, zero), shape_of(x)) if node.needs[1] else None
+    gy = unbroadcast(where(c, zero, g), shape_of(y)) if node.needs[2] else None
+    return (None, gx, gy)
+
+
+_WHERE = register_op("where", lambda xp, c, a, b: xp.where(c, a, b), _where_infer, _where_grad)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
+    """Pick from `x` where `condition` is true, else from `y` (broadcasting all three).
+
+    With only `condition`, return the coordinates of true elements (int64, shape [n, rank]).
+    """
+    c = t(condition)
+    if x is None and y is None:
+        arr = c.numpy()
+        from ndflow.core.tensor import constant
+
+        return constant(np.argwhere(arr).astype(np.int64))
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither")
+    if npdt(c).kind != "b":
+        raise fail("where", "a bool condition", f"dtype {npdt(c).name}",
+                   "Compare first, e.g. tf.where(x > 0, ...).")
+    a, b = binary("where", x, y)
+    return execute(_WHERE, (c, a, b))
+
+
+def _cast_grad(node: Any, g: Tensor) -> tuple:
+    src = npdt(node.inputs[0])
+    if src.kind not in "fc":
+        return (None,)
+    return (cast(g, src),)
+
+
+_CAST = register_op("cast", lambda xp, a, dtype: a.astype(dtype),
+                    lambda x, dtype: Spec(x.shape, dtype), _cast_grad)
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """Convert to `dtype`; float -> int truncates toward zero, as in TensorFlow."""
+    from ndflow.core.dtypes import np_dtype
+
+    dt = np_dtype(dtype)
+    x = t(x)
+    if npdt(x) == dt:
+        return x
+    return execute(_CAST, (x,), {"dtype": dt})
+
+
+def _identity_fwd(xp: Any, a: Any) -> Any:
+    return a
+
+
+_IDENTITY = register_op("identity", lambda xp, a: a.copy(), same_spec, _g(lambda x, y, g: g))
+_STOP = register_op("stop_gradient", _identity_fwd, same_spec, None)
+
+
+def identity(x: Any, name: str | None = None) -> Tensor:
+    return execute(_IDENTITY, (t(x),))
+
+
+def stop_gradient(x: Any, name: str | None = None) -> Tensor:
+    """The same value, but no gradient flows through it."""
+    return execute(_STOP, (t(x),))
+
+
+def clip_by_value(t_: Any, clip_value_min: Any, clip_value_max: Any,
+                  name: str | None = None) -> Tensor:
+    """Clamp values into [min, max]; the gradient flows where the value was not clipped."""
+    x = t(t_)
+    return minimum(maximum(x, clip_value_min), clip_value_max)
+
+
+def add_n(inputs: list, name: str | None = None) -> Tensor:
+    """Sum of a list of same-shaped tensors."""
+    if not inputs:
+        raise ValueError("add_n: expected at least one tensor, got an empty list")
+    out = t(inputs[0])
+    for x in inputs[1:]:
+        out = add(out, x)
+    return out
+
+
+def scalar_mul(scalar: Any, x: Any, name: str | None = None) -> Tensor:
+    return multiply(x, scalar)
+
+
+def zeros_like_(x: Tensor) -> Tensor:
+    from ndflow.ops.creation import zeros_like
+
+    return zeros_like(x)
+
+
+def ones_like_(x: Tensor) -> Tensor:
+    from ndflow.ops.creation import ones_like
+
+    return ones_like(x)
+
+
+def xlogy(x: Any, y: Any, name: str | None = None) -> Tensor:
+    a, b = binary("xlogy", x, y)
+    safe = where(equal(a, 0), ones_like_(b), b)
+    return where(equal(a, 0), zeros_like_(a), multiply(a, log(safe)))
+
+
+def lerp(a: Any, b: Any, w: Any) -> Tensor:
+    return add(a, multiply(subtract(b, a), w))

@@ -1,0 +1,437 @@
+"""Neural-network ops: activations, softmax, fused cross-entropies, dropout, moments.
+
+>>> import ndflow as tf
+>>> tf.nn.relu(tf.constant([-1.0, 2.0])).numpy().tolist()
+[0.0, 2.0]
+"""
+
+from __future__ import annotations
+
+import math as _pm
+from typing import Any
+
+import numpy as np
+
+from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.tensor import Tensor
+from ndflow.ops import math as m
+from ndflow.ops._util import binary, norm_axis, norm_one_axis, npdt, require_float, same_spec, \
+    shape_of, t
+from ndflow.ops.reduce import reduce_mean, reduce_sum
+from ndflow.ops.shape_ops import reshape
+
+
+def _def_act(name: str, forward: Any, grad: Any) -> Any:
+    op = register_op(name, forward, same_spec, grad)
+
+    def public(features: Any, name: str | None = None) -> Tensor:
+        x = t(features)
+        require_float(op.name, x)
+        return execute(op, (x,))
+
+    public.__name__ = name
+    public.op = op  # type: ignore[attr-defined]
+    return public
+
+
+def _relu_fwd(xp: Any, a: Any) -> Any:
+    return xp.maximum(a, 0)
+
+
+def _relu_grad(node: Any, g: Tensor) -> tuple:
+    return (execute(_RELU_GRAD, (g, node.outputs)),)
+
+
+# relu's gradient is its own op so that the backward pass costs one kernel.
+_RELU_GRAD = register_op(
+    "relu_grad", lambda xp, g, y: g * (y > 0), lambda g, y: Spec(g.shape, g.dtype),
+    lambda node, gg: (execute(_RELU_GRAD, (gg, node.inputs[1])), None))
+
+relu = _def_act("relu", _relu_fwd, _relu_grad)
+
+
+def _relu6_grad(node: Any, g: Tensor) -> tuple:
+    x = node.inputs[0]
+    mask = m.logical_and(m.greater(x, 0), m.less(x, 6))
+    return (m.where(mask, g, m.zeros_like_(g)),)
+
+
+relu6 = _def_act("relu6", lambda xp, a: xp.clip(a, 0, 6), _relu6_grad)
+
+
+def _elu_fwd(xp: Any, a: Any) -> Any:
+    return xp.where(a > 0, a, xp.expm1(xp.minimum(a, 0)))
+
+
+def _elu_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs[0], node.outputs
+    return (m.where(m.greater(x, 0), g, m.multiply(g, m.add(y, 1))),)
+
+
+elu = _def_act("elu", _elu_fwd, _elu_grad)
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu_fwd(xp: Any, a: Any) -> Any:
+    return (_SELU_SCALE * xp.where(a > 0, a, _SELU_ALPHA * xp.expm1(xp.minimum(a, 0)))).astype(
+        a.dtype, copy=False)
+
+
+def _selu_grad(node: Any, g: Tensor) -> tuple:
+    x, y = node.inputs[0], node.outputs
+    return (m.where(m.greater(x, 0), m.multiply(g, _SELU_SCALE),
+                    m.multiply(g, m.add(y, _SELU_SCALE * _SELU_ALPHA))),)
+
+
+selu = _def_act("selu", _selu_fwd, _selu_grad)
+
+
+def _leaky_fwd(xp: Any, a: Any, alpha: float) -> Any:
+    return xp.where(a > 0, a, a * xp.asarray(alpha, a.dtype))
+
+
+def _leaky_grad(node: Any, g: Tensor) -> tuple:
+    x = node.inputs[0]
+    return (m.where(m.greater(x, 0), g, m.multiply(g, node.attrs["alpha"])),)
+
+
+_LEAKY = register_op("leaky_relu", _leaky_fwd, same_spec, _leaky_grad)
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
+    x = t(features)
+    require_float("leaky_relu", x)
+    return execute(_LEAKY, (x,), {"alpha": float(alpha)})
+
+
+def gelu(features: Any, approximate: bool = False, name: str | None = None) -> Tensor:
+    """Gaussian error linear unit; `approximate=True` uses the tanh form."""
+    x = t(features)
+    require_float("gelu", x)
+    if approximate:
+        c = _pm.sqrt(2 / _pm.pi)
+        inner = m.multiply(m.add(x, m.multiply(m.pow(x, 3), 0.044715)), c)
+        return m.multiply(m.multiply(x, 0.5), m.add(m.tanh(inner), 1))
+    return m.multiply(m.multiply(x, 0.5), m.add(m.erf(m.multiply(x, 1 / _pm.sqrt(2))), 1))
+
+
+def silu(features: Any, beta: float = 1.0, name: str | None = None) -> Tensor:
+    x = t(features)
+    require_float("silu", x)
+    return m.multiply(x, m.sigmoid(m.multiply(x, beta) if beta != 1.0 else x))
+
+
+swish = silu
+sigmoid = m.sigmoid
+tanh = m.tanh
+softplus = m.softplus
+softsign = m.softsign
+
+
+def crelu(features: Any, axis: int = -1, name: str | None = None) -> Tensor:
+    from ndflow.ops.array import concat
+
+    x = t(features)
+    return concat([relu(x), relu(m.negative(x))], axis=axis)
+
+
+# --- softmax ------------------------------------------------------------------------------------
+
+
+def _softmax_fwd(xp: Any, a: Any, axis: int) -> Any:
+    e = xp.exp(a - a.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _softmax_grad(node: Any, g: Tensor) -> tuple:
+    y = node.outputs
+    ax = node.attrs["axis"]
+    gy = m.multiply(g, y)
+    return (m.subtract(gy, m.multiply(y, reduce_sum(gy, axis=ax, keepdims=True))),)
+
+
+def _log_softmax_fwd(xp: Any, a: Any, axis: int) -> Any:
+    s = a - a.max(axis=axis, keepdims=True)
+    return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax_grad(node: Any, g: Tensor) -> tuple:
+    y = node.outputs
+    ax = node.attrs["axis"]
+    return (m.subtract(g, m.multiply(m.exp(y), reduce_sum(g, axis=ax, keepdims=True))),)
+
+
+_SOFTMAX = register_op("softmax", _softmax_fwd, lambda x, axis: Spec(x.shape, x.dtype),
+                       _softmax_grad)
+_LOG_SOFTMAX = register_op("log_softmax", _log_softmax_fwd,
+                           lambda x, axis: Spec(x.shape, x.dtype), _log_softmax_grad)
+
+
+def softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
+    x = t(logits)
+    require_float("softmax", x)
+    ax = norm_one_axis("softmax", axis, len(shape_of(x)))
+    return execute(_SOFTMAX, (x,), {"axis": ax})
+
+
+def log_softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
+    x = t(logits)
+    require_float("log_softmax", x)
+    ax = norm_one_axis("log_softmax", axis, len(shape_of(x)))
+    return execute(_LOG_SOFTMAX, (x,), {"axis": ax})
+
+
+# --- fused cross-entropies (stable, one kernel forward and one backward) -------------------------
+
+
+def _sig_xent_fwd(xp: Any, z: Any, x: Any) -> Any:
+    # labels z, logits x: max(x, 0) - x * z + log(1 + exp(-|x|))
+    return xp.maximum(x, 0) - x * z + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _sig_xent_grad(node: Any, g: Tensor) -> tuple:
+    z, x = node.inputs
+    gz = m.multiply(g, m.negative(x)) if node.needs[0] else None
+    gx = m.multiply(g, m.subtract(m.sigmoid(x), z)) if node.needs[1] else None
+    return (gz, gx)
+
+
+def _same_shape_infer(name: str):
+    def infer(a: Spec, b: Spec) -> Spec:
+        if a.shape != b.shape and None not in a.shape + b.shape:
+            raise fail(name, f"labels and logits of the same shape (logits {list(b.shape)})",
+                       f"labels of shape {list(a.shape)}")
+        if a.dtype != b.dtype:
+            raise fail(name, "labels and logits of the same dtype",
+                       f"{a.dtype.name} and {b.dtype.name}")
+        return Spec(b.shape, b.dtype)
+    return infer
+
+
+_SIG_XENT = register_op("sigmoid_cross_entropy_with_logits", _sig_xent_fwd,
+                        _same_shape_infer("sigmoid_cross_entropy_with_logits"), _sig_xent_grad)
+
+
+def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
+                                      name: str | None = None) -> Tensor:
+    """Element-wise binary cross-entropy between `labels` in [0, 1] and raw `logits`."""
+    if labels is None or logits is None:
+        raise ValueError("sigmoid_cross_entropy_with_logits: both labels and logits are required")
+    x = t(logits)
+    require_float("sigmoid_cross_entropy_with_logits", x)
+    z = m.cast(t(labels), npdt(x)) if not isinstance(labels, Tensor) or npdt(
+        t(labels)).kind != "f" else t(labels)
+    _check_same_shape("sigmoid_cross_entropy_with_logits", z, x)
+    return execute(_SIG_XENT, (z, x))
+
+
+def _check_same_shape(name: str, labels: Tensor, logits: Tensor) -> None:
+    a, b = tuple(shape_of(labels)), tuple(shape_of(logits))
+    if a != b and None not in a + b:
+        raise fail(name, f"labels and logits of the same shape (logits {list(b)})",
+                   f"labels of shape {list(a)}",
+                   "For integer class ids use sparse_softmax_cross_entropy_with_logits.")
+
+
+def _softmax_xent_fwd(xp: Any, labels: Any, logits: Any, axis: int) -> tuple:
+    s = logits - logits.max(axis=axis, keepdims=True)
+    e = xp.exp(s)
+    se = e.sum(axis=axis, keepdims=True)
+    logp = s - xp.log(se)
+    loss = -(labels * logp).sum(axis=axis)
+    return loss, logp
+
+
+def _softmax_xent_grad(node: Any, g: Tensor, _g_logp: Tensor) -> tuple:
+    labels, logits = node.inputs
+    ax = node.attrs["axis"]
+    logp = node.outputs[1]
+    ge = _expand(g, ax)
+    gl = m.multiply(ge, m.subtract(m.multiply(m.exp(logp), reduce_sum(labels, ax, keepdims=True)),
+                                   labels)) if node.needs[1] else None
+    gz = m.multiply(ge, m.negative(logp)) if node.needs[0] else None
+    if _g_logp is not None and node.needs[1]:
+        gl = m.add(gl, m.subtract(_g_logp, m.multiply(m.exp(logp), reduce_sum(
+            _g_logp, ax, keepdims=True))))
+    return (gz, gl)
+
+
+def _expand(g: Tensor, axis: int) -> Tensor:
+    shape = list(shape_of(g))
+    shape.insert(axis, 1)
+    return reshape(g, shape)
+
+
+_SOFTMAX_XENT = register_op(
+    "softmax_cross_entropy_with_logits", _softmax_xent_fwd,
+    lambda z, x, axis: (Spec(tuple(d for i, d in enumerate(x.shape) if i != axis), x.dtype),
+                        Spec(x.shape, x.dtype)),
+    _softmax_xent_grad, num_outputs=2)
+
+
+def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, axis: int = -1,
+                                      name: str | None = None) -> Tensor:
+    """Cross-entropy between a distribution `labels` and `softmax(logits)` along `axis`."""
+    if labels is None or logits is None:
+        raise ValueError("softmax_cross_entropy_with_logits: both labels and logits are required")
+    x = t(logits)
+    require_float("softmax_cross_entropy_with_logits", x)
+    z = t(labels)
+    if npdt(z) != npdt(x):
+        z = m.cast(z, npdt(x))
+    _check_same_shape("softmax_cross_entropy_with_logits", z, x)
+    ax = norm_one_axis("softmax_cross_entropy_with_logits", axis, len(shape_of(x)))
+    return execute(_SOFTMAX_XENT, (z, x), {"axis": ax})[0]
+
+
+def _sparse_xent_fwd(xp: Any, logits: Any, labels: Any) -> tuple:
+    s = logits - logits.max(axis=-1, keepdims=True)
+    logp = s - xp.log(xp.exp(s).sum(axis=-1, keepdims=True))
+    loss = -xp.take_along_axis(logp, labels[..., None].astype(np.intp), axis=-1)[..., 0]
+    return loss, logp
+
+
+def _sparse_xent_grad(node: Any, g: Tensor, g_logp: Tensor) -> tuple:
+    logits, labels = node.inputs
+    logp = node.outputs[1]
+    gl = execute(_SPARSE_XENT_BWD, (g, logp, labels))
+    if g_logp is not None:
+        gl = m.add(gl, m.subtract(g_logp, m.multiply(m.exp(logp), reduce_sum(g_logp, -1, True))))
+    return (gl, None)
+
+
+def _sparse_bwd_fwd(xp: Any, g: Any, logp: Any, labels: Any) -> Any:
+    p = xp.exp(logp)
+    flat = p.reshape(-1, p.shape[-1])
+    flat[xp.arange(flat.shape[0]), labels.reshape(-1)] -= 1
+    p *= g[..., None]
+    return p
+
+
+def _sparse_bwd_grad(node: Any, gg: Tensor) -> tuple:
+    # d/dg: <gg, softmax - onehot>; d/dlogp: gg * g * softmax.
+    g, logp, labels = node.inputs
+    p = m.exp(logp)
+    depth = shape_of(logp)[-1]
+    from ndflow.ops.array import one_hot
+
+    oh = one_hot(labels, depth, dtype=npdt(logp))
+    d_g = reduce_sum(m.multiply(gg, m.subtract(p, oh)), -1) if node.needs[0] else None
+    d_logp = m.multiply(m.multiply(gg, _expand(g, -1)), p) if node.needs[1] else None
+    return (d_g, d_logp, None)
+
+
+_SPARSE_XENT = register_op(
+    "sparse_softmax_cross_entropy_with_logits", _sparse_xent_fwd,
+    lambda x, z: (Spec(x.shape[:-1], x.dtype), Spec(x.shape, x.dtype)),
+    _sparse_xent_grad, num_outputs=2)
+_SPARSE_XENT_BWD = register_op(
+    "sparse_softmax_cross_entropy_grad", _sparse_bwd_fwd,
+    lambda g, lp, z: Spec(lp.shape, lp.dtype), _sparse_bwd_grad)
+
+
+def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
+                                             name: str | None = None) -> Tensor:
+    """Cross-entropy between integer class ids `labels` and `softmax(logits)`."""
+    if labels is None or logits is None:
+        raise ValueError("sparse_softmax_cross_entropy_with_logits: both labels and logits are "
+                         "required")
+    x = t(logits)
+    require_float("sparse_softmax_cross_entropy_with_logits", x)
+    z = t(labels)
+    if npdt(z).kind not in "iu":
+        raise fail("sparse_softmax_cross_entropy_with_logits", "integer class ids as labels",
+                   f"labels of dtype {npdt(z).name} with shape {list(shape_of(z))}",
+                   "For one-hot or probability labels use softmax_cross_entropy_with_logits.")
+    sz, sx = tuple(shape_of(z)), tuple(shape_of(x))
+    if sz != sx[:-1]:
+        raise fail("sparse_softmax_cross_entropy_with_logits",
+                   f"labels of shape {list(sx[:-1])} (logits shape minus the class axis)",
+                   f"labels of shape {list(sz)}",
+                   "Labels hold one class id per example; one-hot labels need the "
+                   "non-sparse loss.")
+    if not z._symbolic and z._value.size:
+        lo, hi = int(z._value.min()), int(z._value.max())
+        if lo < 0 or hi >= sx[-1]:
+            raise fail("sparse_softmax_cross_entropy_with_logits",
+                       f"labels in [0, {sx[-1]}) for {sx[-1]} classes",
+                       f"a label of {lo if lo < 0 else hi}")
+    return execute(_SPARSE_XENT, (x, z))[0]
+
+
+def weighted_cross_entropy_with_logits(labels: Any, logits: Any, pos_weight: Any,
+                                       name: str | None = None) -> Tensor:
+    x = t(logits)
+    z = m.cast(t(labels), npdt(x))
+    log_weight = m.add(m.multiply(m.subtract(pos_weight, 1), z), 1)
+    return m.add(m.multiply(m.subtract(1, z), x),
+                 m.multiply(log_weight, m.add(m.log1p(m.exp(m.negative(m.abs(x)))),
+                                              m.maximum(m.negative(x), 0))))
+
+
+# --- dropout, bias, moments, normalisation ----------------------------------------------------
+
+
+def dropout(x: Any, rate: float, noise_shape: Any = None, seed: int | None = None,
+            name: str | None = None) -> Tensor:
+    """Zero each element with probability `rate` and scale the rest by 1 / (1 - rate)."""
+    from ndflow.ops.random import uniform
+
+    x = t(x)
+    require_float("dropout", x)
+    if isinstance(rate, Tensor):
+        rate = float(rate)
+    if not 0 <= rate < 1:
+        raise fail("dropout", "rate in [0, 1)", f"rate={rate}")
+    if rate == 0:
+        return x
+    shape = tuple(shape_of(x)) if noise_shape is None else tuple(
+        s if s is not None else d for s, d in zip(noise_shape, shape_of(x)))
+    keep = m.greater_equal(uniform(shape, dtype=npdt(x), seed=seed), rate)
+    scale = m.cast(keep, npdt(x))
+    return m.multiply(x, m.multiply(scale, 1.0 / (1.0 - rate)))
+
+
+def bias_add(value: Any, bias: Any, data_format: str | None = None, name: str | None = None
+             ) -> Tensor:
+    x, b = binary("bias_add", value, bias)
+    if len(shape_of(b)) != 1:
+        raise fail("bias_add", "a rank-1 bias", f"shape {list(shape_of(b))}")
+    if data_format in ("NCHW", "NCW", "NCDHW", "channels_first"):
+        nd = len(shape_of(x))
+        b = reshape(b, [-1] + [1] * (nd - 2))
+    return m.add(x, b)
+
+
+def moments(x: Any, axes: Any, shift: Any = None, keepdims: bool = False,
+            name: str | None = None) -> tuple:
+    """Mean and variance over `axes`."""
+    x = t(x)
+    mean = reduce_mean(x, axes, keepdims=True)
+    var = reduce_mean(m.squared_difference(x, m.stop_gradient(mean)), axes, keepdims=True)
+    if not keepdims:
+        ax = norm_axis("moments", axes, len(shape_of(x)))
+        from ndflow.ops.array import squeeze
+
+        mean, var = squeeze(mean, ax), squeeze(var, ax)
+    return mean, var
+
+
+def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: Any,
+                        variance_epsilon: float, name: str | None = None) -> Tensor:
+    inv = m.rsqrt(m.add(variance, variance_epsilon))
+    if scale is not None:
+        inv = m.multiply(inv, scale)
+    out = m.multiply(m.subtract(x, mean), inv)
+    return m.add(out, offset) if offset is not None else out
+
+
+def l2_loss(t_: Any, name: str | None = None) -> Tensor:
+    return m.multiply(reduce_sum(m.square(t_)), 0.5)
+
+
+def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = False) -> Tensor:
+    return m.subtract(m.exp(log_input), m.multiply(log_input, targets))

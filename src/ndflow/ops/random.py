@@ -1,0 +1,265 @@
+"""Random tensors from seeded generators: same seed, bit-identical results on the CPU.
+
+Seeding follows TensorFlow: `set_seed` fixes the global seed; an op-level `seed` then picks a
+reproducible stream of its own. Without any seed, results differ from run to run.
+
+>>> import ndflow as tf
+>>> tf.random.set_seed(0); a = tf.random.normal([3])
+>>> tf.random.set_seed(0); b = tf.random.normal([3])
+>>> bool(tf.reduce_all(a == b))
+True
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from ndflow.backend import devices as _device
+from ndflow.core.dispatch import fail
+from ndflow.core.dtypes import np_dtype
+from ndflow.core.tensor import Tensor, constant
+from ndflow.ops._util import npdt, shape_of, t
+
+_lock = threading.Lock()
+_global_seed: int | None = None
+_global_rng = np.random.Generator(np.random.Philox())
+_op_rngs: dict[int, np.random.Generator] = {}
+
+
+def set_seed(seed: int | None) -> None:
+    """Set the global seed (also resets the streams of op-level seeds)."""
+    global _global_seed, _global_rng
+    with _lock:
+        _global_seed = None if seed is None else int(seed)
+        _global_rng = np.random.Generator(np.random.Philox(_global_seed))
+        _op_rngs.clear()
+
+
+def get_global_seed() -> int | None:
+    return _global_seed
+
+
+def _rng(seed: int | None) -> np.random.Generator:
+    if seed is None:
+        return _global_rng
+    key = int(seed)
+    rng = _op_rngs.get(key)
+    if rng is None:
+        g = 87654321 if _global_seed is None else _global_seed
+        rng = _op_rngs[key] = np.random.Generator(np.random.Philox(key=[g, key]))
+    return rng
+
+
+def _shape(shape: Any) -> tuple:
+    if isinstance(shape, Tensor):
+        shape = shape.numpy().tolist()
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    try:
+        return tuple(int(d) for d in shape)
+    except TypeError:
+        raise fail("random", "a fully known shape (list of ints)", repr(shape)) from None
+
+
+def _place(arr: np.ndarray) -> Tensor:
+    spec = _device.current_device()
+    if spec.device_type != "CPU":
+        arr = _device.to_device(arr, spec)
+    return Tensor(arr)
+
+
+def _float_dtype(op: str, dtype: Any) -> np.dtype:
+    dt = np_dtype(dtype)
+    if dt.kind != "f":
+        raise fail(op, "a floating-point dtype", dt.name)
+    return dt
+
+
+def _normal(rng: np.random.Generator, shape: tuple, mean: Any, stddev: Any, dt: np.dtype
+            ) -> np.ndarray:
+    z = rng.standard_normal(shape, dtype=np.float64 if dt == np.float64 else np.float32)
+    return (z * np.asarray(stddev, dt) + np.asarray(mean, dt)).astype(dt, copy=False)
+
+
+def _uniform(rng: np.random.Generator, shape: tuple, minval: Any, maxval: Any, dt: np.dtype
+             ) -> np.ndarray:
+    if dt.kind in "iu":
+        if maxval is None:
+            raise fail("random.uniform", "maxval for an integer dtype", "maxval=None")
+        return rng.integers(int(minval), int(maxval), size=shape, dtype=dt)
+    maxval = 1.0 if maxval is None else maxval
+    u = rng.random(shape, dtype=np.float64 if dt == np.float64 else np.float32)
+    return (u * (np.asarray(maxval, dt) - np.asarray(minval, dt)) + np.asarray(minval, dt)
+            ).astype(dt, copy=False)
+
+
+def _truncated(rng: np.random.Generator, shape: tuple, mean: Any, stddev: Any, dt: np.dtype
+               ) -> np.ndarray:
+    n = int(np.prod(shape))
+    out = np.empty(n, np.float64)
+    filled = 0
+    while filled < n:
+        z = rng.standard_normal(max(2 * (n - filled), 16))
+        z = z[np.abs(z) <= 2.0]
+        take = min(len(z), n - filled)
+        out[filled:filled + take] = z[:take]
+        filled += take
+    return (out.reshape(shape) * float(stddev) + float(mean)).astype(dt)
+
+
+def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = np.float32,
+           seed: int | None = None, name: str | None = None) -> Tensor:
+    """Samples from a normal distribution."""
+    return _place(_normal(_rng(seed), _shape(shape), mean, stddev,
+                          _float_dtype("random.normal", dtype)))
+
+
+def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = np.float32,
+            seed: int | None = None, name: str | None = None) -> Tensor:
+    """Samples from [minval, maxval) (maxval defaults to 1 for floats)."""
+    return _place(_uniform(_rng(seed), _shape(shape), minval, maxval, np_dtype(dtype)))
+
+
+def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
+                     dtype: Any = np.float32, seed: int | None = None,
+                     name: str | None = None) -> Tensor:
+    """Normal samples re-drawn when more than two standard deviations from the mean."""
+    return _place(_truncated(_rng(seed), _shape(shape), mean, stddev,
+                             _float_dtype("random.truncated_normal", dtype)))
+
+
+def _categorical(rng: np.random.Generator, logits: np.ndarray, num_samples: int,
+                 dt: np.dtype) -> np.ndarray:
+    lg = logits.astype(np.float64)
+    lg = lg - lg.max(axis=-1, keepdims=True)
+    p = np.exp(lg)
+    p /= p.sum(axis=-1, keepdims=True)
+    c = np.cumsum(p, axis=-1)
+    u = rng.random((lg.shape[0], num_samples))
+    out = (u[:, :, None] > c[:, None, :]).sum(-1)
+    return np.minimum(out, lg.shape[1] - 1).astype(dt)
+
+
+def categorical(logits: Any, num_samples: int, dtype: Any = np.int64, seed: int | None = None,
+                name: str | None = None) -> Tensor:
+    """Draw class ids from unnormalised log-probabilities `logits` [batch, classes]."""
+    lg = t(logits)
+    if len(shape_of(lg)) != 2:
+        raise fail("random.categorical", "logits of rank 2 [batch, classes]",
+                   f"shape {list(shape_of(lg))}")
+    return _place(_categorical(_rng(seed), lg.numpy(), int(num_samples), np_dtype(dtype)))
+
+
+def shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+    """Shuffle along the first dimension."""
+    x = t(value)
+    perm = _rng(seed).permutation(shape_of(x)[0])
+    from ndflow.ops.array import gather
+
+    return gather(x, constant(perm.astype(np.int64)))
+
+
+def poisson(shape: Any, lam: Any, dtype: Any = np.float32, seed: int | None = None) -> Tensor:
+    return _place(_rng(seed).poisson(np.asarray(lam), _shape(shape) + np.shape(lam)).astype(
+        np_dtype(dtype)))
+
+
+def gamma(shape: Any, alpha: Any, beta: Any = None, dtype: Any = np.float32,
+          seed: int | None = None) -> Tensor:
+    a = np.asarray(alpha, np.float64)
+    scale = 1.0 if beta is None else 1.0 / np.asarray(beta, np.float64)
+    return _place(_rng(seed).gamma(a, scale, _shape(shape) + a.shape).astype(np_dtype(dtype)))
+
+
+class Generator:
+    """A seeded random-number generator object (`tf.random.Generator`).
+
+    >>> g = Generator.from_seed(1)
+    >>> g.normal([2]).shape.as_list()
+    [2]
+    """
+
+    def __init__(self, seed: int | None = None, alg: str = "philox", *,
+                 _rng: np.random.Generator | None = None) -> None:
+        self._seed = seed
+        self._rng = _rng if _rng is not None else np.random.Generator(np.random.Philox(seed))
+
+    @classmethod
+    def from_seed(cls, seed: int, alg: str = "philox") -> Generator:
+        return cls(int(seed), alg)
+
+    @classmethod
+    def from_non_deterministic_state(cls, alg: str = "philox") -> Generator:
+        return cls(None, alg)
+
+    def reset_from_seed(self, seed: int) -> None:
+        self._seed = int(seed)
+        self._rng = np.random.Generator(np.random.Philox(self._seed))
+
+    def normal(self, shape: Any, mean: float = 0.0, stddev: float = 1.0,
+               dtype: Any = np.float32, name: str | None = None) -> Tensor:
+        return _place(_normal(self._rng, _shape(shape), mean, stddev,
+                              _float_dtype("Generator.normal", dtype)))
+
+    def uniform(self, shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = np.float32,
+                name: str | None = None) -> Tensor:
+        return _place(_uniform(self._rng, _shape(shape), minval, maxval, np_dtype(dtype)))
+
+    def truncated_normal(self, shape: Any, mean: float = 0.0, stddev: float = 1.0,
+                         dtype: Any = np.float32, name: str | None = None) -> Tensor:
+        return _place(_truncated(self._rng, _shape(shape), mean, stddev,
+                                 _float_dtype("Generator.truncated_normal", dtype)))
+
+    def uniform_full_int(self, shape: Any, dtype: Any = np.int64) -> Tensor:
+        dt = np_dtype(dtype)
+        info = np.iinfo(dt)
+        return _place(self._rng.integers(info.min, info.max, size=_shape(shape), dtype=dt,
+                                         endpoint=True))
+
+    def categorical(self, logits: Any, num_samples: int, dtype: Any = np.int64) -> Tensor:
+        return _place(_categorical(self._rng, t(logits).numpy(), int(num_samples),
+                                   np_dtype(dtype)))
+
+    def make_seeds(self, count: int = 1) -> Tensor:
+        return constant(self._rng.integers(0, 2**62, size=(2, count), dtype=np.int64))
+
+    def split(self, count: int = 1) -> list[Generator]:
+        """New independent generators derived from this one's stream."""
+        seeds = self._rng.integers(0, 2**62, size=count)
+        return [Generator(_rng=np.random.Generator(np.random.Philox(int(s)))) for s in seeds]
+
+    def permutation(self, n: int) -> np.ndarray:
+        return self._rng.permutation(n)
+
+
+_global_generator: Generator | None = None
+
+
+def get_global_generator() -> Generator:
+    global _global_generator
+    if _global_generator is None:
+        _global_generator = Generator(_rng=_global_rng)
+    return _global_generator
+
+
+def stateless_normal(shape: Any, seed: Any, mean: float = 0.0, stddev: float = 1.0,
+                     dtype: Any = np.float32) -> Tensor:
+    s = [int(v) for v in np.asarray(t(seed).numpy() if isinstance(seed, Tensor) else seed)]
+    rng = np.random.Generator(np.random.Philox(key=s[:2]))
+    return _place(_normal(rng, _shape(shape), mean, stddev, _float_dtype("stateless_normal",
+                                                                          dtype)))
+
+
+def stateless_uniform(shape: Any, seed: Any, minval: Any = 0, maxval: Any = None,
+                      dtype: Any = np.float32) -> Tensor:
+    s = [int(v) for v in np.asarray(t(seed).numpy() if isinstance(seed, Tensor) else seed)]
+    rng = np.random.Generator(np.random.Philox(key=s[:2]))
+    return _place(_uniform(rng, _shape(shape), minval, maxval, np_dtype(dtype)))
+
+
+__all__ = ["Generator", "categorical", "gamma", "get_global_generator", "normal", "poisson",
+           "set_seed", "shuffle", "stateless_normal", "stateless_uniform", "truncated_normal",
+           "uniform"]

@@ -1,0 +1,304 @@
+"""Reductions (`reduce_sum`, `reduce_mean`, …), arg-reductions and cumulative sums.
+
+>>> import ndflow as tf
+>>> x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+>>> tf.reduce_sum(x, axis=0).numpy().tolist(), float(tf.reduce_mean(x))
+([4.0, 6.0], 2.5)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.tensor import Tensor
+from ndflow.ops import math as m
+from ndflow.ops._util import norm_axis, norm_one_axis, npdt, require_float, shape_of, t
+from ndflow.ops.shape_ops import broadcast_to, reshape
+
+
+def _reduced_shape(shape: tuple, axis: tuple | None, keepdims: bool) -> tuple:
+    if axis is None:
+        axis = tuple(range(len(shape)))
+    if keepdims:
+        return tuple(1 if i in axis else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axis)
+
+
+def _red_infer(name: str, out_dtype: Any = None):
+    def infer(x: Spec, axis: tuple | None, keepdims: bool) -> Spec:
+        if axis is not None:
+            for a in axis:
+                if not 0 <= a < max(x.ndim, 1):
+                    raise fail(name, f"axis in [-{x.ndim}, {x.ndim})", f"axis={a}")
+        return Spec(_reduced_shape(x.shape, axis, keepdims),
+                    x.dtype if out_dtype is None else out_dtype)
+    return infer
+
+
+def _keep_shape(node: Any) -> tuple:
+    x = node.inputs[0]
+    return _reduced_shape(shape_of(x), node.attrs["axis"], True)
+
+
+def _sum_grad(node: Any, g: Tensor) -> tuple:
+    x = node.inputs[0]
+    return (broadcast_to(reshape(g, _keep_shape(node)), shape_of(x)),)
+
+
+def _extreme_grad(node: Any, g: Tensor) -> tuple:
+    x = node.inputs[0]
+    keep = _keep_shape(node)
+    y = reshape(node.outputs, keep)
+    mask = m.cast(m.equal(x, y), npdt(x))
+    count = reshape(reduce_sum(mask, axis=node.attrs["axis"], keepdims=True), keep)
+    return (m.multiply(mask, m.divide(reshape(g, keep), count)),)
+
+
+def _prod_grad(node: Any, g: Tensor) -> tuple:
+    # Exact without division, so zeros in x are handled: d(prod)/dx_i = prod_{j != i} x_j,
+    # computed with exclusive cumulative products from both ends along a flattened axis.
+    x = node.inputs[0]
+    axis = node.attrs["axis"]
+    nd = len(shape_of(x))
+    axes = tuple(range(nd)) if axis is None else axis
+    rest = tuple(i for i in range(nd) if i not in axes)
+    perm = rest + axes
+    xt = m_transpose(x, perm)
+    sh = shape_of(xt)
+    n_rest = int(np.prod([sh[i] for i in range(len(rest))])) if rest else 1
+    flat = reshape(xt, (n_rest, -1))
+    left = cumprod(flat, axis=1, exclusive=True)
+    right = cumprod(flat, axis=1, exclusive=True, reverse=True)
+    others = reshape(m.multiply(left, right), sh)
+    inv = tuple(np.argsort(perm))
+    others = m_transpose(others, inv)
+    gk = broadcast_to(reshape(g, _keep_shape(node)), shape_of(x))
+    return (m.multiply(gk, others),)
+
+
+def m_transpose(x: Tensor, perm: tuple) -> Tensor:
+    from ndflow.ops.array import transpose
+
+    return transpose(x, perm)
+
+
+_SUM = register_op("reduce_sum", lambda xp, a, axis, keepdims: xp.sum(a, axis=axis,
+                                                                       keepdims=keepdims),
+                   _red_infer("reduce_sum"), _sum_grad)
+_MAX = register_op("reduce_max", lambda xp, a, axis, keepdims: xp.max(a, axis=axis,
+                                                                       keepdims=keepdims),
+                   _red_infer("reduce_max"), _extreme_grad)
+_MIN = register_op("reduce_min", lambda xp, a, axis, keepdims: xp.min(a, axis=axis,
+                                                                       keepdims=keepdims),
+                   _red_infer("reduce_min"), _extreme_grad)
+_PROD = register_op("reduce_prod", lambda xp, a, axis, keepdims: xp.prod(a, axis=axis,
+                                                                          keepdims=keepdims),
+                    _red_infer("reduce_prod"), _prod_grad)
+_ANY = register_op("reduce_any", lambda xp, a, axis, keepdims: xp.any(a, axis=axis,
+                                                                       keepdims=keepdims),
+                   _red_infer("reduce_any"), None)
+_ALL = register_op("reduce_all", lambda xp, a, axis, keepdims: xp.all(a, axis=axis,
+                                                                       keepdims=keepdims),
+                   _red_infer("reduce_all"), None)
+
+
+def _reduce(op: Any, name: str, input_tensor: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = t(input_tensor)
+    ax = norm_axis(name, axis, len(shape_of(x)))
+    if ax is not None and not ax and not keepdims:
+        return x
+    if npdt(x).kind == "b" and op in (_SUM, _PROD):
+        x = m.cast(x, np.int32)
+    return execute(op, (x,), {"axis": ax, "keepdims": bool(keepdims)})
+
+
+def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    return _reduce(_SUM, "reduce_sum", input_tensor, axis, keepdims)
+
+
+def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    return _reduce(_MAX, "reduce_max", input_tensor, axis, keepdims)
+
+
+def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    return _reduce(_MIN, "reduce_min", input_tensor, axis, keepdims)
+
+
+def reduce_prod(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                name: str | None = None) -> Tensor:
+    return _reduce(_PROD, "reduce_prod", input_tensor, axis, keepdims)
+
+
+def _bool_reduce(op: Any, name: str, input_tensor: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = t(input_tensor)
+    if npdt(x).kind != "b":
+        raise fail(name, "a bool tensor", f"dtype {npdt(x).name}", "Compare first, e.g. x > 0.")
+    return _reduce(op, name, x, axis, keepdims)
+
+
+def reduce_any(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    return _bool_reduce(_ANY, "reduce_any", input_tensor, axis, keepdims)
+
+
+def reduce_all(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    return _bool_reduce(_ALL, "reduce_all", input_tensor, axis, keepdims)
+
+
+def _count(x: Tensor, ax: tuple | None) -> int:
+    shape = shape_of(x)
+    if ax is None:
+        ax = tuple(range(len(shape)))
+    return int(np.prod([shape[a] for a in ax])) if ax else 1
+
+
+def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                name: str | None = None) -> Tensor:
+    """Mean over `axis` (all axes when None). Integer inputs give an integer mean, as in TF."""
+    x = t(input_tensor)
+    ax = norm_axis("reduce_mean", axis, len(shape_of(x)))
+    s = _reduce(_SUM, "reduce_mean", x, ax, keepdims)
+    n = _count(x, ax)
+    if npdt(x).kind in "iu":
+        return m.floordiv(s, n)
+    return m.multiply(s, 1.0 / n) if n else m.divide(s, 0.0)
+
+
+def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                    name: str | None = None) -> Tensor:
+    x = t(input_tensor)
+    require_float("reduce_variance", x)
+    mean = reduce_mean(x, axis, keepdims=True)
+    return reduce_mean(m.square(m.subtract(x, stop_or_keep(mean))), axis, keepdims)
+
+
+def stop_or_keep(x: Tensor) -> Tensor:
+    return x
+
+
+def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    return m.sqrt(reduce_variance(input_tensor, axis, keepdims))
+
+
+def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                     name: str | None = None) -> Tensor:
+    """log(sum(exp(x))) computed stably by subtracting the maximum first."""
+    x = t(input_tensor)
+    require_float("reduce_logsumexp", x)
+    mx = m.stop_gradient(reduce_max(x, axis, keepdims=True))
+    mx = m.where(m.is_finite(mx), mx, m.zeros_like_(mx))
+    out = m.add(m.log(reduce_sum(m.exp(m.subtract(x, mx)), axis, keepdims=True)), mx)
+    if not keepdims:
+        ax = norm_axis("reduce_logsumexp", axis, len(shape_of(x)))
+        out = reshape(out, _reduced_shape(shape_of(x), ax, False))
+    return out
+
+
+def reduce_euclidean_norm(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                          name: str | None = None) -> Tensor:
+    return m.sqrt(reduce_sum(m.square(input_tensor), axis, keepdims))
+
+
+def count_nonzero(input: Any, axis: Any = None, keepdims: bool = False, dtype: Any = np.int64,
+                  name: str | None = None) -> Tensor:
+    x = t(input)
+    nz = m.not_equal(x, m.zeros_like_(x)) if npdt(x).kind != "b" else x
+    return m.cast(reduce_sum(m.cast(nz, np.int64), axis, keepdims), dtype)
+
+
+# --- arg reductions ---------------------------------------------------------------------------
+
+
+def _arg_infer(x: Spec, axis: int, output_type: Any) -> Spec:
+    return Spec(tuple(d for i, d in enumerate(x.shape) if i != axis), output_type)
+
+
+_ARGMAX = register_op("argmax", lambda xp, a, axis, output_type:
+                      xp.argmax(a, axis=axis).astype(output_type), _arg_infer, None)
+_ARGMIN = register_op("argmin", lambda xp, a, axis, output_type:
+                      xp.argmin(a, axis=axis).astype(output_type), _arg_infer, None)
+
+
+def argmax(input: Any, axis: Any = None, output_type: Any = np.int64,
+           name: str | None = None) -> Tensor:
+    """Index of the largest value along `axis` (default 0, as in TensorFlow)."""
+    from ndflow.core.dtypes import np_dtype
+
+    x = t(input)
+    ax = norm_one_axis("argmax", 0 if axis is None else axis, len(shape_of(x)))
+    return execute(_ARGMAX, (x,), {"axis": ax, "output_type": np_dtype(output_type)})
+
+
+def argmin(input: Any, axis: Any = None, output_type: Any = np.int64,
+           name: str | None = None) -> Tensor:
+    from ndflow.core.dtypes import np_dtype
+
+    x = t(input)
+    ax = norm_one_axis("argmin", 0 if axis is None else axis, len(shape_of(x)))
+    return execute(_ARGMIN, (x,), {"axis": ax, "output_type": np_dtype(output_type)})
+
+
+# --- cumulative -------------------------------------------------------------------------------
+
+
+def _cum_fwd(fn_name: str):
+    def fwd(xp: Any, a: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
+        fn = getattr(xp, fn_name)
+        if reverse:
+            a = xp.flip(a, axis)
+        out = fn(a, axis=axis)
+        if exclusive:
+            ident = 0 if fn_name == "cumsum" else 1
+            pad = [(0, 0)] * a.ndim
+            pad[axis] = (1, 0)
+            out = xp.pad(out, pad, constant_values=ident)
+            out = xp.take(out, xp.arange(a.shape[axis]), axis=axis)
+        if reverse:
+            out = xp.flip(out, axis)
+        return xp.ascontiguousarray(out.astype(a.dtype, copy=False))
+    return fwd
+
+
+def _cumsum_grad(node: Any, g: Tensor) -> tuple:
+    at = node.attrs
+    return (cumsum(g, at["axis"], exclusive=at["exclusive"], reverse=not at["reverse"]),)
+
+
+def _cumprod_grad(node: Any, g: Tensor) -> tuple:
+    # d/dx_i of y_k = y_k / x_i for k covering i; valid for nonzero x.
+    x = node.inputs[0]
+    at = node.attrs
+    y = node.outputs
+    s = cumsum(m.multiply(g, y), at["axis"], exclusive=at["exclusive"], reverse=not at["reverse"])
+    return (m.divide(s, x),)
+
+
+_CUMSUM = register_op("cumsum", _cum_fwd("cumsum"),
+                      lambda x, **k: Spec(x.shape, x.dtype), _cumsum_grad)
+_CUMPROD = register_op("cumprod", _cum_fwd("cumprod"),
+                       lambda x, **k: Spec(x.shape, x.dtype), _cumprod_grad)
+
+
+def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False,
+           name: str | None = None) -> Tensor:
+    """Cumulative sum along `axis`; `exclusive` leaves out the current element."""
+    x = t(x)
+    ax = norm_one_axis("cumsum", axis, len(shape_of(x)))
+    return execute(_CUMSUM, (x,), {"axis": ax, "exclusive": bool(exclusive),
+                                   "reverse": bool(reverse)})
+
+
+def cumprod(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False,
+            name: str | None = None) -> Tensor:
+    x = t(x)
+    ax = norm_one_axis("cumprod", axis, len(shape_of(x)))
+    return execute(_CUMPROD, (x,), {"axis": ax, "exclusive": bool(exclusive),
+                                    "reverse": bool(reverse)})

@@ -1,0 +1,84 @@
+"""Nested structures (lists, tuples, namedtuples, dicts) as TensorFlow's `tf.nest` sees them.
+
+>>> from ndflow.util import nest
+>>> nest.flatten({"b": [1, 2], "a": 3})
+[3, 1, 2]
+>>> nest.map_structure(lambda v: v * 10, (1, [2]))
+(10, [20])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def _is_namedtuple(x: Any) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+def is_nested(x: Any) -> bool:
+    return isinstance(x, (list, tuple, Mapping))
+
+
+def _children(x: Any) -> list:
+    if isinstance(x, Mapping):
+        return [x[k] for k in sorted(x)]
+    return list(x)
+
+
+def flatten(structure: Any) -> list:
+    """All leaves, depth first; dict values in sorted key order."""
+    if not is_nested(structure):
+        return [structure]
+    out: list = []
+    stack = [structure]
+    while stack:
+        s = stack.pop()
+        if is_nested(s):
+            stack.extend(reversed(_children(s)))
+        else:
+            out.append(s)
+    return out
+
+
+def _rebuild(template: Any, it: Any) -> Any:
+    if not is_nested(template):
+        return next(it)
+    if isinstance(template, Mapping):
+        values = {k: _rebuild(template[k], it) for k in sorted(template)}
+        return type(template)((k, values[k]) for k in template) if not isinstance(
+            template, dict) else {k: values[k] for k in template}
+    items = [_rebuild(c, it) for c in template]
+    if _is_namedtuple(template):
+        return type(template)(*items)
+    return type(template)(items)
+
+
+def pack_sequence_as(structure: Any, flat_sequence: list) -> Any:
+    """Inverse of `flatten`: the leaves of `flat_sequence` in the shape of `structure`."""
+    flat_sequence = list(flat_sequence)
+    n = len(flatten(structure))
+    if n != len(flat_sequence):
+        raise ValueError(
+            f"pack_sequence_as: the structure has {n} leaves but {len(flat_sequence)} values "
+            "were given"
+        )
+    return _rebuild(structure, iter(flat_sequence))
+
+
+def map_structure(func: Callable, *structures: Any) -> Any:
+    """Apply `func` to corresponding leaves of one or more same-shaped structures."""
+    if not structures:
+        raise ValueError("map_structure: at least one structure is required")
+    flats = [flatten(s) for s in structures]
+    n = len(flats[0])
+    for f in flats[1:]:
+        if len(f) != n:
+            raise ValueError("map_structure: the structures do not have the same number of leaves")
+    return pack_sequence_as(structures[0], [func(*xs) for xs in zip(*flats)])
+
+
+def assert_same_structure(a: Any, b: Any) -> None:
+    if len(flatten(a)) != len(flatten(b)):
+        raise ValueError("The two structures don't have the same number of elements")
