@@ -119,6 +119,41 @@ def execute(op: Op, inputs: tuple, attrs: dict = _EMPTY) -> Any:
     return result
 
 
+def execute1(op: Op, x: Tensor) -> Any:
+    """Fast path of `execute` for one host-array input and no attributes."""
+    xv = getattr(x, "_value", None)
+    if type(xv) is not _ndarray:
+        return execute(op, (x,))
+    try:
+        out = op.forward(np, xv)
+    except Exception as e:
+        raise op_error(op, (x,), _EMPTY, e) from None
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    r = Tensor(out)
+    if active_tapes and op.grad is not None:
+        record(op, (x,), r, _EMPTY)
+    return r
+
+
+def execute2(op: Op, x: Tensor, y: Tensor) -> Any:
+    """Fast path of `execute` for two host-array inputs and no attributes."""
+    xv = x._value
+    yv = y._value
+    if type(xv) is not _ndarray or type(yv) is not _ndarray:
+        return execute(op, (x, y))
+    try:
+        out = op.forward(np, xv, yv)
+    except Exception as e:
+        raise op_error(op, (x, y), _EMPTY, e) from None
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    r = Tensor(out)
+    if active_tapes and op.grad is not None:
+        record(op, (x, y), r, _EMPTY)
+    return r
+
+
 def record(op: Op, inputs: tuple, outputs: Any, attrs: dict) -> None:
     node = None
     for tape in active_tapes:

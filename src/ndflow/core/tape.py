@@ -197,12 +197,13 @@ class GradientTape:
                 if id(outs) not in source_ids:
                     del grads[id(outs)]
                 gs = [g]
-            node.needs = tuple(id(t) in watched for t in node.inputs)
+            ins = node.inputs
+            node.needs = needs = [id(t) in watched for t in ins]
             in_grads = node.op.grad(node, *gs)
-            for t, need, ig in zip(node.inputs, node.needs, in_grads):
-                if not need or ig is None:
+            for i, ig in enumerate(in_grads):
+                if ig is None or not needs[i]:
                     continue
-                k = id(t)
+                k = id(ins[i])
                 prev = grads.get(k)
                 grads[k] = ig if prev is None else prev + ig
         return grads

@@ -132,6 +132,17 @@ class Variable(Tensor):
         self._value -= arr
         return self
 
+    def __getitem__(self, key: Any) -> _SliceRef:
+        """A slice that reads like a tensor and can be assigned: `v[0, 0].assign(3.0)`."""
+        from ndflow.core import dispatch
+        from ndflow.ops.array import _SLICE, _canonical_key
+
+        k = _canonical_key(key, self._value.shape)
+        out = _SliceRef(self._value[k], self, k)
+        if dispatch.active_tapes:
+            dispatch.record(_SLICE, (self,), out, {"key": k})
+        return out
+
     def scatter_nd_update(self, indices: Any, updates: Any) -> Variable:
         idx = np.asarray(indices)
         upd = self._to_array_any(updates)
@@ -160,3 +171,34 @@ def _xp(arr: Any) -> Any:
     from ndflow.backend.devices import get_array_module
 
     return get_array_module(arr)
+
+
+class _SliceRef(Tensor):
+    """The value of `variable[key]`; its `assign*` methods write through to the variable."""
+
+    __slots__ = ("_parent", "_key")
+
+    def __init__(self, value: Any, parent: Variable, key: tuple) -> None:
+        self._value = value
+        self._parent = parent
+        self._key = key
+
+    def _arr(self, value: Any, op: str) -> Any:
+        arr = value._value if isinstance(value, Tensor) else to_array(
+            value, self._parent._value.dtype, op)
+        if arr.dtype != self._parent._value.dtype:
+            raise InvalidArgumentError(
+                f"{op}: expected dtype {self._parent._value.dtype.name}, got {arr.dtype.name}")
+        return arr
+
+    def assign(self, value: Any, **_: Any) -> Variable:
+        self._parent._value[self._key] = self._arr(value, "assign")
+        return self._parent
+
+    def assign_add(self, delta: Any, **_: Any) -> Variable:
+        self._parent._value[self._key] += self._arr(delta, "assign_add")
+        return self._parent
+
+    def assign_sub(self, delta: Any, **_: Any) -> Variable:
+        self._parent._value[self._key] -= self._arr(delta, "assign_sub")
+        return self._parent

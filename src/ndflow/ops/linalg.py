@@ -149,8 +149,8 @@ def _einsum_infer(*xs: Spec, ins: tuple, out: str) -> Spec:
     sizes: dict[str, Any] = {}
     for s, x in zip(ins, xs):
         for c, d in zip(s, x.shape):
-            if c in sizes and d is not None and sizes[c] is not None and sizes[c] != d and 1 not in (
-                    d, sizes[c]):
+            prev = sizes.get(c)
+            if prev is not None and d is not None and prev != d and 1 not in (d, prev):
                 raise fail("einsum", f"dimension {c!r} to have one size", f"{sizes[c]} and {d}")
             if sizes.get(c) in (None, 1):
                 sizes[c] = d

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.dispatch import Spec, execute, execute1, execute2, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops._util import (
     binary,
@@ -46,6 +46,11 @@ def _def_binary(name: str, forward: Callable, grad: Callable | None,
     op = register_op(name, forward, _bin_infer(name, out_dtype), grad)
 
     def public(x: Any, y: Any, name: str | None = None) -> Tensor:
+        try:
+            if x._value.dtype is y._value.dtype:
+                return execute2(op, x, y)
+        except AttributeError:  # not both tensors with values: coerce first
+            pass
         a, b = binary(op.name, x, y)
         return execute(op, (a, b))
 
@@ -55,10 +60,26 @@ def _def_binary(name: str, forward: Callable, grad: Callable | None,
 
 
 def _grads2(node: Any, gx: Any, gy: Any) -> tuple:
+    """Input gradients of a broadcasting binary op, summed back to each input's shape."""
     x, y = node.inputs
     needs = node.needs
-    return (unbroadcast(gx, shape_of(x)) if needs[0] and gx is not None else None,
-            unbroadcast(gy, shape_of(y)) if needs[1] and gy is not None else None)
+    if gx is not None and needs[0]:
+        try:
+            if gx._value.shape != x._value.shape:
+                gx = unbroadcast(gx, shape_of(x))
+        except AttributeError:
+            gx = unbroadcast(gx, shape_of(x))
+    else:
+        gx = None
+    if gy is not None and needs[1]:
+        try:
+            if gy._value.shape != y._value.shape:
+                gy = unbroadcast(gy, shape_of(y))
+        except AttributeError:
+            gy = unbroadcast(gy, shape_of(y))
+    else:
+        gy = None
+    return (gx, gy)
 
 
 def _add_grad(node: Any, g: Tensor) -> tuple:
@@ -214,10 +235,10 @@ def _def_unary(name: str, forward: Callable, grad: Callable | None, float_only: 
             k = npdt(x).kind
             if k != "f" and k != "c":
                 require_float(op.name, x)
-            return execute(op, (x,))
+            return execute1(op, x)
     else:
         def public(x: Any, name: str | None = None) -> Tensor:
-            return execute(op, (t(x),))
+            return execute1(op, t(x))
     public.__name__ = name
     public.op = op  # type: ignore[attr-defined]
     return public

@@ -21,7 +21,7 @@ from ndflow.backend import devices as _device
 from ndflow.core.dispatch import fail
 from ndflow.core.dtypes import np_dtype
 from ndflow.core.tensor import Tensor, constant
-from ndflow.ops._util import npdt, shape_of, t
+from ndflow.ops._util import shape_of, t
 
 _lock = threading.Lock()
 _global_seed: int | None = None

@@ -10,7 +10,7 @@ import numpy as np
 
 
 def print(*inputs: Any, output_stream: Any = None, summarize: int = 3, sep: str = " ",
-          end: str = "\n", name: str | None = None) -> None:  # noqa: A001
+          end: str = "\n", name: str | None = None) -> None:
     """Print values; tensors show their contents like `tf.print` does."""
     from ndflow.core.tensor import Tensor
 
