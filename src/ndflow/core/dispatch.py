@@ -45,11 +45,12 @@ class Op:
     """One primitive op: kernel, shape rule and gradient rule kept together."""
 
     __slots__ = ("name", "forward", "infer", "grad", "num_outputs", "differentiable",
-                 "onnx", "__dict__")
+                 "stateful", "onnx", "__dict__")
 
     def __init__(self, name: str, forward: Callable, infer: Callable | None,
-                 grad: Callable | None, num_outputs: int = 1) -> None:
+                 grad: Callable | None, num_outputs: int = 1, stateful: bool = False) -> None:
         self.name = name
+        self.stateful = stateful  # e.g. random sampling: never folded, merged or cached
         self.forward = forward
         self.infer = infer
         self.grad = grad
@@ -65,11 +66,12 @@ REGISTRY: dict[str, Op] = {}
 
 
 def register_op(name: str, forward: Callable, infer: Callable | None = None,
-                grad: Callable | None = None, num_outputs: int = 1) -> Op:
+                grad: Callable | None = None, num_outputs: int = 1,
+                stateful: bool = False) -> Op:
     """Add a primitive to the registry; `grad=None` marks it non-differentiable."""
     if name in REGISTRY:
         raise ValueError(f"register_op: an op named {name!r} is already registered")
-    op = Op(name, forward, infer, grad, num_outputs)
+    op = Op(name, forward, infer, grad, num_outputs, stateful)
     REGISTRY[name] = op
     return op
 
@@ -91,10 +93,14 @@ class Node:
 active_tapes: list = []
 # Called instead of the symbolic rule when a graph tracer is active (see ndflow.graph).
 symbolic_hook: Callable | None = None
+# While `ndflow.function` traces, every op goes to the tracer instead (see ndflow.graph.trace).
+trace_hook: Callable | None = None
 
 
 def execute(op: Op, inputs: tuple, attrs: dict = _EMPTY) -> Any:
     """Run `op` eagerly on `inputs` (Tensors) and record it on the active tapes."""
+    if trace_hook is not None:
+        return trace_hook(op, inputs, attrs)
     try:
         arrays = [t._value for t in inputs]
         a0 = arrays[0]
@@ -122,7 +128,7 @@ def execute(op: Op, inputs: tuple, attrs: dict = _EMPTY) -> Any:
 def execute1(op: Op, x: Tensor) -> Any:
     """Fast path of `execute` for one host-array input and no attributes."""
     xv = getattr(x, "_value", None)
-    if type(xv) is not _ndarray:
+    if type(xv) is not _ndarray or trace_hook is not None:
         return execute(op, (x,))
     try:
         out = op.forward(np, xv)
@@ -140,7 +146,7 @@ def execute2(op: Op, x: Tensor, y: Tensor) -> Any:
     """Fast path of `execute` for two host-array inputs and no attributes."""
     xv = x._value
     yv = y._value
-    if type(xv) is not _ndarray or type(yv) is not _ndarray:
+    if type(xv) is not _ndarray or type(yv) is not _ndarray or trace_hook is not None:
         return execute(op, (x, y))
     try:
         out = op.forward(np, xv, yv)

@@ -230,6 +230,8 @@ class SymbolicTensor(Tensor):
 # --- conversion -------------------------------------------------------------------------------
 def _default_np_dtype(value: Any) -> np.dtype | None:
     """TensorFlow's defaults: Python floats -> float32, ints -> int32, bools -> bool."""
+    if isinstance(value, np.generic):  # NumPy scalars keep their dtype (np.float64 is a float)
+        return value.dtype
     if isinstance(value, bool):
         return np.dtype(np.bool_)
     if isinstance(value, int):

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.core import dispatch
 from ndflow.core.dtypes import np_dtype
 from ndflow.core.tensor import Tensor, to_array
 from ndflow.errors import InvalidArgumentError
@@ -38,6 +39,10 @@ class Variable(Tensor):
                  shape: Any = None, experimental_enable_variable_lifting: Any = None) -> None:
         if initial_value is None:
             raise ValueError("Variable: initial_value must be given")
+        if dispatch.trace_hook is not None:
+            from ndflow.graph.trace import variable_created_while_tracing
+
+            variable_created_while_tracing(self)
         if callable(initial_value):
             initial_value = initial_value()
         dt = None if dtype is None else np_dtype(dtype)
@@ -49,7 +54,7 @@ class Variable(Tensor):
             arr = to_array(initial_value, dt, "Variable")
         self._value = arr.copy()  # never share a buffer with the value it was made from
         self._trainable = bool(trainable)
-        self._auto_watch = self._trainable
+        self._auto_watch = self._trainable and _differentiable(arr.dtype)
         self._name = name or "Variable"
         self._constraint = constraint
         self._unique_id = next(_uid)
@@ -65,7 +70,7 @@ class Variable(Tensor):
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
-        self._auto_watch = self._trainable
+        self._auto_watch = self._trainable and _differentiable(self._value.dtype)
 
     @property
     def constraint(self) -> Any:
@@ -115,6 +120,10 @@ class Variable(Tensor):
 
     def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
                read_value: bool = True) -> Variable:
+        if _tracing():
+            from ndflow.graph.trace import trace_assign
+
+            return trace_assign(self, value, "set")
         arr = self._to_array(value, "assign")
         xp = _xp(self._value)
         xp.copyto(self._value, arr)
@@ -122,19 +131,26 @@ class Variable(Tensor):
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Variable:
+        if _tracing():
+            from ndflow.graph.trace import trace_assign
+
+            return trace_assign(self, delta, "add")
         arr = self._to_array(delta, "assign_add")
         self._value += arr
         return self
 
     def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Variable:
+        if _tracing():
+            from ndflow.graph.trace import trace_assign
+
+            return trace_assign(self, delta, "sub")
         arr = self._to_array(delta, "assign_sub")
         self._value -= arr
         return self
 
     def __getitem__(self, key: Any) -> _SliceRef:
         """A slice that reads like a tensor and can be assigned: `v[0, 0].assign(3.0)`."""
-        from ndflow.core import dispatch
         from ndflow.ops.array import _SLICE, _canonical_key
 
         k = _canonical_key(key, self._value.shape)
@@ -165,6 +181,15 @@ class Variable(Tensor):
     def __reduce__(self) -> Any:
         raise TypeError("ndflow variables are not picklable; save weights with the .keras or "
                         ".weights.h5 formats")
+
+
+def _tracing() -> bool:
+    return dispatch.trace_hook is not None
+
+
+def _differentiable(dtype: Any) -> bool:
+    """Tapes watch float and complex variables only: integers carry no gradient (as in TF)."""
+    return dtype.kind in "fc"
 
 
 def _xp(arr: Any) -> Any:

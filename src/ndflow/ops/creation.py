@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 
 from ndflow.backend import devices as _device
-from ndflow.core.dispatch import fail
+from ndflow.core import dispatch
+from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.dtypes import np_dtype
-from ndflow.core.tensor import SymbolicTensor, Tensor
-from ndflow.ops._util import npdt, shape_of, t
+from ndflow.core.tensor import Tensor
+from ndflow.ops._util import npdt, t
 
 
 def _xp_for_current() -> Any:
@@ -50,11 +51,17 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     return Tensor(_xp_for_current().full(_shape("fill", dims), v.numpy(), dtype=npdt(v)))
 
 
+_ZEROS_LIKE = register_op("zeros_like", lambda xp, a, dtype: xp.zeros(a.shape, dtype),
+                          lambda x, dtype: Spec(x.shape, dtype), None)
+_ONES_LIKE = register_op("ones_like", lambda xp, a, dtype: xp.ones(a.shape, dtype),
+                         lambda x, dtype: Spec(x.shape, dtype), None)
+
+
 def _like(x: Any, dtype: Any, fill_value: int) -> Tensor:
     x = t(x)
     dt = npdt(x) if dtype is None else np_dtype(dtype)
-    if x._symbolic:
-        return SymbolicTensor(shape_of(x), dt)
+    if x._symbolic or dispatch.trace_hook is not None:
+        return execute(_ZEROS_LIKE if fill_value == 0 else _ONES_LIKE, (x,), {"dtype": dt})
     v = x._value
     xp = np if type(v) is np.ndarray else _device.get_array_module(v)
     return Tensor(xp.zeros(v.shape, dt) if fill_value == 0 else xp.ones(v.shape, dt))

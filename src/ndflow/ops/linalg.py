@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend.devices import get_array_module
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
@@ -165,21 +166,35 @@ def _einsum_grad(node: Any, g: Tensor) -> tuple:
         if not node.needs[i]:
             grads.append(None)
             continue
-        if len(set(s)) != len(s):
-            raise fail("einsum", "no repeated subscripts within one operand when differentiating",
-                       f"operand {i} with subscripts {s!r}")
         others = [(ins[j], xs[j]) for j in range(len(xs)) if j != i]
         avail = set(out) | {c for o, _ in others for c in o}
-        kept = "".join(c for c in s if c in avail)
+        first = [k for k, c in enumerate(s) if s.index(c) == k]  # first occurrence of a letter
+        kept = "".join(s[k] for k in first if s[k] in avail)
         gi = execute(_EINSUM, (g,) + tuple(o for _, o in others),
                      {"ins": (out,) + tuple(o for o, _ in others), "out": kept})
-        shape_x = shape_of(x)
-        if kept != s:  # dims summed away in the forward pass come back by broadcasting
-            tmp_shape = [shape_x[k] if c in kept else 1 for k, c in enumerate(s)]
+        shape_x = tuple(shape_of(x))
+        if kept != s:
+            # Letters summed away come back by broadcasting; a repeated letter (a diagonal,
+            # as in "ii->i") gets its gradient only on the diagonal.
+            tmp_shape = [shape_x[k] if k in first and c in kept else 1 for k, c in enumerate(s)]
             gi = broadcast_to(reshape(gi, tmp_shape), shape_x)
-        gi = unbroadcast(gi, shape_x) if tuple(shape_of(gi)) != tuple(shape_x) else gi
+            if len(first) != len(s):
+                xp = get_array_module(gi._value)
+                gi = m.multiply(gi, Tensor(xp.asarray(_diagonal_mask(s, shape_x, npdt(gi)))))
+        gi = unbroadcast(gi, shape_x) if tuple(shape_of(gi)) != shape_x else gi
         grads.append(gi)
     return tuple(grads)
+
+
+def _diagonal_mask(subscripts: str, shape: tuple, dtype: Any) -> np.ndarray:
+    """1 where every repeated subscript has equal indices, else 0."""
+    mask = np.ones(shape, dtype=bool)
+    grids = np.indices(shape, sparse=True)
+    for k, c in enumerate(subscripts):
+        k0 = subscripts.index(c)
+        if k0 != k:
+            mask &= grids[k] == grids[k0]
+    return mask.astype(dtype)
 
 
 def _einsum_fwd(xp: Any, *arrays: Any, ins: tuple, out: str) -> Any:
@@ -208,8 +223,14 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool =
     """Vector norms (`ord` = 'euclidean'/2, 1, np.inf, or p > 0) and the Frobenius norm."""
     x = t(tensor)
     nd = len(shape_of(x))
-    if ord in ("euclidean", "fro", 2, 2.0) and (ord != 2 or axis is None or
-                                                 isinstance(axis, int)):
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    if axis is not None and not isinstance(axis, (int, np.integer)) and len(axis) == 2:
+        return _matrix_norm(x, ord, tuple(int(a) % max(nd, 1) for a in axis), keepdims)
+    if ord == "fro" and axis is not None:
+        raise fail("norm", "ord='fro' only for matrix norms (axis of two dims)",
+                   f"ord='fro' with axis={axis}")
+    if ord in ("euclidean", "fro", 2, 2.0):
         return m.sqrt(reduce_sum(m.square(x), axis=axis, keepdims=keepdims))
     if ord in (1, 1.0):
         return reduce_sum(m.abs(x), axis=axis, keepdims=keepdims)
@@ -220,6 +241,27 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool =
                      1.0 / ord)
     norm_axis("norm", axis, nd)
     raise fail("norm", "ord in {'euclidean', 'fro', 1, 2, inf, p > 0}", repr(ord))
+
+
+def _matrix_norm(x: Tensor, ord: Any, axes: tuple, keepdims: bool) -> Tensor:
+    """Frobenius, max-column-sum (1) and max-row-sum (inf) norms over two axes."""
+    nd = len(shape_of(x))
+    norm_axis("norm", axes, nd)  # validates the axes
+    row, col = axes
+    if ord in ("euclidean", "fro"):
+        return m.sqrt(reduce_sum(m.square(x), axis=axes, keepdims=keepdims))
+    if ord in (1, 1.0, np.inf, "inf"):
+        # ord=1: sum over rows, then max over columns; ord=inf: the other way round.
+        inner, outer = (row, col) if ord in (1, 1.0) else (col, row)
+        s = reduce_sum(m.abs(x), axis=inner, keepdims=True)
+        out = reduce_max(s, axis=outer, keepdims=True)
+        if not keepdims:
+            out = reshape(out, [d for i, d in enumerate(shape_of(x)) if i not in axes])
+        return out
+    raise fail("norm", "ord in {'euclidean', 'fro', 1, inf} for a matrix norm (axis of two "
+               "dims)", f"ord={ord!r}",
+               "The spectral norm (ord=2) needs a singular value decomposition, which ndflow "
+               "does not have yet.")
 
 
 def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None

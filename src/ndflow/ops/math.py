@@ -134,6 +134,12 @@ def _sqdiff_grad(node: Any, g: Tensor) -> tuple:
     return _grads2(node, d, negative(d))
 
 
+def _floormod_grad(node: Any, g: Tensor) -> tuple:
+    # x mod y = x - floor(x / y) * y: d/dx = 1, d/dy = -floor(x / y).
+    x, y = node.inputs
+    return _grads2(node, g, negative(multiply(g, floordiv(x, y))) if node.needs[1] else None)
+
+
 def _atan2_grad(node: Any, g: Tensor) -> tuple:
     y, x = node.inputs
     denom = add(square(x), square(y))
@@ -165,7 +171,7 @@ subtract = _def_binary("subtract", lambda xp, a, b: a - b, _sub_grad)
 multiply = _def_binary("multiply", lambda xp, a, b: a * b, _mul_grad)
 _divide_op = register_op("divide", _truediv_fwd, _bin_infer("divide"), _div_grad)
 floordiv = _def_binary("floordiv", _floordiv_fwd, None)
-floormod = _def_binary("floormod", lambda xp, a, b: xp.mod(a, b), None)
+floormod = _def_binary("floormod", lambda xp, a, b: xp.mod(a, b), _floormod_grad)
 pow = _def_binary("pow", lambda xp, a, b: xp.power(a, b), _pow_grad)  # noqa: A001
 maximum = _def_binary("maximum", lambda xp, a, b: xp.maximum(a, b), _max_grad)
 minimum = _def_binary("minimum", lambda xp, a, b: xp.minimum(a, b), _min_grad)

@@ -261,7 +261,7 @@ def _softmax_xent_grad(node: Any, g: Tensor, _g_logp: Tensor) -> tuple:
 
 def _expand(g: Tensor, axis: int) -> Tensor:
     shape = list(shape_of(g))
-    shape.insert(axis, 1)
+    shape.insert(axis if axis >= 0 else len(shape) + 1 + axis, 1)
     return reshape(g, shape)
 
 
@@ -365,8 +365,12 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = N
 def weighted_cross_entropy_with_logits(labels: Any, logits: Any, pos_weight: Any,
                                        name: str | None = None) -> Tensor:
     x = t(logits)
+    require_float("weighted_cross_entropy_with_logits", x)
     z = m.cast(t(labels), npdt(x))
-    log_weight = m.add(m.multiply(m.subtract(pos_weight, 1), z), 1)
+    _check_same_shape("weighted_cross_entropy_with_logits", z, x)
+    w = pos_weight if isinstance(pos_weight, Tensor) else Tensor(
+        np.asarray(pos_weight, dtype=npdt(x)))
+    log_weight = m.add(m.multiply(m.subtract(w, 1), z), 1)
     return m.add(m.multiply(m.subtract(1, z), x),
                  m.multiply(log_weight, m.add(m.log1p(m.exp(m.negative(m.abs(x)))),
                                               m.maximum(m.negative(x), 0))))

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from ndflow.backend import devices as _device
-from ndflow.core.dispatch import fail
+from ndflow.core import dispatch
+from ndflow.core.dispatch import Spec, fail, register_op
 from ndflow.core.dtypes import np_dtype
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops._util import shape_of, t
@@ -62,6 +63,22 @@ def _shape(shape: Any) -> tuple:
         return tuple(int(d) for d in shape)
     except TypeError:
         raise fail("random", "a fully known shape (list of ints)", repr(shape)) from None
+
+
+def _sample_fwd(xp: Any, draw: Any, shape: tuple, dtype: np.dtype) -> Any:
+    return draw()
+
+
+# While ndflow.function traces, sampling becomes this stateful node so that every call of the
+# compiled function draws fresh numbers (instead of baking one sample in as a constant).
+_SAMPLE = register_op("random_sample", _sample_fwd,
+                      lambda draw, shape, dtype: Spec(shape, dtype), None, stateful=True)
+
+
+def _draw(fn: Any, shape: tuple, dtype: np.dtype) -> Tensor:
+    if dispatch.trace_hook is not None:
+        return dispatch.execute(_SAMPLE, (), {"draw": fn, "shape": shape, "dtype": dtype})
+    return _place(fn())
 
 
 def _place(arr: np.ndarray) -> Tensor:
@@ -113,22 +130,24 @@ def _truncated(rng: np.random.Generator, shape: tuple, mean: Any, stddev: Any, d
 def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = np.float32,
            seed: int | None = None, name: str | None = None) -> Tensor:
     """Samples from a normal distribution."""
-    return _place(_normal(_rng(seed), _shape(shape), mean, stddev,
-                          _float_dtype("random.normal", dtype)))
+    rng, shp, dt = _rng(seed), _shape(shape), _float_dtype("random.normal", dtype)
+    return _draw(lambda: _normal(rng, shp, mean, stddev, dt), shp, dt)
 
 
 def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = np.float32,
             seed: int | None = None, name: str | None = None) -> Tensor:
     """Samples from [minval, maxval) (maxval defaults to 1 for floats)."""
-    return _place(_uniform(_rng(seed), _shape(shape), minval, maxval, np_dtype(dtype)))
+    rng, shp, dt = _rng(seed), _shape(shape), np_dtype(dtype)
+    return _draw(lambda: _uniform(rng, shp, minval, maxval, dt), shp, dt)
 
 
 def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
                      dtype: Any = np.float32, seed: int | None = None,
                      name: str | None = None) -> Tensor:
     """Normal samples re-drawn when more than two standard deviations from the mean."""
-    return _place(_truncated(_rng(seed), _shape(shape), mean, stddev,
-                             _float_dtype("random.truncated_normal", dtype)))
+    rng, shp = _rng(seed), _shape(shape)
+    dt = _float_dtype("random.truncated_normal", dtype)
+    return _draw(lambda: _truncated(rng, shp, mean, stddev, dt), shp, dt)
 
 
 def _categorical(rng: np.random.Generator, logits: np.ndarray, num_samples: int,

@@ -85,18 +85,25 @@ def m_transpose(x: Tensor, perm: tuple) -> Tensor:
     return transpose(x, perm)
 
 
-_SUM = register_op("reduce_sum", lambda xp, a, axis, keepdims: xp.sum(a, axis=axis,
-                                                                       keepdims=keepdims),
-                   _red_infer("reduce_sum"), _sum_grad)
+def _acc_fwd(fn_name: str):
+    """Sum/prod kernels that keep the input dtype (NumPy widens int32 to int64 and would sum
+    float16 in float16); float16 accumulates in float32, as TensorFlow does."""
+    def fwd(xp: Any, a: Any, axis: tuple | None, keepdims: bool) -> Any:
+        fn = getattr(xp, fn_name)
+        if a.dtype == np.float16:
+            return fn(a, axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+        return fn(a, axis=axis, keepdims=keepdims, dtype=a.dtype)
+    return fwd
+
+
+_SUM = register_op("reduce_sum", _acc_fwd("sum"), _red_infer("reduce_sum"), _sum_grad)
 _MAX = register_op("reduce_max", lambda xp, a, axis, keepdims: xp.max(a, axis=axis,
                                                                        keepdims=keepdims),
                    _red_infer("reduce_max"), _extreme_grad)
 _MIN = register_op("reduce_min", lambda xp, a, axis, keepdims: xp.min(a, axis=axis,
                                                                        keepdims=keepdims),
                    _red_infer("reduce_min"), _extreme_grad)
-_PROD = register_op("reduce_prod", lambda xp, a, axis, keepdims: xp.prod(a, axis=axis,
-                                                                          keepdims=keepdims),
-                    _red_infer("reduce_prod"), _prod_grad)
+_PROD = register_op("reduce_prod", _acc_fwd("prod"), _red_infer("reduce_prod"), _prod_grad)
 _ANY = register_op("reduce_any", lambda xp, a, axis, keepdims: xp.any(a, axis=axis,
                                                                        keepdims=keepdims),
                    _red_infer("reduce_any"), None)
@@ -166,8 +173,12 @@ def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
     ax = norm_axis("reduce_mean", axis, len(shape_of(x)))
     s = _reduce(_SUM, "reduce_mean", x, ax, keepdims)
     n = _count(x, ax)
-    if npdt(x).kind in "iu":
-        return m.floordiv(s, n)
+    if npdt(x).kind in "iu":  # integer division truncating toward zero, as in TensorFlow
+        if n == 0:
+            raise fail("reduce_mean", "a non-empty reduction for an integer tensor",
+                       f"an empty reduction of shape {list(shape_of(x))}")
+        q = m.floordiv(m.abs(s), n)
+        return m.where(m.less(s, 0), m.negative(q), q) if npdt(x).kind == "i" else q
     return m.multiply(s, 1.0 / n) if n else m.divide(s, 0.0)
 
 

@@ -43,7 +43,7 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
         shape = shape.numpy().tolist()
     shape = tuple(int(d) for d in shape) if not isinstance(shape, int) else (shape,)
     x = t(tensor)
-    if not x._symbolic and x._value.shape == shape:
+    if tuple(shape_of(x)) == shape:
         return x
     return execute(_RESHAPE, (x,), {"shape": shape})
 
@@ -71,7 +71,7 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
         shape = shape.numpy().tolist()
     shape = tuple(int(d) for d in shape)
     x = t(input)
-    if not x._symbolic and x._value.shape == shape:
+    if tuple(shape_of(x)) == shape:
         return x
     return execute(_BROADCAST, (x,), {"shape": shape})
 
@@ -96,15 +96,10 @@ _SUM_TO = register_op("sum_to_shape", _sum_to_shape_fwd,
 def sum_to_shape(x: Tensor, shape: tuple) -> Tensor:
     """Sum a broadcast result back down to `shape` (the gradient of broadcasting)."""
     shape = tuple(shape)
-    if not x._symbolic and x._value.shape == shape:
+    if tuple(shape_of(x)) == shape:
         return x
     return execute(_SUM_TO, (x,), {"shape": shape})
 
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
-    try:
-        if g._value.shape == shape:
-            return g
-    except AttributeError:
-        pass
     return sum_to_shape(g, shape)

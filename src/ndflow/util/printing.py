@@ -11,8 +11,22 @@ import numpy as np
 
 def print(*inputs: Any, output_stream: Any = None, summarize: int = 3, sep: str = " ",
           end: str = "\n", name: str | None = None) -> None:
-    """Print values; tensors show their contents like `tf.print` does."""
+    """Print values; tensors show their contents like `tf.print` does.
+
+    Inside `ndflow.function` it prints on every call, not once at trace time.
+    """
+    from ndflow.core import dispatch
     from ndflow.core.tensor import Tensor
+
+    if dispatch.trace_hook is not None:
+        from ndflow.core.variable import Variable
+        from ndflow.graph.trace import GraphTensor, host_call
+
+        if any(isinstance(v, (GraphTensor, Variable)) for v in inputs):
+            kwargs = {"output_stream": output_stream, "summarize": summarize, "sep": sep,
+                      "end": end}
+            host_call(print, inputs, kwargs)
+            return
 
     parts = []
     for v in inputs:

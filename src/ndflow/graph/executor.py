@@ -1,0 +1,244 @@
+"""Compile a graph into straight-line Python: kernels called directly, no dispatch, no tape.
+
+Element-wise ops and matmul write into preallocated buffers (`out=`) chosen by liveness, so
+a steady-state step allocates almost nothing for large intermediates; an element-wise op whose
+input dies at that op reuses the input's buffer (in place), which fuses element-wise chains
+into one buffer. Small arrays use plain expressions: NumPy's small-block cache is cheaper than
+`out=` there.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ndflow.core.tensor import Tensor
+from ndflow.graph.ir import Graph, GNode, Value
+from ndflow.util import nest
+
+# Pool buffers only for arrays at least this large (elements).
+POOL_MIN_SIZE = 4096
+
+_UNARY_UFUNCS = {
+    "negative": "np.negative", "abs": "np.abs", "sign": "np.sign", "square": "np.square",
+    "exp": "np.exp", "expm1": "np.expm1", "log": "np.log", "log1p": "np.log1p",
+    "sqrt": "np.sqrt", "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "tanh": "np.tanh",
+    "sinh": "np.sinh", "cosh": "np.cosh", "floor": "np.floor", "ceil": "np.ceil",
+}
+_BINARY_UFUNCS = {
+    "add": "np.add", "subtract": "np.subtract", "multiply": "np.multiply",
+    "divide": "np.true_divide", "maximum": "np.maximum", "minimum": "np.minimum",
+    "squared_difference": None, "pow": "np.power",
+}
+_BINARY_OPS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
+
+
+def _is_elementwise_template(node: GNode) -> bool:
+    if node.kind != "op":
+        return False
+    name = node.op.name
+    if name in _UNARY_UFUNCS or name == "relu":
+        return True
+    if _BINARY_UFUNCS.get(name) or name == "relu_grad":
+        # only when the output has the shape of an input we could overwrite safely
+        return True
+    return False
+
+
+def _poolable(node: GNode) -> bool:
+    if node.kind != "op" or len(node.outputs) != 1:
+        return False
+    out = node.outputs[0]
+    if int(np.prod(out.shape)) < POOL_MIN_SIZE:
+        return False
+    if _is_elementwise_template(node):
+        return all(v.dtype == out.dtype for v in node.inputs) or node.op.name == "relu_grad"
+    if node.op.name == "matmul":
+        return all(v.dtype == out.dtype for v in node.inputs)
+    return False
+
+
+class _Codegen:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.g: dict[str, Any] = {"np": np}
+        self.names: dict[int, str] = {}
+        self.lines: list[str] = []
+        self.n = 0
+
+    def glob(self, prefix: str, obj: Any) -> str:
+        name = f"{prefix}{self.n}"
+        self.n += 1
+        self.g[name] = obj
+        return name
+
+    def ref(self, v: Value) -> str:
+        if v.kind == "const":
+            key = id(v)
+            if key not in self.names:
+                self.names[key] = self.glob("c", v.payload)
+            return self.names[key]
+        if v.kind == "var":
+            key = id(v)
+            if key not in self.names:
+                self.names[key] = self.glob("var", v.payload) + "._value"
+            return self.names[key]
+        return self.names[id(v)]
+
+
+def _plan_buffers(graph: Graph) -> dict[int, Any]:
+    """Map node-output value ids to buffer slots, by liveness with alias tracking."""
+    nodes = graph.nodes
+    end = len(nodes)
+    pool_nodes = {id(n) for n in nodes if _poolable(n)}
+    # alias roots: which pooled outputs a value may share memory with
+    roots: dict[int, frozenset] = {}
+    for n in nodes:
+        if id(n) in pool_nodes:
+            roots[id(n.outputs[0])] = frozenset([id(n.outputs[0])])
+        else:
+            r: frozenset = frozenset()
+            for v in n.inputs:
+                r |= roots.get(id(v), frozenset())
+            for o in n.outputs:
+                roots[id(o)] = r
+    # a pooled buffer escapes if any alias is returned or handed to Python that may keep it
+    escaping: set[int] = set()
+    for v in graph.outputs:
+        escaping |= roots.get(id(v), frozenset())
+    for n in nodes:
+        if n.kind == "host" and getattr(n.op, "_retains_args", True):
+            for v in n.inputs:
+                escaping |= roots.get(id(v), frozenset())
+    # last use of each pooled root
+    last: dict[int, int] = {}
+    for i, n in enumerate(nodes):
+        for v in n.inputs:
+            for r in roots.get(id(v), ()):
+                last[r] = i
+    for v in graph.outputs:
+        for r in roots.get(id(v), ()):
+            last[r] = end
+    free: dict[tuple, list[int]] = {}
+    buffers: list[tuple] = []
+    assignment: dict[int, int] = {}
+    for i, n in enumerate(nodes):
+        dying = [r for r in {r for v in n.inputs for r in roots.get(id(v), ())}
+                 if last.get(r) == i and r in assignment]
+        inplace_ok = _is_elementwise_template(n)
+        if inplace_ok:
+            for r in dying:
+                b = assignment[r]
+                free.setdefault(buffers[b], []).append(b)
+        if id(n) in pool_nodes and id(n.outputs[0]) not in escaping:
+            out = n.outputs[0]
+            key = (out.shape, out.dtype.str)
+            # an element-wise op may write over an input only when shapes match exactly
+            lst = free.get(key)
+            if lst:
+                b = lst.pop()
+            else:
+                b = len(buffers)
+                buffers.append(key)
+            assignment[id(out)] = b
+            if last.get(id(out)) is None:  # result unused: release at once
+                free.setdefault(key, []).append(b)
+        if not inplace_ok:
+            for r in dying:
+                b = assignment[r]
+                free.setdefault(buffers[b], []).append(b)
+    return {"assignment": assignment, "buffers": buffers}
+
+
+def compile_graph(graph: Graph) -> tuple[Callable, str]:
+    """Generate and compile the executor; returns (function, its source code)."""
+    cg = _Codegen(graph)
+    plan = _plan_buffers(graph)
+    bufs = [np.empty(shape, dtype) for shape, dtype in plan["buffers"]]
+    buf_names = [cg.glob("buf", b) for b in bufs]
+    assignment = plan["assignment"]
+    params = []
+    for i, a in enumerate(graph.args):
+        cg.names[id(a)] = f"a{i}"
+        params.append(f"a{i}")
+    vid = 0
+
+    def new_name(v: Value) -> str:
+        nonlocal vid
+        name = f"v{vid}"
+        vid += 1
+        cg.names[id(v)] = name
+        return name
+
+    for node in graph.nodes:
+        ins = [cg.ref(v) for v in node.inputs]
+        if node.kind == "assign":
+            var, val = ins
+            mode = node.attrs["mode"]
+            if mode == "set":
+                cg.lines.append(f"np.copyto({var}, {val})")
+            else:
+                cg.lines.append(f"{var} {'+=' if mode == 'add' else '-='} {val}")
+            continue
+        if node.kind == "host":
+            h = cg.glob("host", _host_runner(node))
+            cg.lines.append(f"{h}({', '.join(ins)})")
+            continue
+        outs = [new_name(o) for o in node.outputs]
+        lhs = ", ".join(outs) + ("," if len(outs) == 1 and node.op.num_outputs != 1 else "")
+        buf = None
+        if len(node.outputs) == 1 and id(node.outputs[0]) in assignment:
+            buf = buf_names[assignment[id(node.outputs[0])]]
+        cg.lines.append(f"{lhs} = {_expr(cg, node, ins, buf)}")
+    rets = [cg.ref(v) for v in graph.outputs]
+    body = "\n".join("    " + ln for ln in cg.lines) or "    pass"
+    src = (f"def run({', '.join(params)}):\n{body}\n"
+           f"    return ({', '.join(rets)}{',' if len(rets) == 1 else ''})\n")
+    code = compile(src, f"<ndflow.function {graph.name}>", "exec")
+    exec(code, cg.g)  # noqa: S102 - our own generated source, no user strings
+    return cg.g["run"], src
+
+
+def _expr(cg: _Codegen, node: GNode, ins: list[str], buf: str | None) -> str:
+    name = node.op.name
+    attrs = node.attrs
+    if buf is not None:
+        if name in _UNARY_UFUNCS:
+            return f"{_UNARY_UFUNCS[name]}({ins[0]}, out={buf})"
+        if name == "relu":
+            return f"np.maximum({ins[0]}, 0, out={buf})"
+        if name == "relu_grad":
+            return f"np.multiply({ins[0]}, {ins[1]} > 0, out={buf})"
+        if _BINARY_UFUNCS.get(name):
+            return f"{_BINARY_UFUNCS[name]}({ins[0]}, {ins[1]}, out={buf})"
+        if name == "matmul":
+            a = f"np.swapaxes({ins[0]}, -1, -2)" if attrs["ta"] else ins[0]
+            b = f"np.swapaxes({ins[1]}, -1, -2)" if attrs["tb"] else ins[1]
+            return f"np.matmul({a}, {b}, out={buf})"
+    if name in _BINARY_OPS and not attrs:
+        return f"({ins[0]} {_BINARY_OPS[name]} {ins[1]})"
+    if name in _UNARY_UFUNCS:
+        return f"{_UNARY_UFUNCS[name]}({ins[0]})"
+    f = cg.glob("f", functools.partial(node.op.forward, np, **attrs))
+    return f"{f}({', '.join(ins)})"
+
+
+def _host_runner(node: GNode) -> Callable:
+    """Rebuild the Python call's arguments with this call's arrays and run it."""
+    fn = node.op
+    args, kwargs = node.attrs["tree"]
+    template = node.attrs["leaves"]
+    slots = node.attrs["slots"]
+    structure = (list(args), kwargs)
+
+    def run(*arrays: Any) -> None:
+        leaves = list(template)
+        for s, a in zip(slots, arrays):
+            leaves[s] = Tensor(a if type(a) is np.ndarray else np.asarray(a))
+        a2, k2 = nest.pack_sequence_as(structure, leaves)
+        fn(*a2, **k2)
+
+    return run

@@ -1,0 +1,506 @@
+"""`ndflow.function`: trace a Python function into a graph once per input signature.
+
+While tracing, every op goes to the tracer (the dispatch `trace_hook`): ops on graph tensors or
+variables become graph nodes; ops on constants only run at once and their results are captured
+as constants (constant folding for free). `GradientTape` works inside because the tracer records
+graph nodes on active tapes like eager dispatch does, so backward graphs come from the same
+gradient rules.
+
+>>> import ndflow as tf
+>>> @tf.function
+... def f(x):
+...     return x * x + 1.0
+>>> float(f(tf.constant(3.0)))
+10.0
+>>> f.experimental_get_tracing_count()
+1
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ndflow.core import dispatch
+from ndflow.core.dispatch import Spec
+from ndflow.core.dtypes import as_dtype
+from ndflow.core.shape import TensorShape
+from ndflow.core.tensor import SymbolicTensor, Tensor
+from ndflow.core.variable import Variable
+from ndflow.errors import InvalidArgumentError
+from ndflow.graph.ir import Graph, GNode, Value
+from ndflow.util import nest
+
+
+class TensorSpec:
+    """Describes a tensor argument: shape (None for any size) and dtype.
+
+    >>> TensorSpec([None, 3], "float32")
+    TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)
+    """
+
+    def __init__(self, shape: Any, dtype: Any = "float32", name: str | None = None) -> None:
+        self.shape = TensorShape(shape)
+        self.dtype = as_dtype(dtype)
+        self.name = name
+
+    @classmethod
+    def from_tensor(cls, tensor: Tensor, name: str | None = None) -> TensorSpec:
+        return cls(tensor.shape, tensor.dtype, name)
+
+    def is_compatible_with(self, value: Any) -> bool:
+        if isinstance(value, TensorSpec):
+            return self.dtype == value.dtype and self.shape.is_compatible_with(value.shape)
+        t = value if isinstance(value, Tensor) else np.asarray(value)
+        return np.dtype(t.dtype.as_numpy_dtype if hasattr(t.dtype, "as_numpy_dtype") else
+                        t.dtype) == self.dtype._np and self.shape.is_compatible_with(t.shape)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, TensorSpec) and self.shape == other.shape
+                and self.dtype == other.dtype)
+
+    def __hash__(self) -> int:
+        return hash((tuple(self.shape), self.dtype))
+
+    def __repr__(self) -> str:
+        return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r}, name={self.name!r})"
+
+
+class GraphTensor(SymbolicTensor):
+    """A tensor inside a graph being traced: shape and dtype, no value."""
+
+    __slots__ = ("_graph", "_gv")
+
+    def __init__(self, graph: Graph, value: Value) -> None:
+        super().__init__(value.shape, value.dtype)
+        self._graph = graph
+        self._gv = value
+
+    def numpy(self) -> np.ndarray:
+        raise TypeError(
+            f"{self._graph.name}: a traced tensor (shape={self._shape}, "
+            f"dtype={self.dtype.name}) has no value while ndflow.function traces the Python "
+            "code; return it from the function, or use tf.print to print it on every call"
+        )
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            f"{self._graph.name}: using a traced tensor as a Python bool is not allowed: its "
+            "value is not known while ndflow.function traces. Use tf.cond(pred, true_fn, "
+            "false_fn) (or tf.where) for control flow on tensor values."
+        )
+
+    def __repr__(self) -> str:
+        return f"<GraphTensor {self._gv.label} in {self._graph.name}>"
+
+
+# --- the tracing state ---------------------------------------------------------------------------
+
+class _TraceState:
+    def __init__(self, graph: Graph, fn_name: str, owner: Function | None,
+                 parent: _TraceState | None = None) -> None:
+        self.graph = graph
+        self.fn_name = fn_name
+        self.owner = owner
+        self.parent = parent
+        self.captured: dict[int, Value] = {}
+        self.keepalive: list = []
+        # tensors of enclosing graphs used here (loop bodies): (outer tensor, inner arg value)
+        self.outer_captures: list[tuple[GraphTensor, Value]] = []
+
+    def _encloses(self, graph: Graph) -> bool:
+        p = self.parent
+        while p is not None:
+            if p.graph is graph:
+                return True
+            p = p.parent
+        return False
+
+
+_local = threading.local()
+
+
+def current_trace() -> _TraceState | None:
+    return getattr(_local, "trace", None)
+
+
+def _value_of(state: _TraceState, t: Tensor) -> Value:
+    """The graph value for an op input: a graph tensor, or a captured variable or constant."""
+    if isinstance(t, GraphTensor):
+        if t._graph is not state.graph and state._encloses(t._graph):
+            v = state.captured.get(id(t))
+            if v is None:
+                v = state.graph.new_value("arg", t._gv.shape, t._gv.dtype,
+                                          index=len(state.graph.args))
+                state.graph.args.append(v)
+                state.captured[id(t)] = v
+                state.keepalive.append(t)
+                state.outer_captures.append((t, v))
+            return v
+        if t._graph is not state.graph:
+            raise InvalidArgumentError(
+                f"{state.fn_name}: a tensor from another traced function was used here; "
+                "return it from that function instead of keeping it"
+            )
+        return t._gv
+    key = id(t)
+    v = state.captured.get(key)
+    if v is not None:
+        return v
+    if t._symbolic:
+        raise TypeError(
+            f"{state.fn_name}: a symbolic (Keras Input) tensor cannot be used inside "
+            "ndflow.function; call the model on the function's arguments instead"
+        )
+    if isinstance(t, Variable):
+        v = state.graph.new_value("var", t._value.shape, t._value.dtype, payload=t)
+    else:
+        v = state.graph.new_value("const", t._value.shape, t._value.dtype, payload=t._value)
+    state.captured[key] = v
+    state.keepalive.append(t)
+    return v
+
+
+def _trace_op(op: Any, inputs: tuple, attrs: dict) -> Any:
+    state = _local.trace
+    if not op.stateful and not any(isinstance(t, (GraphTensor, Variable)) for t in inputs):
+        # constants only: run now (constant folding at trace time)
+        prev, dispatch.trace_hook = dispatch.trace_hook, None
+        try:
+            return dispatch.execute(op, inputs, attrs)
+        finally:
+            dispatch.trace_hook = prev
+    if op.infer is None:
+        raise TypeError(f"{state.fn_name}: op {op.name} has no shape rule and cannot be traced")
+    ins = [_value_of(state, t) for t in inputs]
+    specs = op.infer(*[Spec(v.shape, v.dtype) for v in ins], **attrs)
+    node = GNode("op", op, ins, dict(attrs))
+    multi = op.num_outputs != 1
+    spec_list = list(specs) if multi else [specs]
+    for i, s in enumerate(spec_list):
+        if any(d is None for d in s.shape):
+            raise InvalidArgumentError(
+                f"{state.fn_name}: op {op.name} gave an output of unknown shape {s.shape} while "
+                "tracing; ndflow.function needs known shapes"
+            )
+        node.outputs.append(state.graph.new_value("node", s.shape, s.dtype, node, i))
+    state.graph.nodes.append(node)
+    outs = tuple(GraphTensor(state.graph, v) for v in node.outputs)
+    result = outs if multi else outs[0]
+    if dispatch.active_tapes and op.grad is not None:
+        dispatch.record(op, inputs, result, attrs)
+    return result
+
+
+def trace_assign(var: Variable, value: Any, mode: str) -> Variable:
+    """`var.assign*(value)` with a traced value: an ordered assign node in the graph."""
+    state = current_trace()
+    assert state is not None
+    from ndflow.ops.shape_ops import broadcast_to
+
+    if not isinstance(value, Tensor):
+        value = Tensor(np.asarray(value, dtype=var._value.dtype))
+    if value.dtype != var.dtype:
+        raise InvalidArgumentError(
+            f"{state.fn_name}: {('assign_' + mode) if mode != 'set' else 'assign'} expected a "
+            f"value of dtype {var.dtype.name} for variable {var._name}, got {value.dtype.name}")
+    if tuple(value.shape) != tuple(var._value.shape):
+        value = broadcast_to(value, var._value.shape)
+    node = GNode("assign", None, [_value_of(state, var), _value_of(state, value)],
+                 {"mode": mode})
+    state.graph.nodes.append(node)
+    return var
+
+
+def host_call(fn: Callable, args: tuple, kwargs: dict) -> None:
+    """Record a call back into Python, run on every call of the compiled function."""
+    state = current_trace()
+    assert state is not None
+    leaves = nest.flatten((args, kwargs))
+    ins, slots = [], []
+    for i, leaf in enumerate(leaves):
+        if isinstance(leaf, GraphTensor):
+            ins.append(_value_of(state, leaf))
+            slots.append(i)
+    if not ins:  # nothing traced to feed in: still run on every call, after prior nodes
+        pass
+    node = GNode("host", fn, ins, {"tree": (args, kwargs), "slots": tuple(slots),
+                                   "leaves": leaves})
+    state.graph.nodes.append(node)
+
+
+def host_callable(method: Callable) -> Callable:
+    """Decorate a stateful Python method (optimizer update, metric update, print) so that,
+    called with traced tensors, it runs on every call of the compiled function instead of
+    once at trace time."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_trace() is not None:
+            args = tuple(list(a) if inspect.isgenerator(a) or isinstance(a, (zip, map)) else a
+                         for a in args)
+            if any(isinstance(x, GraphTensor) for x in nest.flatten((list(args), kwargs))):
+                host_call(method, args, kwargs)
+                return None
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+# --- signatures -----------------------------------------------------------------------------------
+
+def _leaf_key(x: Any) -> Any:
+    if isinstance(x, Variable):
+        return ("V", id(x))
+    if isinstance(x, Tensor):
+        if x._symbolic:
+            raise TypeError("ndflow.function: symbolic tensors cannot be passed to a function")
+        return ("T", x._value.shape, x._value.dtype.str)
+    if isinstance(x, np.ndarray):
+        return ("T", x.shape, x.dtype.str)
+    if isinstance(x, TensorSpec):
+        return ("S", tuple(x.shape), x.dtype.name)
+    try:
+        hash(x)
+    except TypeError:
+        return ("O", id(x))
+    return ("P", type(x).__name__, x)
+
+
+def _is_tensor_leaf(x: Any) -> bool:
+    return isinstance(x, (Tensor, np.ndarray)) and not isinstance(x, Variable)
+
+
+def _wrap(a: Any) -> Tensor:
+    return Tensor(a if type(a) is np.ndarray else np.asarray(a))
+
+
+class ConcreteFunction:
+    """One traced and compiled specialisation of a `Function`.
+
+    `print(cf.graph)` shows the graph after optimisation; `print(cf.code)` the generated code.
+    """
+
+    def __init__(self, name: str, graph: Graph, in_structure: Any, arg_positions: list[int],
+                 out_structure: Any, out_leaves: list, signature: list) -> None:
+        from ndflow.graph.executor import compile_graph
+
+        self.name = name
+        self.graph = graph
+        self._in_structure = in_structure
+        self._arg_positions = arg_positions
+        self._out_structure = out_structure
+        self._out_leaves = out_leaves  # Value (graph output) or a Python value
+        self.structured_input_signature = signature
+        self._run, self.code = compile_graph(graph)
+
+    def pretty_printed_graph(self) -> str:
+        return str(self.graph)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        leaves = nest.flatten((list(args), kwargs))
+        arrays = []
+        for pos, spec in zip(self._arg_positions, self.graph.args):
+            x = leaves[pos]
+            a = x._value if isinstance(x, Tensor) else np.asarray(x)
+            if a.shape != spec.shape or a.dtype != spec.dtype:
+                raise InvalidArgumentError(
+                    f"{self.name}: argument {pos} expected a tensor of shape {list(spec.shape)} "
+                    f"and dtype {spec.dtype.name}, got shape {list(a.shape)} and dtype "
+                    f"{a.dtype.name}; call the Function (not this concrete function) to trace "
+                    "a new signature"
+                )
+            arrays.append(a)
+        return self._call_arrays(arrays)
+
+    def _call_arrays(self, arrays: list) -> Any:
+        outs = self._run(*arrays)
+        it = iter(outs)
+        leaves = [_wrap(next(it)) if isinstance(v, Value) else v for v in self._out_leaves]
+        return nest.pack_sequence_as(self._out_structure, leaves)
+
+
+class Function:
+    """A Python function compiled per input signature (see `ndflow.function`)."""
+
+    def __init__(self, python_function: Callable, input_signature: Any = None,
+                 reduce_retracing: bool = False, jit_compile: Any = None,
+                 name: str | None = None) -> None:
+        self.python_function = python_function
+        self.input_signature = None if input_signature is None else list(input_signature)
+        if self.input_signature is not None:
+            for s in nest.flatten(self.input_signature):
+                if not isinstance(s, TensorSpec):
+                    raise TypeError(f"ndflow.function: input_signature must hold TensorSpec "
+                                    f"objects, got {type(s).__name__}")
+        self.reduce_retracing = reduce_retracing
+        self.jit_compile = jit_compile
+        self.name = name or getattr(python_function, "__name__", "function")
+        self._cache: dict = {}
+        self._trace_count = 0
+        self._recent: list[bool] = []
+        self._warned = False
+        self._instance_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        functools.update_wrapper(self, python_function)
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        bound = self._instance_cache.get(instance)
+        if bound is None:
+            bound = Function(functools.partial(self.python_function, instance),
+                             self.input_signature, self.reduce_retracing, self.jit_compile,
+                             self.name)
+            self._instance_cache[instance] = bound
+        return bound
+
+    def experimental_get_tracing_count(self) -> int:
+        return self._trace_count
+
+    # --- calling ----------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if current_trace() is not None:  # nested function: inline into the outer trace
+            return self.python_function(*args, **kwargs)
+        cf, leaves = self._concrete_for(args, kwargs)
+        arrays = []
+        for pos in cf._arg_positions:
+            x = leaves[pos]
+            arrays.append(x._value if isinstance(x, Tensor) else np.asarray(x))
+        return cf._call_arrays(arrays)
+
+    def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
+        """The concrete function for these arguments (TensorSpecs allowed), tracing if needed."""
+        if not args and not kwargs and self.input_signature is not None:
+            args = tuple(self.input_signature)
+        return self._concrete_for(args, kwargs)[0]
+
+    def _check_signature(self, args: tuple) -> None:
+        sig = self.input_signature
+        flat_sig = nest.flatten(sig)
+        flat_args = nest.flatten(list(args))
+        if len(flat_args) != len(flat_sig):
+            raise TypeError(f"{self.name}: expected {len(flat_sig)} tensor arguments matching "
+                            f"input_signature, got {len(flat_args)}")
+        for i, (s, a) in enumerate(zip(flat_sig, flat_args)):
+            if isinstance(a, TensorSpec):
+                ok = s.is_compatible_with(a)
+                got = repr(a)
+            else:
+                arr = a._value if isinstance(a, Tensor) else np.asarray(a)
+                ok = (arr.dtype == s.dtype._np and s.shape.is_compatible_with(arr.shape))
+                got = f"shape {list(arr.shape)} and dtype {arr.dtype.name}"
+            if not ok:
+                raise InvalidArgumentError(
+                    f"{self.name}: argument {i} expected shape {s.shape} and dtype "
+                    f"{s.dtype.name} (input_signature), got {got}")
+
+    def _concrete_for(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
+        if self.input_signature is not None:
+            if kwargs:
+                raise TypeError(f"{self.name}: keyword arguments are not allowed with an "
+                                "input_signature")
+            self._check_signature(args)
+        leaves = nest.flatten((list(args), kwargs))
+        key = (repr(nest.pack_sequence_as((list(args), kwargs), [0] * len(leaves))),
+               tuple(_leaf_key(x) for x in leaves))
+        cf = self._cache.get(key)
+        self._recent.append(cf is None)
+        del self._recent[:-10]
+        if cf is None:
+            cf = self._trace(args, kwargs, leaves)
+            self._cache[key] = cf
+        return cf, leaves
+
+    def _trace(self, args: tuple, kwargs: dict, leaves: list) -> ConcreteFunction:
+        self._trace_count += 1
+        if (self._trace_count > 5 and sum(self._recent[-5:]) >= 5 and not self._warned):
+            self._warned = True
+            warnings.warn(
+                f"5 out of the last 5 calls to {self.name} triggered ndflow.function retracing. "
+                "Tracing is expensive; frequent retracing comes from calling it with new tensor "
+                "shapes, new Python values, or in a loop that creates new functions. Use "
+                "input_signature, pass tensors instead of Python numbers, or "
+                "reduce_retracing=True.", stacklevel=3)
+        graph = Graph(self.name)
+        state = _TraceState(graph, self.name, self, parent=current_trace())
+        traced_leaves: list = []
+        arg_positions: list[int] = []
+        for i, x in enumerate(leaves):
+            if isinstance(x, TensorSpec) or _is_tensor_leaf(x):
+                if isinstance(x, TensorSpec):
+                    if not x.shape.is_fully_defined():
+                        raise InvalidArgumentError(
+                            f"{self.name}: get_concrete_function needs fully known shapes to "
+                            f"compile; got {x}. Call the function with real tensors instead.")
+                    shape, dt = tuple(x.shape), x.dtype._np
+                else:
+                    a = x._value if isinstance(x, Tensor) else np.asarray(x)
+                    shape, dt = a.shape, a.dtype
+                v = graph.new_value("arg", shape, dt, index=len(graph.args))
+                graph.args.append(v)
+                arg_positions.append(i)
+                traced_leaves.append(GraphTensor(graph, v))
+            else:
+                traced_leaves.append(x)
+        targs, tkwargs = nest.pack_sequence_as((list(args), kwargs), traced_leaves)
+        prev_state = current_trace()
+        prev_hook = dispatch.trace_hook
+        _local.trace = state
+        dispatch.trace_hook = _trace_op
+        try:
+            out = self.python_function(*targs, **tkwargs)
+        finally:
+            _local.trace = prev_state
+            dispatch.trace_hook = prev_hook
+        out_leaves = []
+        for leaf in nest.flatten(out):
+            if isinstance(leaf, GraphTensor):
+                graph.outputs.append(leaf._gv)
+                out_leaves.append(leaf._gv)
+            elif isinstance(leaf, Tensor) and not leaf._symbolic:
+                v = _value_of(state, leaf)
+                graph.outputs.append(v)
+                out_leaves.append(v)
+            else:
+                out_leaves.append(leaf)
+        from ndflow.graph.passes import optimize
+
+        optimize(graph)
+        signature = [TensorSpec(v.shape, v.dtype) for v in graph.args]
+        cf = ConcreteFunction(self.name, graph, (args, kwargs), arg_positions, out,
+                              out_leaves, signature)
+        cf.outer_captures = [t for t, _ in state.outer_captures]
+        return cf
+
+
+def function(func: Callable | None = None, input_signature: Any = None, autograph: bool = True,
+             jit_compile: Any = None, reduce_retracing: bool = False,
+             experimental_relax_shapes: Any = None, name: str | None = None, **kwargs: Any) -> Any:
+    """Compile `func` into graphs: traced once per input signature, then run without dispatch.
+
+    Usable as `@ndflow.function` or `ndflow.function(f, input_signature=[...])`.
+    """
+    def wrap(f: Callable) -> Function:
+        return Function(f, input_signature, reduce_retracing or bool(experimental_relax_shapes),
+                        jit_compile, name)
+
+    return wrap if func is None else wrap(func)
+
+
+def variable_created_while_tracing(var: Variable) -> None:
+    """Called by `Variable.__init__`: refuse variables created on every call."""
+    state = current_trace()
+    if state is not None and state.owner is not None and state.owner._trace_count > 1:
+        raise ValueError(
+            f"{state.fn_name}: ndflow.function only supports variables created on the first "
+            "call (trace); this function creates a new tf.Variable on a later trace. Create "
+            "variables outside the function, or once (e.g. `if self.v is None:`)."
+        )
+
