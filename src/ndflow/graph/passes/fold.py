@@ -14,7 +14,8 @@ def fold_constants(graph: Graph) -> int:
     folded = 0
     for node in graph.nodes:
         node.inputs = [replace.get(id(v), v) for v in node.inputs]
-        if node.kind == "op" and not node.op.stateful and node.inputs and all(v.kind == "const" for v in node.inputs):
+        if (node.kind == "op" and not node.op.stateful and node.inputs
+                and all(v.kind == "const" for v in node.inputs)):
             out = node.op.forward(np, *[v.payload for v in node.inputs], **node.attrs)
             outs = out if node.op.num_outputs != 1 else (out,)
             for v, arr in zip(node.outputs, outs):
