@@ -39,8 +39,8 @@ def eliminate_common_subexpressions(graph: Graph) -> int:
         node.inputs = [replace.get(id(v), v) for v in node.inputs]
         if node.kind != "op" or node.op.stateful:
             kept.append(node)
-            if node.kind == "assign":
-                seen = {k: n for k, n in seen.items() if not k[2]}
+            # assigns and Python callbacks may change variables: forget reads of them
+            seen = {k: n for k, n in seen.items() if not k[2]}
             continue
         reads_var = any(v.kind == "var" for v in node.inputs)
         key = (node.op.name, tuple(id(v) for v in node.inputs), reads_var,
