@@ -14,7 +14,7 @@ from ndflow.graph import passes
 from ndflow.graph.ir import Graph
 
 
-# --- tracing and retracing ------------------------------------------------------------------------
+# --- tracing and retracing ------------
 
 def test_decorator_and_call_forms_and_values():
     @tf.function
@@ -122,7 +122,7 @@ def test_methods_are_traced_per_instance():
     assert float(b(tf.constant(1.0))) == 3.0
 
 
-# --- variables and side effects --------------------------------------------------------------------
+# --- variables and side effects ------------
 
 def test_variables_are_captured_by_reference_and_assigns_are_ordered():
     v = tf.Variable(1.0)
@@ -200,7 +200,7 @@ def test_tensor_dependent_python_if_names_cond():
         f(tf.constant(1.0))
 
 
-# --- gradients ------------------------------------------------------------------------------------
+# --- gradients ------------
 
 def test_gradient_inside_function_matches_eager_including_nested_tapes():
     def second(x):
@@ -249,7 +249,7 @@ def test_training_loop_in_function_matches_eager():
     np.testing.assert_allclose(w_graph, w_eager, rtol=1e-5, atol=1e-6)
 
 
-# --- control flow ----------------------------------------------------------------------------------
+# --- control flow ------------
 
 def test_cond_eager_traced_and_gradient():
     def f(x):
@@ -290,7 +290,7 @@ def test_while_loop_gradient_eagerly():
     assert float(tape.gradient(y, x)) == pytest.approx(3 * 1.5**2)
 
 
-# --- passes and executor -----------------------------------------------------------------------------
+# --- passes and executor ------------
 
 def test_graph_and_code_can_be_printed():
     @tf.function
