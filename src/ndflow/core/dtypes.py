@@ -54,10 +54,18 @@ class DType:
 
     @property
     def min(self) -> Any:
+        if self.is_bool:
+            return False
+        if self.is_complex:
+            raise TypeError(f"{self.name} has no minimum (complex numbers are not ordered)")
         return np.finfo(self._np).min if self.is_floating else np.iinfo(self._np).min
 
     @property
     def max(self) -> Any:
+        if self.is_bool:
+            return True
+        if self.is_complex:
+            raise TypeError(f"{self.name} has no maximum (complex numbers are not ordered)")
         return np.finfo(self._np).max if self.is_floating else np.iinfo(self._np).max
 
     def __eq__(self, other: object) -> bool:

@@ -160,12 +160,15 @@ class GradientTape:
                         f"{t.shape}, got {g.shape}"
                     )
             seeds[id(t)] = g if id(t) not in seeds else seeds[id(t)] + g
-        was_recording = self._recording
-        self._pop()
+        # A persistent tape inside its `with` block records the gradient computation too, so
+        # that it can differentiate its own gradients (as in TF); other tapes step aside.
+        step_aside = self._recording and not self._persistent
+        if step_aside:
+            self._pop()
         try:
             grads = self._backward(seeds, {id(s) for s in flat_sources})
         finally:
-            if was_recording:
+            if step_aside:
                 self._push()
         if not self._persistent:
             self._used = True
@@ -186,7 +189,7 @@ class GradientTape:
                 gs = [grads.get(id(o)) for o in outs]
                 if all(g is None for g in gs):
                     continue
-                gs = [_zeros_like(o) if g is None else g for o, g in zip(outs, gs)]
+                # outputs without a gradient get None: multi-output grad rules handle it
                 for o in outs:
                     if id(o) not in source_ids:
                         grads.pop(id(o), None)
@@ -216,6 +219,8 @@ class GradientTape:
         from ndflow.ops import array as array_ops
 
         persistent, self._persistent = self._persistent, True
+        was_recording = self._recording
+        self._pop()  # the rows of a Jacobian are not recorded
         try:
             n = int(target.shape.num_elements())
             flat_sources = nest.flatten(sources)
@@ -232,6 +237,8 @@ class GradientTape:
                     rows[j].append(gj)
         finally:
             self._persistent = persistent
+            if was_recording:
+                self._push()
         if not persistent:
             self._used = True
         out = []

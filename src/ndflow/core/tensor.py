@@ -350,7 +350,8 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
     tf.int32
     """
     if isinstance(value, Tensor) and dtype is None:
-        return value
+        # A variable is read into an immutable snapshot (recorded, so gradients reach it).
+        return _read(value) if hasattr(value, "assign") else value
     np_dt = None if dtype is None else _dt.np_dtype(dtype)
     if np_dt is None and dtype_hint is not None and not isinstance(value, (Tensor, np.ndarray)):
         hint = _dt.np_dtype(dtype_hint)
@@ -360,12 +361,18 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
             pass
     if isinstance(value, Tensor):
         if value.dtype == dtype:
-            return value
+            return _read(value) if hasattr(value, "assign") else value
         raise InvalidArgumentError(
             f"convert_to_tensor: tensor has dtype {value.dtype.name} but dtype "
             f"{_dt.as_dtype(dtype).name} was requested; use tf.cast to convert"
         )
     return Tensor(to_array(value, np_dt))
+
+
+def _read(variable: Tensor) -> Tensor:
+    from ndflow.ops.math import identity
+
+    return identity(variable)
 
 
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> Tensor:
@@ -379,6 +386,8 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
         arr = value._value
         if np_dt is not None and arr.dtype != np_dt:
             arr = arr.astype(np_dt)
+        elif hasattr(value, "assign"):  # a variable: take a snapshot, not its live buffer
+            arr = arr.copy()
     else:
         arr = to_array(value, np_dt, "constant")
     if shape is not None:

@@ -154,7 +154,7 @@ class Variable(Tensor):
         from ndflow.ops.array import _SLICE, _canonical_key
 
         k = _canonical_key(key, self._value.shape)
-        out = _SliceRef(self._value[k], self, k)
+        out = _SliceRef(self._value[k].copy(), self, k)  # a snapshot, like any read
         if dispatch.active_tapes:
             dispatch.record(_SLICE, (self,), out, {"key": k})
         return out

@@ -15,7 +15,7 @@ import numpy as np
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
-from ndflow.ops._util import norm_axis, norm_one_axis, npdt, shape_of, t
+from ndflow.ops._util import is_variable, norm_axis, norm_one_axis, npdt, own, shape_of, t
 from ndflow.ops.reduce import reduce_sum
 from ndflow.ops.shape_ops import broadcast_to, reshape
 
@@ -40,9 +40,9 @@ def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: str | Non
     perm = tuple(range(nd))[::-1] if perm is None else tuple(int(p) % max(nd, 1) for p in perm)
     if len(perm) != nd or sorted(perm) != list(range(nd)):
         raise fail("transpose", f"a permutation of {list(range(nd))}", f"perm={list(perm)}")
-    if perm == tuple(range(nd)):
+    if perm == tuple(range(nd)) and not is_variable(x):
         return x
-    return execute(_TRANSPOSE, (x,), {"perm": perm})
+    return own(x, execute(_TRANSPOSE, (x,), {"perm": perm}))
 
 
 def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:
@@ -120,10 +120,14 @@ def concat(values: list, axis: int, name: str | None = None) -> Tensor:
         return xs[0]
     nd = len(shape_of(xs[0]))
     ax = norm_one_axis("concat", axis, nd)
+    dt = npdt(xs[0])
     for i, x in enumerate(xs[1:], 1):
         if len(shape_of(x)) != nd:
             raise fail("concat", f"inputs of rank {nd} (like input 0)",
                        f"input {i} of rank {len(shape_of(x))}")
+        if npdt(x) != dt:  # NumPy would silently promote
+            raise fail("concat", f"inputs of one dtype ({dt.name}, like input 0)",
+                       f"input {i} of dtype {npdt(x).name}", "Cast with tf.cast.")
     return execute(_CONCAT, tuple(xs), {"axis": ax})
 
 
@@ -158,7 +162,10 @@ def _split_fwd(xp: Any, a: Any, sizes: tuple, axis: int) -> tuple:
 
 
 def _split_grad(node: Any, *gs: Tensor) -> tuple:
-    return (concat(list(gs), axis=node.attrs["axis"]),)
+    from ndflow.ops.creation import zeros_like
+
+    parts = [zeros_like(o) if g is None else g for o, g in zip(node.outputs, gs)]
+    return (concat(parts, axis=node.attrs["axis"]),)
 
 
 class _SplitOps(dict):
@@ -182,6 +189,9 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = 
     shape = shape_of(x)
     ax = norm_one_axis("split", axis, len(shape))
     dim = shape[ax]
+    if dim is None:
+        raise fail("split", f"a known size along axis {ax}", f"shape {list(shape)}",
+                   "Symbolic tensors can be split only along dimensions of known size.")
     if isinstance(num_or_size_splits, (int, np.integer)):
         n = int(num_or_size_splits)
         if n <= 0 or dim % n:
@@ -198,7 +208,7 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = 
         sizes = tuple(sizes)
     if len(sizes) == 1:
         return [x]
-    return list(execute(_SPLITS[len(sizes)], (x,), {"sizes": sizes, "axis": ax}))
+    return list(own(x, execute(_SPLITS[len(sizes)], (x,), {"sizes": sizes, "axis": ax})))
 
 
 def unstack(value: Any, num: int | None = None, axis: int = 0, name: str | None = None) -> list:
@@ -315,7 +325,7 @@ _REVERSE = register_op("reverse", lambda xp, a, axis: xp.flip(a, axis), lambda x
 def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:
     x = t(tensor)
     ax = norm_axis("reverse", axis, len(shape_of(x)))
-    return execute(_REVERSE, (x,), {"axis": ax})
+    return own(x, execute(_REVERSE, (x,), {"axis": ax}))
 
 
 def roll(input: Any, shift: Any, axis: Any, name: str | None = None) -> Tensor:
@@ -335,19 +345,32 @@ def slice_axis(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
     return x[key]
 
 
-def repeat(input: Any, repeats: int, axis: int | None = None, name: str | None = None) -> Tensor:
+def repeat(input: Any, repeats: Any, axis: int | None = None, name: str | None = None) -> Tensor:
+    """Repeat each element `repeats` times along `axis` (flattening first when axis is None);
+    `repeats` is an int or one count per element along the axis."""
     x = t(input)
     if axis is None:
         x = reshape(x, [-1])
         axis = 0
     ax = norm_one_axis("repeat", axis, len(shape_of(x)))
+    reps = np.asarray(repeats.numpy() if isinstance(repeats, Tensor) else repeats)
+    if reps.ndim == 1 and reps.size != 1:
+        n = shape_of(x)[ax]
+        if n is None:
+            raise fail("repeat", f"a known size along axis {ax} for per-element counts",
+                       f"shape {list(shape_of(x))}")
+        if reps.size != n or (reps < 0).any():
+            raise fail("repeat", f"{n} non-negative counts (one per element along axis {ax})",
+                       f"{reps.tolist()}")
+        return gather(x, constant(np.repeat(np.arange(n), reps).astype(np.int64)), axis=ax)
+    repeats = int(reps.reshape(()))
     y = expand_dims(x, ax + 1)
     mult = [1] * len(shape_of(y))
     mult[ax + 1] = int(repeats)
     y = tile(y, mult)
     shape = list(shape_of(x))
-    shape[ax] *= int(repeats)
-    return reshape(y, shape)
+    shape[ax] = None if shape[ax] is None else shape[ax] * repeats
+    return _reshape_known(y, shape)
 
 
 # --- gather / scatter --------------------------------------------------------------------------
@@ -414,7 +437,12 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: int | 
         raise fail("gather", "integer indices", f"dtype {npdt(i).name}",
                    "Cast the indices with tf.cast(indices, tf.int32).")
     nd = len(shape_of(p))
+    if batch_dims < 0:
+        batch_dims += len(shape_of(i))
     ax = norm_one_axis("gather", batch_dims if axis is None else axis, nd)
+    if not 0 <= batch_dims <= min(ax, len(shape_of(i))):
+        raise fail("gather", f"batch_dims in [0, {min(ax, len(shape_of(i)))}] (at most the axis "
+                   "and the rank of indices)", f"batch_dims={batch_dims}")
     if not p._symbolic and not i._symbolic and i._value.size:
         dim = shape_of(p)[ax]
         lo, hi = int(i._value.min()), int(i._value.max())
@@ -545,8 +573,14 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
 
 
 def _sort_fwd(xp: Any, a: Any, axis: int, descending: bool) -> Any:
-    idx = xp.argsort(-a if descending else a, axis=axis, kind="stable")
-    return idx.astype(np.int32)
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable").astype(np.int32)
+    # Descending and stable (equal values keep their order) without negating, which would
+    # wrap unsigned ints and the most negative int and fails for bools: sort the reversed
+    # array ascending, reverse the result and map the positions back.
+    n = a.shape[axis]
+    idx = xp.flip(xp.argsort(xp.flip(a, axis), axis=axis, kind="stable"), axis)
+    return (n - 1 - idx).astype(np.int32)
 
 
 _ARGSORT = register_op("argsort", _sort_fwd,
@@ -659,7 +693,10 @@ def _canonical_key(key: Any, shape: tuple) -> tuple:
 
 
 def _slice_infer(x: Spec, key: tuple) -> Spec:
-    probe = np.empty([1 if d is None else d for d in x.shape], dtype=np.bool_)
+    # A zero-stride probe array (no memory) of the input's shape; unknown dims get a size
+    # large enough for any index, and their slices are marked unknown below.
+    probe = np.broadcast_to(np.empty((), np.bool_), [2 ** 40 if d is None else d
+                                                     for d in x.shape])
     shape = probe[key].shape
     # map unknown dims: positions that came from unknown input dims stay unknown
     out = list(shape)
@@ -706,7 +743,7 @@ _SLICE_GRAD = register_op(
 
 def getitem(x: Tensor, key: Any) -> Tensor:
     """NumPy-style basic indexing: ints, slices with steps, negative indices, `...`, None."""
-    return execute(_SLICE, (x,), {"key": _canonical_key(key, tuple(shape_of(x)))})
+    return own(x, execute(_SLICE, (x,), {"key": _canonical_key(key, tuple(shape_of(x)))}))
 
 
 def slice_(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:
@@ -730,12 +767,25 @@ def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None,
 
 
 def shape(input: Any, out_type: Any = np.int32, name: str | None = None) -> Tensor:
-    """The (dynamic) shape of a tensor as an int32 tensor."""
-    return constant(np.asarray(shape_of(t(input)), dtype=out_type))
+    """The (dynamic) shape of a tensor as an int32 tensor; symbolic when a dim is unknown."""
+    from ndflow.core.dtypes import np_dtype
+    from ndflow.core.tensor import SymbolicTensor
+
+    dims = tuple(shape_of(t(input)))
+    if None in dims:
+        return SymbolicTensor([len(dims)], np_dtype(out_type))
+    return constant(np.asarray(dims, dtype=np_dtype(out_type)))
 
 
 def size(input: Any, out_type: Any = np.int32, name: str | None = None) -> Tensor:
-    return constant(np.asarray(int(np.prod(shape_of(t(input)))), dtype=out_type))
+    """The number of elements as a scalar int32 tensor; symbolic when a dim is unknown."""
+    from ndflow.core.dtypes import np_dtype
+    from ndflow.core.tensor import SymbolicTensor
+
+    dims = tuple(shape_of(t(input)))
+    if None in dims:
+        return SymbolicTensor([], np_dtype(out_type))
+    return constant(np.asarray(int(np.prod(dims)), dtype=np_dtype(out_type)))
 
 
 def rank(input: Any, name: str | None = None) -> Tensor:

@@ -222,8 +222,9 @@ def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
         raise ValueError("sigmoid_cross_entropy_with_logits: both labels and logits are required")
     x = t(logits)
     require_float("sigmoid_cross_entropy_with_logits", x)
-    z = m.cast(t(labels), npdt(x)) if not isinstance(labels, Tensor) or npdt(
-        t(labels)).kind != "f" else t(labels)
+    z = t(labels)
+    if npdt(z) != npdt(x):
+        z = m.cast(z, npdt(x))
     _check_same_shape("sigmoid_cross_entropy_with_logits", z, x)
     return execute(_SIG_XENT, (z, x))
 
@@ -245,17 +246,21 @@ def _softmax_xent_fwd(xp: Any, labels: Any, logits: Any, axis: int) -> tuple:
     return loss, logp
 
 
-def _softmax_xent_grad(node: Any, g: Tensor, _g_logp: Tensor) -> tuple:
+def _softmax_xent_grad(node: Any, g: Tensor | None, g_logp: Tensor | None) -> tuple:
     labels, logits = node.inputs
     ax = node.attrs["axis"]
     logp = node.outputs[1]
-    ge = _expand(g, ax)
-    gl = m.multiply(ge, m.subtract(m.multiply(m.exp(logp), reduce_sum(labels, ax, keepdims=True)),
-                                   labels)) if node.needs[1] else None
-    gz = m.multiply(ge, m.negative(logp)) if node.needs[0] else None
-    if _g_logp is not None and node.needs[1]:
-        gl = m.add(gl, m.subtract(_g_logp, m.multiply(m.exp(logp), reduce_sum(
-            _g_logp, ax, keepdims=True))))
+    gl = gz = None
+    if g is not None:
+        ge = _expand(g, ax)
+        if node.needs[1]:
+            gl = m.multiply(ge, m.subtract(m.multiply(m.exp(logp), reduce_sum(
+                labels, ax, keepdims=True)), labels))
+        if node.needs[0]:
+            gz = m.multiply(ge, m.negative(logp))
+    if g_logp is not None and node.needs[1]:
+        extra = m.subtract(g_logp, m.multiply(m.exp(logp), reduce_sum(g_logp, ax, keepdims=True)))
+        gl = extra if gl is None else m.add(gl, extra)
     return (gz, gl)
 
 
@@ -297,9 +302,10 @@ def _sparse_xent_fwd(xp: Any, logits: Any, labels: Any) -> tuple:
 def _sparse_xent_grad(node: Any, g: Tensor, g_logp: Tensor) -> tuple:
     logits, labels = node.inputs
     logp = node.outputs[1]
-    gl = execute(_SPARSE_XENT_BWD, (g, logp, labels))
+    gl = None if g is None else execute(_SPARSE_XENT_BWD, (g, logp, labels))
     if g_logp is not None:
-        gl = m.add(gl, m.subtract(g_logp, m.multiply(m.exp(logp), reduce_sum(g_logp, -1, True))))
+        extra = m.subtract(g_logp, m.multiply(m.exp(logp), reduce_sum(g_logp, -1, True)))
+        gl = extra if gl is None else m.add(gl, extra)
     return (gl, None)
 
 
@@ -426,6 +432,15 @@ def moments(x: Any, axes: Any, shift: Any = None, keepdims: bool = False,
 
 def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: Any,
                         variance_epsilon: float, name: str | None = None) -> Tensor:
+    """`(x - mean) / sqrt(variance + eps) * scale + offset`; Python numbers take x's dtype."""
+    x = t(x)
+    require_float("batch_normalization", x)
+
+    def like_x(v: Any) -> Any:
+        return v if v is None or isinstance(v, Tensor) else Tensor(
+            np.asarray(v, dtype=npdt(x)))
+
+    mean, variance, offset, scale = (like_x(v) for v in (mean, variance, offset, scale))
     inv = m.rsqrt(m.add(variance, variance_epsilon))
     if scale is not None:
         inv = m.multiply(inv, scale)
@@ -437,5 +452,18 @@ def l2_loss(t_: Any, name: str | None = None) -> Tensor:
     return m.multiply(reduce_sum(m.square(t_)), 0.5)
 
 
-def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = False) -> Tensor:
-    return m.subtract(m.exp(log_input), m.multiply(log_input, targets))
+def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = False,
+                     name: str | None = None) -> Tensor:
+    """Negative log-likelihood of `targets` under a Poisson with log-rate `log_input`, up to a
+    constant; `compute_full_loss=True` adds Stirling's approximation of log(targets!)."""
+    x = t(log_input)
+    z = t(targets)
+    if npdt(z) != npdt(x):
+        z = m.cast(z, npdt(x))
+    loss = m.subtract(m.exp(x), m.multiply(x, z))
+    if compute_full_loss:
+        safe = m.where(m.greater(z, 1), z, m.ones_like_(z))
+        stirling = m.add(m.subtract(m.multiply(safe, m.log(safe)), safe),
+                         m.multiply(m.log(m.multiply(safe, 2 * _pm.pi)), 0.5))
+        loss = m.add(loss, m.where(m.greater(z, 1), stirling, m.zeros_like_(z)))
+    return loss
