@@ -23,8 +23,8 @@ def get_mnist_model(input_dim: int) -> keras.Model:
 
 def load_digits():
     (train_images, train_labels), (test_images, test_labels) = keras.datasets.digits.load_data()
-    train_images = train_images.reshape((len(train_images), 64)).astype("float32") / 16
-    test_images = test_images.reshape((len(test_images), 64)).astype("float32") / 16
+    train_images = train_images.reshape((len(train_images), 64)).astype("float32") / 255
+    test_images = test_images.reshape((len(test_images), 64)).astype("float32") / 255
     return (train_images, train_labels), (test_images, test_labels)
 
 

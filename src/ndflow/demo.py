@@ -17,8 +17,8 @@ def train_dense_digits(epochs: int = 30, seed: int = 0, verbose: int = 2) -> dic
 
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = keras.datasets.digits.load_data()
-    x_train = x_train.reshape((-1, 64)).astype("float32") / 16
-    x_test = x_test.reshape((-1, 64)).astype("float32") / 16
+    x_train = x_train.reshape((-1, 64)).astype("float32") / 255
+    x_test = x_test.reshape((-1, 64)).astype("float32") / 255
     model = keras.Sequential([
         keras.Input(shape=(64,)),
         layers.Dense(256, activation="relu"),

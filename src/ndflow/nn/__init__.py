@@ -10,3 +10,14 @@ from ndflow.ops.nn import (
 )
 
 __all__ = [n for n in dir() if not n.startswith("_")]
+
+# --- convolutions, pooling (ops/conv.py, ops/pooling.py) -------------------------------------
+from ndflow.ops.conv import (  # noqa: E402
+    conv, conv1d, conv1d_transpose, conv2d, conv2d_transpose, conv3d, conv3d_transpose,
+    conv_transpose, convolution, depthwise_conv2d, separable_conv2d,
+)
+from ndflow.ops.pooling import (  # noqa: E402
+    avg_pool, avg_pool1d, avg_pool2d, avg_pool3d, max_pool, max_pool1d, max_pool2d, max_pool3d,
+)
+
+__all__ = [n for n in dir() if not n.startswith("_")]

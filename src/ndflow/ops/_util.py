@@ -16,6 +16,24 @@ def t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else convert_to_tensor(x)
 
 
+def is_variable(x: Any) -> bool:
+    """True for variables (and variable slices): tensors whose buffer can change in place."""
+    return hasattr(type(x), "assign")
+
+
+def own(x: Tensor, out: Any) -> Any:
+    """Copy `out` (a Tensor or tuple of Tensors) where it is a view of variable `x`'s buffer,
+    so that assigning the variable later cannot change a tensor computed before."""
+    if not is_variable(x):
+        return out
+    for o in (out if isinstance(out, tuple) else (out,)):
+        if not o._symbolic:
+            v = o._value
+            if v is x._value or v.base is not None:
+                o._value = v.copy()
+    return out
+
+
 def npdt(x: Tensor) -> np.dtype:
     try:
         return x._value.dtype

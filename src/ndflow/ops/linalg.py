@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.backend.devices import get_array_module
 from ndflow.core.dispatch import Spec, execute, fail, register_op
-from ndflow.core.tensor import Tensor
+from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
 from ndflow.ops._util import binary, broadcast_shapes, norm_axis, npdt, shape_of, t
 from ndflow.ops.array import transpose
@@ -104,11 +103,20 @@ def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
         ax_b = [ax_b] if isinstance(ax_b, int) else list(ax_b)
         ax_a = [a_ % len(sx) for a_ in ax_a]
         ax_b = [b_ % len(sy) for b_ in ax_b]
-    if len(ax_a) != len(ax_b) or any(sx[i] != sy[j] for i, j in zip(ax_a, ax_b)):
+    if len(ax_a) != len(ax_b) or any(sx[i] != sy[j] and None not in (sx[i], sy[j])
+                                     for i, j in zip(ax_a, ax_b)):
         raise fail("tensordot", "contracted dimensions of equal sizes",
                    f"a{sx} axes {ax_a} and b{sy} axes {ax_b}")
     free_a = [i for i in range(len(sx)) if i not in ax_a]
     free_b = [j for j in range(len(sy)) if j not in ax_b]
+    if None in sx or None in sy:  # unknown sizes (symbolic): let einsum work out the shape
+        letters = string.ascii_letters
+        sub_a = [letters[i] for i in range(len(sx))]
+        sub_b = [letters[len(sx) + j] for j in range(len(sy))]
+        for i, j in zip(ax_a, ax_b):
+            sub_b[j] = sub_a[i]
+        out_sub = "".join(sub_a[i] for i in free_a) + "".join(sub_b[j] for j in free_b)
+        return einsum(f"{''.join(sub_a)},{''.join(sub_b)}->{out_sub}", x, y)
     k = int(np.prod([sx[i] for i in ax_a])) if ax_a else 1
     xa = reshape(transpose(x, free_a + ax_a), [-1, k])
     yb = reshape(transpose(y, ax_b + free_b), [k, -1])
@@ -179,8 +187,7 @@ def _einsum_grad(node: Any, g: Tensor) -> tuple:
             tmp_shape = [shape_x[k] if k in first and c in kept else 1 for k, c in enumerate(s)]
             gi = broadcast_to(reshape(gi, tmp_shape), shape_x)
             if len(first) != len(s):
-                xp = get_array_module(gi._value)
-                gi = m.multiply(gi, Tensor(xp.asarray(_diagonal_mask(s, shape_x, npdt(gi)))))
+                gi = m.multiply(gi, constant(_diagonal_mask(s, shape_x, npdt(gi))))
         gi = unbroadcast(gi, shape_x) if tuple(shape_of(gi)) != shape_x else gi
         grads.append(gi)
     return tuple(grads)
@@ -276,16 +283,18 @@ def trace(x: Any, name: str | None = None) -> Tensor:
     return reduce_sum(diag_part(x), axis=-1)
 
 
-def diag_part(x: Any) -> Tensor:
-    from ndflow.ops.array import take_along_axis
-
+def diag_part(x: Any, name: str | None = None) -> Tensor:
+    """The main diagonal of the innermost matrices: shape `[..., min(rows, cols)]`."""
     x = t(x)
-    n = min(shape_of(x)[-2:])
-    sl = x[..., :n, :n]
-    idx = np.broadcast_to(np.arange(n).reshape((1,) * (len(shape_of(x)) - 2) + (n, 1)),
-                          tuple(shape_of(x)[:-2]) + (n, 1))
-    return reshape(take_along_axis(sl, t(np.ascontiguousarray(idx)), -1), list(
-        shape_of(x)[:-2]) + [n])
+    shape = shape_of(x)
+    if len(shape) < 2:
+        raise fail("diag_part", "an input of rank >= 2", f"shape {list(shape)}")
+    rows, cols = shape[-2:]
+    if rows is None or cols is None:
+        raise fail("diag_part", "known sizes for the last two dimensions", f"shape {list(shape)}")
+    n = min(rows, cols)
+    sl = x[..., :n, :n] if rows != cols else x
+    return einsum("...ii->...i", sl)
 
 
 def matvec(a: Any, b: Any, transpose_a: bool = False) -> Tensor:

@@ -18,7 +18,9 @@ from ndflow.core.tensor import Tensor
 from ndflow.ops._util import (
     binary,
     broadcast_shapes,
+    is_variable,
     npdt,
+    own,
     require_float,
     same_spec,
     shape_of,
@@ -434,7 +436,7 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
     dt = np_dtype(dtype)
     x = t(x)
     if npdt(x) == dt:
-        return x
+        return identity(x) if is_variable(x) else x  # a variable is read into a snapshot
     return execute(_CAST, (x,), {"dtype": dt})
 
 
@@ -452,7 +454,8 @@ def identity(x: Any, name: str | None = None) -> Tensor:
 
 def stop_gradient(x: Any, name: str | None = None) -> Tensor:
     """The same value, but no gradient flows through it."""
-    return execute(_STOP, (t(x),))
+    x = t(x)
+    return own(x, execute(_STOP, (x,)))
 
 
 def clip_by_value(t_: Any, clip_value_min: Any, clip_value_max: Any,

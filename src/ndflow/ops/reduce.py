@@ -97,12 +97,26 @@ def _acc_fwd(fn_name: str):
 
 
 _SUM = register_op("reduce_sum", _acc_fwd("sum"), _red_infer("reduce_sum"), _sum_grad)
-_MAX = register_op("reduce_max", lambda xp, a, axis, keepdims: xp.max(a, axis=axis,
-                                                                       keepdims=keepdims),
-                   _red_infer("reduce_max"), _extreme_grad)
-_MIN = register_op("reduce_min", lambda xp, a, axis, keepdims: xp.min(a, axis=axis,
-                                                                       keepdims=keepdims),
-                   _red_infer("reduce_min"), _extreme_grad)
+def _extreme_fwd(fn_name: str):
+    """max/min; an empty reduction gives the identity (lowest/highest value), as in TF."""
+    def fwd(xp: Any, a: Any, axis: tuple | None, keepdims: bool) -> Any:
+        fn = getattr(xp, fn_name)
+        if a.size == 0:
+            info = np.finfo(a.dtype) if a.dtype.kind == "f" else np.iinfo(
+                np.int8 if a.dtype.kind == "b" else a.dtype)
+            if a.dtype.kind == "f":
+                ident = -np.inf if fn_name == "max" else np.inf
+            else:
+                ident = info.min if fn_name == "max" else info.max
+            if a.dtype.kind == "b":
+                ident = fn_name != "max"
+            return fn(a, axis=axis, keepdims=keepdims, initial=ident)
+        return fn(a, axis=axis, keepdims=keepdims)
+    return fwd
+
+
+_MAX = register_op("reduce_max", _extreme_fwd("max"), _red_infer("reduce_max"), _extreme_grad)
+_MIN = register_op("reduce_min", _extreme_fwd("min"), _red_infer("reduce_min"), _extreme_grad)
 _PROD = register_op("reduce_prod", _acc_fwd("prod"), _red_infer("reduce_prod"), _prod_grad)
 _ANY = register_op("reduce_any", lambda xp, a, axis, keepdims: xp.any(a, axis=axis,
                                                                        keepdims=keepdims),
@@ -159,11 +173,15 @@ def reduce_all(input_tensor: Any, axis: Any = None, keepdims: bool = False,
     return _bool_reduce(_ALL, "reduce_all", input_tensor, axis, keepdims)
 
 
-def _count(x: Tensor, ax: tuple | None) -> int:
+def _count(x: Tensor, ax: tuple | None) -> int | None:
+    """Number of reduced elements, or None when a reduced dimension is unknown (symbolic)."""
     shape = shape_of(x)
     if ax is None:
         ax = tuple(range(len(shape)))
-    return int(np.prod([shape[a] for a in ax])) if ax else 1
+    dims = [shape[a] for a in ax]
+    if None in dims:
+        return None
+    return int(np.prod(dims)) if ax else 1
 
 
 def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
@@ -173,12 +191,18 @@ def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
     ax = norm_axis("reduce_mean", axis, len(shape_of(x)))
     s = _reduce(_SUM, "reduce_mean", x, ax, keepdims)
     n = _count(x, ax)
+    if n is None:  # unknown sizes (symbolic tensors): count with the ops themselves
+        from ndflow.ops.creation import ones_like
+
+        n = _reduce(_SUM, "reduce_mean", ones_like(x), ax, keepdims)
     if npdt(x).kind in "iu":  # integer division truncating toward zero, as in TensorFlow
         if n == 0:
             raise fail("reduce_mean", "a non-empty reduction for an integer tensor",
                        f"an empty reduction of shape {list(shape_of(x))}")
         q = m.floordiv(m.abs(s), n)
         return m.where(m.less(s, 0), m.negative(q), q) if npdt(x).kind == "i" else q
+    if isinstance(n, Tensor):
+        return m.divide(s, n)
     return m.multiply(s, 1.0 / n) if n else m.divide(s, 0.0)
 
 
@@ -206,11 +230,14 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
     require_float("reduce_logsumexp", x)
     mx = m.stop_gradient(reduce_max(x, axis, keepdims=True))
     mx = m.where(m.is_finite(mx), mx, m.zeros_like_(mx))
-    out = m.add(m.log(reduce_sum(m.exp(m.subtract(x, mx)), axis, keepdims=True)), mx)
     if not keepdims:
+        from ndflow.ops.array import squeeze
+
         ax = norm_axis("reduce_logsumexp", axis, len(shape_of(x)))
-        out = reshape(out, _reduced_shape(shape_of(x), ax, False))
-    return out
+        mx_out = squeeze(mx, tuple(range(len(shape_of(x)))) if ax is None else ax)
+    else:
+        mx_out = mx
+    return m.add(m.log(reduce_sum(m.exp(m.subtract(x, mx)), axis, keepdims=keepdims)), mx_out)
 
 
 def reduce_euclidean_norm(input_tensor: Any, axis: Any = None, keepdims: bool = False,

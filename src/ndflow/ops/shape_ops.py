@@ -7,7 +7,7 @@ from typing import Any
 
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
-from ndflow.ops._util import shape_of, t
+from ndflow.ops._util import is_variable, own, shape_of, t
 
 
 def _reshape_infer(x: Spec, shape: tuple) -> Spec:
@@ -43,9 +43,9 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
         shape = shape.numpy().tolist()
     shape = tuple(int(d) for d in shape) if not isinstance(shape, int) else (shape,)
     x = t(tensor)
-    if tuple(shape_of(x)) == shape:
+    if tuple(shape_of(x)) == shape and not is_variable(x):
         return x
-    return execute(_RESHAPE, (x,), {"shape": shape})
+    return own(x, execute(_RESHAPE, (x,), {"shape": shape}))
 
 
 def _broadcast_infer(x: Spec, shape: tuple) -> Spec:
@@ -71,9 +71,9 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
         shape = shape.numpy().tolist()
     shape = tuple(int(d) for d in shape)
     x = t(input)
-    if tuple(shape_of(x)) == shape:
+    if tuple(shape_of(x)) == shape and not is_variable(x):
         return x
-    return execute(_BROADCAST, (x,), {"shape": shape})
+    return own(x, execute(_BROADCAST, (x,), {"shape": shape}))
 
 
 def _sum_to_shape_fwd(xp: Any, a: Any, shape: tuple) -> Any:

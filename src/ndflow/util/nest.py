@@ -79,6 +79,30 @@ def map_structure(func: Callable, *structures: Any) -> Any:
     return pack_sequence_as(structures[0], [func(*xs) for xs in zip(*flats)])
 
 
-def assert_same_structure(a: Any, b: Any) -> None:
-    if len(flatten(a)) != len(flatten(b)):
-        raise ValueError("The two structures don't have the same number of elements")
+def assert_same_structure(a: Any, b: Any, check_types: bool = True) -> None:
+    """Raise unless `a` and `b` nest the same way (ValueError), with the same sequence types
+    when `check_types` (TypeError); leaves may differ.
+
+    >>> assert_same_structure([1, (2, 3)], ["a", ("b", "c")])
+    """
+    if is_nested(a) != is_nested(b):
+        raise ValueError(f"The two structures don't have the same nested structure: {a!r} and "
+                         f"{b!r}")
+    if not is_nested(a):
+        return
+    if check_types and type(a) is not type(b) and not (
+            isinstance(a, Mapping) and isinstance(b, Mapping)):
+        raise TypeError(f"The two structures don't have the same sequence type: "
+                        f"{type(a).__name__} and {type(b).__name__}")
+    if isinstance(a, Mapping) != isinstance(b, Mapping):
+        raise ValueError(f"The two structures don't have the same nested structure: {a!r} and "
+                         f"{b!r}")
+    if isinstance(a, Mapping) and sorted(a) != sorted(b):
+        raise ValueError(f"The two dictionaries don't have the same keys: {sorted(a)} and "
+                         f"{sorted(b)}")
+    ca, cb = _children(a), _children(b)
+    if len(ca) != len(cb):
+        raise ValueError(f"The two structures don't have the same number of elements: "
+                         f"{len(ca)} and {len(cb)}")
+    for x, y in zip(ca, cb):
+        assert_same_structure(x, y, check_types)
