@@ -30,6 +30,7 @@ class Tensor:
     __slots__ = ("_value", "__weakref__")
     _auto_watch = False  # trainable variables are watched by tapes on first use
     _symbolic = False
+    _traced = False  # True for tensors inside a graph being traced (their value is abstract)
     __array_priority__ = 100
     __array_ufunc__ = None  # makes `ndarray * tensor` call Tensor.__rmul__
 
@@ -300,6 +301,8 @@ def to_array(value: Any, dtype: np.dtype | None = None, what: str = "convert_to_
         if value._symbolic:
             raise TypeError(f"{what}: symbolic tensor {value.name} has no value")
         arr = value._value
+        if getattr(arr, "_abstract", False):
+            arr._fail()
         if dtype is not None and arr.dtype != dtype:
             raise InvalidArgumentError(
                 f"{what}: tensor has dtype {arr.dtype.name} but dtype {np.dtype(dtype).name} "
@@ -382,6 +385,10 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
     [1.5, 1.5]
     """
     np_dt = None if dtype is None else _dt.np_dtype(dtype)
+    if isinstance(value, Tensor) and getattr(value._value, "_abstract", False) and shape is None:
+        from ndflow.ops.math import cast, identity  # traced tensor: stay in the graph
+
+        return identity(value) if np_dt is None else cast(value, np_dt)
     if isinstance(value, Tensor):
         arr = value._value
         if np_dt is not None and arr.dtype != np_dt:

@@ -185,7 +185,11 @@ def compile_graph(graph: Graph) -> tuple[Callable, str]:
             continue
         if node.kind == "host":
             h = cg.glob("host", _host_runner(node))
-            cg.lines.append(f"{h}({', '.join(ins)})")
+            if node.outputs:
+                outs = [new_name(o) for o in node.outputs]
+                cg.lines.append(f"{', '.join(outs)}, = {h}({', '.join(ins)})")
+            else:
+                cg.lines.append(f"{h}({', '.join(ins)})")
             continue
         outs = [new_name(o) for o in node.outputs]
         lhs = ", ".join(outs) + ("," if len(outs) == 1 and node.op.num_outputs != 1 else "")
@@ -234,11 +238,17 @@ def _host_runner(node: GNode) -> Callable:
     slots = node.attrs["slots"]
     structure = (list(args), kwargs)
 
-    def run(*arrays: Any) -> None:
+    returns = node.attrs.get("returns", False)
+
+    def run(*arrays: Any) -> Any:
         leaves = list(template)
         for s, a in zip(slots, arrays):
             leaves[s] = Tensor(a if type(a) is np.ndarray else np.asarray(a))
         a2, k2 = nest.pack_sequence_as(structure, leaves)
-        fn(*a2, **k2)
+        out = fn(*a2, **k2)
+        if returns:
+            return tuple(np.asarray(v.numpy() if isinstance(v, Tensor) else v)
+                         for v in nest.flatten(out))
+        return None
 
     return run

@@ -32,7 +32,7 @@ from ndflow.core import dispatch
 from ndflow.core.dispatch import Spec
 from ndflow.core.dtypes import as_dtype
 from ndflow.core.shape import TensorShape
-from ndflow.core.tensor import SymbolicTensor, Tensor
+from ndflow.core.tensor import Tensor
 from ndflow.core.variable import Variable
 from ndflow.errors import InvalidArgumentError
 from ndflow.graph.ir import Graph, GNode, Value
@@ -73,22 +73,77 @@ class TensorSpec:
         return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r}, name={self.name!r})"
 
 
-class GraphTensor(SymbolicTensor):
-    """A tensor inside a graph being traced: shape and dtype, no value."""
+class AbstractArray:
+    """What a traced tensor holds instead of an array: its shape and dtype only.
+
+    Code that reads `tensor._value.shape` / `.dtype` works while tracing; any attempt to use
+    the numbers fails with a clear error instead of silently computing garbage.
+    """
+
+    __slots__ = ("shape", "dtype", "_fn")
+    _abstract = True
+
+    def __init__(self, shape: tuple, dtype: Any, fn_name: str) -> None:
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self._fn = fn_name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"{self._fn}: a traced tensor (shape={self.shape}, dtype={self.dtype.name}) has no "
+            "value while ndflow.function traces the Python code; use ndflow ops on it, return "
+            "it from the function, or use tf.print to print it on every call")
+
+    __array__ = _fail
+    __float__ = _fail
+    __int__ = _fail
+    __index__ = _fail
+    __bool__ = _fail
+
+    def __getattr__(self, name: str) -> Any:
+        self._fail()
+
+
+class GraphTensor(Tensor):
+    """A tensor inside a graph being traced: it looks like an eager tensor whose value is an
+    `AbstractArray`, so Keras layers run their normal (non-symbolic) path while tracing."""
 
     __slots__ = ("_graph", "_gv")
+    _symbolic = True  # no concrete value...
+    _traced = True  # ...but computed for real by the compiled graph (not a Keras Input)
 
     def __init__(self, graph: Graph, value: Value) -> None:
-        super().__init__(value.shape, value.dtype)
+        self._value = AbstractArray(value.shape, value.dtype, graph.name)
         self._graph = graph
         self._gv = value
 
+    @property
+    def _shape(self) -> TensorShape:
+        return TensorShape(self._value.shape)
+
+    @property
+    def _np_dtype(self) -> np.dtype:
+        return self._value.dtype
+
+    @property
+    def device(self) -> str:
+        from ndflow.backend.devices import current_device
+
+        return current_device().name
+
     def numpy(self) -> np.ndarray:
-        raise TypeError(
-            f"{self._graph.name}: a traced tensor (shape={self._shape}, "
-            f"dtype={self.dtype.name}) has no value while ndflow.function traces the Python "
-            "code; return it from the function, or use tf.print to print it on every call"
-        )
+        return self._value._fail()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self._value._fail()
 
     def __bool__(self) -> bool:
         raise TypeError(
@@ -97,8 +152,19 @@ class GraphTensor(SymbolicTensor):
             "false_fn) (or tf.where) for control flow on tensor values."
         )
 
+    def __float__(self) -> float:
+        return self._value._fail()
+
+    def __int__(self) -> int:
+        return self._value._fail()
+
+    def __index__(self) -> int:
+        return self._value._fail()
+
     def __repr__(self) -> str:
         return f"<GraphTensor {self._gv.label} in {self._graph.name}>"
+
+    __str__ = __repr__
 
 
 # --- the tracing state ---------------------------------------------------------------------------
@@ -154,7 +220,7 @@ def _value_of(state: _TraceState, t: Tensor) -> Value:
     v = state.captured.get(key)
     if v is not None:
         return v
-    if t._symbolic:
+    if t._symbolic and not t._traced:
         raise TypeError(
             f"{state.fn_name}: a symbolic (Keras Input) tensor cannot be used inside "
             "ndflow.function; call the model on the function's arguments instead"
@@ -219,39 +285,75 @@ def trace_assign(var: Variable, value: Any, mode: str) -> Variable:
     return var
 
 
-def host_call(fn: Callable, args: tuple, kwargs: dict) -> None:
-    """Record a call back into Python, run on every call of the compiled function."""
+def host_call(fn: Callable, args: tuple, kwargs: dict, example: Any = None) -> Any:
+    """Record a call back into Python, run on every call of the compiled function.
+
+    Traced tensors among the arguments are fed in with their values at run time. When
+    `example` (the call's result computed once now) is given, the node also returns values of
+    that structure into the graph; otherwise the call returns None.
+    """
     state = current_trace()
     assert state is not None
-    leaves = nest.flatten((args, kwargs))
+    leaves = nest.flatten((list(args), kwargs))
     ins, slots = [], []
     for i, leaf in enumerate(leaves):
         if isinstance(leaf, GraphTensor):
             ins.append(_value_of(state, leaf))
             slots.append(i)
-    if not ins:  # nothing traced to feed in: still run on every call, after prior nodes
-        pass
-    node = GNode("host", fn, ins, {"tree": (args, kwargs), "slots": tuple(slots),
-                                   "leaves": leaves})
+    node = GNode("host", fn, ins, {"tree": (list(args), kwargs), "slots": tuple(slots),
+                                   "leaves": leaves, "returns": example is not None})
     state.graph.nodes.append(node)
+    if example is None:
+        return None
+    outs = []
+    for leaf in nest.flatten(example):
+        arr = np.asarray(leaf)
+        v = state.graph.new_value("node", arr.shape, arr.dtype, node, len(node.outputs))
+        node.outputs.append(v)
+        outs.append(GraphTensor(state.graph, v))
+    node.attrs["out_structure"] = example
+    return nest.pack_sequence_as(example, outs)
 
 
-def host_callable(method: Callable) -> Callable:
-    """Decorate a stateful Python method (optimizer update, metric update, print) so that,
-    called with traced tensors, it runs on every call of the compiled function instead of
-    once at trace time."""
+def _untraced(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run `fn` eagerly in the middle of a trace (its ops execute now)."""
+    prev_state, prev_hook = current_trace(), dispatch.trace_hook
+    _local.trace, dispatch.trace_hook = None, None
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _local.trace, dispatch.trace_hook = prev_state, prev_hook
 
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_trace() is not None:
+
+def host_callable(method: Callable | None = None, *, returns: bool = False,
+                  retains_args: bool = True) -> Any:
+    """Decorate a stateful Python method (optimizer or metric update, print) so that inside
+    `ndflow.function` it runs on every call of the compiled function instead of once at trace
+    time. With `returns=True` (e.g. `Metric.result`), its result flows back into the graph:
+    the call must then take no traced tensors. `retains_args=False` promises that the method
+    keeps no reference to its tensor arguments, which lets the executor reuse their buffers.
+    """
+    def deco(fn: Callable) -> Callable:
+        if getattr(fn, "_ndflow_host", False):
+            return fn
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_trace() is None:
+                return fn(*args, **kwargs)
             args = tuple(list(a) if inspect.isgenerator(a) or isinstance(a, (zip, map)) else a
                          for a in args)
-            if any(isinstance(x, GraphTensor) for x in nest.flatten((list(args), kwargs))):
-                host_call(method, args, kwargs)
-                return None
-        return method(*args, **kwargs)
+            if returns:
+                example = _untraced(fn, *args, **kwargs)
+                return host_call(fn, args, kwargs, example=example)
+            return host_call(fn, args, kwargs)
 
-    return wrapper
+        wrapper._ndflow_host = True  # type: ignore[attr-defined]
+        fn._retains_args = retains_args  # type: ignore[attr-defined]
+        wrapper._retains_args = retains_args  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco if method is None else deco(method)
 
 
 # --- signatures -----------------------------------------------------------------------------------
@@ -260,7 +362,7 @@ def _leaf_key(x: Any) -> Any:
     if isinstance(x, Variable):
         return ("V", id(x))
     if isinstance(x, Tensor):
-        if x._symbolic:
+        if x._symbolic and not x._traced:
             raise TypeError("ndflow.function: symbolic tensors cannot be passed to a function")
         return ("T", x._value.shape, x._value.dtype.str)
     if isinstance(x, np.ndarray):

@@ -27,7 +27,7 @@ def own(x: Tensor, out: Any) -> Any:
     if not is_variable(x):
         return out
     for o in (out if isinstance(out, tuple) else (out,)):
-        if not o._symbolic:
+        if not o._symbolic and not o._traced:
             v = o._value
             if v is x._value or v.base is not None:
                 o._value = v.copy()

@@ -443,7 +443,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: int | 
     if not 0 <= batch_dims <= min(ax, len(shape_of(i))):
         raise fail("gather", f"batch_dims in [0, {min(ax, len(shape_of(i)))}] (at most the axis "
                    "and the rank of indices)", f"batch_dims={batch_dims}")
-    if not p._symbolic and not i._symbolic and i._value.size:
+    if not (p._symbolic or i._symbolic or i._traced) and i._value.size:
         dim = shape_of(p)[ax]
         lo, hi = int(i._value.min()), int(i._value.max())
         if lo < 0 or hi >= dim:

@@ -359,7 +359,7 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = N
                    f"labels of shape {list(sz)}",
                    "Labels hold one class id per example; one-hot labels need the "
                    "non-sparse loss.")
-    if not z._symbolic and z._value.size:
+    if not z._symbolic and not z._traced and z._value.size:
         lo, hi = int(z._value.min()), int(z._value.max())
         if lo < 0 or hi >= sx[-1]:
             raise fail("sparse_softmax_cross_entropy_with_logits",
