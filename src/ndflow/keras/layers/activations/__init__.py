@@ -1,0 +1,1 @@
+"""Keras layers: the activations family (one public layer per module)."""

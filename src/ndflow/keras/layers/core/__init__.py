@@ -1,0 +1,1 @@
+"""Keras layers: the core family (one public layer per module)."""

@@ -1,0 +1,189 @@
+"""`Lambda`: wrap an arbitrary function of tensors as a layer.
+
+A Lambda's config carries the function. A named, importable function is stored by name; a
+`lambda` (or nested function) is stored as Python bytecode, which `from_config` only loads
+with `safe_mode=False` (or after `keras.config.enable_unsafe_deserialization()`).
+
+>>> import ndflow as tf
+>>> from ndflow.keras import layers
+>>> layers.Lambda(lambda x: x * 2)(tf.constant([1.0, 2.0])).numpy().tolist()
+[2.0, 4.0]
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import inspect
+import marshal
+import types
+from typing import Any
+
+from ndflow.keras.layers.layer import Layer
+from ndflow.util import nest
+
+
+def _in_safe_mode() -> bool:
+    try:
+        from ndflow.keras.saving import serialization_lib  # type: ignore[attr-defined]
+
+        mode = serialization_lib.in_safe_mode()
+        if mode is not None:
+            return bool(mode)
+    except (ImportError, AttributeError):
+        pass
+    from ndflow.keras import config
+
+    return not config._UNSAFE
+
+
+def _dump_fn(fn: Any) -> dict:
+    """A config for `fn`: by name if importable, else its bytecode (needs unsafe loading)."""
+    name = getattr(fn, "__name__", None)
+    module = getattr(fn, "__module__", None)
+    if (isinstance(fn, types.FunctionType) and name and name != "<lambda>" and module
+            and "<locals>" not in getattr(fn, "__qualname__", "")):
+        return {"module": module, "class_name": "function", "config": name,
+                "registered_name": name}
+    if isinstance(fn, types.FunctionType):
+        code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+        closure = None
+        if fn.__closure__:
+            closure = [c.cell_contents for c in fn.__closure__]
+        return {"class_name": "__lambda__",
+                "config": {"value": [code, list(fn.__defaults__ or ()) or None, closure]}}
+    raise ValueError(f"Lambda: cannot serialize the function {fn!r}; use a plain function")
+
+
+def _cell(value: Any) -> Any:
+    return (lambda: value).__closure__[0]
+
+
+def _load_fn(config: Any, custom_objects: dict | None, safe_mode: bool | None) -> Any:
+    if callable(config):
+        return config
+    if isinstance(config, dict) and config.get("class_name") == "__lambda__":
+        if safe_mode if safe_mode is not None else _in_safe_mode():
+            raise ValueError(
+                "Lambda: the config holds a Python lambda (bytecode). Loading it can run "
+                "arbitrary code, so it is refused in safe mode. If you trust the source, pass "
+                "safe_mode=False (e.g. keras.models.load_model(path, safe_mode=False)) or call "
+                "keras.config.enable_unsafe_deserialization().")
+        code_b64, defaults, closure = config["config"]["value"]
+        code = marshal.loads(base64.b64decode(code_b64))
+        cells = tuple(_cell(v) for v in closure) if closure else None
+        g = {"__builtins__": __builtins__}
+        try:
+            import ndflow
+
+            g.update({"tf": ndflow, "ndflow": ndflow})
+        except ImportError:
+            pass
+        return types.FunctionType(code, g, code.co_name,
+                                  tuple(defaults) if defaults else None, cells)
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        name = config.get("config")
+        if custom_objects and name in custom_objects:
+            return custom_objects[name]
+        module = config.get("module")
+        if module:
+            try:
+                return getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError):
+                pass
+        raise ValueError(f"Lambda: could not find function {name!r} (module {module!r}); pass "
+                         f"custom_objects={{{name!r}: fn}}")
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        raise ValueError(f"Lambda: unknown function {config!r}; pass it in custom_objects")
+    raise ValueError(f"Lambda: cannot load a function from {config!r}")
+
+
+class Lambda(Layer):
+    """Apply `function(inputs, **arguments)` as a layer (no weights).
+
+    Args:
+        function: the function; it may accept `mask` and/or `training` keyword arguments.
+        output_shape: output shape without batch dim, or a function of the input shape;
+            by default inferred by running the function on symbolic tensors.
+        mask: an output mask, or a function `(inputs, mask) -> mask`.
+        arguments: extra keyword arguments passed to `function`.
+
+    >>> import ndflow as tf
+    >>> Lambda(lambda x, k: x + k, arguments={"k": 1.0})(tf.constant([1.0])).numpy().tolist()
+    [2.0]
+    """
+
+    def __init__(self, function: Any, output_shape: Any = None, mask: Any = None,
+                 arguments: dict | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise ValueError(f"Lambda: expected a callable function, got {function!r}")
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self._output_shape = output_shape
+        self.mask = mask
+        self.supports_masking = mask is not None
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            params = {}
+        self._fn_mask = "mask" in params
+        self._fn_training = "training" in params
+        self.built = True
+
+    def call(self, inputs: Any, mask: Any = None, training: Any = None) -> Any:
+        kwargs = dict(self.arguments)
+        if self._fn_mask:
+            kwargs["mask"] = mask
+        if self._fn_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if self._output_shape is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        batch = input_shape[0] if input_shape and not isinstance(input_shape[0], (list, tuple)) \
+            else None
+        return (batch,) + tuple(self._output_shape)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        if self._output_shape is None:
+            return self.call(*args, **kwargs)
+        from ndflow.core.tensor import SymbolicTensor
+
+        x = args[0] if args else kwargs["inputs"]
+        shape = nest.map_structure(lambda t: tuple(t.shape), x)
+        out = self.compute_output_shape(shape)
+        dt = nest.flatten(x)[0].dtype
+        return SymbolicTensor(tuple(out), dt)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["function"] = _dump_fn(self.function)
+        if self._output_shape is not None:
+            config["output_shape"] = (_dump_fn(self._output_shape) if callable(
+                self._output_shape) else list(self._output_shape))
+        if self.mask is not None:
+            config["mask"] = _dump_fn(self.mask) if callable(self.mask) else self.mask
+        config["arguments"] = self.arguments
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None,
+                    safe_mode: bool | None = None) -> Lambda:
+        config = dict(config)
+        config["function"] = _load_fn(config["function"], custom_objects, safe_mode)
+        if isinstance(config.get("output_shape"), dict):
+            config["output_shape"] = _load_fn(config["output_shape"], custom_objects, safe_mode)
+        if isinstance(config.get("mask"), dict):
+            config["mask"] = _load_fn(config["mask"], custom_objects, safe_mode)
+        return super().from_config(config)

@@ -1,0 +1,1 @@
+"""Keras layers: the merging family (one public layer per module)."""

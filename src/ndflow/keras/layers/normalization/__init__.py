@@ -1,0 +1,1 @@
+"""Keras layers: the normalization family (one public layer per module)."""

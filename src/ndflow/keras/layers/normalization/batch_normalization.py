@@ -1,0 +1,270 @@
+"""`BatchNormalization`: normalise with the batch's statistics in training and with moving
+averages of them at inference.
+
+Keras 3 semantics: `training=True` uses (and updates) batch statistics; a layer with
+`trainable=False` always runs in inference mode (frozen), which is what fine-tuning needs.
+
+>>> import numpy as np
+>>> from ndflow.keras import layers
+>>> bn = layers.BatchNormalization()
+>>> x = np.array([[0.0], [2.0]], "float32")
+>>> [round(float(v), 4) for v in bn(x, training=True).numpy().ravel()]
+[-0.9995, 0.9995]
+>>> [round(float(v), 3) for v in bn.moving_mean.numpy()]
+[0.01]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ndflow.core import dispatch
+from ndflow.core.dispatch import Spec, execute, register_op
+from ndflow.core.tensor import Tensor
+from ndflow.keras import constraints, initializers, regularizers
+from ndflow.keras.layers.layer import InputSpec, Layer
+from ndflow.ops import math as m
+from ndflow.ops.array import expand_dims
+from ndflow.ops.reduce import reduce_mean, reduce_sum
+from ndflow.ops.shape_ops import reshape
+
+
+# --- the fused training-mode op -------------------------------------------------------------------
+# Forward: one kernel that normalises with the batch statistics and leaves them (and x_hat,
+# 1/std) in `cache`, a fresh dict per call. Backward: one kernel for plain first-order
+# gradients; a differentiable composite (recomputing the statistics from x) when a tape
+# records the backward pass or a graph is being traced.
+def _bn_fwd(xp: Any, x: Any, gamma: Any, beta: Any, axes: tuple, eps: float,
+            bshape: tuple | None, cache: dict) -> Any:
+    mean = x.mean(axis=axes, keepdims=True)
+    d = x - mean
+    sq = xp.square(d)
+    var = sq.mean(axis=axes, keepdims=True)
+    inv = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+    d *= inv
+    cache.update(xhat=d, inv=inv, mean=mean, var=var)
+    g = gamma if bshape is None else gamma.reshape(bshape)
+    b = beta if bshape is None else beta.reshape(bshape)
+    out = xp.multiply(d, g, out=sq)
+    out += b
+    return out
+
+
+def _bn_bwd_fwd(xp: Any, g: Any, xhat: Any, inv: Any, gamma: Any, axes: tuple,
+                bshape: tuple | None) -> tuple:
+    n = 1
+    for a in axes:
+        n *= g.shape[a]
+    t = g * xhat
+    ggamma = t.sum(axis=axes, keepdims=True)
+    gbeta = g.sum(axis=axes, keepdims=True)
+    gam = gamma if bshape is None else gamma.reshape(bshape)
+    gx = g - gbeta / n
+    xp.multiply(xhat, ggamma / n, out=t)
+    gx -= t
+    gx *= gam * inv
+    return gx, ggamma.reshape(gamma.shape), gbeta.reshape(gamma.shape)
+
+
+_BN_BWD = register_op(
+    "batch_normalization_grad", _bn_bwd_fwd,
+    lambda g, xh, inv, gm, axes, bshape: (Spec(g.shape, g.dtype), Spec(gm.shape, g.dtype),
+                                          Spec(gm.shape, g.dtype)), None, num_outputs=3)
+
+
+def _bn_grad(node: Any, g: Any) -> tuple:
+    x, gamma, _ = node.inputs
+    axes, bshape, eps = node.attrs["axes"], node.attrs["bshape"], node.attrs["eps"]
+    cache = node.attrs["cache"]
+    needs = node.needs
+    if "xhat" in cache and not dispatch.active_tapes and dispatch.trace_hook is None:
+        gx, ggamma, gbeta = execute(_BN_BWD, (g, Tensor(cache["xhat"]), Tensor(cache["inv"]),
+                                              gamma), {"axes": axes, "bshape": bshape})
+    else:
+        shape = tuple(x.shape)
+        n = 1
+        for a in axes:
+            n *= shape[a]
+        mean = reduce_mean(x, axis=axes, keepdims=True)
+        d = m.subtract(x, mean)
+        inv = m.rsqrt(m.add(reduce_mean(m.square(d), axis=axes, keepdims=True), eps))
+        xhat = m.multiply(d, inv)
+        gb = reduce_sum(g, axis=axes, keepdims=True)
+        gg = reduce_sum(m.multiply(g, xhat), axis=axes, keepdims=True)
+        gam = gamma if bshape is None else reshape(gamma, bshape)
+        gx = m.multiply(m.multiply(gam, inv),
+                        m.subtract(m.subtract(g, m.divide(gb, float(n))),
+                                   m.multiply(xhat, m.divide(gg, float(n)))))
+        ggamma = reshape(gg, tuple(gamma.shape))
+        gbeta = reshape(gb, tuple(gamma.shape))
+    return (gx if needs[0] else None, ggamma if needs[1] else None,
+            gbeta if needs[2] else None)
+
+
+_BATCH_NORM = register_op(
+    "batch_normalization_train", _bn_fwd,
+    lambda x, gm, bt, axes, eps, bshape, cache: Spec(x.shape, x.dtype), _bn_grad)
+
+
+class BatchNormalization(Layer):
+    """Batch normalization (Ioffe & Szegedy, 2015).
+
+    Training (`training=True` and the layer trainable): normalise with the batch mean and
+    (biased) variance over every axis but `axis`, and update
+    `moving = moving * momentum + batch * (1 - momentum)`. Otherwise normalise with
+    `moving_mean` and `moving_variance`. Output: `gamma * (x - mean) / sqrt(var + epsilon) +
+    beta`.
+
+    Weights: `gamma`, `beta` (trainable, if `scale` / `center`), `moving_mean`,
+    `moving_variance` (non-trainable), all of shape `(input_shape[axis],)`.
+
+    >>> BatchNormalization().get_config()["momentum"]
+    0.99
+    """
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", moving_mean_initializer: Any = "zeros",
+                 moving_variance_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, synchronized: bool = False,
+                 **kwargs: Any) -> None:
+        renorm = kwargs.pop("renorm", False)
+        kwargs.pop("renorm_clipping", None)
+        kwargs.pop("renorm_momentum", None)
+        if renorm:
+            raise ValueError("BatchNormalization: renorm=True (batch renormalization) is not "
+                             "supported by ndflow")
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.synchronized = bool(synchronized)
+        self.supports_masking = True
+        self.autocast = False
+
+    def build(self, input_shape: Any) -> None:
+        input_shape = tuple(input_shape)
+        ndim = len(input_shape)
+        if not -ndim <= self.axis < ndim:
+            raise ValueError(f"BatchNormalization layer '{self.name}': axis {self.axis} is out "
+                             f"of range for inputs of shape {input_shape}")
+        ax = self.axis % ndim
+        dim = input_shape[ax]
+        if dim is None:
+            raise ValueError(f"BatchNormalization layer '{self.name}': axis {self.axis} of the "
+                             f"inputs must have a known size, got input shape {input_shape}")
+        shape = (dim,)
+        if self.scale:
+            self.gamma = self.add_weight(name="gamma", shape=shape,
+                                         initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint, trainable=True)
+        else:
+            self.gamma = None
+        if self.center:
+            self.beta = self.add_weight(name="beta", shape=shape,
+                                        initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint, trainable=True)
+        else:
+            self.beta = None
+        self.moving_mean = self.add_weight(name="moving_mean", shape=shape,
+                                           initializer=self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
+                                               initializer=self.moving_variance_initializer,
+                                               trainable=False)
+        self.input_spec = InputSpec(ndim=ndim, axes={ax: dim})
+        self._ax = ax
+        self._reduction_axes = tuple(i for i in range(ndim) if i != ax)
+        self._bshape = None if ax == ndim - 1 else tuple(
+            dim if i == ax else 1 for i in range(ndim))
+        self.built = True
+
+    def _b(self, v: Any) -> Any:
+        return v if self._bshape is None else reshape(v, self._bshape)
+
+    def _moments(self, x: Tensor, mask: Any) -> tuple:
+        axes = self._reduction_axes
+        if mask is None:
+            mean = reduce_mean(x, axis=axes, keepdims=True)
+            var = reduce_mean(m.squared_difference(x, m.stop_gradient(mean)), axis=axes,
+                              keepdims=True)
+            return mean, var
+        w = m.cast(mask, x.dtype)
+        while len(w.shape) < len(x.shape):
+            w = expand_dims(w, -1)
+        total = m.maximum(reduce_sum(m.multiply(w, m.ones_like_(x)), axis=axes,
+                                     keepdims=True), 1.0)
+        mean = m.divide(reduce_sum(m.multiply(x, w), axis=axes, keepdims=True), total)
+        var = m.divide(reduce_sum(m.multiply(m.squared_difference(x, m.stop_gradient(mean)), w),
+                                  axis=axes, keepdims=True), total)
+        return mean, var
+
+    def call(self, inputs: Tensor, training: Any = None, mask: Any = None) -> Tensor:
+        x = inputs
+        if x.dtype != self.moving_mean.dtype:
+            x = m.cast(x, self.moving_mean.dtype)
+        if (training and self.trainable and mask is None and self.gamma is not None
+                and self.beta is not None and not x._symbolic):
+            cache: dict = {}
+            out = execute(_BATCH_NORM, (x, self.gamma, self.beta),
+                          {"axes": self._reduction_axes, "eps": self.epsilon,
+                           "bshape": self._bshape, "cache": cache})
+            self._update_moving(Tensor(cache["mean"]), Tensor(cache["var"]))
+            return out if out.dtype == inputs.dtype else m.cast(out, inputs.dtype)
+        if training and self.trainable:
+            mean, var = self._moments(x, mask)
+            if not x._symbolic or dispatch.trace_hook is not None:
+                self._update_moving(mean, var)
+        else:
+            mean, var = self._b(self.moving_mean), self._b(self.moving_variance)
+        inv = m.rsqrt(m.add(var, self.epsilon))
+        if self.gamma is not None:
+            inv = m.multiply(inv, self._b(self.gamma))
+        shift = m.negative(m.multiply(mean, inv))
+        if self.beta is not None:
+            shift = m.add(shift, self._b(self.beta))
+        out = m.add(m.multiply(x, inv), shift)
+        if out.dtype != inputs.dtype:
+            out = m.cast(out, inputs.dtype)
+        return out
+
+    def _update_moving(self, mean: Tensor, var: Tensor) -> None:
+        mom = self.momentum
+        shape = tuple(self.moving_mean.shape)
+        for v, new in ((self.moving_mean, mean), (self.moving_variance, var)):
+            new = reshape(m.stop_gradient(new), shape)
+            v.assign(m.add(m.multiply(v, mom), m.multiply(new, 1.0 - mom)))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(
+                self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            "synchronized": self.synchronized,
+        })
+        return config

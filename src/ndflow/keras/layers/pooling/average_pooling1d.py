@@ -1,0 +1,23 @@
+"""`AveragePooling1D`: 1-d average pooling (the average of each window).
+
+>>> import numpy as np
+>>> from ndflow.keras import layers
+>>> layers.AveragePooling1D()(np.ones((2, 6, 3), "float32")).shape.as_list()
+[2, 3, 3]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ndflow.keras.layers.pooling.base_pooling import BasePooling
+
+
+class AveragePooling1D(BasePooling):
+    """1-d average pooling layer (Keras 3 arguments and defaults; see `BasePooling`)."""
+
+    def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, 1, "average", padding, data_format, name=name,
+                         **kwargs)

@@ -1,0 +1,21 @@
+"""`GlobalAveragePooling2D`: global average pooling over the 2 spatial dim(s).
+
+>>> import numpy as np
+>>> from ndflow.keras import layers
+>>> layers.GlobalAveragePooling2D()(np.ones((2, 6, 6, 3), "float32")).shape.as_list()
+[2, 3]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ndflow.keras.layers.pooling.base_global_pooling import BaseGlobalPooling
+
+
+class GlobalAveragePooling2D(BaseGlobalPooling):
+    """Global average pooling (Keras 3 arguments; see `BaseGlobalPooling`)."""
+
+    def __init__(self, data_format: str | None = None, keepdims: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(2, "average", data_format, keepdims, **kwargs)

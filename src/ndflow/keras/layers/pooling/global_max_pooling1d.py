@@ -1,0 +1,21 @@
+"""`GlobalMaxPooling1D`: global max pooling over the 1 spatial dim(s).
+
+>>> import numpy as np
+>>> from ndflow.keras import layers
+>>> layers.GlobalMaxPooling1D()(np.ones((2, 6, 3), "float32")).shape.as_list()
+[2, 3]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ndflow.keras.layers.pooling.base_global_pooling import BaseGlobalPooling
+
+
+class GlobalMaxPooling1D(BaseGlobalPooling):
+    """Global max pooling (Keras 3 arguments; see `BaseGlobalPooling`)."""
+
+    def __init__(self, data_format: str | None = None, keepdims: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(1, "max", data_format, keepdims, **kwargs)

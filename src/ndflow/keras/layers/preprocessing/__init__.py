@@ -1,0 +1,1 @@
+"""Keras layers: the preprocessing family (one public layer per module)."""

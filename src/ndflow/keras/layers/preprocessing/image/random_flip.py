@@ -1,0 +1,56 @@
+"""`RandomFlip`: when training, flip each image left-right and/or up-down with probability
+1/2.
+
+>>> import numpy as np
+>>> from ndflow.keras import layers
+>>> x = np.arange(4.0).reshape(1, 1, 4, 1)
+>>> layers.RandomFlip("horizontal")(x).numpy().ravel().tolist()  # inference: unchanged
+[0.0, 1.0, 2.0, 3.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ndflow.core.tensor import Tensor
+from ndflow.keras.layers.preprocessing.image.base_image_layer import BaseImageLayer
+
+HORIZONTAL, VERTICAL, HORIZONTAL_AND_VERTICAL = "horizontal", "vertical", "horizontal_and_vertical"
+
+
+class RandomFlip(BaseImageLayer):
+    """Random flips while training (Keras 3 arguments).
+
+    Args:
+        mode: "horizontal" (left-right), "vertical" (up-down) or "horizontal_and_vertical".
+        seed: int seed.
+    """
+
+    def __init__(self, mode: str = HORIZONTAL_AND_VERTICAL, seed: int | None = None,
+                 data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if mode not in (HORIZONTAL, VERTICAL, HORIZONTAL_AND_VERTICAL):
+            raise ValueError(f"RandomFlip: expected mode 'horizontal', 'vertical' or "
+                             f"'horizontal_and_vertical', got mode={mode!r}")
+        self.mode = mode
+
+    def call(self, inputs: Any, training: Any = None) -> Tensor:
+        x = self._tensor(inputs)
+        if x._symbolic or not training:
+            return x
+        a, xp, single = self._nhwc(x)
+        rng = self.seed_generator.next_rng()
+        n = a.shape[0]
+        out = a
+        if self.mode in (HORIZONTAL, HORIZONTAL_AND_VERTICAL):
+            flip = xp.asarray(rng.random(n) < 0.5).reshape(n, 1, 1, 1)
+            out = xp.where(flip, out[:, :, ::-1], out)
+        if self.mode in (VERTICAL, HORIZONTAL_AND_VERTICAL):
+            flip = xp.asarray(rng.random(n) < 0.5).reshape(n, 1, 1, 1)
+            out = xp.where(flip, out[:, ::-1], out)
+        return self._back(out, xp, single)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["mode"] = self.mode
+        return config

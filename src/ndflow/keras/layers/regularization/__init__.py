@@ -1,0 +1,1 @@
+"""Keras layers: the regularization family (one public layer per module)."""

@@ -1,0 +1,1 @@
+"""Keras layers: the reshaping family (one public layer per module)."""

@@ -1,0 +1,16 @@
+"""`keras.models`: `Model`, `Sequential`, Functional models and `clone_model`."""
+
+from ndflow.keras.models.cloning import clone_model
+from ndflow.keras.models.functional import Functional
+from ndflow.keras.models.model import Model
+from ndflow.keras.models.sequential import Sequential
+
+__all__ = ["Functional", "Model", "Sequential", "clone_model"]
+
+
+def __getattr__(name: str):  # keras.models.load_model / save_model live in keras.saving
+    if name in ("load_model", "save_model"):
+        from ndflow.keras import saving
+
+        return getattr(saving, name)
+    raise AttributeError(f"module 'ndflow.keras.models' has no attribute {name!r}")

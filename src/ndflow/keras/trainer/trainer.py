@@ -1,0 +1,610 @@
+"""`Trainer`: `compile`, `fit`, `evaluate`, `predict` and the one-batch variants of `Model`.
+
+The per-step path is kept short: batches are slices of the input arrays wrapped as tensors,
+`train_step` runs forward + loss under a `GradientTape`, the optimizer updates the weights in
+place, and metrics accumulate; logs become Python floats only when a callback reads them (the
+progress bar redraws at most every 0.05 s).
+
+>>> import numpy as np
+>>> from ndflow import keras
+>>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+>>> model.compile(optimizer="sgd", loss="mse")
+>>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=2, verbose=0)
+>>> sorted(history.history)
+['loss']
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ndflow.core.tape import GradientTape
+from ndflow.core.tensor import Tensor, convert_to_tensor
+from ndflow.keras.trainer import data_adapter as _da
+from ndflow.keras.trainer.compile_utils import CompileLoss, CompileMetrics, MeanTracker
+from ndflow.util import nest
+
+
+def _add(a: Any, b: Any) -> Any:
+    return b if a is None else a + b
+
+
+def _batch_size_of(x: Any) -> int:
+    if isinstance(x, Tensor):
+        s = x.shape
+        return int(s[0]) if len(s) and s[0] is not None else 1
+    for t in nest.flatten(x):
+        if hasattr(t, "shape") and len(t.shape) and t.shape[0] is not None:
+            return int(t.shape[0])
+    return 1
+
+
+def _pythonify(logs: Any) -> dict:
+    from ndflow.keras.callbacks.callback_list import pythonify_logs
+
+    return pythonify_logs(logs)
+
+
+class _Keras2CompiledLoss:
+    """``model.compiled_loss(y, y_pred, sample_weight, regularization_losses)`` (Keras 2)."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
+                 regularization_losses: Any = None) -> Tensor:
+        model = self._model
+        total = None
+        if model._compile_loss is not None:
+            total = model._compile_loss(y_true, y_pred, sample_weight)
+        for extra in regularization_losses or []:
+            total = _add(total, extra)
+        if total is None:
+            raise ValueError("compiled_loss: the model was compiled without a loss")
+        model._loss_tracker.update_state(total, sample_weight=_batch_size_of(y_pred))
+        return total
+
+    @property
+    def metrics(self) -> list:
+        m = self._model
+        return [m._loss_tracker] + (m._compile_loss.metrics if m._compile_loss else [])
+
+
+class _Keras2CompiledMetrics:
+    """``model.compiled_metrics.update_state(y, y_pred, sample_weight)`` (Keras 2)."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        cm = self._model._compile_metrics
+        if cm is not None:
+            cm.update_state(y_true, y_pred, sample_weight)
+
+    def reset_state(self) -> None:
+        cm = self._model._compile_metrics
+        if cm is not None:
+            cm.reset_state()
+
+    @property
+    def metrics(self) -> list:
+        cm = self._model._compile_metrics
+        return cm.metrics if cm is not None else []
+
+
+class Trainer:
+    """Training methods of `Model` (mixed in; see `Model`)."""
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["compiled"] = False
+        d["optimizer"] = None
+        d["_compile_loss"] = None
+        d["_compile_metrics"] = None
+        d["_loss_tracker"] = None
+        d["stop_training"] = False
+        d["history"] = None
+        d["_run_eagerly"] = False
+        d["_compile_config"] = None
+        d["train_function"] = None
+        d["test_function"] = None
+        d["predict_function"] = None
+        d["_train_vars_cache"] = None
+        d["_reg_cache"] = None
+        d["loss"] = None
+
+    # --- compile ------------------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True, **kwargs: Any) -> None:
+        """Configure training: optimizer, loss(es), metrics.
+
+        ``loss`` and ``metrics`` may be names (``"sparse_categorical_crossentropy"``,
+        ``"accuracy"``), objects or functions; for several outputs, lists (by position) or
+        dicts (by output name). ``loss_weights`` scales each output's loss.
+
+        >>> from ndflow import keras
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+        ...               metrics=["accuracy"])
+        """
+        if kwargs:
+            raise TypeError(f"compile: unrecognized arguments {sorted(kwargs)}")
+        from ndflow.keras import optimizers
+
+        if optimizer is None:
+            raise ValueError("compile: an optimizer is required (e.g. optimizer='rmsprop')")
+        self.optimizer = optimizers.get(optimizer)
+        names = self._output_names_for_compile()
+        self._compile_loss = (CompileLoss(loss, loss_weights, names) if loss is not None
+                              else None)
+        self.loss = loss
+        self._compile_metrics = (CompileMetrics(metrics, weighted_metrics, names, loss)
+                                 if metrics or weighted_metrics else None)
+        self._loss_tracker = MeanTracker("loss")
+        self._run_eagerly = bool(run_eagerly)
+        self.steps_per_execution = steps_per_execution
+        self.jit_compile = jit_compile
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
+                                "loss_weights": loss_weights,
+                                "weighted_metrics": weighted_metrics}
+        self.compiled = True
+        self.train_function = self.test_function = self.predict_function = None
+
+    def _output_names_for_compile(self) -> list:
+        try:
+            return list(self.output_names)  # type: ignore[attr-defined]
+        except (AttributeError, ValueError, TypeError):
+            return []
+
+    @property
+    def run_eagerly(self) -> bool:
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        self._run_eagerly = bool(value)
+
+    @property
+    def compiled_loss(self) -> _Keras2CompiledLoss:
+        return _Keras2CompiledLoss(self)
+
+    @property
+    def compiled_metrics(self) -> _Keras2CompiledMetrics:
+        return _Keras2CompiledMetrics(self)
+
+    @property
+    def metrics(self) -> list:
+        """Loss tracker, compiled metrics (as one container), per-output losses, then metrics
+        assigned as attributes of the model."""
+        out: list = []
+        own = self._attribute_metrics()
+        if self.compiled:
+            if self._compile_loss is not None or not any(getattr(m, "name", None) == "loss"
+                                                         for m in own):
+                out.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                out.append(self._compile_metrics)
+            if self._compile_loss is not None:
+                out.extend(self._compile_loss.metrics)
+        out.extend(own)
+        return out
+
+    def _attribute_metrics(self) -> list:
+        cached = self.__dict__.get("_attr_metrics_cache")
+        if cached is not None:
+            return cached
+        from ndflow.keras.layers.layer import _UNTRACKED, Layer
+
+        out = []
+        for k, v in self.__dict__.items():
+            if k in _UNTRACKED or isinstance(v, Layer):
+                continue
+            if hasattr(v, "update_state") and hasattr(v, "result") and hasattr(
+                    v, "reset_state") and not isinstance(v, type):
+                out.append(v)
+        return out
+
+    @property
+    def metrics_names(self) -> list:
+        return list(self._flatten_results(self.get_metrics_result()))
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self) -> dict:
+        """Current value of every metric, as a flat dict ``{name: tensor}``."""
+        out: dict = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                out.update(r)
+            else:
+                out[m.name] = r
+        return out
+
+    @staticmethod
+    def _flatten_results(logs: dict) -> dict:
+        out: dict = {}
+        for k, v in logs.items():
+            if isinstance(v, dict):
+                out.update(Trainer._flatten_results(v))
+            else:
+                out[k] = v
+        return out
+
+    def _metrics_or_logs(self, logs: Any) -> dict:
+        """The metric results, or the last step's logs when a custom step returned other
+        names (as Keras does)."""
+        results = _pythonify(self.get_metrics_result())
+        if isinstance(logs, dict):
+            flat = _pythonify(logs)
+            if set(flat) != set(results):
+                return flat
+        return results
+
+    def _assert_compiled(self, caller: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call model.compile(optimizer, loss, ...) before using "
+                f"model.{caller}() on model '{self.name}'.")  # type: ignore[attr-defined]
+
+    # --- losses & metrics in a step -----------------------------------------------------------
+    def _extra_losses(self) -> list:
+        cache = self._reg_cache
+        if cache is None:
+            return list(self.losses)  # type: ignore[attr-defined]
+        from ndflow.keras.layers.layer import _STATE
+
+        out = []
+        if _STATE.loss_layers:
+            for layer in _STATE.loss_layers:
+                out.extend(layer._losses)
+        for var, reg in cache:
+            if var._auto_watch:
+                out.append(reg(var))
+        return out
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Tensor:
+        """Total loss: the compiled loss(es) plus losses added by layers (regularizers,
+        `add_loss`)."""
+        total = None
+        if self._compile_loss is not None:
+            if y is None:
+                raise ValueError(
+                    f"Model '{self.name}' was compiled with a loss, but no targets (y) were "  # type: ignore[attr-defined]
+                    "given; pass y to fit/evaluate or yield (x, y) batches")
+            total = self._compile_loss(y, y_pred, sample_weight)
+        for extra in self._extra_losses():
+            if isinstance(extra, Tensor) and total is not None and extra.dtype != total.dtype:
+                from ndflow.ops.math import cast
+
+                extra = cast(extra, total.dtype)
+            total = _add(total, extra)
+        if total is None:
+            raise ValueError(
+                "No loss to compute: provide a loss argument to compile(), or add losses with "
+                "self.add_loss() in a layer.")
+        return total
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
+        """Update the compiled metrics and return all current metric results."""
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    # --- steps --------------------------------------------------------------------------------
+    def train_step(self, data: Any) -> dict:
+        """One optimization step on one batch; returns the metric results."""
+        x, y, sample_weight = _da.unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)  # type: ignore[operator]
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=True)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        variables = self._train_vars_cache
+        if variables is None:
+            variables = self.trainable_variables  # type: ignore[attr-defined]
+            if not variables:
+                raise ValueError(f"Model '{self.name}' has no trainable weights to train")  # type: ignore
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply(grads, variables)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data: Any) -> dict:
+        """One evaluation step: forward, loss, metrics."""
+        x, y, sample_weight = _da.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)  # type: ignore[operator]
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                 training=False)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data: Any) -> Any:
+        """One prediction step: the model's outputs for a batch."""
+        x, _, _ = _da.unpack_x_y_sample_weight(data)
+        return self(x, training=False)  # type: ignore[operator]
+
+    def make_train_function(self, force: bool = False) -> Any:
+        if self.train_function is None or force:
+            self.train_function = self.train_step
+        return self.train_function
+
+    def make_test_function(self, force: bool = False) -> Any:
+        if self.test_function is None or force:
+            self.test_function = self.test_step
+        return self.test_function
+
+    def make_predict_function(self, force: bool = False) -> Any:
+        if self.predict_function is None or force:
+            self.predict_function = self.predict_step
+        return self.predict_function
+
+    def _prepare_step_caches(self, first_batch: Any) -> None:
+        """Build the model on the first batch, then cache its trainable weights and
+        regularizers so each step does not walk the layer tree."""
+        if not getattr(self, "built", False):
+            self._train_vars_cache = None
+            self._reg_cache = None
+            return
+        self._train_vars_cache = list(self.trainable_variables)  # type: ignore[attr-defined]
+        regs = []
+        for layer in self._flatten_layers(include_self=True):  # type: ignore[attr-defined]
+            for v in layer._direct_variables():
+                reg = getattr(v, "regularizer", None)
+                if reg is not None:
+                    regs.append((v, reg))
+        self._reg_cache = regs
+        self.__dict__["_attr_metrics_cache"] = None
+        self.__dict__["_attr_metrics_cache"] = self._attribute_metrics()
+
+    def _clear_step_caches(self) -> None:
+        self._train_vars_cache = None
+        self._reg_cache = None
+        self.__dict__["_attr_metrics_cache"] = None
+
+    # --- fit ----------------------------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: Any = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool | str = True, class_weight: Any = None,
+            sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int = 1,
+            **kwargs: Any) -> Any:
+        """Train the model for ``epochs`` epochs; returns a `History`.
+
+        >>> import numpy as np
+        >>> from ndflow import keras
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> h = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=3, verbose=0)
+        >>> len(h.history["loss"])
+        3
+        """
+        if kwargs:
+            raise TypeError(f"fit: unrecognized arguments {sorted(kwargs)}")
+        self._assert_compiled("fit")
+        from ndflow.keras.callbacks.callback_list import CallbackList
+
+        verbose = _verbosity(verbose)
+        if validation_split and validation_data is None:
+            if not _da.is_array_data(x):
+                raise ValueError(
+                    "fit: validation_split is only supported for NumPy arrays and tensors; "
+                    f"x is a {type(x).__name__}. Pass validation_data instead.")
+        adapter = _da.get_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
+                                  class_weight, caller="fit")
+        val_adapter = None
+        if validation_split and validation_data is None:
+            adapter, (vx, vy, vsw) = adapter.split(float(validation_split))
+            val_adapter = _da.ArrayAdapter(vx, vy, vsw, validation_batch_size or
+                                           adapter.batch_size, validation_steps, False)
+        elif validation_data is not None:
+            val_adapter = self._validation_adapter(validation_data, validation_batch_size or
+                                                   batch_size, validation_steps)
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=adapter.num_batches,
+                           _in_fit=True)
+        self.stop_training = False
+        train_fn = self.make_train_function()
+        self._clear_step_caches()
+        self.__dict__.pop("_initial_epoch", None)
+        self.__dict__.pop("_initial_step", None)
+        cbs.on_train_begin()
+        # a callback (BackupAndRestore) may resume from a saved epoch and step
+        resumed = self.__dict__.pop("_initial_epoch", None)
+        if resumed is not None:
+            initial_epoch = max(int(resumed), initial_epoch)
+        skip = int(self.__dict__.pop("_initial_step", 0) or 0)
+        epoch_logs: dict = {}
+        logs: Any = {}
+        prepared = False
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                steps = 0
+                for step, batch in enumerate(adapter.epoch()):
+                    if skip:
+                        skip -= 1
+                        steps += 1
+                        continue
+                    cbs.on_train_batch_begin(step)
+                    logs = train_fn(batch)
+                    if not prepared:
+                        self._prepare_step_caches(batch)
+                        prepared = getattr(self, "built", False)
+                    cbs.on_train_batch_end(step, logs)
+                    steps += 1
+                    if self.stop_training:
+                        break
+                if steps == 0:
+                    warnings.warn(
+                        "fit: your input ran out of data; interrupting training. Make sure the "
+                        "data can generate at least steps_per_epoch * epochs batches (a Python "
+                        "generator is consumed once).", stacklevel=2)
+                    break
+                epoch_logs = self._metrics_or_logs(logs)
+                if val_adapter is not None and (epoch + 1) % max(int(validation_freq), 1) == 0:
+                    val_logs = self._run_evaluate(val_adapter, cbs, verbose=0, in_fit=True)
+                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
+        finally:
+            self._clear_step_caches()
+        cbs.on_train_end(epoch_logs)
+        return cbs._history
+
+    def _validation_adapter(self, validation_data: Any, batch_size: Any, steps: Any) -> Any:
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and \
+                _da.is_array_data(validation_data[0]):
+            vx, vy, vsw = _da.unpack_x_y_sample_weight(tuple(validation_data))
+            return _da.ArrayAdapter(vx, vy, vsw, batch_size, steps, False)
+        if isinstance(validation_data, (tuple, list)) and _da.is_array_data(validation_data):
+            raise ValueError("fit: validation_data must be a tuple (x_val, y_val) or "
+                             "(x_val, y_val, sample_weight_val), or a dataset/generator")
+        return _da.get_adapter(validation_data, None, None, None, steps, False, None,
+                               caller="fit(validation_data)")
+
+    # --- evaluate -----------------------------------------------------------------------------
+    def _run_evaluate(self, adapter: Any, cbs: Any, verbose: int, in_fit: bool = False
+                      ) -> dict:
+        test_fn = self.make_test_function()
+        self.reset_metrics()
+        if not in_fit:
+            cbs.on_test_begin()
+        logs: Any = {}
+        for step, batch in enumerate(adapter.epoch()):
+            if not in_fit:
+                cbs.on_test_batch_begin(step)
+            logs = test_fn(batch)
+            if not in_fit:
+                cbs.on_test_batch_end(step, logs)
+        logs = self._metrics_or_logs(logs)
+        if not in_fit:
+            cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Any = None, return_dict: bool = False, **kwargs: Any) -> Any:
+        """Loss and metric values on the given data: a scalar (loss only), a list in the
+        order of `metrics_names`, or a dict with ``return_dict=True``."""
+        if kwargs:
+            raise TypeError(f"evaluate: unrecognized arguments {sorted(kwargs)}")
+        self._assert_compiled("evaluate")
+        from ndflow.keras.callbacks.callback_list import CallbackList
+
+        verbose = _verbosity(verbose)
+        adapter = _da.get_adapter(x, y, sample_weight, batch_size, steps, False, None,
+                                  caller="evaluate")
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=adapter.num_batches)
+        logs = self._run_evaluate(adapter, cbs, verbose)
+        if return_dict:
+            return logs
+        return self._ordered_values(logs)
+
+    def _ordered_values(self, logs: dict) -> Any:
+        """Log values as Keras lists them: loss, each output's loss, then the metrics."""
+        first = ["loss"] + ([m.name for m in self._compile_loss.metrics]
+                            if self._compile_loss is not None else [])
+        keys = [k for k in first if k in logs] + [k for k in logs if k not in first]
+        values = [logs[k] for k in keys]
+        return values[0] if len(values) == 1 else values
+
+    # --- predict ------------------------------------------------------------------------------
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Any = None, **kwargs: Any) -> Any:
+        """The model's outputs for ``x``, batch by batch, as NumPy arrays (same structure as
+        the outputs)."""
+        if kwargs:
+            raise TypeError(f"predict: unrecognized arguments {sorted(kwargs)}")
+        from ndflow.keras.callbacks.callback_list import CallbackList
+
+        verbose = _verbosity(verbose)
+        adapter = _da.get_adapter(x, None, None, batch_size, steps, False, None,
+                                  caller="predict")
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=adapter.num_batches)
+        predict_fn = self.make_predict_function()
+        cbs.on_predict_begin()
+        outputs: list = []
+        struct = None
+        for step, batch in enumerate(adapter.epoch()):
+            cbs.on_predict_batch_begin(step)
+            out = predict_fn(batch)
+            struct = out
+            outputs.append([np.asarray(t) for t in nest.flatten(out)])
+            cbs.on_predict_batch_end(step, {"outputs": out})
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("predict: the data yielded no batches")
+        cols = [np.concatenate([b[i] for b in outputs], axis=0) if outputs[0][i].ndim
+                else np.stack([b[i] for b in outputs]) for i in range(len(outputs[0]))]
+        return nest.pack_sequence_as(struct, cols)
+
+    # --- one batch ----------------------------------------------------------------------------
+    def _batch_data(self, x: Any, y: Any, sample_weight: Any, class_weight: Any = None
+                    ) -> tuple:
+        ad = _da.ArrayAdapter(x, y, sample_weight, batch_size=max(_n_samples(x), 1),
+                              shuffle=False, class_weight=class_weight)
+        return next(iter(ad.epoch()))
+
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Any = None, return_dict: bool = False) -> Any:
+        """One optimization step on exactly this batch; returns the metric values."""
+        self._assert_compiled("train_on_batch")
+        self.reset_metrics()
+        logs = self._metrics_or_logs(self.make_train_function()(
+            self._batch_data(x, y, sample_weight, class_weight)))
+        if return_dict:
+            return logs
+        return self._ordered_values(logs)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """Loss and metrics on exactly this batch (no update)."""
+        self._assert_compiled("test_on_batch")
+        self.reset_metrics()
+        logs = self._metrics_or_logs(self.make_test_function()(
+            self._batch_data(x, y, sample_weight)))
+        if return_dict:
+            return logs
+        return self._ordered_values(logs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The model's outputs for exactly this batch, as NumPy arrays."""
+        out = self.make_predict_function()(self._batch_data(x, None, None))
+        return nest.map_structure(lambda t: np.asarray(t), out)
+
+
+def _n_samples(x: Any) -> int:
+    for a in nest.flatten(x):
+        if hasattr(a, "shape") and len(a.shape):
+            return int(a.shape[0])
+        if isinstance(a, (list, tuple)):
+            return len(a)
+    if isinstance(x, (list, tuple)):
+        return len(x)
+    return 1
+
+
+def _verbosity(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose in (0, 1, 2, True, False):
+        return int(verbose)
+    raise ValueError(f"verbose: expected 'auto', 0, 1 or 2, got {verbose!r}")
+
+
+def convert_targets(y: Any) -> Any:
+    """Targets as tensors (kept for custom loops that pass NumPy arrays)."""
+    return nest.map_structure(lambda v: v if isinstance(v, Tensor) else convert_to_tensor(v), y)
