@@ -168,6 +168,7 @@ class Trainer:
     @run_eagerly.setter
     def run_eagerly(self, value: bool) -> None:
         self._run_eagerly = bool(value)
+        self.train_function = self.test_function = self.predict_function = None
 
     @property
     def compiled_loss(self) -> _Keras2CompiledLoss:
@@ -331,19 +332,27 @@ class Trainer:
         x, _, _ = _da.unpack_x_y_sample_weight(data)
         return self(x, training=False)  # type: ignore[operator]
 
+    def _maybe_compile(self, step: Any) -> Any:
+        """The step as an `ndflow.function` (compiled graph) unless `run_eagerly`."""
+        if self.run_eagerly:
+            return step
+        from ndflow.graph.trace import Function
+
+        return Function(step, name=f"{getattr(self, 'name', 'model')}_{step.__name__}")
+
     def make_train_function(self, force: bool = False) -> Any:
         if self.train_function is None or force:
-            self.train_function = self.train_step
+            self.train_function = self._maybe_compile(self.train_step)
         return self.train_function
 
     def make_test_function(self, force: bool = False) -> Any:
         if self.test_function is None or force:
-            self.test_function = self.test_step
+            self.test_function = self._maybe_compile(self.test_step)
         return self.test_function
 
     def make_predict_function(self, force: bool = False) -> Any:
         if self.predict_function is None or force:
-            self.predict_function = self.predict_step
+            self.predict_function = self._maybe_compile(self.predict_step)
         return self.predict_function
 
     def _prepare_step_caches(self, first_batch: Any) -> None:
