@@ -112,3 +112,27 @@ def test_second_order_through_conv_and_pool():
         wm[idx] -= eps
         num = (f(wp)[0] - f(wm)[0]) / (2 * eps)
         assert abs(num - g[idx]) < 1e-5 * max(1, abs(num))
+
+
+def test_batch_chunking_of_the_column_buffer(monkeypatch):
+    """Large inputs are convolved a few examples at a time (bounded column buffer): the
+    results and gradients do not change."""
+    import ndflow.ops.conv as conv_mod
+
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.standard_normal((5, 9, 8, 3)))
+    w = tf.constant(rng.standard_normal((3, 3, 3, 4)))
+
+    def run():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            tape.watch(w)
+            y = tf.nn.conv2d(x, w, 2, "SAME")
+            loss = tf.reduce_sum(y * y)
+        return [y.numpy()] + [g.numpy() for g in tape.gradient(loss, [x, w])]
+
+    full = run()
+    monkeypatch.setattr(conv_mod, "COLUMN_BUFFER_BYTES", 2 * 5 * 4 * 27 * 8)  # 2 examples
+    chunked = run()
+    for a, b in zip(full, chunked):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -75,22 +75,40 @@ def test_colour_adjustments():
 
 def test_projective_transform_identity_shift_and_fill_modes():
     x = RNG.standard_normal((2, 4, 5, 2))
+
+    def pt(tr, **kw):
+        return projective_transform(x, tr, **kw).numpy()
+
     ident = np.tile([1, 0, 0, 0, 1, 0, 0, 0], (2, 1)).astype(np.float64)
-    np.testing.assert_allclose(projective_transform(np, x, ident), x, atol=1e-12)
+    np.testing.assert_allclose(pt(ident), x, atol=1e-12)
     shift = ident.copy()
     shift[:, 2] = 1.0  # output x reads input x + 1
-    out = projective_transform(np, x, shift, fill_mode="constant", fill_value=7.0)
+    out = pt(shift, fill_mode="constant", fill_value=7.0)
     np.testing.assert_allclose(out[:, :, :-1], x[:, :, 1:])
-    assert np.all(out[:, :, -1] == 7.0)
-    out = projective_transform(np, x, shift, fill_mode="nearest")
+    np.testing.assert_allclose(out[:, :, -1], 7.0)
+    out = pt(shift, fill_mode="nearest")
     np.testing.assert_allclose(out[:, :, -1], x[:, :, -1])
-    out = projective_transform(np, x, shift, fill_mode="wrap")
+    out = pt(shift, fill_mode="wrap")
     np.testing.assert_allclose(out[:, :, -1], x[:, :, 0])
-    out = projective_transform(np, x, shift, fill_mode="reflect")  # (d c b a | a b c d | d c)
+    out = pt(shift, fill_mode="reflect")  # (d c b a | a b c d | d c)
     np.testing.assert_allclose(out[:, :, -1], x[:, :, -1])
     half = ident.copy()
     half[:, 2] = 0.5
-    out = projective_transform(np, x, half, fill_mode="nearest")
+    out = pt(half, fill_mode="nearest")
     np.testing.assert_allclose(out[:, :, :-1], (x[:, :, :-1] + x[:, :, 1:]) / 2, atol=1e-12)
-    out = projective_transform(np, x, half, interpolation="nearest")
+    out = pt(half, interpolation="nearest")
     np.testing.assert_allclose(out[:, :, :-1], x[:, :, 1:])
+    out = pt(shift, output_shape=(2, 3))
+    np.testing.assert_allclose(out, x[:, :2, 1:4])
+
+
+def test_projective_transform_is_differentiable():
+    x = tf.constant(RNG.standard_normal((1, 3, 4, 1)))
+    tr = np.array([[1, 0, 0.5, 0, 1, 0, 0, 0]], float)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = projective_transform(x, tr, fill_mode="nearest")
+        loss = tf.reduce_sum(y)
+    g = tape.gradient(loss, x).numpy()[0, :, :, 0]
+    # each output blends columns j and j+1 half-half; the last reads column 3 twice
+    np.testing.assert_allclose(g, np.tile([0.5, 1.0, 1.0, 1.5], (3, 1)))

@@ -317,3 +317,14 @@ def test_max_pool_ties_pass_gradient_once():
     np.testing.assert_array_equal(g, expected)
     ty, tgrads = th_grads(lambda v: F.max_pool2d(v.movedim(-1, 1), 2).movedim(1, -1), up, x)
     np.testing.assert_array_equal(g, tgrads[0][0, :, :, 0])
+
+
+@pytest.mark.parametrize("nd,k,stride,padding,dil,groups,channels_first", [
+    (2, (3, 3), 1, "VALID", 1, 1, False), (2, (3, 2), 2, "SAME", 1, 1, True),
+    (2, (2, 3), 1, "SAME", 2, 1, False), (2, (3, 3), (2, 1), "VALID", 1, 2, False),
+    (1, (4,), 3, "SAME", 1, 1, True), (1, (3,), 1, "VALID", 2, 4, False),
+    (3, (2, 2, 3), (1, 2, 1), "SAME", 1, 1, False), (3, (2, 2, 2), 1, "VALID", 2, 1, True)])
+def test_conv_many_channels(nd, k, stride, padding, dil, groups, channels_first):
+    """Inputs with >= 8 channels take the single strided-view copy into the column buffer."""
+    spatial = {1: (12,), 2: (8, 9), 3: (5, 6, 6)}[nd]
+    check_conv(nd, spatial, k, stride, padding, dil, groups, 16, 8, channels_first, bias=True)

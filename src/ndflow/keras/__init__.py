@@ -13,8 +13,9 @@ import importlib
 from typing import Any
 
 from ndflow.keras import config
+from ndflow.core.tensor import SymbolicTensor as KerasTensor
 from ndflow.keras.layers.input_layer import Input, InputLayer
-from ndflow.keras.layers.layer import InputSpec, Layer
+from ndflow.keras.layers.layer import DTypePolicy, InputSpec, Layer
 from ndflow.keras.models import Model, Sequential
 from ndflow.keras.variables import KerasVariable as Variable
 
@@ -24,10 +25,28 @@ _SUBMODULES = frozenset({
     "optimizers", "preprocessing", "random", "regularizers", "saving", "utils", "variables",
 })
 
-__version__ = "3.0.0-ndflow"
+__version__ = "3.0.0"  # the Keras API version followed
+
+
+# Keras 3 top-level aliases of classes defined in the submodules (resolved on first use).
+_ALIASES = {
+    "Loss": ("losses", "Loss"), "Metric": ("metrics", "Metric"),
+    "Optimizer": ("optimizers", "Optimizer"), "Initializer": ("initializers", "Initializer"),
+    "Regularizer": ("regularizers", "Regularizer"), "Constraint": ("constraints", "Constraint"),
+}
+
+
+def version() -> str:
+    """The Keras API version this package follows."""
+    return __version__
 
 
 def __getattr__(name: str) -> Any:
+    if name in _ALIASES:
+        module, attr = _ALIASES[name]
+        value = getattr(importlib.import_module(f"ndflow.keras.{module}"), attr)
+        globals()[name] = value
+        return value
     if name in _SUBMODULES:
         try:
             module = importlib.import_module(f"ndflow.keras.{name}")
@@ -42,8 +61,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | _SUBMODULES)
+    return sorted(set(globals()) | _SUBMODULES | set(_ALIASES))
 
 
-__all__ = ["Input", "InputLayer", "InputSpec", "Layer", "Model", "Sequential", "Variable",
-           "config"]
+__all__ = ["DTypePolicy", "Input", "InputLayer", "InputSpec", "KerasTensor", "Layer", "Model",
+           "Sequential", "Variable", "config", "version"]

@@ -3,13 +3,16 @@ depthwise and separable convolution.
 
 The kernels are im2col + one GEMM, written against the array module `xp` (NumPy or CuPy):
 
-- forward: for each kernel offset, one strided slice of the (padded) input is copied into a
-  column buffer `(N, *out, K, C)`; one matmul with the kernel reshaped to `(K * C, O)` gives
-  the output.
-- input gradient: one matmul `g @ W^T` gives the column gradient, which is added back into the
-  (padded) input gradient with one strided slice-add per kernel offset (K vectorised adds, no
-  `add.at`).
+- forward: the (padded) input's windows are copied into a column buffer `(N, *out, K, C)`
+  (one copy of a strided window view, or one strided-slice copy per kernel offset when C is
+  small); one matmul with the kernel reshaped to `(K * C, O)` gives the output. Large batches
+  are processed a few examples at a time so the buffer stays under `COLUMN_BUFFER_BYTES`.
+- input gradient: per kernel offset, one `(N*P, O) x (O, C)` matmul into a reused buffer,
+  added into the offset's strided window of the (padded) input gradient (K vectorised adds, no
+  `add.at`, no column-gradient buffer).
 - filter gradient: the column buffer again, then one matmul `cols^T @ g`.
+- grouped convolutions batch the GEMMs over groups; depthwise ones (one input channel per
+  group) use one broadcast multiply-add per kernel offset and no column buffer.
 
 The three ops are each other's gradients (conv, conv_backprop_input, conv_backprop_filter are
 linear in each input), so gradients of gradients work. Transposed convolution is
@@ -107,14 +110,37 @@ def _pad_input(xp: Any, x: Any, pads: tuple, value: float = 0.0) -> Any:
 
 
 def _im2col(xp: Any, xpad: Any, ks: tuple, out: tuple, strides: tuple, dilations: tuple) -> Any:
-    """Columns `(N, *out, prod(ks), C)` of a padded channels-last input."""
+    """Columns `(N, *out, prod(ks), C)` of a padded channels-last input.
+
+    With enough channels, one copy of a strided window view (a single vectorised pass whose
+    inner runs are C contiguous values) is fastest; with few channels, one strided-slice copy
+    per kernel offset.
+    """
     n, c = xpad.shape[0], xpad.shape[-1]
+    if c >= 8:
+        xs = xpad.strides
+        nd = len(ks)
+        view = xp.lib.stride_tricks.as_strided(
+            xpad, (n,) + out + tuple(ks) + (c,),
+            (xs[0],) + tuple(xs[1 + i] * strides[i] for i in range(nd))
+            + tuple(xs[1 + i] * dilations[i] for i in range(nd)) + (xs[-1],))
+        return xp.ascontiguousarray(view).reshape((n,) + out + (int(np.prod(ks)), c))
     offs = _offsets(ks)
     cols = xp.empty((n,) + out + (len(offs), c), xpad.dtype)
     lead = (slice(None),) * (1 + len(out))
     for k, o in enumerate(offs):
         cols[lead + (k,)] = xpad[_window(o, out, strides, dilations)]
     return cols
+
+
+# Largest column buffer (bytes) built at once; bigger batches are processed in chunks of
+# examples, which bounds the memory of large images at no cost in GEMM efficiency.
+COLUMN_BUFFER_BYTES = 64 * 2**20
+
+
+def _batch_chunk(n: int, out: tuple, kc: int, dtype: Any) -> int:
+    per_example = int(np.prod(out)) * kc * np.dtype(dtype).itemsize
+    return max(1, min(n, COLUMN_BUFFER_BYTES // max(per_example, 1)))
 
 
 def _to_last(xp: Any, a: Any, cf: bool) -> Any:
@@ -139,9 +165,16 @@ def _conv_core(xp: Any, x: Any, w: Any, strides: tuple, dilations: tuple, paddin
     n = x.shape[0]
     kk = int(np.prod(ks))
     if groups == 1:
-        cols = _im2col(xp, xpad, ks, out, strides, dilations)
-        y = xp.matmul(cols.reshape(-1, kk * cg), w.reshape(kk * cg, o))
-        return y.reshape((n,) + out + (o,))
+        wm = w.reshape(kk * cg, o)
+        step = _batch_chunk(n, out, kk * cg, x.dtype)
+        if step >= n:
+            cols = _im2col(xp, xpad, ks, out, strides, dilations)
+            return xp.matmul(cols.reshape(-1, kk * cg), wm).reshape((n,) + out + (o,))
+        y = xp.empty((n,) + out + (o,), x.dtype)
+        for b in range(0, n, step):
+            cols = _im2col(xp, xpad[b:b + step], ks, out, strides, dilations)
+            xp.matmul(cols.reshape(-1, kk * cg), wm, out=y[b:b + step].reshape(-1, o))
+        return y
     og = o // groups
     if cg == 1:  # depthwise: one multiply-add per kernel offset, no column buffer
         wk = w.reshape(kk, groups, og)
@@ -227,8 +260,16 @@ def _conv_bp_filter_core(xp: Any, x: Any, g: Any, ks: tuple, strides: tuple, dil
     xpad = _pad_input(xp, x, pads)
     kk = int(np.prod(ks))
     if groups == 1:
-        cols = _im2col(xp, xpad, ks, out, strides, dilations)
-        dw = xp.matmul(cols.reshape(-1, kk * c).T, g.reshape(-1, o))
+        n = x.shape[0]
+        step = _batch_chunk(n, out, kk * c, x.dtype)
+        dw = None
+        for b in range(0, n, step):
+            cols = _im2col(xp, xpad[b:b + step], ks, out, strides, dilations)
+            part = xp.matmul(cols.reshape(-1, kk * c).T, g[b:b + step].reshape(-1, o))
+            if dw is None:
+                dw = part
+            else:
+                dw += part
         return dw.reshape(ks + (c, o))
     og = o // groups
     if cg == 1:

@@ -252,64 +252,103 @@ def grayscale_to_rgb(images: Any, name: str | None = None) -> Tensor:
     return concat([x, x, x], axis=-1)
 
 
-# --- projective transforms (augmentation layers; not differentiable) ---------------------------
+# --- projective transforms (augmentation layers) --------------------------------------------
 
 
-def _fill_index(xp: Any, idx: Any, size: int, fill_mode: str) -> tuple:
+def _fill_index(idx: np.ndarray, size: int, fill_mode: str) -> tuple:
     """Map integer coordinates through the fill mode; returns (index, inside) where `inside`
     is False for coordinates that take the constant fill value."""
     if fill_mode == "reflect":  # (d c b a | a b c d | d c b a)
         if size == 1:
-            return xp.zeros_like(idx), xp.ones(idx.shape, bool)
+            return np.zeros_like(idx), np.ones(idx.shape, bool)
         period = 2 * size
-        r = xp.mod(idx, period)
-        return xp.where(r >= size, period - 1 - r, r), xp.ones(idx.shape, bool)
+        r = np.mod(idx, period)
+        return np.where(r >= size, period - 1 - r, r), np.ones(idx.shape, bool)
     if fill_mode == "wrap":
-        return xp.mod(idx, size), xp.ones(idx.shape, bool)
+        return np.mod(idx, size), np.ones(idx.shape, bool)
     if fill_mode == "nearest":
-        return xp.clip(idx, 0, size - 1), xp.ones(idx.shape, bool)
+        return np.clip(idx, 0, size - 1), np.ones(idx.shape, bool)
     inside = (idx >= 0) & (idx < size)
-    return xp.clip(idx, 0, size - 1), inside
+    return np.clip(idx, 0, size - 1), inside
 
 
-def projective_transform(xp: Any, images: Any, transforms: Any, interpolation: str = "bilinear",
-                         fill_mode: str = "reflect", fill_value: float = 0.0,
-                         output_shape: tuple | None = None) -> Any:
-    """Sample `images` (N, H, W, C) at projectively transformed pixel coordinates.
+def sampling_table(transforms: np.ndarray, shape: tuple, interpolation: str = "bilinear",
+                   fill_mode: str = "reflect", output_shape: tuple | None = None) -> tuple:
+    """Where each output pixel of a projective transform reads its input (host arrays).
 
     `transforms` (N, 8) rows `[a0, a1, a2, b0, b1, b2, c0, c1]` map each output pixel (x, y)
     to the input point `((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)` with
-    `k = c0 x + c1 y + 1` (TensorFlow's convention). Plain arrays in and out.
+    `k = c0 x + c1 y + 1` (TensorFlow's convention); `shape` is the input's (N, H, W).
+
+    Returns `(index, weight, outside)`: flat indices into the `N * H * W` input pixels and their
+    weights, each (N, OH, OW, K) with K = 4 (bilinear) or 1 (nearest), and the total weight
+    (N, OH, OW) of neighbours outside the image (which take the constant fill value).
     """
-    n, h, w, c = images.shape
+    n, h, w = shape
     oh, ow = output_shape or (h, w)
-    ys, xs = xp.meshgrid(xp.arange(oh, dtype=np.float64), xp.arange(ow, dtype=np.float64),
+    ys, xs = np.meshgrid(np.arange(oh, dtype=np.float64), np.arange(ow, dtype=np.float64),
                          indexing="ij")
-    tr = xp.asarray(transforms, np.float64).reshape(n, 8, 1, 1)
+    tr = np.asarray(transforms, np.float64).reshape(n, 8, 1, 1)
     k = tr[:, 6] * xs + tr[:, 7] * ys + 1.0
     sx = (tr[:, 0] * xs + tr[:, 1] * ys + tr[:, 2]) / k
     sy = (tr[:, 3] * xs + tr[:, 4] * ys + tr[:, 5]) / k
-    bidx = xp.arange(n).reshape(n, 1, 1)
-    out_dt = images.dtype if images.dtype.kind == "f" else np.dtype(np.float32)
-    src = images.astype(out_dt, copy=False)
-
-    def sample(iy: Any, ix: Any) -> Any:
-        jy, in_y = _fill_index(xp, iy, h, fill_mode)
-        jx, in_x = _fill_index(xp, ix, w, fill_mode)
-        v = src[bidx, jy, jx]  # (N, oh, ow, C)
-        if fill_mode == "constant":
-            v = xp.where((in_y & in_x)[..., None], v, out_dt.type(fill_value))
-        return v
-
+    base = (np.arange(n) * (h * w)).reshape(n, 1, 1)
     if interpolation == "nearest":
-        return sample(xp.floor(sy + 0.5).astype(np.int64), xp.floor(sx + 0.5).astype(np.int64))
-    y0 = xp.floor(sy)
-    x0 = xp.floor(sx)
-    fy = (sy - y0).astype(out_dt)[..., None]
-    fx = (sx - x0).astype(out_dt)[..., None]
-    y0 = y0.astype(np.int64)
-    x0 = x0.astype(np.int64)
-    top = sample(y0, x0) * (1 - fx) + sample(y0, x0 + 1) * fx
-    bot = sample(y0 + 1, x0) * (1 - fx) + sample(y0 + 1, x0 + 1) * fx
-    return (top * (1 - fy) + bot * fy).astype(out_dt, copy=False)
+        corners = [(np.floor(sy + 0.5), np.floor(sx + 0.5), np.ones_like(sx))]
+    else:
+        y0, x0 = np.floor(sy), np.floor(sx)
+        fy, fx = sy - y0, sx - x0
+        corners = [(y0, x0, (1 - fy) * (1 - fx)), (y0, x0 + 1, (1 - fy) * fx),
+                   (y0 + 1, x0, fy * (1 - fx)), (y0 + 1, x0 + 1, fy * fx)]
+    idx, wts = [], []
+    outside = np.zeros(sx.shape)
+    for cy, cx, wt in corners:
+        jy, in_y = _fill_index(cy.astype(np.int64), h, fill_mode)
+        jx, in_x = _fill_index(cx.astype(np.int64), w, fill_mode)
+        inside = in_y & in_x
+        idx.append(base + jy * w + jx)
+        wts.append(np.where(inside, wt, 0.0))
+        outside += np.where(inside, 0.0, wt)
+    return np.stack(idx, -1), np.stack(wts, -1), outside
 
+
+def apply_sampling(images: Tensor, index: Tensor, weight: Tensor, outside: Tensor | None = None,
+                   fill_value: float = 0.0) -> Tensor:
+    """`sum_k weight[..., k] * pixel[index[..., k]]` (+ `fill_value * outside`) for images
+    (N, H, W, C), with ndflow ops (so it is traced by `ndflow.function` and differentiable in
+    the images)."""
+    from ndflow.ops.reduce import reduce_sum
+    from ndflow.ops.shape_ops import reshape
+
+    n, h, w, c = shape_of(images)
+    flat = reshape(images, (n * h * w, c))
+    vals = gather(flat, index)  # (N, OH, OW, K, C)
+    out = reduce_sum(m.multiply(vals, reshape(weight, tuple(shape_of(weight)) + (1,))), axis=3)
+    if outside is not None and fill_value != 0.0:
+        out = m.add(out, m.multiply(reshape(outside, tuple(shape_of(outside)) + (1,)),
+                                    fill_value))
+    return out
+
+
+def projective_transform(images: Any, transforms: Any, interpolation: str = "bilinear",
+                         fill_mode: str = "reflect", fill_value: float = 0.0,
+                         output_shape: tuple | None = None) -> Tensor:
+    """Sample images (N, H, W, C) at projectively transformed pixel coordinates (see
+    `sampling_table` for the transform convention; fill modes as in Keras: "reflect",
+    "wrap", "nearest", "constant").
+
+    >>> import numpy as np
+    >>> shift = np.array([[1, 0, 1, 0, 1, 0, 0, 0]], float)  # output x reads input x + 1
+    >>> img = np.arange(3.0).reshape(1, 1, 3, 1)
+    >>> projective_transform(img, shift, fill_mode="constant").numpy().ravel().tolist()
+    [1.0, 2.0, 0.0]
+    """
+    x = t(images)
+    n, h, w, _ = shape_of(x)
+    dt = npdt(x) if npdt(x).kind == "f" else np.dtype(np.float32)
+    if npdt(x) != dt:
+        x = m.cast(x, dt)
+    idx, wts, outside = sampling_table(np.asarray(transforms), (n, h, w), interpolation,
+                                       fill_mode, output_shape)
+    return apply_sampling(x, Tensor(idx), Tensor(wts.astype(dt)), Tensor(outside.astype(dt)),
+                          fill_value if fill_mode == "constant" else 0.0)

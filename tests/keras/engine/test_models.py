@@ -217,6 +217,8 @@ def test_subclass_passing_inputs_outputs_to_super_becomes_functional():
     model = WithStep()
     assert model.name == "with_step" and model.output_shape == (None, 1)
     assert isinstance(model, WithStep) and type(model).__name__ == "WithStep"
-    model.compile("sgd", "mse")
+    # Python side effects in a step run on every step only when running eagerly (a compiled
+    # step runs them once, while tracing, as with tf.function)
+    model.compile("sgd", "mse", run_eagerly=True)
     model.fit(np.ones((8, 3)), np.ones((8, 1)), batch_size=4, verbose=0)
     assert len(steps) == 2

@@ -59,6 +59,15 @@ def build(name):
         m = keras.Model(inp, out)
         x = np.random.rand(16, 9, 9, 2).astype("float32")
         return m, x, np.random.rand(16, 2).astype("float32"), "mse"
+    if name == "func_nested":
+        inner = keras.Sequential([keras.Input((6,)), L.Dense(5, activation="relu"),
+                                  L.BatchNormalization()], name="inner")
+        i = keras.Input((6,))
+        h = inner(i)
+        out = L.Dense(2)(L.Concatenate()([h, L.Dense(3)(i)]))
+        m = keras.Model(i, out)
+        x = np.random.rand(32, 6).astype("float32")
+        return m, x, np.random.rand(32, 2).astype("float32"), "mse"
     raise SystemExit(f"unknown model {name}")
 
 

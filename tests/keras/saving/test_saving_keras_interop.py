@@ -18,8 +18,9 @@ from ndflow import keras
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("keras") is None,
-                       reason="needs the keras-interop extra (pip install keras)"),
+    pytest.mark.skipif(importlib.util.find_spec("keras") is None or
+                       importlib.util.find_spec("torch") is None,
+                       reason="needs the keras-interop extra (keras + torch==2.13.0)"),
 ]
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "keras_interop_script.py")
@@ -31,7 +32,7 @@ def _has(*names: str) -> bool:
 
 
 def _model_names() -> list:
-    names = ["seq_dense_bn", "seq_embedding", "func_multi_io"]
+    names = ["seq_dense_bn", "seq_embedding", "func_multi_io", "func_nested"]
     if _has("Conv2D", "MaxPooling2D", "AveragePooling2D"):
         names.append("seq_conv")
     if _has("Conv2D", "MaxPooling2D", "GlobalAveragePooling2D"):
@@ -92,6 +93,15 @@ def _ndflow_model(name: str) -> tuple:
         m = keras.Model(inp, out)
         x = rng.random((16, 9, 9, 2), dtype=np.float32)
         return m, x, rng.random((16, 2), dtype=np.float32), "mse"
+    if name == "func_nested":
+        inner = keras.Sequential([keras.Input((6,)), L.Dense(5, activation="relu"),
+                                  L.BatchNormalization()], name="inner")
+        i = keras.Input((6,))
+        h = inner(i)
+        out = L.Dense(2)(L.Concatenate()([h, L.Dense(3)(i)]))
+        m = keras.Model(i, out)
+        x = rng.random((32, 6), dtype=np.float32)
+        return m, x, rng.random((32, 2), dtype=np.float32), "mse"
     raise AssertionError(name)
 
 

@@ -188,3 +188,21 @@ def test_classes_only_resolve_inside_their_family():
         with pytest.raises(ValueError):
             saving.deserialize_keras_object({"module": "keras.layers", "class_name": bad,
                                              "config": {}, "registered_name": None})
+
+
+def test_builtin_classes_win_over_same_named_registered_ones():
+    from ndflow.keras.saving import object_registration as reg
+
+    class Dense(keras.layers.Dense):  # a user's class that shares a built-in's name
+        pass
+
+    saving.register_keras_serializable(package="Shadow")(Dense)
+    try:
+        cfg = saving.serialize_keras_object(keras.layers.Dense(2))
+        assert type(saving.deserialize_keras_object(cfg)) is keras.layers.Dense
+        mine = saving.serialize_keras_object(Dense(2))
+        assert mine["registered_name"] == "Shadow>Dense"
+        assert type(saving.deserialize_keras_object(mine)) is Dense
+    finally:
+        reg.GLOBAL_CUSTOM_OBJECTS.pop("Shadow>Dense", None)
+        reg.GLOBAL_CUSTOM_NAMES.pop(Dense, None)

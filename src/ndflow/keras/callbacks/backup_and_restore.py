@@ -147,7 +147,9 @@ class BackupAndRestore(Callback):
         if opt is not None and not getattr(opt, "built", False):
             opt.build(model.trainable_variables)
         meta = self._read_metadata(path)
-        saving_lib.load_weights_only(model, path)
+        # a backup that does not fit is an error: resuming without the optimizer's state
+        # would silently change the training
+        saving_lib.load_weights_only(model, path, strict_optimizer=opt is not None)
         epoch = int(meta.get("epoch", 0))
         step = int(meta.get("step", meta.get("batch", 0)) or 0)
         steps_per_epoch = self.params.get("steps") if self.params else None

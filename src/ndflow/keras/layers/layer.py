@@ -611,11 +611,11 @@ class Layer:
                 raise ValueError(
                     f"add_weight of layer '{self.name}': initializer {initializer!r} returned "
                     f"shape {tuple(arr.shape)} for weight {name!r}, expected {shape}") from None
-        if regularizer is not None and not callable(regularizer) or isinstance(regularizer, str):
+        if regularizer is not None and not callable(regularizer):  # a name or a config
             from ndflow.keras import regularizers
 
             regularizer = regularizers.get(regularizer)
-        if constraint is not None and not callable(constraint) or isinstance(constraint, str):
+        if constraint is not None and not callable(constraint):
             from ndflow.keras import constraints
 
             constraint = constraints.get(constraint)
@@ -855,7 +855,7 @@ class Layer:
                     self.add_loss(self.activity_regularizer(o) / float(n or 1))
         if self.supports_masking or cls.compute_mask is not Layer.compute_mask:
             self._set_output_masks(args, kwargs, outputs)
-        if first_call and not symbolic:
+        if first_call:
             self._first_output_shape = _batchless_shapes(outputs)
         return outputs
 
@@ -1231,7 +1231,7 @@ def _masks_of(x: Any) -> Any:
 
 def _describe(v: Any) -> str:
     if isinstance(v, Tensor):
-        kind = "SymbolicTensor" if v._symbolic else "tf.Tensor"
+        kind = "SymbolicTensor" if v._symbolic and not v._traced else "tf.Tensor"
         return f"{kind}(shape={_fmt_shape(tuple(v.shape))}, dtype={v.dtype.name})"
     if isinstance(v, np.ndarray):
         return f"np.ndarray(shape={v.shape}, dtype={v.dtype})"

@@ -215,9 +215,7 @@ class Functional(Model):
             if arr.dtype != want and arr.dtype.kind in "biuf" and want.kind in "biuf":
                 arr = arr.astype(want)
             x = convert_to_tensor(arr)
-        elif x._symbolic:
-            return x
-        shape = x._value.shape
+        shape = x.shape if x._symbolic else x._value.shape
         want_shape = spec._shape
         if len(shape) != len(want_shape):
             if len(shape) == len(want_shape) - 1 and want_shape[-1] == 1:
@@ -228,7 +226,7 @@ class Functional(Model):
                 f"Input {i} of layer '{self.name}' is incompatible with the layer: expected "
                 f"shape={_fmt_shape(want_shape)}, found shape={_fmt_shape(shape)}")
         for a, b in zip(shape, want_shape):
-            if b is not None and a != b:
+            if a is not None and b is not None and a != b:
                 raise ValueError(
                     f"Input {i} of layer '{self.name}' is incompatible with the layer: expected "
                     f"shape={_fmt_shape(want_shape)}, found shape={_fmt_shape(shape)}")

@@ -152,10 +152,10 @@ class Sequential(Model):
 
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         gi = self._graph_input
-        if gi is not None and isinstance(inputs, Tensor) and not inputs._symbolic:
-            shape = inputs._value.shape
+        if gi is not None and isinstance(inputs, Tensor):
+            shape = inputs._value.shape if not inputs._symbolic else inputs.shape
             want = gi._shape
-            if len(shape) != len(want) or any(b is not None and a != b
+            if len(shape) != len(want) or any(a is not None and b is not None and a != b
                                               for a, b in zip(shape, want)):
                 raise ValueError(
                     f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "

@@ -245,15 +245,3 @@ def parse_json(data: bytes, where: str) -> Any:
     except (ValueError, MemoryError) as e:
         raise FileFormatError(f"Invalid file {where}: not valid JSON ({e})") from None
 
-
-def copy_file_bounded(src: IO[bytes], dest: IO[bytes], limit: int) -> int:
-    total = 0
-    while True:
-        chunk = src.read(1 << 20)
-        if not chunk:
-            return total
-        total += len(chunk)
-        if total > limit:
-            raise FileFormatError(f"Invalid file: larger than {limit} bytes")
-        dest.write(chunk)
-

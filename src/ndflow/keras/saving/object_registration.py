@@ -130,6 +130,18 @@ def get_registered_name(obj: Any) -> str:
     return getattr(obj, "__name__", type(obj).__name__)
 
 
+def lookup_exact(name: str, custom_objects: dict | None = None) -> Any:
+    """``name`` in ``custom_objects``, the active scopes or the registry (exact keys only)."""
+    if not isinstance(name, str):
+        return None
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    scoped = scoped_custom_objects()
+    if name in scoped:
+        return scoped[name]
+    return GLOBAL_CUSTOM_OBJECTS.get(name)
+
+
 def get_registered_object(name: str, custom_objects: dict | None = None,
                           module_objects: dict | None = None) -> Any:
     """Find ``name`` in, in order: active `CustomObjectScope`s, the global registry,

@@ -526,7 +526,9 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
             if group is None:
                 continue
             keys = reader.dataset_keys(group)
-            if keys and not getattr(obj, "built", True):
+            # an optimizer saved before its first step holds only iterations and learning
+            # rate: load those into the unbuilt optimizer; otherwise build it first
+            if keys and len(keys) != len(variables) and not getattr(obj, "built", True):
                 _build_optimizer(obj, root)
                 variables = own_variables(obj)
             if len(keys) != len(variables):
@@ -612,9 +614,11 @@ def weight_budget(max_elements: int) -> Any:
 
     with _GUARD_LOCK:
         original = Layer.__dict__["add_weight"]
-        state = {"left": int(max_elements)}
+        state = {"left": int(max_elements), "thread": threading.get_ident()}
 
         def guarded(self: Any, shape: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != state["thread"]:  # other threads are not limited
+                return original(self, shape, *args, **kwargs)
             s = kwargs.get("shape", shape)
             if isinstance(s, str):
                 s = kwargs.get("shape")
@@ -643,6 +647,43 @@ def weight_budget(max_elements: int) -> Any:
             yield
         finally:
             Layer.add_weight = original
+
+
+def check_layer_calls(model: Any, where: str) -> None:
+    """Check that every recorded layer call of the (nested) functional graphs passes only
+    arguments the layer's ``call`` accepts: a config can name arbitrary keyword arguments,
+    which symbolic replay does not always notice."""
+    import inspect
+
+    from ndflow.keras.layers.layer import Layer
+
+    seen: set = set()
+    stack = [model]
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        for step in getattr(m, "_graph_steps", None) or []:
+            layer = getattr(step, "layer", None)
+            kwargs = getattr(step, "kwargs", None)
+            if not isinstance(layer, Layer) or not kwargs:
+                continue
+            try:
+                params = inspect.signature(type(layer).call).parameters
+            except (TypeError, ValueError):
+                continue
+            if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+                continue
+            unknown = sorted(set(kwargs) - set(params) - {"training", "mask"})
+            if unknown:
+                raise FileFormatError(
+                    f"Invalid file {where}: the model config calls layer '{layer.name}' "
+                    f"({type(layer).__name__}) with arguments {unknown} that its call() does "
+                    "not accept")
+        for layer in getattr(m, "layers", []) or []:
+            if isinstance(layer, Layer) and getattr(layer, "_graph_steps", None):
+                stack.append(layer)
 
 
 # --- .keras ---------------------------------------------------------------------------------------
@@ -716,11 +757,14 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
     path = os.fspath(filepath)
     with file_io.SafeZipReader(path) as zr:
         where = repr(path)
+        meta: Any = {}
         if zr.has(METADATA_FILENAME):
             meta = zr.read_json(METADATA_FILENAME)
             if not isinstance(meta, dict):
                 raise FileFormatError(f"Invalid file {where}: metadata.json must hold a JSON "
                                       "object")
+        # ndflow's own files must match exactly; Keras's optimizers may differ (a warning)
+        strict_optimizer = meta.get("saved_by") == "ndflow"
         config = zr.read_json(CONFIG_FILENAME)
         if not isinstance(config, dict) or "class_name" not in config:
             raise FileFormatError(f"Invalid file {where}: config.json must hold a model config "
@@ -746,7 +790,9 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
             if not isinstance(model, Layer):
                 raise FileFormatError(f"Invalid file {where}: config.json describes a "
                                       f"{type(model).__name__}, not a model or layer")
-            read_h5_state(h5, model, f"{where}:{VARS_FILENAME}", include_optimizer=compile)
+            check_layer_calls(model, where)
+            read_h5_state(h5, model, f"{where}:{VARS_FILENAME}", include_optimizer=compile,
+                          strict_optimizer=strict_optimizer)
     return model
 
 
@@ -763,18 +809,25 @@ def save_weights_only(model: Any, filepath: str | os.PathLike) -> None:
             os.fsync(g.fileno())
 
 
-def load_weights_only(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = False
-                      ) -> None:
-    """Load weights from a ``.weights.h5`` file, or the weights inside a `.keras` file."""
+def load_weights_only(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = False,
+                      strict_optimizer: bool = False) -> None:
+    """Load weights from a ``.weights.h5`` file, or the weights inside a `.keras` file.
+
+    ``strict_optimizer``: a saved optimizer state that does not fit the model's optimizer is
+    an error (the default, as in Keras, is a warning and a fresh optimizer state)."""
     path = os.fspath(filepath)
     where = repr(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_weights: no such file {path!r}")
+    if not getattr(model, "built", True):
+        raise ValueError(f"load_weights: model '{model.name}' is not built yet, so it has no "
+                         "weights to load into. Call it on a batch of data, give it a "
+                         "keras.Input, or call model.build(input_shape) first.")
     if path.endswith(".keras"):
         with file_io.SafeZipReader(path) as zr:
             with _weights_from_zip(zr, f"{where}:{VARS_FILENAME}") as h5:
                 read_h5_state(h5, model, where, include_optimizer=True,
-                              skip_mismatch=skip_mismatch)
+                              skip_mismatch=skip_mismatch, strict_optimizer=strict_optimizer)
         return
     if not _is_hdf5(path):
         raise FileFormatError(f"load_weights: {path!r} is not an HDF5 weights file")
@@ -784,6 +837,7 @@ def load_weights_only(model: Any, filepath: str | os.PathLike, skip_mismatch: bo
             raise FileFormatError(
                 f"load_weights: {path!r} is a legacy Keras 2 (TF) HDF5 file, which ndflow "
                 "does not read; re-save it with Keras 3 as .weights.h5 or .keras")
-        read_h5_state(h5, model, where, include_optimizer=True, skip_mismatch=skip_mismatch)
+        read_h5_state(h5, model, where, include_optimizer=True, skip_mismatch=skip_mismatch,
+                      strict_optimizer=strict_optimizer)
     finally:
         h5.close()

@@ -187,12 +187,9 @@ def retrieve_class(class_name: str, registered_name: str | None, module: str | N
     when nothing matches.
     """
     for key in (registered_name, class_name):
-        if isinstance(key, str) and key:
-            if custom_objects and key in custom_objects:
-                return custom_objects[key]
-            obj = _reg.get_registered_object(key)
-            if obj is not None:
-                return obj
+        obj = _reg.lookup_exact(key, custom_objects) if key else None
+        if obj is not None:
+            return obj
     if not isinstance(class_name, str):
         return None
     fams = _family_of_module(module)
@@ -200,13 +197,10 @@ def retrieve_class(class_name: str, registered_name: str | None, module: str | N
         obj = _lookup_in_family(fam, class_name)
         if obj is not None:
             return obj
-    # A registered name "package>Name" of a class registered under a different package.
-    if isinstance(registered_name, str) and ">" in registered_name:
-        tail = registered_name.split(">", 1)[1]
-        for name, obj in _reg.GLOBAL_CUSTOM_OBJECTS.items():
-            if name.split(">", 1)[-1] == tail and getattr(obj, "__name__", None) == class_name:
-                return obj
-    return None
+    # Last resort: the one class registered as "<any package>>class_name".
+    matches = [obj for name, obj in _reg.GLOBAL_CUSTOM_OBJECTS.items()
+               if name.split(">", 1)[-1] == class_name and inspect.isclass(obj)]
+    return matches[0] if len(matches) == 1 else None
 
 
 # --- serialize --------------------------------------------------------------------------------
@@ -547,12 +541,9 @@ def resolve_function(name: str, module: str | None, registered_name: str | None,
     """A function named in a config, from custom objects, the registry or ndflow's built-in
     activations/losses/metrics (never by importing a module named in the file)."""
     for key in (registered_name, name):
-        if isinstance(key, str) and key:
-            if custom_objects and key in custom_objects:
-                return custom_objects[key]
-            obj = _reg.get_registered_object(key)
-            if obj is not None:
-                return obj
+        obj = _reg.lookup_exact(key, custom_objects) if key else None
+        if obj is not None:
+            return obj
     if not name or name.startswith("_"):
         return None
     # registered under "package>name" but written with its plain name (trusted: registered)
@@ -568,7 +559,12 @@ def resolve_function(name: str, module: str | None, registered_name: str | None,
         mod = _import(nd_mod)
         fn = getattr(mod, name, None) if mod is not None else None
         if callable(fn) and not inspect.isclass(fn) and not inspect.ismodule(fn):
-            return fn
+            # only ndflow's own functions (not names a module imported from elsewhere), and
+            # from the top-level namespace only the ops
+            origin = getattr(fn, "__module__", None) or ""
+            allowed = ("ndflow.ops",) if nd_mod == "ndflow" else ("ndflow.",)
+            if origin.startswith(allowed):
+                return fn
     return None
 
 
@@ -585,12 +581,14 @@ def check_code_safety(class_name: str, inner: dict, custom_objects: dict | None)
         if not isinstance(name, str):
             raise ValueError(f"{class_name}: malformed function config {_short(fn_cfg)}")
         found = resolve_function(name, module, fn_cfg.get("registered_name"), custom_objects)
-        if found is None and isinstance(module, str) and not _is_keras_module(module):
+        if found is None:
             raise ValueError(
-                f"{class_name}: the config refers to function {name!r} of module {module!r}. "
-                "Importing modules named in a file can run code, so it is disallowed in safe "
-                "mode. Register the function with @keras.saving.register_keras_serializable(), "
-                "pass it in custom_objects, or pass safe_mode=False if you trust the file.")
+                f"{class_name}: the config refers to function {name!r} of module {module!r}, "
+                "which is not a registered function nor a keras/ndflow activation, loss, metric "
+                "or op. Importing modules named in a file can run code, so it is disallowed in "
+                "safe mode. Register the function with "
+                "@keras.saving.register_keras_serializable(), pass it in custom_objects, or "
+                "pass safe_mode=False if you trust the file.")
 
 
 def _function_configs(value: Any, depth: int) -> list:

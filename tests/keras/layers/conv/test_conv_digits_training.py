@@ -37,7 +37,7 @@ def test_convnet_summary_matches_keras_param_counts():
 
 
 @pytest.mark.skipif(os.environ.get("NDFLOW_SLOW_TESTS") != "1",
-                    reason="MNIST-1D training takes about a minute; set NDFLOW_SLOW_TESTS=1")
+                    reason="MNIST-1D training takes a minute or two; set NDFLOW_SLOW_TESTS=1")
 def test_conv1d_on_mnist1d():
     pytest.importorskip("mnist1d")
     mod = _load_example("conv1d_mnist1d.py")

@@ -135,3 +135,58 @@ def test_errors():
         layers.RandomTranslation(1.5, 0.1)
     with pytest.raises(ValueError, match=r"resizing_x.*rank 3"):
         layers.Resizing(2, 2, name="resizing_x")(np.zeros((4, 4), "float32"))
+
+
+def _full_model():
+    return keras.Sequential([
+        keras.Input((8, 8, 3)), layers.RandomFlip(seed=1), layers.RandomRotation(0.1, seed=1),
+        layers.RandomZoom(0.1, seed=2), layers.RandomTranslation(0.1, 0.1, seed=3),
+        layers.RandomContrast(0.2, value_range=(0, 1), seed=4),
+        layers.RandomBrightness(0.1, value_range=(0, 1), seed=5),
+        layers.Conv2D(4, 3, activation="relu", padding="same"), layers.MaxPooling2D(),
+        layers.UpSampling2D(2), layers.UpSampling2D(1, interpolation="bilinear"),
+        layers.Cropping2D(1), layers.ZeroPadding2D(1), layers.SpatialDropout2D(0.2),
+        layers.Conv2DTranspose(3, 2, strides=2), layers.DepthwiseConv2D(3),
+        layers.SeparableConv2D(4, 3), layers.AveragePooling2D(padding="same"),
+        layers.Resizing(5, 5), layers.RandomCrop(4, 4, seed=6), layers.CenterCrop(3, 3),
+        layers.GlobalAveragePooling2D(), layers.Dense(2)])
+
+
+def test_compiled_fit_equals_eager_fit_with_augmentation():
+    """`fit` compiles its step with ndflow.function: the augmentation layers draw fresh
+    parameters on every compiled call, exactly as they do eagerly."""
+    x = RNG.random((16, 8, 8, 3)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 2, 16)
+    losses = []
+    for eager in (False, True):
+        keras.utils.set_random_seed(0)
+        model = _full_model()
+        model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      run_eagerly=eager)
+        hist = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+        losses.append(hist.history["loss"])
+        assert model.predict(x, verbose=0).shape == (16, 2)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+    assert len(set(losses[0])) == 3
+
+
+def test_1d_and_3d_layers_train_in_compiled_fit():
+    m1 = keras.Sequential([
+        keras.Input((40, 1)), layers.Conv1D(4, 3, padding="causal"), layers.MaxPooling1D(),
+        layers.UpSampling1D(2), layers.ZeroPadding1D(1), layers.Cropping1D(1),
+        layers.SpatialDropout1D(0.1), layers.Conv1DTranspose(2, 3, strides=2),
+        layers.SeparableConv1D(3, 3), layers.DepthwiseConv1D(3), layers.GlobalMaxPooling1D(),
+        layers.Dense(2)])
+    m1.compile("adam", "mse")
+    h = m1.fit(np.ones((8, 40, 1), "float32"), np.ones((8, 2), "float32"), verbose=0,
+               epochs=2)
+    assert np.isfinite(h.history["loss"]).all()
+    m3 = keras.Sequential([
+        keras.Input((4, 4, 4, 1)), layers.Conv3D(2, 2), layers.MaxPooling3D(1),
+        layers.UpSampling3D(2), layers.Conv3DTranspose(2, 2), layers.ZeroPadding3D(1),
+        layers.Cropping3D(1), layers.SpatialDropout3D(0.1), layers.AveragePooling3D(2),
+        layers.GlobalAveragePooling3D(), layers.Dense(1)])
+    m3.compile("adam", "mse")
+    h = m3.fit(np.ones((4, 4, 4, 4, 1), "float32"), np.ones((4, 1), "float32"), verbose=0,
+               epochs=2)
+    assert h.history["loss"][1] < h.history["loss"][0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ndflow.core import dispatch
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.keras import config as _config
 from ndflow.keras.layers.convolutional.conv_utils import standardize_tuple
@@ -68,7 +69,7 @@ class BaseUpSampling(Layer):
             h, w = x.shape[1], x.shape[2]
             y = resize(x, (h * self.size[0], w * self.size[1]), method="bilinear")
             return transpose(y, (0, 3, 1, 2)) if cf else y
-        if x._symbolic:
+        if x._symbolic and dispatch.trace_hook is None:  # a keras.Input graph: shape only
             from ndflow.core.tensor import SymbolicTensor
 
             return SymbolicTensor(self.compute_output_shape(tuple(x.shape)), x.dtype)

@@ -2,9 +2,10 @@
 
 Images are `(batch, h, w, c)` or a single `(h, w, c)` (channels_first: `(c, h, w)`). Random
 layers act only when called with `training=True` (as inside `fit`) and otherwise return their
-inputs, cast to the layer's compute dtype. Random draws come from a `SeedGenerator`, so a
-seeded layer repeats its sequence. Augmentations run on the raw arrays (NumPy or CuPy) and are
-not differentiated: they transform data, not activations.
+inputs, cast to the layer's compute dtype. Their random parameters come from a `SeedGenerator`
+through `random_sample` nodes, and the transforms themselves are ndflow ops, so the layers work
+eagerly and inside `ndflow.function` (a compiled `fit` step draws fresh parameters on every
+call); a seeded layer repeats its sequence.
 """
 
 from __future__ import annotations
@@ -13,13 +14,23 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.backend.devices import get_array_module
+from ndflow.core import dispatch
 from ndflow.core.tensor import SymbolicTensor, Tensor, convert_to_tensor
 from ndflow.keras import config as _config
 from ndflow.keras.layers.layer import Layer
 from ndflow.keras.utils.rng_utils import SeedGenerator
 from ndflow.ops import math as m
-from ndflow.ops._util import npdt
+from ndflow.ops._util import npdt, shape_of
+from ndflow.ops.array import expand_dims, transpose
+from ndflow.ops.random import _draw
+from ndflow.ops.shape_ops import reshape
+
+
+def is_keras_symbolic(x: Any) -> bool:
+    """A `keras.Input` graph tensor (shape only), as opposed to real tensors and tensors being
+    traced by `ndflow.function`."""
+    return bool(getattr(x, "_symbolic", False)) and dispatch.trace_hook is None
+
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("bilinear", "nearest")
@@ -64,7 +75,7 @@ class BaseImageLayer(Layer):
                              f"rank 3 (h, w, c) or 4 (batch, h, w, c), got shape "
                              f"{tuple(x.shape)}")
         dt = np.dtype(self.compute_dtype)
-        if not x._symbolic and npdt(x) != dt:
+        if npdt(x) != dt:
             x = m.cast(x, dt)
         return x
 
@@ -77,22 +88,29 @@ class BaseImageLayer(Layer):
         return SymbolicTensor(self.compute_output_shape(tuple(x.shape)), self.compute_dtype)
 
     def _nhwc(self, x: Tensor) -> tuple:
-        """The raw array as (N, H, W, C), its array module, and how to undo the layout."""
-        a = x._value
-        xp = np if type(a) is np.ndarray else get_array_module(a)
-        single = a.ndim == 3
+        """`x` as (N, H, W, C) and whether it was a single image."""
+        single = len(shape_of(x)) == 3
         if single:
-            a = a[None]
+            x = expand_dims(x, 0)
         if self.data_format == "channels_first":
-            a = xp.moveaxis(a, 1, -1)
-        return a, xp, single
+            x = transpose(x, (0, 2, 3, 1))
+        return x, single
 
-    def _back(self, a: Any, xp: Any, single: bool) -> Tensor:
+    def _back(self, y: Tensor, single: bool) -> Tensor:
         if self.data_format == "channels_first":
-            a = xp.moveaxis(a, -1, 1)
+            y = transpose(y, (0, 3, 1, 2))
         if single:
-            a = a[0]
-        return Tensor(xp.ascontiguousarray(a.astype(np.dtype(self.compute_dtype), copy=False)))
+            y = reshape(y, tuple(shape_of(y))[1:])
+        return y
+
+    def _sample(self, fn: Any, shape: tuple, dtype: Any = np.float64) -> Tensor:
+        """A tensor `fn(rng)` of the given shape, drawn on every (compiled) call."""
+        gen = self.seed_generator
+
+        def draw() -> np.ndarray:
+            return np.asarray(fn(gen.next_rng()), dtype).reshape(shape)
+
+        return _draw(draw, tuple(shape), np.dtype(dtype))
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)
@@ -125,16 +143,34 @@ class BaseRandomAffine(BaseImageLayer):
 
     def call(self, inputs: Any, training: Any = None) -> Tensor:
         x = self._tensor(inputs)
-        if x._symbolic or not training:
+        if not training or is_keras_symbolic(x):
             return x
-        from ndflow.ops.image import projective_transform
+        x4, single = self._nhwc(x)
+        return self._back(self.transform(x4, self._matrices), single)
 
-        a, xp, single = self._nhwc(x)
-        n, h, w, _ = a.shape
-        mats = self._matrices(self.seed_generator.next_rng(), n, h, w)
-        out = projective_transform(xp, a, xp.asarray(mats), self.interpolation, self.fill_mode,
-                                   self.fill_value)
-        return self._back(out, xp, single)
+    def transform(self, x4: Tensor, matrices: Any, output_shape: tuple | None = None,
+                  interpolation: str | None = None, fill_mode: str | None = None) -> Tensor:
+        """Apply `matrices(rng, n, h, w) -> (n, 8)` transforms drawn on every call."""
+        from ndflow.ops.image import apply_sampling, sampling_table
+
+        n, h, w, _ = shape_of(x4)
+        oh, ow = output_shape or (h, w)
+        interp = interpolation or self.interpolation
+        fill = fill_mode or self.fill_mode
+        k = 1 if interp == "nearest" else 4
+
+        def table(rng: np.random.Generator) -> np.ndarray:
+            idx, wts, out = sampling_table(matrices(rng, n, h, w), (n, h, w), interp, fill,
+                                           (oh, ow))
+            return np.concatenate([idx.astype(np.float64), wts, out[..., None]], axis=-1)
+
+        tab = self._sample(table, (n, oh, ow, 2 * k + 1))
+        dt = npdt(x4)
+        idx = m.cast(tab[..., :k], np.int64)
+        wts = m.cast(tab[..., k:2 * k], dt)
+        outside = m.cast(tab[..., 2 * k], dt)
+        return apply_sampling(x4, idx, wts, outside, self.fill_value if fill == "constant"
+                              else 0.0)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ndflow.core.tensor import Tensor
-from ndflow.keras.layers.preprocessing.image.base_image_layer import BaseImageLayer
+from ndflow.keras.layers.preprocessing.image.base_image_layer import (
+    BaseImageLayer, is_keras_symbolic,
+)
 from ndflow.keras.layers.preprocessing.image.resizing import smart_resize
 from ndflow.ops.array import transpose
 
@@ -38,7 +40,7 @@ class CenterCrop(BaseImageLayer):
 
     def call(self, inputs: Any) -> Tensor:
         x = self._tensor(inputs)
-        if x._symbolic:
+        if is_keras_symbolic(x):
             return self._symbolic(x)
         nd = len(x.shape)
         cf = self.data_format == "channels_first"

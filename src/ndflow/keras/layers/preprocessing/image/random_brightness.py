@@ -12,8 +12,11 @@ from typing import Any
 
 from ndflow.core.tensor import Tensor
 from ndflow.keras.layers.preprocessing.image.base_image_layer import (
-    BaseImageLayer, factor_range,
+    BaseImageLayer, factor_range, is_keras_symbolic,
 )
+from ndflow.ops import math as m
+from ndflow.ops._util import npdt, shape_of
+from ndflow.ops.math import clip_by_value
 
 
 class RandomBrightness(BaseImageLayer):
@@ -36,14 +39,15 @@ class RandomBrightness(BaseImageLayer):
 
     def call(self, inputs: Any, training: Any = None) -> Tensor:
         x = self._tensor(inputs)
-        if x._symbolic or not training:
+        if not training or is_keras_symbolic(x):
             return x
-        a, xp, single = self._nhwc(x)
-        n = a.shape[0]
+        x4, single = self._nhwc(x)
+        n = shape_of(x4)[0]
         lo, hi = self.value_range
-        d = self.seed_generator.next_rng().uniform(self._range[0], self._range[1], n) * (hi - lo)
-        out = xp.clip(a + xp.asarray(d.reshape(n, 1, 1, 1).astype(a.dtype)), lo, hi)
-        return self._back(out, xp, single)
+        flo, fhi = self._range
+        d = self._sample(lambda rng: rng.uniform(flo, fhi, n) * (hi - lo), (n, 1, 1, 1),
+                         npdt(x4))
+        return self._back(clip_by_value(m.add(x4, d), lo, hi), single)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -13,8 +13,12 @@ from typing import Any
 
 from ndflow.core.tensor import Tensor
 from ndflow.keras.layers.preprocessing.image.base_image_layer import (
-    BaseImageLayer, factor_range,
+    BaseImageLayer, factor_range, is_keras_symbolic,
 )
+from ndflow.ops import math as m
+from ndflow.ops._util import npdt, shape_of
+from ndflow.ops.math import clip_by_value
+from ndflow.ops.reduce import reduce_mean
 
 
 class RandomContrast(BaseImageLayer):
@@ -45,15 +49,16 @@ class RandomContrast(BaseImageLayer):
 
     def call(self, inputs: Any, training: Any = None) -> Tensor:
         x = self._tensor(inputs)
-        if x._symbolic or not training:
+        if not training or is_keras_symbolic(x):
             return x
-        a, xp, single = self._nhwc(x)
-        n = a.shape[0]
-        f = self.seed_generator.next_rng().uniform(self._range[0], self._range[1], n)
-        f = xp.asarray(f.reshape(n, 1, 1, 1).astype(a.dtype))
-        mean = a.mean(axis=(1, 2), keepdims=True)
-        out = xp.clip((a - mean) * f + mean, self.value_range[0], self.value_range[1])
-        return self._back(out, xp, single)
+        x4, single = self._nhwc(x)
+        n = shape_of(x4)[0]
+        lo, hi = self._range
+        f = self._sample(lambda rng: rng.uniform(lo, hi, n), (n, 1, 1, 1), npdt(x4))
+        mean = reduce_mean(x4, axis=(1, 2), keepdims=True)
+        out = m.add(m.multiply(m.subtract(x4, mean), f), mean)
+        out = clip_by_value(out, self.value_range[0], self.value_range[1])
+        return self._back(out, single)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.backend.devices import get_array_module
+import numpy as np
+
 from ndflow.core.tensor import Tensor
-from ndflow.keras.layers.preprocessing.image.base_image_layer import BaseImageLayer
+from ndflow.keras.layers.preprocessing.image.base_image_layer import (
+    BaseRandomAffine, is_keras_symbolic,
+)
 from ndflow.keras.layers.preprocessing.image.center_crop import center_crop
 from ndflow.keras.layers.preprocessing.image.resizing import smart_resize
-from ndflow.ops.array import transpose
+from ndflow.ops._util import shape_of
 
 
-class RandomCrop(BaseImageLayer):
+class RandomCrop(BaseRandomAffine):
     """Random crops to `(height, width)` while training (Keras 3 arguments)."""
 
     def __init__(self, height: int, width: int, seed: int | None = None,
@@ -29,33 +32,25 @@ class RandomCrop(BaseImageLayer):
 
     def call(self, inputs: Any, training: Any = None) -> Tensor:
         x = self._tensor(inputs)
-        if x._symbolic:
+        if is_keras_symbolic(x):
             return self._symbolic(x)
-        nd = len(x.shape)
-        cf = self.data_format == "channels_first"
-        if cf:
-            x = transpose(x, (0, 2, 3, 1) if nd == 4 else (1, 2, 0))
-        h, w = x.shape[nd - 3], x.shape[nd - 2]
+        x4, single = self._nhwc(x)
+        n, h, w, _ = shape_of(x4)
+        th, tw = self.height, self.width
         if not training:
-            y = center_crop(x, self.height, self.width)
-        elif h < self.height or w < self.width:
-            y = smart_resize(x, self.height, self.width, crop_to_aspect_ratio=True)
+            y = center_crop(x4, th, tw)
+        elif h < th or w < tw:
+            y = smart_resize(x4, th, tw, crop_to_aspect_ratio=True)
         else:
-            a = x._value
-            xp = get_array_module(a)
-            rng = self.seed_generator.next_rng()
-            single = nd == 3
-            a4 = a[None] if single else a
-            n = a4.shape[0]
-            tops = rng.integers(0, h - self.height + 1, n)
-            lefts = rng.integers(0, w - self.width + 1, n)
-            rows = xp.asarray(tops)[:, None] + xp.arange(self.height)[None]
-            cols = xp.asarray(lefts)[:, None] + xp.arange(self.width)[None]
-            out = a4[xp.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
-            y = Tensor(out[0] if single else out)
-        if cf:
-            y = transpose(y, (0, 3, 1, 2) if nd == 4 else (2, 0, 1))
-        return y
+            def offsets(rng: np.random.Generator, n: int, h: int, w: int) -> np.ndarray:
+                out = np.zeros((n, 8))
+                out[:, 0] = out[:, 4] = 1.0
+                out[:, 2] = rng.integers(0, w - tw + 1, n)
+                out[:, 5] = rng.integers(0, h - th + 1, n)
+                return out
+
+            y = self.transform(x4, offsets, (th, tw), "nearest", "nearest")
+        return self._back(y, single)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         shape = list(input_shape)
@@ -65,5 +60,7 @@ class RandomCrop(BaseImageLayer):
 
     def get_config(self) -> dict:
         config = super().get_config()
+        for k in ("fill_mode", "interpolation", "fill_value"):
+            config.pop(k, None)
         config.update({"height": self.height, "width": self.width})
         return config

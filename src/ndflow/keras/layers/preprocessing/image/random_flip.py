@@ -12,8 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ndflow.core.tensor import Tensor
-from ndflow.keras.layers.preprocessing.image.base_image_layer import BaseImageLayer
+from ndflow.keras.layers.preprocessing.image.base_image_layer import (
+    BaseImageLayer, is_keras_symbolic,
+)
+from ndflow.ops._util import shape_of
+from ndflow.ops.array import reverse
+from ndflow.ops.math import where
 
 HORIZONTAL, VERTICAL, HORIZONTAL_AND_VERTICAL = "horizontal", "vertical", "horizontal_and_vertical"
 
@@ -36,19 +43,19 @@ class RandomFlip(BaseImageLayer):
 
     def call(self, inputs: Any, training: Any = None) -> Tensor:
         x = self._tensor(inputs)
-        if x._symbolic or not training:
+        if not training or is_keras_symbolic(x):
             return x
-        a, xp, single = self._nhwc(x)
-        rng = self.seed_generator.next_rng()
-        n = a.shape[0]
-        out = a
+        x4, single = self._nhwc(x)
+        n = shape_of(x4)[0]
+        axes = []
         if self.mode in (HORIZONTAL, HORIZONTAL_AND_VERTICAL):
-            flip = xp.asarray(rng.random(n) < 0.5).reshape(n, 1, 1, 1)
-            out = xp.where(flip, out[:, :, ::-1], out)
+            axes.append(2)
         if self.mode in (VERTICAL, HORIZONTAL_AND_VERTICAL):
-            flip = xp.asarray(rng.random(n) < 0.5).reshape(n, 1, 1, 1)
-            out = xp.where(flip, out[:, ::-1], out)
-        return self._back(out, xp, single)
+            axes.append(1)
+        for ax in axes:
+            flip = self._sample(lambda rng: rng.random(n) < 0.5, (n, 1, 1, 1), np.bool_)
+            x4 = where(flip, reverse(x4, [ax]), x4)
+        return self._back(x4, single)
 
     def get_config(self) -> dict:
         config = super().get_config()

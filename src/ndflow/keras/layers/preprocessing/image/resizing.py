@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ndflow.core.tensor import Tensor
-from ndflow.keras.layers.preprocessing.image.base_image_layer import BaseImageLayer
+from ndflow.keras.layers.preprocessing.image.base_image_layer import (
+    BaseImageLayer, is_keras_symbolic,
+)
 from ndflow.ops.array import pad, transpose
 from ndflow.ops.image import resize
 
@@ -79,7 +81,7 @@ class Resizing(BaseImageLayer):
 
     def call(self, inputs: Any) -> Tensor:
         x = self._tensor(inputs)
-        if x._symbolic:
+        if is_keras_symbolic(x):
             return self._symbolic(x)
         nd = len(x.shape)
         cf = self.data_format == "channels_first"
