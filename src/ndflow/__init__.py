@@ -52,6 +52,16 @@ from ndflow.graph import TensorSpec, cond, function, while_loop  # noqa: E402
 from ndflow.util.printing import print  # noqa: E402,A004
 
 newaxis = None
+
+
+def __getattr__(name: str):  # `tf.keras` without importing the Keras layer up front
+    if name == "keras":
+        import importlib
+
+        return importlib.import_module("ndflow.keras")
+    raise AttributeError(f"module 'ndflow' has no attribute {name!r}")
+
+
 __version__ = "0.1.0"
 
 __all__ = [n for n in dir() if not n.startswith("_")]
