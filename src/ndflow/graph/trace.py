@@ -320,7 +320,8 @@ def _untraced(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     prev_state, prev_hook = current_trace(), dispatch.trace_hook
     _local.trace, dispatch.trace_hook = None, None
     try:
-        return fn(*args, **kwargs)
+        with np.errstate(all="ignore"):  # e.g. a metric's 0/0 before its first update
+            return fn(*args, **kwargs)
     finally:
         _local.trace, dispatch.trace_hook = prev_state, prev_hook
 
