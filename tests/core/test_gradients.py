@@ -186,8 +186,8 @@ def test_shape_rules_agree_with_kernels_forward_and_backward(case: Case, monkeyp
 
 # --- the same cases on symbolic tensors (Keras Input, graph tracing) ----------------------------
 
-# Ops of other families whose shape rules do not handle unknown batch sizes yet (reported).
-_SYMBOLIC_GAPS = {"separable_conv2d", "conv2d_transpose-same", "conv1d_transpose-valid"}
+# Ops whose shape rules do not handle unknown batch sizes yet (none at the moment).
+_SYMBOLIC_GAPS: set[str] = set()
 
 
 def _symbolic_outputs(case: Case, unknown_batch: bool):

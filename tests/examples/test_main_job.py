@@ -18,5 +18,5 @@ def test_main_job_saves_and_reloads_with_same_accuracy(tmp_path):
     assert out.returncode == 0, out.stderr
     trained = float(re.search(r"digits test accuracy: ([0-9.]+)", out.stdout).group(1))
     reloaded = float(re.search(r"reloaded model test accuracy: ([0-9.]+)", out.stdout).group(1))
-    assert trained >= 0.96 and reloaded == trained
+    assert trained >= 0.97 and reloaded == trained  # the default main job is the convnet
     assert (tmp_path / "m.keras").exists()
