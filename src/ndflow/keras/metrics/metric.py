@@ -96,7 +96,7 @@ class Metric:
             if name in cls.__dict__:
                 setattr(cls, name, host_callable(cls.__dict__[name]))
         if "result" in cls.__dict__:
-            setattr(cls, "result", host_callable(cls.__dict__["result"], returns=True))
+            cls.result = host_callable(cls.__dict__["result"], returns=True)
 
     def __init__(self, dtype: Any = None, name: str | None = None) -> None:
         from ndflow.keras.losses.loss import _snake

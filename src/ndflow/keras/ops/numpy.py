@@ -670,14 +670,8 @@ def reshape(x: Any, newshape: Any) -> Tensor:
         newshape = [int(newshape)]
     dims = [-1 if d is None else int(d) for d in newshape]
     if dims.count(-1) > 1:
-        from ndflow.core.tensor import SymbolicTensor
-
-        if x._symbolic and not x._traced:
-            known = [d for d in shape_of(x)]
-            if known.count(None) <= 1 and None in known and dims[0] == -1:
-                pass
-            return SymbolicTensor([None if d == -1 else d for d in dims], npdt(x))
-        raise fail(_name("reshape"), "at most one -1 in the new shape", f"{list(newshape)}")
+        raise fail(_name("reshape"), "at most one -1 (or None) in the new shape",
+                   f"{list(newshape)}")
     return s_.reshape(x, dims)
 
 
@@ -1311,7 +1305,7 @@ def get_item(x: Any, key: Any) -> Tensor:
     return as_tensor(x)[key]
 
 
-__all__ = sorted(
+__all__ = sorted({
     n for n, v in list(globals().items())
     if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == __name__
-) + ["absolute", "true_divide"]
+})
