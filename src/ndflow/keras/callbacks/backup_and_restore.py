@@ -262,8 +262,16 @@ class BackupAndRestore(Callback):
                 with contextlib.suppress(AttributeError):
                     delattr(model, attr)
         if self.delete_checkpoint:
-            for p in (self._weights_path, self._prev_weights_path, self._metadata_path):
+            ours = (self._weights_path, self._prev_weights_path, self._metadata_path)
+            for p in ours:
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(p)
+            # temp files of saves that a killed process left half-written
+            prefixes = tuple("." + os.path.basename(p) + "." for p in ours)
+            with contextlib.suppress(OSError):
+                for name in os.listdir(self.backup_dir):
+                    if name.startswith(prefixes) and name.endswith(".tmp"):
+                        with contextlib.suppress(OSError):
+                            os.remove(os.path.join(self.backup_dir, name))
             with contextlib.suppress(OSError):
                 os.rmdir(self.backup_dir)
