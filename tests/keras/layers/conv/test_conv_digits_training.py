@@ -36,8 +36,10 @@ def test_convnet_summary_matches_keras_param_counts():
     assert model.count_params() == 21386
 
 
-@pytest.mark.skipif(os.environ.get("NDFLOW_SLOW_TESTS") != "1",
-                    reason="MNIST-1D training takes a minute or two; set NDFLOW_SLOW_TESTS=1")
+@pytest.mark.skipif(os.environ.get("NDFLOW_SLOW_TESTS") != "1"
+                    and os.environ.get("CI", "").lower() != "true",
+                    reason="MNIST-1D training takes a minute or two; set NDFLOW_SLOW_TESTS=1 "
+                           "(CI runs it)")
 def test_conv1d_on_mnist1d():
     pytest.importorskip("mnist1d")
     mod = _load_example("conv1d_mnist1d.py")
