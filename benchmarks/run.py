@@ -65,9 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="timed regions per measurement (default 3, quick 1); the median "
                          "is reported")
     ap.add_argument("--w1-epochs", type=int, default=None,
-                    help="W1: full epochs per timed training region (default 3, quick 1)")
+                    help="W1: full epochs per timed training region (default 4, quick 1)")
     ap.add_argument("--predict-passes", type=int, default=None,
-                    help="W1: full predict passes per timed region (default 8, quick 1)")
+                    help="W1: full predict passes per timed region (default 10, quick 1)")
     ap.add_argument("--timeout", type=float, default=600.0,
                     help="seconds allowed to each worker process")
     ap.add_argument("--rounds", type=int, default=1,
@@ -270,7 +270,7 @@ def _short_time_flag(r: dict, metric: str, min_time: float) -> str:
     m = r.get("metrics", {}).get(metric, {})
     secs = m.get("region_seconds")
     if secs and min(secs) < min_time:
-        return f" (region {min(secs):.1f} s < {min_time:g} s)"
+        return f" (region {min(secs):.2f} s < {min_time:g} s)"
     return ""
 
 
@@ -517,9 +517,9 @@ def merge_rounds(rs: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.w1_epochs is None:
-        args.w1_epochs = 1 if args.quick else 3
+        args.w1_epochs = 1 if args.quick else 4
     if args.predict_passes is None:
-        args.predict_passes = 1 if args.quick else 8
+        args.predict_passes = 1 if args.quick else 10
     workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
     bad = [w for w in workloads if w not in FRAMEWORKS]
     if bad:
