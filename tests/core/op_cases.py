@@ -534,3 +534,56 @@ add("avg_pool_grad",
                                                   "channels_first": False}),
     r(1, 3, 3, 1), id="avg_pool_grad-direct")
 # === end convolution and pooling ================================================================
+# === keras.ops.linalg primitives (src/ndflow/keras/ops/linalg.py; owner: keras.ops) ==========
+
+
+def _kops(name: str) -> Any:
+    from ndflow.keras.ops import linalg as _kl
+
+    return getattr(_kl, name)
+
+
+def _well(*batch: int, n: int = 3) -> np.ndarray:
+    """Well-conditioned square matrices: random values plus a dominant diagonal."""
+    return r(*batch, n, n, lo=-1.0, hi=1.0) + 3.0 * np.eye(n)
+
+
+add("kops_inv", lambda a: _kops("inv")(a), _well(2), id="kops_inv-batched")
+add("kops_inv", lambda a, u: _nested_grad(lambda v: _kops("inv")(v), a, u), _well(), r(3, 3),
+    id="kops_inv-second-order")
+add("kops_det", lambda a: _kops("det")(a), _well(2), id="kops_det-batched")
+add("kops_det", lambda a, u: _nested_grad(lambda v: _kops("det")(v), a, u), _well(), r(),
+    id="kops_det-second-order")
+add("kops_solve", lambda a, b: _kops("solve")(a, b), _well(2), r(2, 3, 2), id="kops_solve")
+add("kops_solve", lambda a, b: _kops("solve")(a, b), _well(), r(3), id="kops_solve-vector")
+add("kops_slogdet", lambda a: _kops("slogdet")(a), _well(2), id="kops_slogdet-batched")
+add("kops_slogdet", lambda a: _kops("slogdet")(a)[1], -_well(), id="kops_slogdet-logdet-only")
+
+
+def _kops_log1pexp(x: Any) -> Any:
+    """log(1 + exp(x)) through keras.ops.custom_gradient, with its exact gradient."""
+    from ndflow.keras import ops as _ko
+
+    @_ko.custom_gradient
+    def f(v: Any) -> Any:
+        e = tf.exp(v)
+        return tf.math.log1p(e), lambda g: g * (1.0 - 1.0 / (1.0 + e))
+
+    return f(x)
+
+
+def _kops_mul(x: Any, y: Any) -> Any:
+    from ndflow.keras import ops as _ko
+
+    @_ko.custom_gradient
+    def f(a: Any, b: Any) -> Any:
+        return a * b, lambda g: (g * b, g * a)
+
+    return f(x, y)
+
+
+add("kops_custom_gradient", _kops_log1pexp, r(3, 2), id="kops_custom_gradient-log1pexp")
+add("kops_custom_gradient", _kops_mul, r(2, 3), r(3), id="kops_custom_gradient-two-inputs")
+add("kops_custom_gradient", lambda x, u: _nested_grad(_kops_log1pexp, x, u), r(4), r(4),
+    id="kops_custom_gradient-second-order")
+# === end keras.ops.linalg =========================================================================

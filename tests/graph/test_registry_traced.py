@@ -39,6 +39,11 @@ NON_DIFF = [
     ("reduce_any", lambda x: tf.reduce_any(x, axis=1), [np.array([[True, False], [False, False]])]),
     ("stop_gradient", tf.stop_gradient, [np.array([1.0, 2.0])]),
 ]
+# keras.ops bitwise primitives (src/ndflow/keras/ops/numpy.py; owner: keras.ops)
+_I2 = [np.array([5, 12, -3]), np.array([3, 1, 2])]
+NON_DIFF += [(f"kops_{n}", lambda a, b, n=n: getattr(tf.keras.ops, n)(a, b), _I2)
+             for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift")]
+NON_DIFF.append(("kops_bitwise_invert", lambda a: tf.keras.ops.bitwise_invert(a), _I2[:1]))
 
 # Ops whose output cannot be compared value for value (covered by their own tests).
 UNCOMPARABLE = {"random_sample"}

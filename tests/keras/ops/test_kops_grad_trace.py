@@ -76,6 +76,21 @@ GRAD_CASES = [
     ("scatter_update", lambda x, u: ops.scatter_update(x, [[0, 0], [2, 3]], u),
      (r(3, 4), r(2))),
     ("map", lambda x: ops.map(lambda v: ops.sum(v * v), x), (r(3, 4),)),
+    ("rot90", lambda x: ops.rot90(x, 3), (r(3, 4),)),
+    ("kron", ops.kron, (r(2, 3), r(3, 2))),
+    ("trapezoid", lambda y, x: ops.trapezoid(y, x, axis=0), (r(4, 3), np.sort(r(4)))),
+    ("layer_normalization", lambda x, g: ops.layer_normalization(x, g, axis=-1),
+     (r(3, 4), pos(4))),
+    ("dot_product_attention", lambda q, k, v: ops.dot_product_attention(q, k, v, is_causal=True),
+     (r(1, 3, 2, 2), r(1, 3, 2, 2), r(1, 3, 2, 2))),
+    ("conv_transpose", lambda x, w: ops.conv_transpose(x, w, strides=2),
+     (r(1, 3, 2), r(2, 3, 2))),
+    ("slogdet", lambda a: ops.slogdet(a)[1], (r(3, 3, lo=-1, hi=1) - 3 * np.eye(3),)),
+    ("logdet", ops.logdet, (np.eye(3) * 2 + 0.1 * r(3, 3) @ r(3, 3).T,)),
+    ("extract_sequences", lambda x: ops.extract_sequences(x, 3, 2), (r(2, 7),)),
+    ("solve", ops.solve, (r(3, 3, lo=-1, hi=1) + 3 * np.eye(3), r(3, 2))),
+    ("scan", lambda x: ops.scan(lambda c, v: (c * v, c + v), ops.ones((4,), "float64"), x)[1],
+     (r(3, 4),)),
 ]
 
 
@@ -191,3 +206,115 @@ def test_train_model_with_ops_loss():
     y = rng.integers(0, 4, size=(16,)).astype(np.int32)
     hist = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
+
+
+_W3 = np.ones((3, 2), np.float32)
+SWEEP = {
+    "quantile": lambda x, v, i: ops.quantile(x, [0.2, 0.5], axis=1),
+    "median": lambda x, v, i: ops.median(x, axis=-1),
+    "take": lambda x, v, i: ops.take(x, [0, -1], axis=1),
+    "take_along_axis": lambda x, v, i: ops.take_along_axis(v, i % 4, axis=1),
+    "split": lambda x, v, i: ops.split(x, [1, 3], axis=1)[1],
+    "var": lambda x, v, i: ops.var(x, axis=(1, 2)),
+    "average": lambda x, v, i: ops.average(x, axis=1, weights=np.arange(1, 5, dtype="f4")),
+    "trace": lambda x, v, i: ops.trace(x, 0, 1, 2),
+    "cross": lambda x, v, i: ops.cross(x, ops.flip(x, 1)),
+    "moveaxis": lambda x, v, i: ops.moveaxis(x, 1, -1),
+    "repeat": lambda x, v, i: ops.repeat(x, 2, axis=1),
+    "tile": lambda x, v, i: ops.tile(x, (1, 2, 1)),
+    "roll": lambda x, v, i: ops.roll(x, 1, axis=1),
+    "sort": lambda x, v, i: ops.sort(x, axis=1),
+    "argsort": lambda x, v, i: ops.argsort(x, axis=1),
+    "einsum": lambda x, v, i: ops.einsum("bij,bkj->bik", x, x),
+    "tensordot": lambda x, v, i: ops.tensordot(x, _W3, 1),
+    "outer-rows": lambda x, v, i: ops.expand_dims(v, -1) * ops.expand_dims(v, 1),
+    "searchsorted": lambda x, v, i: ops.searchsorted(np.arange(3, dtype="f4") - 1.0, v),
+    "isin": lambda x, v, i: ops.isin(i, [1, 2]),
+    "one_hot": lambda x, v, i: ops.one_hot(i, 5),
+    "categorical_crossentropy": lambda x, v, i: ops.categorical_crossentropy(
+        ops.softmax(v * 2.0), ops.softmax(v)),
+    "sparse_categorical_crossentropy": lambda x, v, i: ops.sparse_categorical_crossentropy(
+        ops.argmin(v, axis=-1), v, from_logits=True),
+    "norm-matrix": lambda x, v, i: ops.norm(x, ord=1, axis=(1, 2)),
+    "det": lambda x, v, i: ops.det(ops.matmul(ops.swapaxes(x, 1, 2), x)),
+    "matmul-1d": lambda x, v, i: ops.matmul(x, np.ones(3, np.float32)),
+    "cumsum": lambda x, v, i: ops.cumsum(x, axis=1),
+    "pad-reflect": lambda x, v, i: ops.pad(x, ((0, 0), (1, 1), (2, 2)), mode="reflect"),
+    "tril": lambda x, v, i: ops.tril(x),
+    "diff": lambda x, v, i: ops.diff(x, axis=1),
+    "logaddexp": lambda x, v, i: ops.logaddexp(x, 1.0),
+    "mean-int": lambda x, v, i: ops.mean(i, axis=1),
+    "multi_hot": lambda x, v, i: ops.multi_hot(i, 5),
+    "in_top_k": lambda x, v, i: ops.in_top_k(i[:, 0], v, 2),
+    "top_k": lambda x, v, i: ops.top_k(v, 2)[0],
+    "attention": lambda x, v, i: ops.dot_product_attention(
+        ops.reshape(x, (-1, 4, 1, 3)), ops.reshape(x, (-1, 4, 1, 3)),
+        ops.reshape(x, (-1, 4, 1, 3)), is_causal=True),
+    "conv": lambda x, v, i: ops.conv(x, np.ones((2, 3, 2), np.float32), padding="same"),
+    "conv_transpose": lambda x, v, i: ops.conv_transpose(x, np.ones((2, 2, 3), np.float32),
+                                                         strides=2),
+    "max_pool": lambda x, v, i: ops.max_pool(x, 2),
+    "resize": lambda x, v, i: ops.image.resize(ops.expand_dims(x, -1), (2, 6)),
+    "scan": lambda x, v, i: ops.scan(lambda c, r: (c + r, c * r), ops.zeros((3,)),
+                                     ops.swapaxes(x, 0, 1))[1],
+    "switch": lambda x, v, i: ops.switch(1, [lambda a: a, lambda a: a * 2.0], x),
+    "slice_update": lambda x, v, i: ops.slice_update(v, (0, 1), ops.zeros((2, 2))),
+}
+
+
+def _sweep_inputs():
+    r_ = np.random.default_rng(11)
+    return (r_.normal(size=(2, 4, 3)).astype(np.float32),
+            r_.normal(size=(2, 4)).astype(np.float32),
+            r_.integers(0, 4, size=(2, 4)).astype(np.int32))
+
+
+@pytest.mark.parametrize("name", list(SWEEP))
+def test_symbolic_shape_and_traced_value(name):
+    fn = SWEEP[name]
+    x, v, i = _sweep_inputs()
+    eager = fn(x, v, i)
+    traced = tf.function(fn)(tf.constant(x), tf.constant(v), tf.constant(i))
+    assert traced.dtype == eager.dtype
+    np.testing.assert_allclose(np.asarray(traced), np.asarray(eager), rtol=1e-5, atol=1e-5)
+    if name in ("slice_update",):  # needs a known batch size
+        return
+    sym = fn(keras.Input((4, 3)), keras.Input((4,)), keras.Input((4,), dtype="int32"))
+    assert sym.dtype == eager.dtype
+    assert len(sym.shape) == len(eager.shape)
+    assert all(s is None or s == e for s, e in zip(sym.shape, eager.shape)), (sym.shape,
+                                                                            eager.shape)
+
+
+def test_traced_control_flow():
+    loop = tf.function(lambda x: ops.while_loop(
+        lambda i, s: ops.sum(s) < 100.0, lambda i, s: (i + 1, s * 2.0),
+        (ops.convert_to_tensor(0), x)))
+    i, s = loop(tf.constant([1.0, 2.0]))
+    assert int(i) == 6 and np.asarray(s).tolist() == [64.0, 128.0]
+    fori = tf.function(lambda x: ops.fori_loop(0, 3, lambda k, v: v * 2.0, x))
+    assert np.asarray(fori(tf.constant([1.0, 2.0]))).tolist() == [8.0, 16.0]
+    branch = tf.function(lambda x: ops.cond(ops.sum(x) > 0, lambda: x * 2.0, lambda: -x))
+    assert np.asarray(branch(tf.constant([1.0, 2.0]))).tolist() == [2.0, 4.0]
+    assert np.asarray(branch(tf.constant([-1.0, -2.0]))).tolist() == [1.0, 2.0]
+
+
+def test_custom_layer_written_with_ops_trains():
+    class RMSScale(keras.layers.Layer):
+        def build(self, input_shape):
+            self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, x):
+            ms = ops.mean(ops.square(x), axis=-1, keepdims=True)
+            return x * ops.rsqrt(ms + 1e-6) * self.scale
+
+    model = keras.Sequential([keras.Input((4,)), RMSScale(), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x = rng.normal(size=(32, 4)).astype(np.float32)
+    y = (x[:, :1] * 2.0).astype(np.float32)
+    before = model.layers[0].scale.numpy().copy()
+    hist = model.fit(x, y, epochs=4, batch_size=8, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    assert not np.allclose(model.layers[0].scale.numpy(), before)
+    want = x / np.sqrt((x ** 2).mean(-1, keepdims=True) + 1e-6) * model.layers[0].scale.numpy()
+    np.testing.assert_allclose(np.asarray(model.layers[0](x)), want, rtol=1e-5, atol=1e-6)

@@ -23,7 +23,7 @@ def close(a, b, rtol=1e-5, atol=1e-6):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol)
 
 
-# --- nn --------------------------------------------------------------------------------------------
+# --- nn ------------------------------------------------------------------------------------------
 
 
 def test_activations_match_formulas():
@@ -49,6 +49,19 @@ def test_activations_match_formulas():
     a, b = np.split(np.concatenate([X, X[:, :1]], 1), 2, axis=1)
     close(ops.glu(np.concatenate([X, X[:, :1]], 1)), a / (1 + np.exp(-b)), atol=1e-6)
     assert ops.relu(np.array([1, -2], np.int32)).dtype.name == "float32"
+    more = {
+        "hard_tanh": np.clip(X, -1, 1), "hard_shrink": np.where(np.abs(X) > 0.5, X, 0),
+        "soft_shrink": np.where(X > 0.5, X - 0.5, np.where(X < -0.5, X + 0.5, 0)),
+        "tanh_shrink": X - np.tanh(X), "squareplus": (X + np.sqrt(X * X + 4)) / 2,
+        "sparse_plus": np.where(X <= -1, 0, np.where(X >= 1, X, (X + 1) ** 2 / 4)),
+        "sparse_sigmoid": np.clip((X + 1) / 2, 0, 1),
+    }
+    for name, want in more.items():
+        close(getattr(ops, name)(X), want, atol=1e-6)
+    close(ops.threshold(X, 0.1, -3.0), np.where(X > 0.1, X, -3.0))
+    sm = np.asarray(ops.sparsemax(X * 3))
+    close(sm.sum(-1), np.ones(3), atol=1e-6)
+    assert (sm >= 0).all()
 
 
 def test_softmax_log_softmax_axes():
@@ -113,6 +126,16 @@ def test_moments_batchnorm_normalize():
           (X - mu) / np.sqrt(v + 1e-3) * gamma + beta, rtol=1e-5, atol=1e-5)
     close(ops.normalize(X), X / np.linalg.norm(X, axis=-1, keepdims=True), atol=1e-6)
     close(ops.normalize(X, axis=0, order=1), X / np.abs(X).sum(0, keepdims=True), atol=1e-6)
+    close(ops.normalize(X, order=np.inf), X / np.abs(X).max(-1, keepdims=True), atol=1e-6)
+    close(ops.rms_normalization(X, scale=2.0, epsilon=1e-6),
+          X / np.sqrt((X * X).mean(-1, keepdims=True) + 1e-6) * 2.0, rtol=1e-5)
+    g, b = np.linspace(0.5, 1.5, 5).astype(np.float32), np.full(5, 0.1, np.float32)
+    mu, sd = X.mean(-1, keepdims=True), X.var(-1, keepdims=True)
+    close(ops.layer_normalization(X, g, b, epsilon=1e-5), (X - mu) / np.sqrt(sd + 1e-5) * g + b,
+          rtol=1e-5, atol=1e-5)
+    y = X + 0.1
+    assert float(ops.psnr(X, y, 2.0)) == pytest.approx(
+        20 * np.log10(2.0) - 10 * np.log10(np.mean((X - y) ** 2)), rel=1e-5)
 
 
 def test_conv_and_pools():
@@ -134,7 +157,7 @@ def test_conv_and_pools():
           np.moveaxis(blocks.max(axis=(2, 4)), -1, 1))
 
 
-# --- math ------------------------------------------------------------------------------------------
+# --- math ----------------------------------------------------------------------------------------
 
 
 def test_math_ops():
@@ -162,7 +185,7 @@ def test_math_ops():
     assert ops.erf(np.array([1, 2])).dtype.name == "float32"
 
 
-# --- linalg --------------------------------------------------------------------------------------------
+# --- linalg --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("ord_, axis", [(None, None), (None, 1), (2, 0), (1, 1), (np.inf, 1),
@@ -183,7 +206,7 @@ def test_norm_errors():
         ops.norm(X, ord=2, axis=(0, 1))
 
 
-# --- core ------------------------------------------------------------------------------------------
+# --- core ----------------------------------------------------------------------------------------
 
 
 def test_conversion_and_dtypes():
@@ -197,10 +220,14 @@ def test_conversion_and_dtypes():
     assert ops.dtype(np.zeros(2, np.int64)) == "int64"
     assert ops.shape(np.zeros((2, 3))) == (2, 3)
     assert ops.is_tensor(ops.ones(2)) and not ops.is_tensor(np.ones(2))
-    assert ops.result_type("int32", "float16") == np.float16
-    assert ops.result_type("uint8", "int8") == np.int16
-    assert ops.result_type("int64", 1.0) == np.float32
-    assert ops.result_type(True, 1) == np.int32
+    assert ops.result_type("int32", "float16") == "float16"
+    assert ops.result_type("uint8", "int8") == "int16"
+    assert ops.result_type("int64", 1.0) == "float32"
+    assert ops.result_type(True, 1) == "int32"
+    assert ops.result_type("bool", True) == "bool"
+    assert ops.result_type("int32", "int64", "float16", "float64") == "float64"
+    assert ops.result_type("uint32", "int32") == "int64"
+    assert ops.result_type("uint64", "int8") == "float32"
 
 
 def test_control_flow_eager():

@@ -12,7 +12,7 @@ F = rng.normal(size=(3, 4)).astype(np.float32)
 G = rng.normal(size=(3, 4)).astype(np.float32)
 P = rng.uniform(0.5, 2.0, size=(3, 4)).astype(np.float32)
 U = rng.uniform(-0.9, 0.9, size=(3, 4)).astype(np.float32)
-I = rng.integers(-5, 6, size=(3, 4)).astype(np.int32)
+IN = rng.integers(-5, 6, size=(3, 4)).astype(np.int32)
 J = rng.integers(1, 6, size=(3, 4)).astype(np.int32)
 B = F > 0
 V = rng.normal(size=(4,)).astype(np.float32)
@@ -22,33 +22,38 @@ SQ = rng.normal(size=(4, 4)).astype(np.float32)
 CASES = []
 
 
-def case(name, kfn, nfn, *args, dtype=None, rtol=1e-5, atol=1e-6, id=None):
-    CASES.append(pytest.param(kfn, nfn, args, dtype, rtol, atol, id=id or name))
+def case(name, kfn, nfn, *args, dtype=None, rtol=1e-5, atol=1e-6, id=None, marks=()):
+    CASES.append(pytest.param(kfn, nfn, args, dtype, rtol, atol, id=id or name, marks=marks))
+
+
+_NP2D = pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
 
 
 # --- element-wise binary ---------------------------------------------------------------------
 for nm in ["add", "subtract", "multiply", "maximum", "minimum"]:
     case(nm, getattr(ops, nm), getattr(np, nm), F, G)
-    case(nm, getattr(ops, nm), getattr(np, nm), I, J, id=f"{nm}-int")
+    case(nm, getattr(ops, nm), getattr(np, nm), IN, J, id=f"{nm}-int")
     case(nm, getattr(ops, nm), lambda a, b, f=getattr(np, nm): f(a, b).astype(np.float32),
-         I, F, dtype="float32", id=f"{nm}-int-float")
-case("add", lambda a: ops.add(a, 1.5), lambda a: a + 1.5, I, dtype="float32", id="add-int-weak-float")
-case("add", lambda a: ops.add(a, 2), lambda a: a + 2, I, dtype="int32", id="add-int-weak-int")
-case("add", lambda a: ops.add(a, 1), lambda a: a + np.int8(1), I.astype(np.int8), dtype="int8", id="add-int8")
-case("add", ops.add, lambda a, b: a.astype(np.int16) + b, I.astype(np.int8),
+         IN, F, dtype="float32", id=f"{nm}-int-float")
+case("add", lambda a: ops.add(a, 1.5), lambda a: a + 1.5, IN, dtype="float32",
+     id="add-int-weak-float")
+case("add", lambda a: ops.add(a, 2), lambda a: a + 2, IN, dtype="int32", id="add-int-weak-int")
+case("add", lambda a: ops.add(a, 1), lambda a: a + np.int8(1), IN.astype(np.int8), dtype="int8",
+     id="add-int8")
+case("add", ops.add, lambda a, b: a.astype(np.int16) + b, IN.astype(np.int8),
      J.astype(np.uint8), dtype="int16", id="add-int8-uint8")
-case("add", lambda a: ops.add(a, 2.0), lambda a: a + np.float16(2.0), F.astype(np.float16), dtype="float16",
-     rtol=1e-3, id="add-f16-weak")
-case("add", ops.add, lambda a, b: a + b.astype(np.float64), F.astype(np.float64), I,
+case("add", lambda a: ops.add(a, 2.0), lambda a: a + np.float16(2.0), F.astype(np.float16),
+     dtype="float16", rtol=1e-3, id="add-f16-weak")
+case("add", ops.add, lambda a, b: a + b.astype(np.float64), F.astype(np.float64), IN,
      dtype="float64", id="add-f64-int")
-case("divide", ops.divide, lambda a, b: (a / b).astype(np.float32), I, J, dtype="float32")
+case("divide", ops.divide, lambda a, b: (a / b).astype(np.float32), IN, J, dtype="float32")
 case("true_divide", ops.true_divide, np.true_divide, F, P)
 case("divide_no_nan", ops.divide_no_nan,
      lambda a, b: np.where(b == 0, 0, a / np.where(b == 0, 1, b)).astype(np.float32),
      F, np.where(B, P, 0).astype(np.float32))
-case("floor_divide", ops.floor_divide, np.floor_divide, I, J)
+case("floor_divide", ops.floor_divide, np.floor_divide, IN, J)
 case("floor_divide", ops.floor_divide, np.floor_divide, F, P, id="floor_divide-f")
-case("mod", ops.mod, np.mod, I, J)
+case("mod", ops.mod, np.mod, IN, J)
 case("mod", ops.mod, np.mod, F, P, id="mod-f", rtol=1e-4, atol=1e-5)
 case("power", ops.power, np.power, P, G)
 case("power", ops.power, np.power, J, np.int32(2) + 0 * J, id="power-int")
@@ -57,10 +62,10 @@ case("hypot", ops.hypot, np.hypot, F, G)
 case("logaddexp", ops.logaddexp, np.logaddexp, F, G)
 for nm in ["equal", "not_equal", "greater", "greater_equal", "less", "less_equal"]:
     case(nm, getattr(ops, nm), getattr(np, nm), F, G)
-    case(nm, getattr(ops, nm), getattr(np, nm), I, F, id=f"{nm}-mixed")
+    case(nm, getattr(ops, nm), getattr(np, nm), IN, F, id=f"{nm}-mixed")
 for nm in ["logical_and", "logical_or", "logical_xor"]:
-    case(nm, getattr(ops, nm), getattr(np, nm), B, I)
-case("logical_not", ops.logical_not, np.logical_not, I)
+    case(nm, getattr(ops, nm), getattr(np, nm), B, IN)
+case("logical_not", ops.logical_not, np.logical_not, IN)
 case("isclose", ops.isclose, np.isclose, F, F + 1e-7)
 
 # --- element-wise unary ------------------------------------------------------------------------
@@ -77,7 +82,7 @@ for nm in ["sqrt", "exp", "log1p", "sin", "floor", "ceil"]:
     case(nm, getattr(ops, nm), lambda a, f=getattr(np, nm): f(a).astype(np.float32), J,
          dtype="float32", id=f"{nm}-int")
 for nm in ["abs", "negative", "square", "sign", "round", "trunc"]:
-    case(nm, getattr(ops, nm), getattr(np, nm), I, id=f"{nm}-int")
+    case(nm, getattr(ops, nm), getattr(np, nm), IN, id=f"{nm}-int")
 case("round", lambda a: ops.round(a, 2), lambda a: np.round(a, 2), F * 10, id="round-decimals")
 NANS = np.array([np.nan, np.inf, -np.inf, 1.0], np.float32)
 case("nan_to_num", ops.nan_to_num, np.nan_to_num, NANS)
@@ -85,9 +90,9 @@ case("nan_to_num", lambda a: ops.nan_to_num(a, nan=1.0, posinf=5.0, neginf=-5.0)
      lambda a: np.nan_to_num(a, nan=1.0, posinf=5.0, neginf=-5.0), NANS, id="nan_to_num-args")
 case("isnan", ops.isnan, np.isnan, NANS, id="isnan-nans")
 case("clip", lambda a: ops.clip(a, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5), F)
-case("clip", lambda a: ops.clip(a, -1, 2), lambda a: np.clip(a, -1, 2), I, id="clip-int")
+case("clip", lambda a: ops.clip(a, -1, 2), lambda a: np.clip(a, -1, 2), IN, id="clip-int")
 case("where", ops.where, np.where, B, F, G)
-case("where", ops.where, lambda c, a, b: np.where(c, a, b).astype(np.float32), B, I, F,
+case("where", ops.where, lambda c, a, b: np.where(c, a, b).astype(np.float32), B, IN, F,
      dtype="float32", id="where-mixed")
 case("select", lambda a, b: ops.select([a > 0.5, a < -0.5], [a, b], 7.0),
      lambda a, b: np.select([a > 0.5, a < -0.5], [a, b], 7.0).astype(np.float32), F, G)
@@ -101,20 +106,20 @@ for nm, data in [("sum", F), ("mean", F), ("max", F), ("min", F), ("prod", P), (
                  lambda a, f=getattr(np, nm), ax=axis, k=kd: f(a, axis=ax, keepdims=k),
                  data, rtol=1e-4, atol=1e-5, id=f"{nm}-{axis}-{kd}")
 case("sum", lambda a: ops.sum(a, axis=1), lambda a: np.sum(a, axis=1), T3, id="sum-3d-mid")
-case("mean", ops.mean, lambda a: np.float32(np.mean(a)), I, dtype="float32", id="mean-int")
-case("mean", lambda a: ops.mean(a, axis=0), lambda a: np.mean(a, 0).astype(np.float32), I,
+case("mean", ops.mean, lambda a: np.float32(np.mean(a)), IN, dtype="float32", id="mean-int")
+case("mean", lambda a: ops.mean(a, axis=0), lambda a: np.mean(a, 0).astype(np.float32), IN,
      dtype="float32", id="mean-int-axis")
 case("sum", ops.sum, lambda a: np.sum(a).astype(np.int32), B, dtype="int32", id="sum-bool")
-case("sum", ops.sum, lambda a: np.sum(a).astype(np.int32), I.astype(np.int8), dtype="int32",
+case("sum", ops.sum, lambda a: np.sum(a).astype(np.int32), IN.astype(np.int8), dtype="int32",
      id="sum-int8")
-case("var", ops.var, lambda a: np.float32(np.var(a)), I, dtype="float32", id="var-int")
+case("var", ops.var, lambda a: np.float32(np.var(a)), IN, dtype="float32", id="var-int")
 case("max", lambda a: ops.max(a, initial=0.5), lambda a: np.max(a, initial=0.5), F,
      id="max-initial")
 for nm in ["all", "any"]:
     for axis in [None, 0, 1]:
         case(nm, lambda a, f=getattr(ops, nm), ax=axis: f(a, axis=ax),
              lambda a, f=getattr(np, nm), ax=axis: f(a, axis=ax), B, id=f"{nm}-{axis}")
-    case(nm, getattr(ops, nm), getattr(np, nm), I, id=f"{nm}-int")
+    case(nm, getattr(ops, nm), getattr(np, nm), IN, id=f"{nm}-int")
 for nm in ["argmax", "argmin"]:
     for axis in [None, 0, -1]:
         case(nm, lambda a, f=getattr(ops, nm), ax=axis: f(a, axis=ax),
@@ -130,10 +135,10 @@ for nm in ["cumsum", "cumprod"]:
              id=f"{nm}-{axis}")
 case("cumsum", ops.cumsum, lambda a: np.cumsum(a).astype(np.int32), B, dtype="int32",
      id="cumsum-bool")
-case("count_nonzero", ops.count_nonzero, lambda a: np.int32(np.count_nonzero(a)), I,
+case("count_nonzero", ops.count_nonzero, lambda a: np.int32(np.count_nonzero(a)), IN,
      dtype="int32")
 case("count_nonzero", lambda a: ops.count_nonzero(a, axis=0),
-     lambda a: np.count_nonzero(a, axis=0).astype(np.int32), I, dtype="int32",
+     lambda a: np.count_nonzero(a, axis=0).astype(np.int32), IN, dtype="int32",
      id="count_nonzero-axis")
 case("average", ops.average, np.average, F)
 case("average", lambda a, w: ops.average(a, axis=1, weights=w),
@@ -152,7 +157,7 @@ case("median", ops.median, np.median, F)
 case("median", lambda a: ops.median(a, axis=0), lambda a: np.median(a, axis=0), F,
      id="median-axis")
 
-# --- shapes ---------------------------------------------------------------------------------------
+# --- shapes --------------------------------------------------------------------------------------
 case("reshape", lambda a: ops.reshape(a, (2, -1)), lambda a: a.reshape(2, -1), F)
 case("transpose", ops.transpose, np.transpose, T3)
 case("transpose", lambda a: ops.transpose(a, (1, 0, 2)), lambda a: a.transpose(1, 0, 2), T3,
@@ -181,7 +186,7 @@ case("repeat", lambda a: ops.repeat(a, [1, 0, 2], axis=0),
 case("concatenate", lambda a, b: ops.concatenate([a, b], axis=1),
      lambda a, b: np.concatenate([a, b], axis=1), F, G)
 case("concatenate", lambda a, b: ops.concatenate([a, b], axis=None),
-     lambda a, b: np.concatenate([a, b], axis=None).astype(np.float32), I, F, dtype="float32",
+     lambda a, b: np.concatenate([a, b], axis=None).astype(np.float32), IN, F, dtype="float32",
      id="concatenate-none-mixed")
 case("append", ops.append, np.append, F, G)
 case("append", lambda a, b: ops.append(a, b, axis=0), lambda a, b: np.append(a, b, axis=0),
@@ -234,7 +239,7 @@ for k in [0, 1, -1]:
          lambda a, kk=k: np.diagonal(a, kk, 0, 2), T3, id=f"diagonal-{k}")
     case("trace", lambda a, kk=k: ops.trace(a, kk), lambda a, kk=k: np.trace(a, kk), F,
          rtol=1e-5, id=f"trace-{k}")
-case("trace", ops.trace, lambda a: np.trace(a).astype(np.int32), I, dtype="int32",
+case("trace", ops.trace, lambda a: np.trace(a).astype(np.int32), IN, dtype="int32",
      id="trace-int")
 
 # --- products ------------------------------------------------------------------------------------
@@ -244,8 +249,8 @@ case("matmul", ops.matmul, np.matmul, F, V, id="matmul-2d-1d")
 case("matmul", ops.matmul, np.matmul, V, G.T, id="matmul-1d-2d")
 case("matmul", ops.matmul, np.matmul, T3, V, id="matmul-3d-1d")
 case("matmul", ops.matmul, np.matmul, T3, SQ, id="matmul-broadcast")
-case("matmul", ops.matmul, np.matmul, I, J.T, id="matmul-int")
-case("matmul", ops.matmul, lambda a, b: np.matmul(a, b).astype(np.float32), I, G.T,
+case("matmul", ops.matmul, np.matmul, IN, J.T, id="matmul-int")
+case("matmul", ops.matmul, lambda a, b: np.matmul(a, b).astype(np.float32), IN, G.T,
      dtype="float32", id="matmul-mixed")
 case("dot", ops.dot, np.dot, V, V)
 case("dot", ops.dot, np.dot, F, SQ, id="dot-2d")
@@ -262,21 +267,21 @@ case("einsum", lambda a, b: ops.einsum("bij,jk->bik", a, b),
 V3 = rng.normal(size=(5, 3)).astype(np.float32)
 W3 = rng.normal(size=(5, 3)).astype(np.float32)
 case("cross", ops.cross, np.cross, V3, W3)
-case("cross", ops.cross, np.cross, V3[:, :2], W3[:, :2], id="cross-2d")
-case("cross", ops.cross, np.cross, V3[:, :2], W3, id="cross-2-3")
+case("cross", ops.cross, np.cross, V3[:, :2], W3[:, :2], id="cross-2d", marks=_NP2D)
+case("cross", ops.cross, np.cross, V3[:, :2], W3, id="cross-2-3", marks=_NP2D)
 case("cross", lambda a, b: ops.cross(a, b, axis=0), lambda a, b: np.cross(a, b, axis=0),
      V3.T, W3.T, id="cross-axis0")
 
-# --- creation and misc -------------------------------------------------------------------------
+# --- creation and misc ---------------------------------------------------------------------------
 case("zeros", lambda: ops.zeros((2, 3)), lambda: np.zeros((2, 3), np.float32))
 case("ones", lambda: ops.ones(3, dtype="int32"), lambda: np.ones(3, np.int32))
 case("full", lambda: ops.full((2, 2), 7), lambda: np.full((2, 2), 7, np.int32))
 case("full", lambda: ops.full((2, 2), 0.5), lambda: np.full((2, 2), 0.5, np.float32),
      id="full-float")
 case("empty", lambda: ops.empty((2,)).shape.as_list(), lambda: [2])
-case("zeros_like", ops.zeros_like, np.zeros_like, I)
+case("zeros_like", ops.zeros_like, np.zeros_like, IN)
 case("ones_like", lambda a: ops.ones_like(a, dtype="float32"),
-     lambda a: np.ones_like(a, np.float32), I)
+     lambda a: np.ones_like(a, np.float32), IN)
 case("full_like", lambda a: ops.full_like(a, 3), lambda a: np.full_like(a, 3), F)
 case("eye", lambda: ops.eye(3, 4, k=1), lambda: np.eye(3, 4, 1, dtype=np.float32))
 case("identity", lambda: ops.identity(3), lambda: np.identity(3, np.float32))
@@ -311,6 +316,35 @@ case("digitize", ops.digitize, lambda a, b: np.digitize(a, b).astype(np.int32), 
 case("diff", ops.diff, np.diff, F)
 case("diff", lambda a: ops.diff(a, 2, axis=0), lambda a: np.diff(a, 2, axis=0), T3,
      id="diff-n2")
+for k in [0, 1, 2, 3, -1, 5]:
+    case("rot90", lambda a, kk=k: ops.rot90(a, kk), lambda a, kk=k: np.rot90(a, kk), F,
+         id=f"rot90-{k}")
+case("rot90", lambda a: ops.rot90(a, 1, axes=(2, 0)), lambda a: np.rot90(a, 1, axes=(2, 0)),
+     T3, id="rot90-axes")
+case("kron", ops.kron, np.kron, F[:2, :3], G[:3, :2])
+case("kron", ops.kron, np.kron, V, F, id="kron-ranks")
+case("kron", ops.kron, np.kron, IN[:2], J[:2, :2], id="kron-int")
+case("heaviside", ops.heaviside, np.heaviside, np.array([-1.5, 0.0, 2.0], np.float32),
+     np.array([0.5, 0.25, 0.1], np.float32))
+case("heaviside", lambda a: ops.heaviside(a, 0.5), lambda a: np.heaviside(a, np.float32(0.5)),
+     np.where(B, F, 0).astype(np.float32), id="heaviside-scalar")
+case("trapezoid", ops.trapezoid, np.trapezoid, F)
+case("trapezoid", lambda y: ops.trapezoid(y, dx=0.5, axis=0),
+     lambda y: np.trapezoid(y, dx=0.5, axis=0), F, id="trapezoid-dx")
+case("trapezoid", lambda y, x: ops.trapezoid(y, x), lambda y, x: np.trapezoid(y, x), F,
+     np.sort(V), id="trapezoid-x", rtol=1e-5)
+case("unravel_index", lambda i: ops.unravel_index(i, (3, 4, 5)),
+     lambda i: np.unravel_index(i, (3, 4, 5)), np.array([0, 7, 59, 23], np.int32))
+for nm in ["bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift"]:
+    case(nm, getattr(ops, nm), getattr(np, nm), IN, J)
+case("bitwise_left_shift", ops.bitwise_left_shift, np.left_shift, J, J)
+case("bitwise_right_shift", ops.bitwise_right_shift, np.right_shift, IN, J)
+case("bitwise_invert", ops.bitwise_invert, np.invert, IN)
+case("bitwise_not", ops.bitwise_not, np.invert, B)
+case("bitwise_and", ops.bitwise_and, np.bitwise_and, B, ~B, id="bitwise_and-bool")
+case("diagflat", ops.diagflat, np.diagflat, F[:2, :2])
+case("diagflat", lambda a: ops.diagflat(a, -1), lambda a: np.diagflat(a, -1), V,
+     id="diagflat-k")
 case("get_item", lambda a: ops.get_item(a, (slice(None), 1)), lambda a: a[:, 1], F)
 
 
@@ -365,6 +399,20 @@ def test_unstack_meshgrid_nonzero_where():
         np.testing.assert_array_equal(np.asarray(g), w)
     for g, w in zip(ops.where(m), np.nonzero(m)):
         np.testing.assert_array_equal(np.asarray(g), w)
+
+
+def test_argpartition_contract():
+    x = np.array([[5.0, 1.0, 4.0, 2.0, 3.0], [0.0, -1.0, 7.0, 2.0, 2.5]], np.float32)
+    for kth in (0, 2, 4, -1):
+        idx = np.asarray(ops.argpartition(x, kth, axis=1))
+        assert idx.dtype == np.int32
+        part = np.take_along_axis(x, idx, 1)
+        k = kth % 5
+        np.testing.assert_array_equal(part[:, k], np.sort(x, 1)[:, k])
+        pivot = part[:, k:k + 1]
+        assert (part[:, :k] <= pivot).all() and (part[:, k + 1:] >= pivot).all()
+    with pytest.raises(ValueError, match="bitwise"):
+        ops.bitwise_and(F, F)
 
 
 def test_linspace_retstep_and_errors():

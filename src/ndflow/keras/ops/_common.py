@@ -113,7 +113,10 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
     if dtype is not None:
         dt = np_dtype(dtype)
         if _is_weak(x):
-            return convert_to_tensor(np.asarray(x, dtype=dt))
+            try:
+                return convert_to_tensor(np.asarray(x, dtype=dt))
+            except OverflowError:
+                raise _overflow(x, dt) from None
         t_ = convert_to_tensor(x)
         return m.cast(t_, dt) if npdt(t_) != dt else t_
     if isinstance(x, float):
@@ -122,6 +125,11 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
         t_ = convert_to_tensor(x)
         return m.cast(t_, floatx()) if npdt(t_) == np.float32 and floatx() != np.float32 else t_
     return convert_to_tensor(x)
+
+
+def _overflow(value: Any, dt: np.dtype) -> Exception:
+    return fail("keras.ops", f"a Python number that fits dtype {dt.name}", repr(value),
+                "Cast the tensor to a wider dtype first (ops.cast).")
 
 
 def _has_float(v: Any) -> bool:
@@ -136,6 +144,18 @@ def cast_to(x: Any, dtype: np.dtype) -> Tensor:
 
 def promote(*values: Any) -> list[Tensor]:
     """Convert all of `values` to tensors of their common Keras dtype."""
+    if len(values) == 2:  # fast paths: two plain eager tensors, or a tensor and a number
+        a, b = values
+        if type(a) is Tensor:
+            dt = getattr(a._value, "dtype", None)
+            if type(b) is Tensor and dt is not None and b._value.dtype == dt:
+                return [a, b]
+            if dt is not None and type(b) in (int, float) and (
+                    dt.kind == "f" or (dt.kind in "iu" and type(b) is int)):
+                try:
+                    return [a, Tensor(np.asarray(b, dt))]
+                except OverflowError:
+                    raise _overflow(b, dt) from None
     dt = result_type(*[v if _is_weak(v) or isinstance(v, (Tensor, np.ndarray, np.generic))
                        else as_tensor(v) for v in values])
     return [as_tensor(v, dt) for v in values]

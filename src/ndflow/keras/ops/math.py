@@ -89,6 +89,27 @@ def segment_max(data: Any, segment_ids: Any, num_segments: int | None = None,
     return r_.reduce_max(filled, 0)
 
 
+def extract_sequences(x: Any, sequence_length: int, sequence_stride: int) -> Tensor:
+    """Frames of `sequence_length` samples every `sequence_stride` along the last axis:
+    shape `(..., num_frames, sequence_length)`.
+
+    >>> extract_sequences([1.0, 2.0, 3.0, 4.0, 5.0], 2, 2).numpy().tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    x = as_tensor(x)
+    n = shape_of(x)[-1]
+    length, stride = int(sequence_length), int(sequence_stride)
+    if n is None or length <= 0 or stride <= 0 or length > n:
+        raise fail("keras.ops.extract_sequences", "a known last axis at least sequence_length "
+                   "long and positive length and stride",
+                   f"shape {list(shape_of(x))}, length {length}, stride {stride}")
+    frames = 1 + (n - length) // stride
+    idx = np.arange(frames)[:, None] * stride + np.arange(length)[None, :]
+    from ndflow.core.tensor import constant
+
+    return a_.gather(x, constant(idx.astype(np.int32)), axis=rank(x) - 1)
+
+
 def erf(x: Any) -> Tensor:
     """The error function."""
     return m.erf(to_float(x))
@@ -99,4 +120,5 @@ def rsqrt(x: Any) -> Tensor:
     return m.rsqrt(to_float(x))
 
 
-__all__ = ["erf", "in_top_k", "logsumexp", "rsqrt", "segment_max", "segment_sum", "top_k"]
+__all__ = ["erf", "extract_sequences", "in_top_k", "logsumexp", "rsqrt", "segment_max",
+           "segment_sum", "top_k"]

@@ -120,6 +120,51 @@ def glu(x: Any, axis: int = -1) -> Tensor:
     return _act.glu(x, axis=axis)
 
 
+def hard_tanh(x: Any) -> Tensor:
+    """`clip(x, -1, 1)`."""
+    return _act.hard_tanh(x)
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    """`x` where `|x| > threshold`, else 0."""
+    return _act.hard_shrink(x, threshold=threshold)
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    """`x - threshold` above it, `x + threshold` below `-threshold`, else 0."""
+    return _act.soft_shrink(x, threshold=threshold)
+
+
+def tanh_shrink(x: Any) -> Tensor:
+    """`x - tanh(x)`."""
+    return _act.tanh_shrink(x)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> Tensor:
+    """`x` where `x > threshold`, else `default_value`."""
+    return _act.threshold(x, threshold, default_value)
+
+
+def squareplus(x: Any, b: float = 4) -> Tensor:
+    """`(x + sqrt(x**2 + b)) / 2`."""
+    return _act.squareplus(x, b=b)
+
+
+def sparse_plus(x: Any) -> Tensor:
+    """0 below -1, `x` above 1, `(x + 1)**2 / 4` between."""
+    return _act.sparse_plus(x)
+
+
+def sparse_sigmoid(x: Any) -> Tensor:
+    """`clip((x + 1) / 2, 0, 1)`."""
+    return _act.sparse_sigmoid(x)
+
+
+def sparsemax(x: Any, axis: int = -1) -> Tensor:
+    """Euclidean projection of `x` onto the probability simplex along `axis`."""
+    return _act.sparsemax(x, axis=axis)
+
+
 def softmax(x: Any, axis: Any = -1) -> Tensor:
     """`exp(x) / sum(exp(x))` along `axis` (an int or a tuple of axes).
 
@@ -302,12 +347,46 @@ def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = No
     if order == 2:
         sq = r_.reduce_sum(m.square(x), axis, keepdims=True)
         return m.multiply(x, m.rsqrt(m.maximum(sq, eps * eps)))
-    if order == 1:
-        n = r_.reduce_sum(m.abs(x), axis, keepdims=True)
-    else:
-        n = m.pow(r_.reduce_sum(m.pow(m.abs(x), float(order)), axis, keepdims=True),
-                  1.0 / order)
-    return m.divide(x, m.maximum(n, eps))
+    from ndflow.keras.ops.linalg import norm
+
+    return m.divide(x, m.maximum(norm(x, ord=order, axis=axis, keepdims=True), eps))
+
+
+def rms_normalization(x: Any, scale: Any = 1, axis: int = -1,
+                      epsilon: float | None = None) -> Tensor:
+    """`x / sqrt(mean(x**2, axis) + epsilon) * scale`."""
+    x = to_float(x)
+    eps = _epsilon() if epsilon is None else float(epsilon)
+    ms = r_.reduce_mean(m.square(x), norm_axes("rms_normalization", axis, rank(x)),
+                        keepdims=True)
+    out = m.multiply(x, m.rsqrt(m.add(ms, eps)))
+    return m.multiply(out, as_tensor(scale, npdt(x)))
+
+
+def layer_normalization(x: Any, gamma: Any = None, beta: Any = None, axis: Any = -1,
+                        epsilon: float | None = None) -> Tensor:
+    """`(x - mean) / sqrt(var + epsilon) * gamma + beta` over `axis`."""
+    x = to_float(x)
+    eps = _epsilon() if epsilon is None else float(epsilon)
+    ax = norm_axes("layer_normalization", axis, rank(x))
+    mean = r_.reduce_mean(x, ax, keepdims=True)
+    var = r_.reduce_mean(m.square(m.subtract(x, mean)), ax, keepdims=True)
+    out = m.multiply(m.subtract(x, mean), m.rsqrt(m.add(var, eps)))
+    if gamma is not None:
+        out = m.multiply(out, as_tensor(gamma, npdt(x)))
+    if beta is not None:
+        out = m.add(out, as_tensor(beta, npdt(x)))
+    return out
+
+
+def psnr(x1: Any, x2: Any, max_val: float) -> Tensor:
+    """Peak signal-to-noise ratio in dB: `20 log10(max_val) - 10 log10(mse)` over all
+    elements."""
+    a = to_float(x1)
+    b = as_tensor(x2, npdt(a))
+    mse = r_.reduce_mean(m.square(m.subtract(a, b)))
+    return m.subtract(20.0 * float(np.log10(max_val)),
+                      m.multiply(m.log(mse), 10.0 / float(np.log(10.0))))
 
 
 # --- convolution and pooling ----------------------------------------------------------------------
@@ -343,11 +422,48 @@ def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "v
     """Depthwise convolution; kernel shape `(*kernel_size, in_channels, multiplier)`."""
     x = to_float(inputs)
     w = as_tensor(kernel, npdt(x))
-    sw = shape_of(w)
-    wk = a_.reshape(w, list(sw[:-2]) + [1, sw[-2] * sw[-1]])
+    return conv_.depthwise_conv(x, w, strides=strides, padding=padding.upper(),
+                                data_format=_data_format(data_format), dilations=dilation_rate)
+
+
+def separable_conv(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any = 1,
+                   padding: str = "valid", data_format: str | None = None,
+                   dilation_rate: Any = 1) -> Tensor:
+    """Depthwise convolution followed by a pointwise (1x1) convolution."""
+    y = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return conv(y, as_tensor(pointwise_kernel, npdt(y)), 1, "valid", data_format)
+
+
+def _ints(v: Any, n: int) -> list:
+    if isinstance(v, (int, np.integer)):
+        return [int(v)] * n
+    return [int(e) for e in v]
+
+
+def conv_transpose(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   output_padding: Any = None, data_format: str | None = None,
+                   dilation_rate: Any = 1) -> Tensor:
+    """Transposed convolution; kernel shape `(*kernel_size, out_channels, in_channels)`, output
+    sizes as Keras's `ConvNDTranspose` layers compute them."""
+    x = to_float(inputs)
+    w = as_tensor(kernel, npdt(x))
     df = _data_format(data_format)
-    return conv_.conv(x, wk, strides=strides, padding=padding.upper(), data_format=df,
-                      dilations=dilation_rate, groups=sw[-2])
+    sw = shape_of(w)
+    nd = len(sw) - 2
+    st, dl = _ints(strides, nd), _ints(dilation_rate, nd)
+    op_ = [None] * nd if output_padding is None else _ints(output_padding, nd)
+    sx = shape_of(x)
+    spatial = sx[2:] if df == "channels_first" else sx[1:-1]
+    pad = padding.upper()
+    out = [conv_.conv_transpose_output_length(s, k, a, d, pad, o)
+           for s, k, a, d, o in zip(spatial, sw[:nd], st, dl, op_)]
+    if None in out:
+        raise fail("keras.ops.conv_transpose", "known spatial input sizes",
+                   f"input shape {list(sx)}")
+    batch = sx[0] if sx[0] is not None else 1
+    oshape = [batch, sw[-2]] + out if df == "channels_first" else [batch] + out + [sw[-2]]
+    return conv_.conv_transpose(x, w, oshape, strides=st, padding=pad, data_format=df,
+                                dilations=dl)
 
 
 def max_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
@@ -366,9 +482,65 @@ def average_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str 
                           padding.upper(), data_format=_data_format(data_format))
 
 
-__all__ = ["average_pool", "batch_normalization", "binary_crossentropy",
-           "categorical_crossentropy", "celu", "conv", "depthwise_conv", "elu", "gelu", "glu",
-           "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu", "log_sigmoid", "log_softmax",
-           "max_pool", "moments", "multi_hot", "normalize", "one_hot", "relu", "relu6", "selu",
-           "sigmoid", "silu", "softmax", "softplus", "softsign",
-           "sparse_categorical_crossentropy", "swish"]
+# --- attention ------------------------------------------------------------------------------------
+
+
+def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, mask: Any = None,
+                          scale: float | None = None, is_causal: bool = False,
+                          flash_attention: Any = None) -> Tensor:
+    """Scaled dot-product attention on `(batch, seq, heads, head_dim)` tensors; `key`/`value`
+    may have fewer heads (grouped-query attention). `mask` is True where attention is
+    allowed; `bias` is added to the logits."""
+    if flash_attention:
+        raise fail("keras.ops.dot_product_attention", "flash_attention None or False",
+                   repr(flash_attention), "ndflow computes attention directly.")
+    q = to_float(query)
+    k = as_tensor(key, npdt(q))
+    v = as_tensor(value, npdt(q))
+    for name_, tsr in (("query", q), ("key", k), ("value", v)):
+        if rank(tsr) != 4:
+            raise fail("keras.ops.dot_product_attention",
+                       f"a 4-D {name_} (batch, seq, heads, head_dim)",
+                       f"shape {list(shape_of(tsr))}")
+    nh, kh = shape_of(q)[2], shape_of(k)[2]
+    if nh != kh:
+        if nh is None or kh is None or nh % kh:
+            raise fail("keras.ops.dot_product_attention",
+                       "query heads a multiple of key/value heads", f"{nh} and {kh}")
+        k = a_.repeat(k, nh // kh, axis=2)
+        v = a_.repeat(v, nh // kh, axis=2)
+    hd = shape_of(q)[-1]
+    sc = (1.0 / float(np.sqrt(hd))) if scale is None else float(scale)
+    from ndflow.ops import linalg as la_
+
+    logits = m.multiply(la_.einsum("btnh,bsnh->bnts", q, k), sc)
+    if bias is not None:
+        logits = m.add(logits, as_tensor(bias, npdt(logits)))
+    allowed = None
+    if mask is not None:
+        mk = as_tensor(mask)
+        allowed = mk if npdt(mk).kind == "b" else m.not_equal(mk, m.zeros_like_(mk))
+    if is_causal:
+        t_len, s_len = shape_of(q)[1], shape_of(k)[1]
+        from ndflow.core.tensor import constant
+
+        causal = constant(np.tri(t_len, s_len, dtype=bool))
+        allowed = causal if allowed is None else m.logical_and(allowed, causal)
+    if allowed is not None:
+        neg = m.add(m.zeros_like_(logits), float(np.finfo(npdt(logits)).min) * 0.7)
+        logits = m.where(allowed, logits, neg)
+    probs = nn_.softmax(logits, axis=-1)
+    return la_.einsum("bnts,bsnh->btnh", probs, v)
+
+
+__all__ = [
+    "average_pool", "batch_normalization", "binary_crossentropy",
+    "categorical_crossentropy", "celu", "conv", "conv_transpose", "depthwise_conv",
+    "dot_product_attention", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid",
+    "hard_silu", "hard_swish", "hard_tanh", "layer_normalization", "leaky_relu",
+    "log_sigmoid", "log_softmax", "max_pool", "moments", "multi_hot", "normalize",
+    "one_hot", "psnr", "relu", "relu6", "rms_normalization", "selu", "separable_conv",
+    "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
+    "sparse_categorical_crossentropy", "sparse_plus", "sparse_sigmoid", "sparsemax",
+    "squareplus", "swish", "tanh_shrink", "threshold"
+]

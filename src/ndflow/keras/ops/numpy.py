@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.dispatch import fail
+from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import array as a_
 from ndflow.ops import creation as c_
@@ -618,6 +618,9 @@ def quantile(x: Any, q: Any, axis: Any = None, method: str = "linear",
     rest = [i for i in range(nd) if i not in ax]
     xt = a_.transpose(x, rest + list(ax))
     shp = shape_of(x)
+    if builtins.any(shp[i] is None for i in ax):
+        raise fail(_name("quantile"), "known sizes along the reduced axes",
+                   f"shape {list(shp)} reduced over axes {list(ax)}")
     n = int(np.prod([shp[i] for i in ax])) if ax else 1
     flat = s_.reshape(xt, [-1 if shp[i] is None else shp[i] for i in rest] + [n])
     srt = a_.sort(flat, axis=-1)
@@ -850,11 +853,18 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     """Shift elements cyclically along `axis` (of the flattened input when None)."""
     x = as_tensor(x)
     if axis is None:
+        if None in shape_of(x):
+            raise fail(_name("roll"), "a fully known shape to roll the flattened input",
+                       f"shape {list(shape_of(x))}", "Pass an axis.")
         shp = _static_shape(x)
         return s_.reshape(a_.roll(s_.reshape(x, [-1]), int(shift), 0), shp)
     axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
     shifts = [shift] * len(axes) if isinstance(shift, (int, np.integer)) else list(shift)
     axes = [int(v) % rank(x) for v in axes]
+    for v in axes:
+        if shape_of(x)[v] is None:
+            raise fail(_name("roll"), f"a known size along axis {v}",
+                       f"shape {list(shape_of(x))}")
     return a_.roll(x, [int(v) for v in shifts], axes)
 
 
@@ -910,13 +920,22 @@ def take_along_axis(x: Any, indices: Any, axis: Any = None) -> Tensor:
     if len(xs) != len(ishape):
         raise fail(_name("take_along_axis"), f"indices of rank {len(xs)}",
                    f"rank {len(ishape)}")
-    bx = [builtins.max(p, q) if j != ax else p for j, (p, q) in enumerate(zip(xs, ishape))]
-    bi = [builtins.max(p, q) if j != ax else q for j, (p, q) in enumerate(zip(xs, ishape))]
+    bx = [_bdim(p, q) if j != ax else p for j, (p, q) in enumerate(zip(xs, ishape))]
+    bi = [_bdim(p, q) if j != ax else q for j, (p, q) in enumerate(zip(xs, ishape))]
     if None not in bx and bx != xs:
         x = s_.broadcast_to(x, bx)
     if None not in bi and bi != ishape:
         i = s_.broadcast_to(i, bi)
     return a_.take_along_axis(x, i, ax)
+
+
+def _bdim(p: Any, q: Any) -> Any:
+    """Broadcast of two dims, None where unknown."""
+    if p == q or q == 1:
+        return p
+    if p == 1:
+        return q
+    return p if q is None else q if p is None else builtins.max(p, q)
 
 
 def sort(x: Any, axis: int = -1) -> Tensor:
@@ -1252,8 +1271,11 @@ def nonzero(x: Any) -> tuple:
     return tuple(constant(i.astype(np.int32)) for i in np.nonzero(arr))
 
 
-def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Tensor:
+def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> Tensor:
     """Count of each non-negative integer in 1-D `x` (weighted sums with `weights`)."""
+    if sparse:
+        raise fail(_name("bincount"), "sparse=False", "sparse=True",
+                   "ndflow has no sparse tensors.")
     x = as_tensor(x)
     if rank(x) != 1 or npdt(x).kind not in "iu":
         raise fail(_name("bincount"), "a 1-D integer input",
@@ -1298,6 +1320,149 @@ def diff(a: Any, n: int = 1, axis: int = -1) -> Tensor:
         lead = (slice(None),) * ax
         x = m.subtract(x[lead + (slice(1, None),)], x[lead + (slice(None, -1),)])
     return x
+
+
+def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """True where an element of `x1` occurs anywhere in `x2`."""
+    a, b = promote(x1, x2)
+    hit = r_.reduce_any(m.equal(a_.expand_dims(a, -1), s_.reshape(b, [-1])), -1)
+    return m.logical_not(hit) if invert else hit
+
+
+def rot90(array: Any, k: int = 1, axes: Any = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees `k` times in the plane of `axes` (from the first axis toward the
+    second, as NumPy)."""
+    x = as_tensor(array)
+    nd = rank(x)
+    a0, a1 = (int(v) % nd for v in axes)
+    if a0 == a1:
+        raise fail(_name("rot90"), "two different axes", f"axes={tuple(axes)}")
+    k = int(k) % 4
+    if k == 0:
+        return x
+    if k == 2:
+        return a_.reverse(x, (a0, a1) if a0 < a1 else (a1, a0))
+    perm = list(range(nd))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return a_.transpose(a_.reverse(x, (a1,)), perm)
+    return a_.reverse(a_.transpose(x, perm), (a1,))
+
+
+def kron(x1: Any, x2: Any) -> Tensor:
+    """Kronecker product (block matrix of `x1[i] * x2`)."""
+    a, b = promote(x1, x2)
+    nd = builtins.max(rank(a), rank(b))
+    a = s_.reshape(a, [1] * (nd - rank(a)) + _static_shape(a))
+    b = s_.reshape(b, [1] * (nd - rank(b)) + _static_shape(b))
+    sa, sb = shape_of(a), shape_of(b)
+    inter_a, inter_b = [], []
+    for da, db in zip(sa, sb):
+        inter_a += [da, 1]
+        inter_b += [1, db]
+    prod_ = m.multiply(s_.reshape(a, inter_a), s_.reshape(b, inter_b))
+    return s_.reshape(prod_, [da * db for da, db in zip(sa, sb)])
+
+
+def heaviside(x1: Any, x2: Any) -> Tensor:
+    """0 where `x1 < 0`, 1 where `x1 > 0`, `x2` where `x1 == 0`."""
+    a, b = promote(x1, x2)
+    if npdt(a).kind == "b":
+        a, b = m.cast(a, np.int32), m.cast(b, np.int32)
+    zero, one = m.zeros_like_(a), m.ones_like_(a)
+    return m.where(m.less(a, zero), zero, m.where(m.greater(a, zero), one, b))
+
+
+def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Tensor:
+    """Integral of `y` along `axis` by the trapezoidal rule (sample points `x`, or spacing
+    `dx`)."""
+    yt = to_float(y)
+    ax = norm_axes("trapezoid", axis, rank(yt))[0]
+    lead = (slice(None),) * ax
+    mid = m.add(yt[lead + (slice(1, None),)], yt[lead + (slice(None, -1),)])
+    if x is None:
+        return m.multiply(r_.reduce_sum(mid, ax), 0.5 * float(dx))
+    xt = as_tensor(x, npdt(yt))
+    if rank(xt) == 1:
+        d = m.subtract(xt[1:], xt[:-1])
+        shp = [1] * rank(yt)
+        shp[ax] = -1
+        d = s_.reshape(d, shp)
+    else:
+        d = diff(xt, 1, ax)
+    return m.multiply(r_.reduce_sum(m.multiply(mid, d), ax), 0.5)
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple:
+    """Coordinates (one tensor per dimension of `shape`) of flat `indices`."""
+    i = as_tensor(indices)
+    if npdt(i).kind not in "iu":
+        raise fail(_name("unravel_index"), "integer indices", f"dtype {npdt(i).name}")
+    dims = [int(d) for d in shape]
+    out = []
+    rest = i
+    for d in reversed(dims):
+        out.append(m.floormod(rest, as_tensor(d, npdt(i))))
+        rest = m.floordiv(rest, as_tensor(d, npdt(i)))
+    return tuple(reversed(out))
+
+
+def argpartition(x: Any, kth: int, axis: int = -1) -> Tensor:
+    """Indices (int32) that partition `x` around its `kth` element along `axis` (a full stable
+    sort, which satisfies the partition contract)."""
+    x = as_tensor(x)
+    n = shape_of(x)[norm_axes("argpartition", axis, rank(x))[0]]
+    if n is not None and not -n <= int(kth) < n:
+        raise fail(_name("argpartition"), f"kth in [{-n}, {n})", f"kth={kth}")
+    return argsort(x, axis=axis)
+
+
+def diagflat(x: Any, k: int = 0) -> Tensor:
+    """A matrix with the flattened `x` on its `k`-th diagonal."""
+    return diag(ravel(x), k)
+
+
+def _def_bitwise(name: str, fn_name: str) -> Any:
+    op = register_op(f"kops_{name}", lambda xp, a, b: getattr(xp, fn_name)(a, b),
+                     lambda a, b: Spec(_bcast_shapes(a.shape, b.shape), a.dtype), None)
+
+    def public(x: Any, y: Any) -> Tensor:
+        a, b = promote(x, y)
+        if npdt(a).kind not in "biu":
+            raise fail(_name(name), "integer or bool inputs", f"dtype {npdt(a).name}")
+        return execute(op, (a, b))
+
+    public.__name__ = public.__qualname__ = name
+    public.__doc__ = f"Element-wise `{fn_name}` of integer (or bool) inputs."
+    return public
+
+
+def _bcast_shapes(a: tuple, b: tuple) -> tuple:
+    from ndflow.ops._util import broadcast_shapes
+
+    return broadcast_shapes("keras.ops.bitwise", a, b)
+
+
+bitwise_and = _def_bitwise("bitwise_and", "bitwise_and")
+bitwise_or = _def_bitwise("bitwise_or", "bitwise_or")
+bitwise_xor = _def_bitwise("bitwise_xor", "bitwise_xor")
+left_shift = _def_bitwise("left_shift", "left_shift")
+right_shift = _def_bitwise("right_shift", "right_shift")
+bitwise_left_shift = left_shift
+bitwise_right_shift = right_shift
+_INVERT = register_op("kops_bitwise_invert", lambda xp, a: xp.invert(a),
+                      lambda a: Spec(a.shape, a.dtype), None)
+
+
+def bitwise_invert(x: Any) -> Tensor:
+    """Element-wise bit inversion (`~x`) of an integer or bool input."""
+    x = as_tensor(x)
+    if npdt(x).kind not in "biu":
+        raise fail(_name("bitwise_invert"), "an integer or bool input", f"dtype {npdt(x).name}")
+    return execute(_INVERT, (x,))
+
+
+bitwise_not = bitwise_invert
 
 
 def get_item(x: Any, key: Any) -> Tensor:
