@@ -85,6 +85,33 @@ def test_frequent_retracing_warns():
     assert any("retracing" in str(w.message) for w in caught)
 
 
+def test_input_signature_with_none_dims_traces_once_like_tensorflow(capsys):
+    # TensorFlow's guide example: one trace serves every length.
+    @tf.function(input_signature=(tf.TensorSpec(shape=[None], dtype=tf.int32),))
+    def next_collatz(x):
+        print("Tracing with", x)
+        return tf.where(x % 2 == 0, x // 2, 3 * x + 1)
+
+    assert next_collatz(tf.constant([1, 2])).numpy().tolist() == [4, 1]
+    assert next_collatz(tf.constant([1, 2, 3, 4])).numpy().tolist() == [4, 1, 10, 2]
+    assert capsys.readouterr().out.count("Tracing with") == 1
+    assert next_collatz.experimental_get_tracing_count() == 1
+
+
+def test_reduce_retracing_generalises_after_the_second_shape(capsys):
+    @tf.function(reduce_retracing=True)
+    def g(x):
+        print("Tracing with", x)
+        return x * 2
+
+    for n in (1, 3, 5, 7):
+        assert g(tf.ones([n], tf.int32)).numpy().tolist() == [2] * n
+    assert capsys.readouterr().out.count("Tracing with") == 2
+    assert g.experimental_get_tracing_count() == 2
+    g(tf.ones([2, 2], tf.int32))  # a new rank is a new trace
+    assert g.experimental_get_tracing_count() == 3
+
+
 def test_reduce_retracing_is_accepted_and_results_are_right():
     @tf.function(reduce_retracing=True)
     def f(x):

@@ -447,6 +447,8 @@ class Function:
         self.jit_compile = jit_compile
         self.name = name or getattr(python_function, "__name__", "function")
         self._cache: dict = {}
+        self._visible_traced: set = set()
+        self._relaxed: dict = {}
         self._trace_count = 0
         self._recent: list[bool] = []
         self._warned = False
@@ -511,17 +513,57 @@ class Function:
                                 "input_signature")
             self._check_signature(args)
         leaves = nest.flatten((list(args), kwargs))
-        key = (repr(nest.pack_sequence_as((list(args), kwargs), [0] * len(leaves))),
-               tuple(_leaf_key(x) for x in leaves))
+        structure = repr(nest.pack_sequence_as((list(args), kwargs), [0] * len(leaves)))
+        leaf_keys = tuple(_leaf_key(x) for x in leaves)
+        key = (structure, leaf_keys)
         cf = self._cache.get(key)
-        self._recent.append(cf is None)
-        del self._recent[:-10]
         if cf is None:
-            cf = self._trace(args, kwargs, leaves)
+            # Graphs are compiled per concrete shape. A call that TensorFlow would serve from
+            # an existing relaxed trace (input_signature with None dims, reduce_retracing)
+            # gets its own specialisation traced silently: not counted as a retrace, and with
+            # the Python function's prints suppressed.
+            visible = self._visible_key(structure, leaf_keys)
+            silent = visible in self._visible_traced
+            self._recent.append(not silent)
+            del self._recent[:-10]
+            cf = self._trace(args, kwargs, leaves, silent=silent)
+            self._visible_traced.add(visible)
             self._cache[key] = cf
+        else:
+            self._recent.append(False)
+            del self._recent[:-10]
         return cf, leaves
 
-    def _trace(self, args: tuple, kwargs: dict, leaves: list) -> ConcreteFunction:
+    def _visible_key(self, structure: str, leaf_keys: tuple) -> Any:
+        """The trace TensorFlow would use for a call: the key without relaxed dimensions."""
+        if self.input_signature is not None:
+            return ("signature", structure,
+                    tuple(k if k[0] != "T" else ("T", len(k[1]), k[2]) for k in leaf_keys))
+        if not self.reduce_retracing:
+            return (structure, leaf_keys)
+        base = (structure, tuple(k if k[0] != "T" else ("T", len(k[1]), k[2])
+                                 for k in leaf_keys))
+        shapes = [k[1] for k in leaf_keys if k[0] == "T"]
+        relaxed = self._relaxed.get(base)
+        if relaxed is None:
+            relaxed = shapes
+        elif not all(len(a) == len(b) and all(r is None or r == d for r, d in zip(a, b))
+                     for a, b in zip(relaxed, shapes)):
+            # a new shape: generalise the differing dimensions (one visible retrace)
+            relaxed = [tuple(r if r == d else None for r, d in zip(a, b))
+                       for a, b in zip(relaxed, shapes)]
+        self._relaxed[base] = relaxed
+        return (base, tuple(tuple(r) for r in relaxed))
+
+    def _trace(self, args: tuple, kwargs: dict, leaves: list,
+               silent: bool = False) -> ConcreteFunction:
+        if silent:
+            import contextlib
+            import io
+
+            sink = io.StringIO()
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                return self._trace_python(args, kwargs, leaves)
         self._trace_count += 1
         if (self._trace_count > 5 and sum(self._recent[-5:]) >= 5 and not self._warned):
             self._warned = True
@@ -530,7 +572,10 @@ class Function:
                 "Tracing is expensive; frequent retracing comes from calling it with new tensor "
                 "shapes, new Python values, or in a loop that creates new functions. Use "
                 "input_signature, pass tensors instead of Python numbers, or "
-                "reduce_retracing=True.", stacklevel=3)
+                "reduce_retracing=True.", stacklevel=4)
+        return self._trace_python(args, kwargs, leaves)
+
+    def _trace_python(self, args: tuple, kwargs: dict, leaves: list) -> ConcreteFunction:
         graph = Graph(self.name)
         state = _TraceState(graph, self.name, self, parent=current_trace())
         traced_leaves: list = []
