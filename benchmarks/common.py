@@ -32,6 +32,15 @@ W1_TRAIN_FLOP_PER_SAMPLE = 3 * 2 * (W1_IN * W1_HIDDEN + W1_HIDDEN * W1_OUT)
 W1_PREDICT_FLOP_PER_SAMPLE = 2 * (W1_IN * W1_HIDDEN + W1_HIDDEN * W1_OUT)
 W1_LR, W1_RHO, W1_EPS = 1e-3, 0.9, 1e-7  # Keras 3 RMSprop defaults for rho and epsilon
 
+# W2 (../shared/WORKLOADS.md): the small MNIST-shaped convnet, batch 128.
+W2_SAMPLES = 6_144  # 48 batches of 128
+W2_QUICK_SAMPLES = 512
+W2_BATCH = 128
+# Conv FLOPs per sample, forward: 2 * out_h * out_w * k * k * cin * cout per conv layer
+# (26x26x32 from 1 channel, then 11x11x64 from 32); a training step counts 3x.
+W2_CONV_FWD_FLOP_PER_SAMPLE = 2 * 26 * 26 * 3 * 3 * 1 * 32 + 2 * 11 * 11 * 3 * 3 * 32 * 64
+W2_CONV_TRAIN_FLOP_PER_SAMPLE = 3 * W2_CONV_FWD_FLOP_PER_SAMPLE
+
 
 class Skip(Exception):
     """Raised by a runner whose framework (or the part of it a workload needs) is missing."""

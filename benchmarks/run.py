@@ -1,7 +1,7 @@
 """ndflow benchmark harness: the workloads of ../shared/WORKLOADS.md, side by side.
 
-    python benchmarks/run.py                       # W5, L, W1; about 5-10 minutes
-    python benchmarks/run.py --quick               # same, relaxed method; under 2 minutes
+    python benchmarks/run.py                       # W5, W5f, L, W1, W2; about 10-20 minutes
+    python benchmarks/run.py --quick               # same, relaxed method; ~2-3 minutes
     python benchmarks/run.py --workloads W5,L      # a subset
 
 Each (workload, framework) pair runs in its own subprocess (benchmarks/worker.py) under the
@@ -32,18 +32,23 @@ sys.path.insert(0, str(HERE))
 
 from common import (  # noqa: E402
     FULL, QUICK, RESULT_MARK, W1_BATCH, W1_PREDICT_FLOP_PER_SAMPLE, W1_QUICK_SAMPLES,
-    W1_SAMPLES, W1_TRAIN_FLOP_PER_SAMPLE,
+    W1_SAMPLES, W1_TRAIN_FLOP_PER_SAMPLE, W2_CONV_FWD_FLOP_PER_SAMPLE,
+    W2_CONV_TRAIN_FLOP_PER_SAMPLE, W2_QUICK_SAMPLES, W2_SAMPLES,
 )
 
 DEFAULT_PYTHON = Path("/work/benchenv/bin/python")
-WORKLOADS = ["W5", "L", "W1"]
+WORKLOADS = ["W5", "W5f", "L", "W1", "W2"]
 # Which frameworks run each workload, in table order. "reference" marks the frameworks that
 # ndflow is compared against (the NumPy rows are floors, not references).
 FRAMEWORKS = {
     "W5": ["ndflow", "torch", "tensorflow", "numpy"],
     "L": ["numpy"],
-    "W1": ["ndflow", "keras-jax", "keras-tensorflow", "torch", "numpy-hand"],
+    "W5f": ["ndflow", "torch", "tensorflow", "numpy"],
+    "W1": ["ndflow", "ndflow-eager", "keras-jax", "keras-tensorflow", "torch", "numpy-hand"],
+    "W2": ["ndflow", "ndflow-eager", "keras-jax", "keras-tensorflow", "torch"],
 }
+W5F_TARGET_US = 2.0  # ndflow W5f target: <= 2 µs per op
+W2_RSS_TARGET = 1.5  # ndflow W2 peak RSS target: <= 1.5x PyTorch's
 REFERENCES = {"torch", "tensorflow", "keras-jax", "keras-tensorflow"}
 ENV_KEYS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
             "MKL_NUM_THREADS", "XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS")
@@ -291,6 +296,40 @@ def summary_line(label: str, rows: list[dict], metric: str) -> str | None:
             f"({_name(best)}) — {verdict} the bar (≥ 1.00×)")
 
 
+def _row(rows: list[dict], key: str) -> dict | None:
+    return next((r for r in rows if r["key"] == key), None)
+
+
+def graph_vs_eager_lines(results: dict[str, list[dict]]) -> list[str]:
+    """ndflow graph (ndflow.function) vs eager speedups: W1, W2 (fit / predict), W5 vs W5f."""
+    out = []
+    for w in ("W1", "W2"):
+        g, e = _row(results.get(w, []), "ndflow"), _row(results.get(w, []), "ndflow-eager")
+        if g is None or e is None:
+            continue
+        parts = []
+        for metric, what in (("train_samples_per_s", "fit"), ("predict_samples_per_s",
+                                                              "predict")):
+            gm, em = g.get("metrics", {}).get(metric), e.get("metrics", {}).get(metric)
+            if gm and em:
+                parts.append(f"{what} **{gm['value'] / em['value']:.2f}×** "
+                             f"({gm['value']:,.0f} vs {em['value']:,.0f} samples/s)")
+        if parts:
+            out.append(f"- {w} ndflow graph vs eager speedup: " + "; ".join(parts))
+        if w == "W1" and g.get("metrics") and e.get("metrics"):
+            a, b = g["info"]["peak_rss_mib"], e["info"]["peak_rss_mib"]
+            out.append(f"- W1 ndflow peak RSS graph vs eager: {a:.0f} vs {b:.0f} MiB "
+                       f"({a / b:.2f}×) — {'meets' if a <= b else 'MISSES'} the target "
+                       f"(graph ≤ eager)")
+    e5, g5 = _row(results.get("W5", []), "ndflow"), _row(results.get("W5f", []), "ndflow")
+    if e5 is not None and g5 is not None:
+        em, gm = e5.get("metrics", {}).get("us_per_op"), g5.get("metrics", {}).get("us_per_op")
+        if em and gm:
+            out.append(f"- W5/W5f ndflow graph vs eager speedup: **{em['value'] / gm['value']:.2f}×"
+                       f"** ({gm['value']:.2f} vs {em['value']:.2f} µs/op)")
+    return out
+
+
 def render(results: dict[str, list[dict]], sysinfo: dict, args: argparse.Namespace,
            started: str, load: tuple[float, float], wall: float) -> str:
     meth = dict(QUICK if args.quick else FULL)
@@ -299,8 +338,9 @@ def render(results: dict[str, list[dict]], sysinfo: dict, args: argparse.Namespa
     lines = [f"# ndflow benchmarks — {started}", ""]
     if args.quick:
         lines += ["**Quick mode**: relaxed method (warm-up {warmup}, ≥{min_steps} steps and "
-                  "≥{min_time} s per region, {repeats} repeat(s); W1 on {n:,} samples). A smoke "
-                  "run, not the WORKLOADS.md method.".format(n=W1_QUICK_SAMPLES, **meth), ""]
+                  "≥{min_time} s per region, {repeats} repeat(s); W1 on {n:,} samples, W2 on "
+                  "{n2:,}). A smoke run, not the WORKLOADS.md method.".format(
+                      n=W1_QUICK_SAMPLES, n2=W2_QUICK_SAMPLES, **meth), ""]
     env = sysinfo.get("env", {})
     blas = sysinfo.get("blas")
     if blas:
@@ -349,33 +389,56 @@ def render(results: dict[str, list[dict]], sysinfo: dict, args: argparse.Namespa
         if "gemm_gflops" in r.get("metrics", {}):
             gemm = r["metrics"]["gemm_gflops"]["value"]
 
-    if "W5" in results:
-        rows = results["W5"]
+    w5_sections = (
+        ("W5", "W5 — eager overhead",
+         "4×4 float32, 1,000 × `y = y * a + b` recorded, reduce_sum, gradient w.r.t. "
+         "the start value. µs per recorded op (2,000 per step), forward + backward; "
+         "lower is better. The NumPy floor does the same 2,000 forward ops and 1,000 "
+         "backward multiplies with no recording."),
+        ("W5f", "W5f — the same chain inside a graph function",
+         "W5's chain, reduce_sum and tape gradient inside `ndflow.function` / `tf.function`, "
+         "with y0, a, b passed as arguments (nothing constant-folds) and the reduced value "
+         "and the gradient returned; called repeatedly with the same input signature. µs per "
+         "op (2,000 per call); lower is better. The NumPy floor is W5's (no recording)."),
+    )
+    for wkey, title, what in w5_sections:
+        if wkey not in results:
+            continue
+        rows = results[wkey]
         _, best_speed = _best_ref(rows, "us_per_op")
-        lines += ["## W5 — eager overhead",
-                  "4×4 float32, 1,000 × `y = y * a + b` recorded, reduce_sum, gradient w.r.t. "
-                  "the start value. µs per recorded op (2,000 per step), forward + backward; "
-                  "lower is better. The NumPy floor does the same 2,000 forward ops and 1,000 "
-                  "backward multiplies with no recording.", "",
+        floor = next((r["metrics"]["us_per_op"]["value"] for r in rows
+                      if r["key"] == "numpy" and "us_per_op" in r.get("metrics", {})), None)
+        lines += [f"## {title}", what, "",
                   "| framework | µs/op | spread | steps/region | speed vs best ref | "
-                  "grad ok | peak RSS MiB | other load | notes |",
-                  "|---|---:|---:|---:|---:|:-:|---:|---:|---|"]
+                  "× NumPy floor | grad ok | peak RSS MiB | other load | notes |",
+                  "|---|---:|---:|---:|---:|---:|:-:|---:|---:|---|"]
         for r in rows:
             m = r.get("metrics", {}).get("us_per_op")
             info = r.get("info", {})
             if m is None:
-                lines.append(f"| {_name(r)} | — | | | | | | | {_status(r)} |")
+                lines.append(f"| {_name(r)} | — | | | | | | | | {_status(r)} |")
                 continue
             note = info.get("version", "")
+            xfloor = f"{m['value'] / floor:.1f}×" if floor else "—"
             lines.append(
                 f"| {_name(r)} | {m['value']:.2f} | {_spread(m['samples'])} | "
                 f"{min(m['steps'])}–{max(m['steps'])} | {_vs(r, 'us_per_op', best_speed)} | "
-                f"{'yes' if info.get('gradient_matches_numpy') else 'NO'} | "
+                f"{xfloor} | {'yes' if info.get('gradient_matches_numpy') else 'NO'} | "
                 f"{info.get('peak_rss_mib', 0):.0f} | {_other(r)} | {note} |")
         lines.append("")
-        s = summary_line("W5 eager overhead", rows, "us_per_op")
+        s = summary_line(title.split(" — ")[0] + (" eager overhead" if wkey == "W5"
+                                                   else " graph-function overhead"),
+                         rows, "us_per_op")
         if s:
             summary.append(s)
+        nd = next((r for r in rows if r["key"] == "ndflow"), None)
+        if wkey == "W5f" and nd is not None and "us_per_op" in nd.get("metrics", {}):
+            v = nd["metrics"]["us_per_op"]["value"]
+            summary.append(f"- W5f: ndflow **{v:.2f} µs/op** — "
+                           f"{'meets' if v <= W5F_TARGET_US else 'MISSES'} the target "
+                           f"(≤ {W5F_TARGET_US:g} µs/op)"
+                           + (f"; {v / floor:.1f}× the NumPy floor ({floor:.2f} µs/op)"
+                              if floor else ""))
 
     w1rows = results.get("W1", [])
     hand = next((r for r in w1rows if r["key"] == "numpy-hand"), None)
@@ -451,6 +514,74 @@ def render(results: dict[str, list[dict]], sysinfo: dict, args: argparse.Namespa
                   "smallest normal at the end (each costs slow x86 arithmetic unless "
                   "flush-to-zero is on).", ""]
 
+    w2rows = results.get("W2", [])
+    if "W2" in results:
+        n2 = W2_QUICK_SAMPLES if args.quick else W2_SAMPLES
+        for metric, title, what, flop in (
+            ("train_samples_per_s", "W2 — convnet training",
+             f"`model.fit` (Keras API; Adam 1e-3, batch 128) or a PyTorch loop over pre-made "
+             f"NCHW batches, on {n2:,} samples; a timed region = the fewest whole epochs "
+             f"that take ≥ {meth['min_time']:g} s (set by an untimed calibration epoch)",
+             W2_CONV_TRAIN_FLOP_PER_SAMPLE),
+            ("predict_samples_per_s", "W2 — predict",
+             f"`model.predict(x, batch_size=128)` or a loop; a timed region = the fewest whole "
+             f"passes over the {n2:,} samples that take ≥ {meth['min_time']:g} s",
+             W2_CONV_FWD_FLOP_PER_SAMPLE),
+        ):
+            _, best_speed = _best_ref(w2rows, metric)
+            lines += [f"## {title}", what + "; higher is better. Conv GFLOP/s counts only "
+                      f"the two conv layers ({flop / 1e6:.2f} MFLOP per sample"
+                      + (", 3× forward" if metric.startswith("train") else "") + ").", "",
+                      "| framework | samples/s | spread | conv GFLOP/s | % of GEMM | speed vs "
+                      "best ref | region s | epochs or passes / region | final loss | "
+                      "peak RSS MiB | other load | notes |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+            for r in w2rows:
+                m = r.get("metrics", {}).get(metric)
+                info = r.get("info", {})
+                if m is None:
+                    lines.append(f"| {_name(r)} | — | | | | | | | | | | {_status(r)} |")
+                    continue
+                pct = f"{m['gflops'] / gemm * 100:.0f}%" if gemm else "—"
+                secs = statistics.median(m["region_seconds"])
+                per = info.get("epochs_per_region" if metric.startswith("train")
+                               else "passes_per_region", "—")
+                loss = info.get("final_loss") if metric.startswith("train") else None
+                note = info.get("version", "") + _short_time_flag(r, metric, meth["min_time"])
+                lines.append(
+                    f"| {_name(r)} | {m['value']:,.0f} | {_spread(m['samples'])} | "
+                    f"{m['gflops']:.1f} | {pct} | {_vs(r, metric, best_speed)} | {secs:.2f} | "
+                    f"{per} | {_fmt(loss, 4) if loss is not None else ''} | "
+                    f"{info.get('peak_rss_mib', 0):.0f} | {_other(r)} | {note} |")
+            lines.append("")
+            s = summary_line(title, w2rows, metric)
+            if s:
+                summary.append(s)
+        nd = _row(w2rows, "ndflow")
+        th = _row(w2rows, "torch")
+        if nd is not None and "train_samples_per_s" in nd.get("metrics", {}):
+            gf = nd["metrics"]["train_samples_per_s"]["gflops"]
+            pgf = nd["metrics"]["predict_samples_per_s"]["gflops"]
+            summary.append(
+                f"- W2 ndflow conv layers: {gf:.1f} GFLOP/s training, {pgf:.1f} GFLOP/s "
+                f"predicting" + (f" (machine float32 GEMM: {gemm:.0f} GFLOP/s from L = "
+                                 f"{gf / gemm * 100:.0f}% / {pgf / gemm * 100:.0f}%)"
+                                 if gemm else " (run L for the GEMM rate)"))
+        rss = [(_name(r), r.get("info", {}).get("peak_rss_mib")) for r in w2rows
+               if r.get("metrics")]
+        if rss:
+            lines += ["Peak RSS of each W2 process: " + ", ".join(
+                f"{k} {v:.0f} MiB" for k, v in rss if v) + ".", ""]
+        if (nd is not None and th is not None and nd.get("metrics") and th.get("metrics")):
+            a, b = nd["info"]["peak_rss_mib"], th["info"]["peak_rss_mib"]
+            summary.append(f"- W2 peak RSS: ndflow {a:.0f} MiB = **{a / b:.2f}×** PyTorch's "
+                           f"{b:.0f} MiB — {'meets' if a / b <= W2_RSS_TARGET else 'MISSES'} "
+                           f"the target (≤ {W2_RSS_TARGET:g}×)")
+        lines += ["Final loss: the last timed epoch's mean training loss (random labels, so "
+                  "≈ ln 10 = 2.30 for every framework).", ""]
+
+    summary += graph_vs_eager_lines(results)
+
     notes = []
     for rows in results.values():
         for r in rows:
@@ -520,7 +651,9 @@ def main(argv: list[str] | None = None) -> int:
         args.w1_epochs = 1 if args.quick else 4
     if args.predict_passes is None:
         args.predict_passes = 1 if args.quick else 10
-    workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
+    canon = {w.upper(): w for w in FRAMEWORKS}
+    workloads = [canon.get(w.strip().upper(), w.strip()) for w in args.workloads.split(",")
+                 if w.strip()]
     bad = [w for w in workloads if w not in FRAMEWORKS]
     if bad:
         print(f"unknown workload(s) {bad}; choose from {WORKLOADS}", file=sys.stderr)

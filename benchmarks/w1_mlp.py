@@ -58,7 +58,8 @@ def _sizes(quick: bool) -> int:
 
 
 # --- Keras API (the same script text for ndflow.keras and Keras 3) -------------------------
-def run_keras_api(keras: Any, res: Result, quick: bool, epochs: int, passes: int) -> Result:
+def run_keras_api(keras: Any, res: Result, quick: bool, epochs: int, passes: int,
+                  run_eagerly: bool = False) -> Result:
     m = method(quick)
     n = _sizes(quick)
     x, y = w1_data(n)
@@ -71,8 +72,9 @@ def run_keras_api(keras: Any, res: Result, quick: bool, epochs: int, passes: int
     model.set_weights(w1_init_weights())
     # Keras 3 defaults rho=0.9, epsilon=1e-7 are W1_RHO / W1_EPS (the PyTorch and NumPy runs
     # pass them explicitly).
+    kwargs = {"run_eagerly": True} if run_eagerly else {}
     model.compile(optimizer=keras.optimizers.RMSprop(W1_LR),
-                  loss="sparse_categorical_crossentropy")
+                  loss="sparse_categorical_crossentropy", **kwargs)
 
     class EpochTimer(keras.callbacks.Callback):
         """Epoch hooks only: batch hooks would add per-step work to the timed loop."""
@@ -116,7 +118,7 @@ def run_keras_api(keras: Any, res: Result, quick: bool, epochs: int, passes: int
     return res
 
 
-def run_ndflow(quick: bool, epochs: int, passes: int) -> Result:
+def _ndflow_keras() -> Any:
     try:
         from ndflow import keras
 
@@ -128,8 +130,17 @@ def run_ndflow(quick: bool, epochs: int, passes: int) -> Result:
                 obj = getattr(obj, part)
     except (ImportError, AttributeError) as e:
         raise Skip(f"ndflow.keras is not usable yet ({type(e).__name__}: {e})") from e
-    res = Result("ndflow", "W1")
-    return run_keras_api(keras, res, quick, epochs, passes)
+    return keras
+
+
+def run_ndflow(quick: bool, epochs: int, passes: int) -> Result:
+    return run_keras_api(_ndflow_keras(), Result("ndflow", "W1"), quick, epochs, passes)
+
+
+def run_ndflow_eager(quick: bool, epochs: int, passes: int) -> Result:
+    """The same script with `run_eagerly=True` in compile (no graph function)."""
+    return run_keras_api(_ndflow_keras(), Result("ndflow-eager (run_eagerly=True)", "W1"),
+                         quick, epochs, passes, run_eagerly=True)
 
 
 def _run_keras3(backend: str, quick: bool, epochs: int, passes: int) -> Result:
@@ -248,6 +259,7 @@ def run_numpy(quick: bool, epochs: int, passes: int) -> Result:
     return res
 
 
-RUNNERS = {"ndflow": run_ndflow, "keras-jax": run_keras_jax,
+RUNNERS = {"ndflow": run_ndflow, "ndflow-eager": run_ndflow_eager,
+           "keras-jax": run_keras_jax,
            "keras-tensorflow": run_keras_tensorflow, "torch": run_torch,
            "numpy-hand": run_numpy}

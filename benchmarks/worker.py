@@ -17,11 +17,13 @@ import traceback
 import common
 from common import RESULT_MARK, Skip, env_info
 
-MODULES = {"W5": "w5_eager", "L": "l_limits", "W1": "w1_mlp"}
+MODULES = {"W5": "w5_eager", "W5f": "w5f_function", "L": "l_limits", "W1": "w1_mlp",
+           "W2": "w2_convnet"}
 
 # What must be importable for a framework to run (else the pair is skipped with a note).
 REQUIRES = {
-    "ndflow": ["ndflow.keras"],  # W1; W5 needs only ndflow (see below)
+    "ndflow": ["ndflow.keras"],  # W1, W2; W5/W5f need only ndflow (see below)
+    "ndflow-eager": ["ndflow.keras"],
     "torch": ["torch"],
     "tensorflow": ["tensorflow"],
     "keras-jax": ["keras", "jax"],
@@ -33,7 +35,7 @@ REQUIRES = {
 
 def missing_modules(workload: str, framework: str) -> list[str]:
     needs = REQUIRES.get(framework, [])
-    if framework == "ndflow" and workload != "W1":
+    if framework == "ndflow" and workload not in ("W1", "W2"):
         needs = ["ndflow"]
     out = []
     for name in needs:
