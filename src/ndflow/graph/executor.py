@@ -173,30 +173,25 @@ def compile_graph(graph: Graph) -> tuple[Callable, str]:
         cg.names[id(v)] = name
         return name
 
-    for node in graph.nodes:
-        ins = [cg.ref(v) for v in node.inputs]
-        if node.kind == "assign":
-            var, val = ins
-            mode = node.attrs["mode"]
-            if mode == "set":
-                cg.lines.append(f"np.copyto({var}, {val})")
-            else:
-                cg.lines.append(f"{var} {'+=' if mode == 'add' else '-='} {val}")
-            continue
-        if node.kind == "host":
-            h = cg.glob("host", _host_runner(node))
-            if node.outputs:
-                outs = [new_name(o) for o in node.outputs]
-                cg.lines.append(f"{', '.join(outs)}, = {h}({', '.join(ins)})")
-            else:
-                cg.lines.append(f"{h}({', '.join(ins)})")
-            continue
-        outs = [new_name(o) for o in node.outputs]
-        lhs = ", ".join(outs) + ("," if len(outs) == 1 and node.op.num_outputs != 1 else "")
-        buf = None
-        if len(node.outputs) == 1 and id(node.outputs[0]) in assignment:
-            buf = buf_names[assignment[id(node.outputs[0])]]
-        cg.lines.append(f"{lhs} = {_expr(cg, node, ins, buf)}")
+    # Free each intermediate right after its last use (as eager code would), so large arrays
+    # go back to the allocator while the step runs instead of all living until it returns.
+    keep = {id(v) for v in graph.outputs}
+    last_use: dict[int, int] = {}
+    for i, node in enumerate(graph.nodes):
+        for v in node.inputs:
+            if v.kind == "node":
+                last_use[id(v)] = i
+    dying: dict[int, list] = {}
+    for i, node in enumerate(graph.nodes):
+        for o in node.outputs:
+            if id(o) not in keep:
+                dying.setdefault(last_use.get(id(o), i), []).append(o)
+
+    for i, node in enumerate(graph.nodes):
+        _emit_node(cg, node, new_name, assignment, buf_names)
+        dead = [cg.names[id(v)] for v in dying.get(i, ()) if id(v) in cg.names]
+        if dead:
+            cg.lines.append(f"del {', '.join(dead)}")
     rets = [cg.ref(v) for v in graph.outputs]
     body = "\n".join("    " + ln for ln in cg.lines) or "    pass"
     src = (f"def run({', '.join(params)}):\n{body}\n"
@@ -204,6 +199,33 @@ def compile_graph(graph: Graph) -> tuple[Callable, str]:
     code = compile(src, f"<ndflow.function {graph.name}>", "exec")
     exec(code, cg.g)  # noqa: S102 - our own generated source, no user strings
     return cg.g["run"], src
+
+
+def _emit_node(cg: _Codegen, node: GNode, new_name: Callable, assignment: dict,
+               buf_names: list) -> None:
+    ins = [cg.ref(v) for v in node.inputs]
+    if node.kind == "assign":
+        var, val = ins
+        mode = node.attrs["mode"]
+        if mode == "set":
+            cg.lines.append(f"np.copyto({var}, {val})")
+        else:
+            cg.lines.append(f"{var} {'+=' if mode == 'add' else '-='} {val}")
+        return
+    if node.kind == "host":
+        h = cg.glob("host", _host_runner(node))
+        if node.outputs:
+            outs = [new_name(o) for o in node.outputs]
+            cg.lines.append(f"{', '.join(outs)}, = {h}({', '.join(ins)})")
+        else:
+            cg.lines.append(f"{h}({', '.join(ins)})")
+        return
+    outs = [new_name(o) for o in node.outputs]
+    lhs = ", ".join(outs) + ("," if len(outs) == 1 and node.op.num_outputs != 1 else "")
+    buf = None
+    if len(node.outputs) == 1 and id(node.outputs[0]) in assignment:
+        buf = buf_names[assignment[id(node.outputs[0])]]
+    cg.lines.append(f"{lhs} = {_expr(cg, node, ins, buf)}")
 
 
 def _expr(cg: _Codegen, node: GNode, ins: list[str], buf: str | None) -> str:
