@@ -401,3 +401,32 @@ def test_compiled_matches_eager_on_mlp_and_buffers_are_reused():
         for e, c in zip(grads(x, y), f(x, y)):
             np.testing.assert_allclose(c.numpy(), e.numpy(), rtol=1e-5, atol=1e-7)
     assert "out=buf" in f.get_concrete_function(x, y).code
+
+
+def test_specialisations_share_buffers_and_stay_correct():
+    rng = np.random.default_rng(2)
+    w0 = rng.standard_normal((96, 64)).astype(np.float32)
+
+    def make():
+        w = tf.Variable(w0)
+
+        def step(x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(tf.square(tf.matmul(x, w)))
+            w.assign_sub(1e-4 * tape.gradient(loss, w))
+            return loss
+
+        return w, step
+
+    w_e, step_e = make()
+    w_g, step_g = make()
+    f = tf.function(step_g)
+    xa = tf.constant(rng.standard_normal((128, 96)).astype(np.float32))
+    xb = tf.constant(rng.standard_normal((40, 96)).astype(np.float32))
+    for _ in range(2):  # alternate the two shapes: shared buffers must not leak values
+        for x in (xa, xb):
+            np.testing.assert_allclose(float(f(x)), float(step_e(x)), rtol=1e-4)
+    np.testing.assert_allclose(w_g.numpy(), w_e.numpy(), rtol=1e-4, atol=1e-5)
+    assert f.experimental_get_tracing_count() == 2
+    shared = [k for k in f._buffer_pool if k[0] == (96, 64)]
+    assert shared  # the (96, 64) gradient buffers are one set of arrays for both shapes

@@ -153,11 +153,22 @@ def _plan_buffers(graph: Graph) -> dict[int, Any]:
     return {"assignment": assignment, "buffers": buffers}
 
 
-def compile_graph(graph: Graph) -> tuple[Callable, str]:
+def compile_graph(graph: Graph, pool: dict | None = None) -> tuple[Callable, str]:
     """Generate and compile the executor; returns (function, its source code)."""
     cg = _Codegen(graph)
     plan = _plan_buffers(graph)
-    bufs = [np.empty(shape, dtype) for shape, dtype in plan["buffers"]]
+    # `pool` is shared by the specialisations of one Function: they never run at the same
+    # time, so the k-th buffer of a given shape and dtype can be the same array in all of them.
+    pool = {} if pool is None else pool
+    seen: dict[tuple, int] = {}
+    bufs = []
+    for shape, dtype in plan["buffers"]:
+        k = seen.get((shape, dtype), 0)
+        seen[(shape, dtype)] = k + 1
+        arr = pool.get((shape, dtype, k))
+        if arr is None:
+            arr = pool[(shape, dtype, k)] = np.empty(shape, dtype)
+        bufs.append(arr)
     buf_names = [cg.glob("buf", b) for b in bufs]
     assignment = plan["assignment"]
     params = []

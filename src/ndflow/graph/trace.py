@@ -392,7 +392,8 @@ class ConcreteFunction:
     """
 
     def __init__(self, name: str, graph: Graph, in_structure: Any, arg_positions: list[int],
-                 out_structure: Any, out_leaves: list, signature: list) -> None:
+                 out_structure: Any, out_leaves: list, signature: list,
+                 buffer_pool: dict | None = None) -> None:
         from ndflow.graph.executor import compile_graph
 
         self.name = name
@@ -402,7 +403,7 @@ class ConcreteFunction:
         self._out_structure = out_structure
         self._out_leaves = out_leaves  # Value (graph output) or a Python value
         self.structured_input_signature = signature
-        self._run, self.code = compile_graph(graph)
+        self._run, self.code = compile_graph(graph, buffer_pool)
 
     def pretty_printed_graph(self) -> str:
         return str(self.graph)
@@ -447,6 +448,7 @@ class Function:
         self.jit_compile = jit_compile
         self.name = name or getattr(python_function, "__name__", "function")
         self._cache: dict = {}
+        self._buffer_pool: dict = {}  # intermediate buffers shared by the specialisations
         self._visible_traced: set = set()
         self._relaxed: dict = {}
         self._trace_count = 0
@@ -623,7 +625,7 @@ class Function:
         optimize(graph)
         signature = [TensorSpec(v.shape, v.dtype) for v in graph.args]
         cf = ConcreteFunction(self.name, graph, (args, kwargs), arg_positions, out,
-                              out_leaves, signature)
+                              out_leaves, signature, self._buffer_pool)
         cf.outer_captures = [t for t, _ in state.outer_captures]
         return cf
 
