@@ -76,6 +76,22 @@ def register_op(name: str, forward: Callable, infer: Callable | None = None,
     return op
 
 
+class OpsByOutputCount(dict):
+    """A family of ops that differ only in their number of outputs (an op's output count is
+    fixed): `family[n]` registers the n-output member on first use."""
+
+    def __init__(self, name_for: Callable[[int], str], forward: Callable,
+                 infer: Callable | None, grad: Callable | None) -> None:
+        super().__init__()
+        self._name_for, self._forward, self._infer, self._grad = name_for, forward, infer, grad
+
+    def __missing__(self, n: int) -> Op:
+        op = register_op(self._name_for(n), self._forward, self._infer, self._grad,
+                         num_outputs=n)
+        self[n] = op
+        return op
+
+
 class Node:
     """One recorded op application on a tape."""
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.core import dispatch
-from ndflow.core.dispatch import Spec, fail, register_op
+from ndflow.core.dispatch import OpsByOutputCount, Spec, fail
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.errors import InvalidArgumentError
 from ndflow.util import nest
@@ -92,14 +92,7 @@ def _while_infer(*specs: Spec, cond_fn: Any, body_fn: Any, n_vars: int, n_cond: 
     return tuple(Spec(s.shape, s.dtype) for s in specs[:n_vars])
 
 
-class _WhileOps(dict):
-    def __missing__(self, n: int) -> Any:
-        op = register_op(f"while_loop_{n}", _while_fwd, _while_infer, None, num_outputs=n)
-        self[n] = op
-        return op
-
-
-_WHILE = _WhileOps()
+_WHILE = OpsByOutputCount(lambda n: f"while_loop_{n}", _while_fwd, _while_infer, None)
 
 
 def while_loop(cond: Callable, body: Callable, loop_vars: Any, shape_invariants: Any = None,

@@ -31,7 +31,7 @@ _UNARY_UFUNCS = {
 _BINARY_UFUNCS = {
     "add": "np.add", "subtract": "np.subtract", "multiply": "np.multiply",
     "divide": "np.true_divide", "maximum": "np.maximum", "minimum": "np.minimum",
-    "squared_difference": None, "pow": "np.power",
+    "pow": "np.power",
 }
 _BINARY_OPS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
 

@@ -497,13 +497,11 @@ class Function:
                             f"input_signature, got {len(flat_args)}")
         for i, (s, a) in enumerate(zip(flat_sig, flat_args)):
             if isinstance(a, TensorSpec):
-                ok = s.is_compatible_with(a)
                 got = repr(a)
             else:
                 arr = a._value if isinstance(a, Tensor) else np.asarray(a)
-                ok = (arr.dtype == s.dtype._np and s.shape.is_compatible_with(arr.shape))
                 got = f"shape {list(arr.shape)} and dtype {arr.dtype.name}"
-            if not ok:
+            if not s.is_compatible_with(a):
                 raise InvalidArgumentError(
                     f"{self.name}: argument {i} expected shape {s.shape} and dtype "
                     f"{s.dtype.name} (input_signature), got {got}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.dispatch import OpsByOutputCount, Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
 from ndflow.ops._util import is_variable, norm_axis, norm_one_axis, npdt, own, shape_of, t
@@ -168,17 +168,8 @@ def _split_grad(node: Any, *gs: Tensor) -> tuple:
     return (concat(parts, axis=node.attrs["axis"]),)
 
 
-class _SplitOps(dict):
-    """Split ops keyed by their number of outputs (an op has a fixed output count)."""
-
-    def __missing__(self, n: int) -> Any:
-        op = register_op(f"split_{n}" if n != 2 else "split", _split_fwd, _split_infer,
-                         _split_grad, num_outputs=n)
-        self[n] = op
-        return op
-
-
-_SPLITS = _SplitOps()
+_SPLITS = OpsByOutputCount(lambda n: f"split_{n}" if n != 2 else "split", _split_fwd,
+                           _split_infer, _split_grad)
 _SPLITS[2]  # register the canonical "split" op now so the registry lists it
 
 

@@ -211,11 +211,7 @@ def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False,
     x = t(input_tensor)
     require_float("reduce_variance", x)
     mean = reduce_mean(x, axis, keepdims=True)
-    return reduce_mean(m.square(m.subtract(x, stop_or_keep(mean))), axis, keepdims)
-
-
-def stop_or_keep(x: Tensor) -> Tensor:
-    return x
+    return reduce_mean(m.square(m.subtract(x, mean)), axis, keepdims)
 
 
 def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False,

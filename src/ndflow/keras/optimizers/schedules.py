@@ -57,17 +57,13 @@ def _positive(cls: str, name: str, value: Any) -> None:
         raise ValueError(f"{cls}: expected {name} > 0, got {value!r}")
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored with
-    ``staircase=True``).
-
-    >>> float(ExponentialDecay(1.0, 2, 0.5, staircase=True)(3))
-    0.5
-    """
+class _StaircaseDecay(LearningRateSchedule):
+    """Shared by the decays of ``initial_learning_rate`` in ``step / decay_steps``
+    (floored with ``staircase=True``); subclasses give `_decay(progress)`."""
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay") -> None:
-        _positive("ExponentialDecay", "decay_steps", decay_steps)
+                 staircase: bool, name: str) -> None:
+        _positive(type(self).__name__, "decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -78,12 +74,28 @@ class ExponentialDecay(LearningRateSchedule):
         p = _step(step) / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return _out(self.initial_learning_rate * self.decay_rate ** p)
+        return _out(self._decay(p))
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_StaircaseDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored with
+    ``staircase=True``).
+
+    >>> float(ExponentialDecay(1.0, 2, 0.5, staircase=True)(3))
+    0.5
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False, name: str = "ExponentialDecay") -> None:
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def _decay(self, p: float) -> float:
+        return self.initial_learning_rate * self.decay_rate ** p
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -155,7 +167,7 @@ class PolynomialDecay(LearningRateSchedule):
                 "power": self.power, "cycle": self.cycle, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StaircaseDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
 
     >>> float(InverseTimeDecay(1.0, 1, 1.0)(1))
@@ -164,23 +176,10 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False, name: str = "InverseTimeDecay") -> None:
-        _positive("InverseTimeDecay", "decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step: Any) -> Tensor:
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return _out(self.initial_learning_rate / (1 + self.decay_rate * p))
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+    def _decay(self, p: float) -> float:
+        return self.initial_learning_rate / (1 + self.decay_rate * p)
 
 
 class CosineDecay(LearningRateSchedule):
