@@ -8,7 +8,11 @@
 12.0
 """
 
-from ndflow import ops as _ops  # noqa: F401  (fills the op registry)
+from ndflow.backend import host_memory as _host_memory
+
+_host_memory.keep_freed_memory()
+
+from ndflow import ops as _ops  # noqa: F401,E402  (fills the op registry)
 from ndflow.core import operators as _operators
 
 _operators.install()

@@ -50,6 +50,9 @@ def _max_pool_fwd(xp: Any, x: Any, *, ksize: tuple, strides: tuple, padding: Any
     xl = _to_last(xp, x, channels_first)
     pads, out = _geo(f"max_pool{nd}d", xl.shape, ksize, strides, padding)
     xpad = _pad_input(xp, xl, pads, -np.inf)
+    if tuple(strides) == tuple(ksize) and xp is np:
+        y, idx = _max_pool_tiles(xpad, ksize, out)
+        return _from_last(xp, y, channels_first), _from_last(xp, idx, channels_first)
     dil = _ONES[:nd]
     offs = _offsets(ksize)
     views = [xpad[_window(o, out, strides, dil)] for o in offs]
@@ -72,6 +75,46 @@ def _max_pool_fwd(xp: Any, x: Any, *, ksize: tuple, strides: tuple, padding: Any
             else:
                 idx += hit.astype(idt) * idt(k)
     return _from_last(xp, y, channels_first), _from_last(xp, idx, channels_first)
+
+
+def _max_pool_tiles(x: Any, ksize: tuple, out: tuple) -> tuple:
+    """Max pooling with non-overlapping windows (strides == ksize), one spatial axis at a time
+    from the last: each stage compares k strided slabs, so a 2x2 pool reads its input once
+    with half-size intermediates instead of four quarter-size passes per output. The window
+    index is carried along with uint8 arithmetic (wrap-around makes `a + hit * (b - a)` an
+    exact select), so ties keep going to the first offset in row-major order."""
+    nd = len(ksize)
+    cur = x[(slice(None),) + tuple(slice(0, o * k) for o, k in zip(out, ksize))]
+    idx = None
+    inner = 1
+    idt = _idx_dtype(int(np.prod(ksize)))
+    for d in reversed(range(nd)):
+        k = ksize[d]
+
+        def slab(a: Any, j: int, d: int = d, k: int = k) -> Any:
+            return a[(slice(None),) * (1 + d) + (slice(j, None, k),)]
+
+        best = slab(cur, 0).copy()
+        bidx = None if idx is None else slab(idx, 0).copy()
+        for j in range(1, k):
+            cj = slab(cur, j)
+            hit = (cj > best).view(np.uint8)
+            np.maximum(best, cj, out=best)
+            if idx is None and bidx is None:
+                bidx = hit.astype(idt)
+                bidx *= idt(j)
+                continue
+            if bidx is None:
+                bidx = np.zeros(best.shape, idt)
+            cand = slab(idx, j) + idt(j * inner) if idx is not None else \
+                np.full(best.shape, j * inner, idt)
+            cand -= bidx
+            cand *= hit
+            bidx += cand
+        cur = best
+        idx = bidx if bidx is not None else np.zeros(best.shape, idt)
+        inner *= k
+    return cur, idx
 
 
 def _max_pool_grad_fwd(xp: Any, g: Any, idx: Any, *, input_shape: tuple, ksize: tuple,

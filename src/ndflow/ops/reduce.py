@@ -85,11 +85,25 @@ def m_transpose(x: Tensor, perm: tuple) -> Tensor:
     return transpose(x, perm)
 
 
+def _leading_column_sum(a: Any, axis: tuple | None) -> bool:
+    """A float sum over the leading axes of a large C-contiguous array (a bias gradient):
+    one BLAS matrix-vector product with ones, several times faster than NumPy's row-by-row
+    accumulation of a tall array."""
+    return (axis is not None and 0 < len(axis) < a.ndim and a.size >= 65536
+            and a.dtype in (np.float32, np.float64) and tuple(axis) == tuple(range(len(axis)))
+            and a.flags.c_contiguous)
+
+
 def _acc_fwd(fn_name: str):
     """Sum/prod kernels that keep the input dtype (NumPy widens int32 to int64 and would sum
     float16 in float16); float16 accumulates in float32, as TensorFlow does."""
     def fwd(xp: Any, a: Any, axis: tuple | None, keepdims: bool) -> Any:
         fn = getattr(xp, fn_name)
+        if fn_name == "sum" and _leading_column_sum(a, axis):
+            k = len(axis)
+            rows = int(np.prod(a.shape[:k]))
+            out = xp.ones(rows, a.dtype) @ a.reshape(rows, -1)
+            return out.reshape((1,) * k * keepdims + a.shape[k:])
         if a.dtype == np.float16:
             return fn(a, axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
         return fn(a, axis=axis, keepdims=keepdims, dtype=a.dtype)

@@ -1,0 +1,103 @@
+"""Fast paths inside kernels give the same answers as the general code or a brute-force
+reference: tiled max pooling (window index and ties), the small-channel column layout of
+convolutions, the matrix-vector column sum, and the host-memory setting."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ndflow as tf
+from ndflow.ops import conv as conv_ops
+from ndflow.ops import pooling
+
+
+def _brute_max_pool(x: np.ndarray, ks: tuple, pads: tuple, out: tuple) -> tuple:
+    xp = np.pad(x, ((0, 0),) + pads + ((0, 0),), constant_values=-np.inf)
+    n, c = x.shape[0], x.shape[-1]
+    y = np.empty((n,) + out + (c,), x.dtype)
+    idx = np.empty((n,) + out + (c,), np.int64)
+    for pos in itertools.product(*[range(o) for o in out]):
+        sl = tuple(slice(p * k, p * k + k) for p, k in zip(pos, ks))
+        win = xp[(slice(None),) + sl + (slice(None),)].reshape(n, -1, c)
+        y[(slice(None),) + pos] = win.max(1)
+        idx[(slice(None),) + pos] = win.argmax(1)  # first maximum in row-major order
+    return y, idx
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_tiled_max_pool_matches_brute_force_with_ties(nd):
+    rng = np.random.default_rng(nd)
+    for ks in itertools.product((1, 2, 3), repeat=nd):
+        shape = (3,) + tuple(int(rng.integers(k, 8)) for k in ks) + (4,)
+        x = np.floor(rng.random(shape) * 3).astype(np.float32)  # many ties
+        for padding in ("VALID", "SAME"):
+            pads, out = pooling._geo("t", x.shape, ks, ks, padding)
+            y, idx = pooling._max_pool_fwd(np, x, ksize=ks, strides=ks, padding=padding,
+                                           channels_first=False)
+            ry, ridx = _brute_max_pool(x, ks, pads, out)
+            np.testing.assert_array_equal(y, ry, err_msg=f"{ks} {padding}")
+            np.testing.assert_array_equal(idx, ridx, err_msg=f"{ks} {padding}")
+
+
+def test_tiled_max_pool_gradient_goes_to_first_maximum():
+    x = tf.constant(np.array([[1, 3, 3, 0], [3, 2, 1, 1]], np.float32).reshape(1, 2, 4, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(tf.nn.max_pool2d(x, 2, 2, "VALID"))
+    g = tape.gradient(y, x).numpy().reshape(2, 4)
+    np.testing.assert_array_equal(g, [[0, 1, 1, 0], [0, 0, 0, 0]])
+
+
+@pytest.mark.parametrize("c", [1, 3, 9])
+def test_small_channel_conv_layout_matches_float64(c):
+    rng = np.random.default_rng(c)
+    x = rng.standard_normal((4, 9, 8, c)).astype(np.float32)
+    w = rng.standard_normal((3, 2, c, 5)).astype(np.float32)
+    g = rng.standard_normal((4, 7, 7, 5)).astype(np.float32)
+    geo = dict(strides=(1, 1), dilations=(1, 1), padding="VALID", groups=1,
+               channels_first=False)
+    y = conv_ops._conv_fwd(np, x, w, None, act=None, **geo)
+    dw = conv_ops._bp_filter_fwd(np, x, g, filter_shape=w.shape, **geo)
+    x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+    ref_y = np.zeros((4, 7, 7, 5))
+    ref_dw = np.zeros(w.shape)
+    for i, j in itertools.product(range(3), range(2)):
+        win = x64[:, i:i + 7, j:j + 7, :]
+        ref_y += win @ w64[i, j]
+        ref_dw[i, j] = np.einsum("nhwc,nhwo->co", win, g64)
+    np.testing.assert_allclose(y, ref_y, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dw, ref_dw, rtol=1e-4, atol=1e-3)
+
+
+def test_leading_axes_sum_is_accurate():
+    rng = np.random.default_rng(0)
+    a = rng.random((64, 26, 26, 8), dtype=np.float32)
+    exact = a.astype(np.float64).sum((0, 1, 2))
+    got = tf.reduce_sum(a, axis=[0, 1, 2]).numpy()
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, exact, rtol=1e-5)
+    assert tf.reduce_sum(a, axis=[0, 1], keepdims=True).shape == [1, 1, 26, 8]
+    np.testing.assert_allclose(tf.reduce_sum(a, axis=[0, 1], keepdims=True).numpy(),
+                               a.astype(np.float64).sum((0, 1), keepdims=True), rtol=1e-5)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc only")
+def test_keep_freed_memory_setting():
+    code = ("import ndflow.backend.host_memory as h, ndflow; "
+            "print(h.keep_freed_memory())")
+    env = dict(os.environ)
+    env.pop("NDFLOW_KEEP_FREED_MEMORY", None)
+    on = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                        check=True).stdout.strip()
+    env["NDFLOW_KEEP_FREED_MEMORY"] = "0"
+    off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert off == "False"
+    import platform
+    assert on == ("True" if platform.libc_ver()[0] == "glibc" else "False")
