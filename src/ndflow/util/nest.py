@@ -17,12 +17,21 @@ def _is_namedtuple(x: Any) -> bool:
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
+_PLAIN = (list, tuple, dict)
+_LEAF_TYPES = frozenset((int, float, bool, str, bytes, type(None)))
+
+
 def is_nested(x: Any) -> bool:
+    t = type(x)
+    if t in _PLAIN:  # the common cases first: the ABC check below is slow
+        return True
+    if t in _LEAF_TYPES:
+        return False
     return isinstance(x, (list, tuple, Mapping))
 
 
 def _children(x: Any) -> list:
-    if isinstance(x, Mapping):
+    if type(x) is dict or isinstance(x, Mapping):
         return [x[k] for k in sorted(x)]
     return list(x)
 
@@ -43,6 +52,11 @@ def flatten(structure: Any) -> list:
 
 
 def _rebuild(template: Any, it: Any) -> Any:
+    t = type(template)
+    if t is list:
+        return [_rebuild(c, it) for c in template]
+    if t is tuple:
+        return tuple(_rebuild(c, it) for c in template)
     if not is_nested(template):
         return next(it)
     if isinstance(template, Mapping):
@@ -58,13 +72,21 @@ def _rebuild(template: Any, it: Any) -> Any:
 def pack_sequence_as(structure: Any, flat_sequence: list) -> Any:
     """Inverse of `flatten`: the leaves of `flat_sequence` in the shape of `structure`."""
     flat_sequence = list(flat_sequence)
-    n = len(flatten(structure))
-    if n != len(flat_sequence):
+    it = iter(flat_sequence)
+    try:
+        out = _rebuild(structure, it)
+        complete = next(it, _END) is _END
+    except StopIteration:
+        complete = False
+    if not complete:
         raise ValueError(
-            f"pack_sequence_as: the structure has {n} leaves but {len(flat_sequence)} values "
-            "were given"
+            f"pack_sequence_as: the structure has {len(flatten(structure))} leaves but "
+            f"{len(flat_sequence)} values were given"
         )
-    return _rebuild(structure, iter(flat_sequence))
+    return out
+
+
+_END = object()
 
 
 def map_structure(func: Callable, *structures: Any) -> Any:
