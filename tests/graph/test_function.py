@@ -430,3 +430,39 @@ def test_specialisations_share_buffers_and_stay_correct():
     assert f.experimental_get_tracing_count() == 2
     shared = [k for k in f._buffer_pool if k[0] == (96, 64)]
     assert shared  # the (96, 64) gradient buffers are one set of arrays for both shapes
+
+
+def test_trace_time_arguments_are_not_kept_by_the_concrete_function():
+    import gc
+    import weakref
+
+    f = tf.function(lambda x: tf.reduce_sum(x * 2.0))
+    x = np.ones((64, 64), np.float32)
+    ref = weakref.ref(x)
+    assert float(f(x)) == 2.0 * 64 * 64
+    del x
+    gc.collect()
+    assert ref() is None  # the traced call's array is not held by the compiled function
+
+
+def test_released_buffers_are_allocated_again_and_results_stay_right():
+    rng = np.random.default_rng(3)
+    w = tf.Variable(rng.standard_normal((64, 128)).astype(np.float32))
+
+    def step(x):
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w)) * 2.0)
+
+    f = tf.function(step)
+    xa = tf.constant(rng.standard_normal((128, 64)).astype(np.float32))
+    xb = tf.constant(rng.standard_normal((40, 64)).astype(np.float32))
+    expected = [float(step(xa)), float(step(xb))]
+    assert [float(f(xa)), float(f(xb))] == pytest.approx(expected, rel=1e-5)
+    cf = f.get_concrete_function(xa)
+    assert f._buffer_pool and "out=buf" in cf.code
+    f._release_buffers()
+    assert not f._buffer_pool  # the arrays went back to the system
+    f._release_buffers()  # idempotent
+    for _ in range(2):
+        assert [float(f(xb)), float(f(xa))] == pytest.approx(expected[::-1], rel=1e-5)
+    assert f._buffer_pool and f.experimental_get_tracing_count() == 2
+    assert "out=buf" in cf.code and "matmul" in str(cf.graph)

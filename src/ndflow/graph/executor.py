@@ -4,12 +4,14 @@ Element-wise ops and matmul write into preallocated buffers (`out=`) chosen by l
 a steady-state step allocates almost nothing for large intermediates; an element-wise op whose
 input dies at that op reuses the input's buffer (in place), which fuses element-wise chains
 into one buffer. Small arrays use plain expressions: NumPy's small-block cache is cheaper than
-`out=` there.
+`out=` there. The buffers live in memory maps of their own, outside the malloc heap, and can be
+released between loops (`PooledBuffers`): Keras's fit/evaluate/predict do so when they return.
 """
 
 from __future__ import annotations
 
 import functools
+import mmap
 from collections.abc import Callable
 from typing import Any
 
@@ -153,23 +155,68 @@ def _plan_buffers(graph: Graph) -> dict[int, Any]:
     return {"assignment": assignment, "buffers": buffers}
 
 
-def compile_graph(graph: Graph, pool: dict | None = None) -> tuple[Callable, str]:
-    """Generate and compile the executor; returns (function, its source code)."""
+def _pool_array(shape: tuple, dtype: str) -> np.ndarray:
+    """An uninitialised array in its own anonymous memory map, not in the malloc heap.
+
+    Pooled buffers live as long as the loop that uses them, unlike the per-step arrays that
+    malloc serves from its heap: in a map of their own they neither pin nor fragment that heap,
+    and once released their pages go back to the system at once.
+    """
+    dt = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dt.itemsize
+    return np.frombuffer(mmap.mmap(-1, nbytes), dt).reshape(shape)
+
+
+class PooledBuffers:
+    """The pooled buffers one compiled function writes into, bound as globals of its code.
+
+    `pool` is shared by the specialisations of one Function: they never run at the same time,
+    so the k-th buffer of a given shape and dtype can be the same array in all of them.
+    `release()` drops this function's references to the arrays (so that, with the pool
+    cleared, the allocator can reuse the memory, e.g. once `fit` returns); `bind()` takes them
+    from the pool again, allocating those it no longer holds.
+    """
+
+    __slots__ = ("_g", "_names", "_keys", "pool")
+
+    def __init__(self, g: dict, names: list[str], keys: list[tuple], pool: dict) -> None:
+        self._g = g
+        self._names = names
+        self._keys = keys
+        self.pool = pool
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def bind(self) -> None:
+        pool = self.pool
+        for name, key in zip(self._names, self._keys):
+            arr = pool.get(key)
+            if arr is None:
+                arr = pool[key] = _pool_array(key[0], key[1])
+            self._g[name] = arr
+
+    def release(self) -> None:
+        """Unbind the arrays (the caller clears the pool): bind() before the next run."""
+        for name in self._names:
+            self._g[name] = None
+
+
+def compile_graph(graph: Graph, pool: dict | None = None
+                  ) -> tuple[Callable, str, PooledBuffers]:
+    """Generate and compile the executor; returns (function, its source code, its buffers)."""
     cg = _Codegen(graph)
     plan = _plan_buffers(graph)
-    # `pool` is shared by the specialisations of one Function: they never run at the same
-    # time, so the k-th buffer of a given shape and dtype can be the same array in all of them.
-    pool = {} if pool is None else pool
     seen: dict[tuple, int] = {}
-    bufs = []
+    keys = []
     for shape, dtype in plan["buffers"]:
         k = seen.get((shape, dtype), 0)
         seen[(shape, dtype)] = k + 1
-        arr = pool.get((shape, dtype, k))
-        if arr is None:
-            arr = pool[(shape, dtype, k)] = np.empty(shape, dtype)
-        bufs.append(arr)
-    buf_names = [cg.glob("buf", b) for b in bufs]
+        keys.append((shape, dtype, k))
+    buffers = PooledBuffers(cg.g, [cg.glob("buf", None) for _ in keys], keys,
+                            {} if pool is None else pool)
+    buffers.bind()
+    buf_names = buffers._names
     assignment = plan["assignment"]
     params = []
     for i, a in enumerate(graph.args):
@@ -209,7 +256,7 @@ def compile_graph(graph: Graph, pool: dict | None = None) -> tuple[Callable, str
            f"    return ({', '.join(rets)}{',' if len(rets) == 1 else ''})\n")
     code = compile(src, f"<ndflow.function {graph.name}>", "exec")
     exec(code, cg.g)  # noqa: S102 - our own generated source, no user strings
-    return cg.g["run"], src
+    return cg.g["run"], src, buffers
 
 
 def _emit_node(cg: _Codegen, node: GNode, new_name: Callable, assignment: dict,

@@ -391,19 +391,30 @@ class ConcreteFunction:
     `print(cf.graph)` shows the graph after optimisation; `print(cf.code)` the generated code.
     """
 
-    def __init__(self, name: str, graph: Graph, in_structure: Any, arg_positions: list[int],
+    def __init__(self, name: str, graph: Graph, arg_positions: list[int],
                  out_structure: Any, out_leaves: list, signature: list,
                  buffer_pool: dict | None = None) -> None:
         from ndflow.graph.executor import compile_graph
 
         self.name = name
         self.graph = graph
-        self._in_structure = in_structure
         self._arg_positions = arg_positions
         self._out_structure = out_structure
         self._out_leaves = out_leaves  # Value (graph output) or a Python value
         self.structured_input_signature = signature
-        self._run, self.code = compile_graph(graph, buffer_pool)
+        self._compiled, self.code, self._buffers = compile_graph(graph, buffer_pool)
+        self._run = self._compiled
+
+    def _release_buffers(self) -> None:
+        """Drop the pooled intermediate buffers until the next call (see Function)."""
+        if len(self._buffers) and self._run is self._compiled:
+            self._buffers.release()
+            self._run = self._bind_and_run
+
+    def _bind_and_run(self, *arrays: Any) -> Any:
+        self._buffers.bind()
+        self._run = self._compiled
+        return self._compiled(*arrays)
 
     def pretty_printed_graph(self) -> str:
         return str(self.graph)
@@ -470,6 +481,14 @@ class Function:
 
     def experimental_get_tracing_count(self) -> int:
         return self._trace_count
+
+    def _release_buffers(self) -> None:
+        """Free the intermediate buffers its compiled graphs keep between calls; the next
+        call allocates them again. Keras calls this when a fit/evaluate/predict loop ends, so
+        that a finished loop holds no more memory than eager execution would."""
+        for cf in self._cache.values():
+            cf._release_buffers()
+        self._buffer_pool.clear()
 
     # --- calling ----------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -622,8 +641,8 @@ class Function:
 
         optimize(graph)
         signature = [TensorSpec(v.shape, v.dtype) for v in graph.args]
-        cf = ConcreteFunction(self.name, graph, (args, kwargs), arg_positions, out,
-                              out_leaves, signature, self._buffer_pool)
+        cf = ConcreteFunction(self.name, graph, arg_positions, out, out_leaves, signature,
+                              self._buffer_pool)
         cf.outer_captures = [t for t, _ in state.outer_captures]
         return cf
 

@@ -495,3 +495,33 @@ def test_one_shot_generator_runs_out_of_data_with_a_warning():
     with pytest.warns(UserWarning, match="ran out of data"):
         hist = model.fit(gen, epochs=3, verbose=0)
     assert len(hist.history["loss"]) == 1
+
+
+def test_fit_evaluate_predict_release_compiled_buffers_and_match_eager():
+    x = RNG.standard_normal((200, 64)).astype("float32")
+    y = RNG.integers(0, 10, 200)
+
+    def run(run_eagerly):
+        keras.utils.set_random_seed(4)
+        model = keras.Sequential([keras.Input((64,)), layers.Dense(128, activation="relu"),
+                                  layers.Dense(10, activation="softmax")])
+        model.compile("rmsprop", "sparse_categorical_crossentropy", run_eagerly=run_eagerly)
+        pools = []
+        seen = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: pools.append(
+            len(getattr(model.train_function, "_buffer_pool", {}))))
+        losses = []
+        for _ in range(2):  # a second fit allocates the released buffers again
+            losses += model.fit(x, y, batch_size=64, epochs=1, shuffle=False, callbacks=[seen],
+                                validation_data=(x, y), verbose=0).history["loss"]
+        assert all(pools) != run_eagerly  # buffers pooled while the graph loop runs
+        return model, losses, model.evaluate(x, y, batch_size=64, verbose=0), model.predict(
+            x, batch_size=64, verbose=0)
+
+    model, *graph = run(False)
+    _, *eager = run(True)
+    for g, e in zip(graph, eager):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
+    # the step functions hold no pooled intermediate buffers once their loop has returned
+    for fn in (model.train_function, model.test_function, model.predict_function):
+        assert isinstance(fn, tf.function(lambda: None).__class__)
+        assert fn._buffer_pool == {}

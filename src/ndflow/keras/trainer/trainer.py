@@ -468,6 +468,9 @@ class Trainer:
                     break
         finally:
             self._clear_step_caches()
+            _release_buffers(train_fn)
+            if val_adapter is not None:
+                _release_buffers(self.test_function)
         cbs.on_train_end(epoch_logs)
         return cbs._history
 
@@ -516,7 +519,10 @@ class Trainer:
                                   caller="evaluate")
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=adapter.num_batches)
-        logs = self._run_evaluate(adapter, cbs, verbose)
+        try:
+            logs = self._run_evaluate(adapter, cbs, verbose)
+        finally:
+            _release_buffers(self.test_function)
         if return_dict:
             return logs
         return self._ordered_values(logs)
@@ -547,12 +553,15 @@ class Trainer:
         cbs.on_predict_begin()
         outputs: list = []
         struct = None
-        for step, batch in enumerate(adapter.epoch()):
-            cbs.on_predict_batch_begin(step)
-            out = predict_fn(batch)
-            struct = out
-            outputs.append([np.asarray(t) for t in nest.flatten(out)])
-            cbs.on_predict_batch_end(step, {"outputs": out})
+        try:
+            for step, batch in enumerate(adapter.epoch()):
+                cbs.on_predict_batch_begin(step)
+                out = predict_fn(batch)
+                struct = out
+                outputs.append([np.asarray(t) for t in nest.flatten(out)])
+                cbs.on_predict_batch_end(step, {"outputs": out})
+        finally:
+            _release_buffers(predict_fn)
         cbs.on_predict_end()
         if not outputs:
             raise ValueError("predict: the data yielded no batches")
@@ -593,6 +602,15 @@ class Trainer:
         """The model's outputs for exactly this batch, as NumPy arrays."""
         out = self.make_predict_function()(self._batch_data(x, None, None))
         return nest.map_structure(lambda t: np.asarray(t), out)
+
+
+def _release_buffers(step_fn: Any) -> None:
+    """A compiled step's pooled buffers are freed when its loop ends (the next
+    loop allocates them again), so a model holds no more memory after fit/evaluate/predict
+    than with run_eagerly=True."""
+    release = getattr(step_fn, "_release_buffers", None)
+    if release is not None:
+        release()
 
 
 def _n_samples(x: Any) -> int:
