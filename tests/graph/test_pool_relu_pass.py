@@ -1,0 +1,81 @@
+"""The ReLU-gradient/max-pool rewrite: same gradients as eager, mask at the pooled size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ndflow as tf
+from ndflow import keras
+
+
+def _grads(step, *args):
+    eager = step(*args)
+    fn = tf.function(step)
+    traced = fn(*args)
+    return eager, traced, fn.get_concrete_function(*args).graph
+
+
+@pytest.mark.parametrize("also_used", [False, True])
+@pytest.mark.parametrize("pool", [(2, 2, "VALID"), (3, 2, "SAME"), (2, 1, "VALID")])
+def test_conv_relu_pool_gradients_match_eager(pool, also_used):
+    k, s, padding = pool
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.standard_normal((3, 9, 9, 2)).astype(np.float32))
+    w = tf.Variable(rng.standard_normal((3, 3, 2, 4)).astype(np.float32))
+    b = tf.Variable(rng.standard_normal(4).astype(np.float32) * 0.1)
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            h = tf.nn.conv(x, w, 1, "VALID", bias=b, activation="relu")
+            p = tf.nn.max_pool2d(h, k, s, padding)
+            loss = tf.reduce_sum(p * p)
+            if also_used:  # then h's gradient is a sum and the mask stays full-size
+                loss = loss + tf.reduce_mean(h)
+        return tape.gradient(loss, [w, b, x])
+
+    eager, traced, graph = _grads(step, x)
+    for a, c in zip(eager, traced):
+        np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
+    masks = [n for n in graph.nodes if n.kind == "op" and n.op.name == "relu_grad"]
+    pooled = [n for n in graph.nodes if n.kind == "op" and n.op.name == "max_pool"][0]
+    expected = pooled.inputs[0].shape if also_used else pooled.outputs[0].shape
+    assert [m.outputs[0].shape for m in masks] == [tuple(expected)]
+
+
+def test_no_rewrite_when_pool_input_is_not_the_relu_output():
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.standard_normal((2, 6, 6, 3)).astype(np.float32))
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            h = tf.nn.relu(x)
+            p = tf.nn.max_pool2d(h * 2.0, 2, 2, "VALID")  # pools a product, not the ReLU
+            loss = tf.reduce_sum(p)
+        return tape.gradient(loss, x)
+
+    eager, traced, graph = _grads(step, x)
+    np.testing.assert_allclose(traced.numpy(), eager.numpy())
+    masks = [n for n in graph.nodes if n.kind == "op" and n.op.name == "relu_grad"]
+    assert [tuple(m.outputs[0].shape) for m in masks] == [(2, 6, 6, 3)]
+
+
+def test_convnet_fit_graph_equals_eager():
+    rng = np.random.default_rng(2)
+    x = rng.random((64, 12, 12, 1), dtype=np.float32)
+    y = rng.integers(0, 3, 64)
+    weights = []
+    for eager in (True, False):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([
+            keras.Input((12, 12, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                      run_eagerly=eager)
+        model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    for a, c in zip(*weights):
+        np.testing.assert_allclose(c, a, rtol=1e-5, atol=1e-6)
