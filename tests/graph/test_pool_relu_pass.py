@@ -79,3 +79,53 @@ def test_convnet_fit_graph_equals_eager():
         weights.append(model.get_weights())
     for a, c in zip(*weights):
         np.testing.assert_allclose(c, a, rtol=1e-5, atol=1e-6)
+
+
+def _ops(graph, name):
+    return [n for n in graph.nodes if n.kind == "op" and n.op.name == name]
+
+
+@pytest.mark.parametrize("bias_shift", [0.0, -3.0])  # -3: most windows pool to exactly 0
+def test_forward_pools_before_bias_and_relu(bias_shift):
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.standard_normal((3, 8, 8, 2)).astype(np.float32))
+    w = tf.Variable(rng.standard_normal((3, 3, 2, 4)).astype(np.float32))
+    b = tf.Variable((rng.standard_normal(4) + bias_shift).astype(np.float32))
+
+    def train(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            p = tf.nn.max_pool2d(tf.nn.conv(x, w, 1, "VALID", bias=b, activation="relu"),
+                                 2, 2, "VALID")
+            loss = tf.reduce_sum(p * p)
+        return [p] + tape.gradient(loss, [w, b, x])
+
+    def infer(x):
+        return tf.nn.max_pool2d(tf.nn.conv(x, w, 1, "SAME", bias=b, activation="relu"),
+                                3, 2, "SAME")
+
+    for step in (train, infer):
+        eager, traced, graph = _grads(step, x)
+        for a, c in zip(tf.nest.flatten(eager), tf.nest.flatten(traced)):
+            np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
+        (conv,) = _ops(graph, "conv")
+        assert conv.attrs["act"] is None and len(conv.inputs) == 2
+        (relu,) = _ops(graph, "relu")
+        assert relu.outputs[0].shape == _ops(graph, "max_pool")[0].outputs[0].shape
+
+
+def test_forward_rewrite_skipped_when_the_index_feeds_an_unmasked_gradient():
+    rng = np.random.default_rng(4)
+    x = tf.constant(rng.standard_normal((2, 6, 6, 1)).astype(np.float32))
+    w = tf.Variable(rng.standard_normal((3, 3, 1, 2)).astype(np.float32))
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            h = tf.nn.conv(x, w, 1, "VALID", activation="relu")
+            p = tf.nn.max_pool2d(h, 2, 2, "VALID")
+            loss = tf.reduce_sum(p) + tf.reduce_sum(h)  # h's gradient is not only the pool's
+        return tape.gradient(loss, w)
+
+    eager, traced, graph = _grads(step, x)
+    np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-5)
+    assert _ops(graph, "conv")[0].attrs["act"] == "relu"

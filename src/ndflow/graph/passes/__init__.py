@@ -1,5 +1,5 @@
 """Graph passes, run in order by `optimize`: constant folding, common subexpressions, the
-ReLU-gradient/max-pool rewrite, dead code.
+conv/ReLU/max-pool rewrites (`pool_relu.py`), dead code.
 
 Element-wise fusion and buffer reuse happen in the executor's code generator, which sees the
 final node order and liveness.
@@ -11,16 +11,17 @@ from ndflow.graph.ir import Graph
 from ndflow.graph.passes.cse import eliminate_common_subexpressions
 from ndflow.graph.passes.dce import eliminate_dead_code
 from ndflow.graph.passes.fold import fold_constants
-from ndflow.graph.passes.pool_relu import push_relu_grad_through_max_pool
+from ndflow.graph.passes.pool_relu import pool_before_bias_relu, push_relu_grad_through_max_pool
 
 
 def optimize(graph: Graph) -> Graph:
     fold_constants(graph)
     eliminate_common_subexpressions(graph)
     push_relu_grad_through_max_pool(graph)
+    pool_before_bias_relu(graph)
     eliminate_dead_code(graph)
     return graph
 
 
 __all__ = ["eliminate_common_subexpressions", "eliminate_dead_code", "fold_constants",
-           "optimize", "push_relu_grad_through_max_pool"]
+           "optimize", "pool_before_bias_relu", "push_relu_grad_through_max_pool"]

@@ -1,17 +1,21 @@
-"""Apply a ReLU's gradient mask before a max-pool's gradient scatter instead of after it.
+"""Conv + ReLU + MaxPooling, the standard convnet block, with its element-wise work done at
+the pooled size (a quarter of the elements for a 2x2 pool). Two exact rewrites:
 
-For `y = relu(...)` pooled by `p, idx = max_pool(y)`, the backward pass computes
-`relu_grad(max_pool_grad(g, idx), y)`: a full-size mask over an array that is zero everywhere
-but at the window maxima. At a window's maximum `y` equals the pooled value `p`, so the same
-result is `max_pool_grad(relu_grad(g, p), idx)`, with the mask applied at the pooled size
-(a quarter of the elements for a 2x2 pool). Conv (or Dense) + ReLU + MaxPooling is the
-standard convnet block, and this mask was one of its largest element-wise passes.
+- Backward: for `y = relu(...)` pooled by `p, idx = max_pool(y)`, the gradient
+  `relu_grad(max_pool_grad(g, idx), y)` masks a full-size array that is zero everywhere but at
+  the window maxima, where `y` equals `p`; so it equals `max_pool_grad(relu_grad(g, p), idx)`.
+- Forward: max pooling commutes with adding a per-channel bias and with ReLU (both are
+  monotone), so `max_pool(relu(conv(x, w) + b))` is `relu(max_pool(conv(x, w)) + b)`. The
+  window index can then differ only where the pooled value is 0, where the (already rewritten)
+  gradient is masked to zero anyway; so this runs only when every use of the index is such a
+  masked gradient, or when nothing uses it (inference).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+from ndflow.core.dispatch import REGISTRY
 from ndflow.graph.ir import GNode, Graph, Value
 
 
@@ -62,3 +66,65 @@ def push_relu_grad_through_max_pool(graph: Graph) -> int:
     graph.nodes = nodes
     graph.outputs = [replace.get(id(v), v) for v in graph.outputs]
     return len(drop)
+
+
+def _uses(graph: Graph) -> dict[int, list]:
+    uses: dict[int, list] = {}
+    for n in graph.nodes:
+        for v in n.inputs:
+            uses.setdefault(id(v), []).append(n)
+    for v in graph.outputs:
+        uses.setdefault(id(v), []).append(None)
+    return uses
+
+
+def _masked_by(grad: GNode | None, pooled: Value) -> bool:
+    """`grad` is max_pool_grad(relu_grad(g, pooled), idx)."""
+    if grad is None or grad.kind != "op" or grad.op.name != "max_pool_grad":
+        return False
+    mask = _producer_op(grad.inputs[0], "relu_grad")
+    return mask is not None and mask.inputs[1] is pooled
+
+
+def pool_before_bias_relu(graph: Graph) -> int:
+    """Rewrite `max_pool(conv(x, w, b, act="relu"))` (channels-last) as
+    `relu(max_pool(conv(x, w)) + b)` where that is exact; returns the number rewritten."""
+    uses = _uses(graph)
+    after: dict[int, list] = {}
+    for conv in graph.nodes:
+        if conv.kind != "op" or conv.op.name != "conv" or conv.attrs.get("act") != "relu" \
+                or conv.attrs.get("channels_first"):
+            continue
+        y = conv.outputs[0]
+        consumers = uses.get(id(y), [])
+        if len(consumers) != 1 or consumers[0] is None or consumers[0].kind != "op" \
+                or consumers[0].op.name != "max_pool":
+            continue
+        pool = consumers[0]
+        p, idx = pool.outputs
+        if not all(_masked_by(n, p) for n in uses.get(id(idx), [])):
+            continue
+        bias = conv.inputs[2] if len(conv.inputs) > 2 else None
+        conv.inputs = conv.inputs[:2]
+        conv.attrs = dict(conv.attrs, act=None)
+        z = graph.new_value("node", p.shape, p.dtype, pool, 0)
+        pool.outputs = [z, idx]
+        new = []
+        if bias is not None:
+            add = GNode("op", REGISTRY["add"], [z, bias], {})
+            z = graph.new_value("node", p.shape, p.dtype, add, 0)
+            add.outputs = [z]
+            new.append(add)
+        relu = GNode("op", REGISTRY["relu"], [z], {})
+        relu.outputs = [p]
+        p.producer, p.index = relu, 0
+        new.append(relu)
+        after[id(pool)] = new
+    if not after:
+        return 0
+    nodes = []
+    for node in graph.nodes:
+        nodes.append(node)
+        nodes.extend(after.get(id(node), ()))
+    graph.nodes = nodes
+    return len(after)
