@@ -101,3 +101,11 @@ def test_keep_freed_memory_setting():
     assert off == "False"
     import platform
     assert on == ("True" if platform.libc_ver()[0] == "glibc" else "False")
+
+
+def test_unit_pool_does_not_alias_its_input():
+    x = np.random.default_rng(0).random((2, 4, 4, 3)).astype(np.float32)
+    y, _ = pooling._max_pool_fwd(np, x, ksize=(1, 1), strides=(1, 1), padding="VALID",
+                                 channels_first=False)
+    np.testing.assert_array_equal(y, x)
+    assert not np.shares_memory(x, y)

@@ -94,12 +94,13 @@ def _max_pool_tiles(x: Any, ksize: tuple, out: tuple) -> tuple:
         def slab(a: Any, j: int, d: int = d, k: int = k) -> Any:
             return a[(slice(None),) * (1 + d) + (slice(j, None, k),)]
 
-        best = slab(cur, 0).copy()
+        best = slab(cur, 0)
         bidx = None if idx is None else slab(idx, 0).copy()
         for j in range(1, k):
             cj = slab(cur, j)
             hit = (cj > best).view(np.uint8)
-            np.maximum(best, cj, out=best)
+            # the first step writes a new array (no copy of the first slab)
+            best = np.maximum(best, cj) if j == 1 else np.maximum(best, cj, out=best)
             if idx is None and bidx is None:
                 bidx = hit.astype(idt)
                 bidx *= idt(j)
@@ -114,6 +115,8 @@ def _max_pool_tiles(x: Any, ksize: tuple, out: tuple) -> tuple:
         cur = best
         idx = bidx if bidx is not None else np.zeros(best.shape, idt)
         inner *= k
+    if all(k == 1 for k in ksize):
+        cur = cur.copy()  # a 1x1 pool: never return a view of the input
     return cur, idx
 
 
