@@ -17,6 +17,7 @@ import numpy as np
 
 import ndflow as tf
 from ndflow.core.dispatch import REGISTRY, execute
+from ndflow.ops.conv_pool import conv_max_pool as _conv_max_pool
 
 
 def _import_keras() -> None:
@@ -365,6 +366,10 @@ add("conv_backprop_filter", lambda x, w, g: _nested_grad(
 _mp = lambda v: tf.nn.max_pool2d(v, 2, 2, "VALID")  # noqa: E731
 add("max_pool", _mp, distinct(1, 4, 4, 2), id="max_pool2d")
 add("max_pool", lambda v: tf.nn.max_pool1d(v, 3, 2, "SAME"), distinct(2, 5, 1), id="max_pool1d")
+add("conv_max_pool", lambda x, w: _conv_max_pool(x, w, (2, 2))[0], distinct(1, 5, 5, 2),
+    r(2, 2, 2, 3), id="conv_max_pool2d")
+add("conv_max_pool", lambda x, w: _conv_max_pool(x, w, (3,), padding="SAME")[0],
+    distinct(2, 7, 1), r(3, 1, 2), id="conv_max_pool1d-same")
 add("avg_pool", lambda v: tf.nn.avg_pool2d(v, 2, 1, "VALID"), r(1, 3, 3, 2), id="avg_pool2d")
 add("avg_pool", lambda v: tf.nn.avg_pool1d(v, 3, 2, "SAME"), r(2, 5, 1), id="avg_pool1d-same")
 add("max_pool_grad", lambda x, w: _nested_grad(_mp, x, w), distinct(1, 4, 4, 2), r(1, 2, 2, 2),

@@ -149,8 +149,11 @@ NON_DIFFERENTIABLE = {
 def test_every_non_differentiable_op_is_listed():
     # Ops of the core; keras registers a few gradient-only kernels (fused backward passes) of its
     # own, which have no public function to reach them with.
+    # (ops registered per output count on demand, e.g. `while_loop_2` by a graph test run
+    # earlier in the same process, are families, not ops of their own)
     nondiff = sorted(n for n, o in REGISTRY.items() if not o.differentiable
-                     and not o.forward.__module__.startswith("ndflow.keras"))
+                     and not o.forward.__module__.startswith("ndflow.keras")
+                     and not re.fullmatch(r"(split|while_loop)_\d+", n))
     assert sorted(NON_DIFFERENTIABLE) == nondiff
 
 

@@ -39,8 +39,10 @@ def test_conv_relu_pool_gradients_match_eager(pool, also_used):
     for a, c in zip(eager, traced):
         np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
     masks = [n for n in graph.nodes if n.kind == "op" and n.op.name == "relu_grad"]
-    pooled = [n for n in graph.nodes if n.kind == "op" and n.op.name == "max_pool"][0]
-    expected = pooled.inputs[0].shape if also_used else pooled.outputs[0].shape
+    pooled = [n for n in graph.nodes if n.kind == "op" and n.op.name in (
+        "max_pool", "conv_max_pool")][0]
+    expected = _ops(graph, "conv")[0].outputs[0].shape if also_used else \
+        pooled.outputs[0].shape
     assert [m.outputs[0].shape for m in masks] == [tuple(expected)]
 
 
@@ -108,10 +110,16 @@ def test_forward_pools_before_bias_and_relu(bias_shift):
         eager, traced, graph = _grads(step, x)
         for a, c in zip(tf.nest.flatten(eager), tf.nest.flatten(traced)):
             np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
-        (conv,) = _ops(graph, "conv")
-        assert conv.attrs["act"] is None and len(conv.inputs) == 2
         (relu,) = _ops(graph, "relu")
-        assert relu.outputs[0].shape == _ops(graph, "max_pool")[0].outputs[0].shape
+        if step is train:  # non-overlapping VALID pool: conv + pool became one node
+            assert not _ops(graph, "conv") and not _ops(graph, "max_pool")
+            (pool,) = _ops(graph, "conv_max_pool")
+            assert len(pool.inputs) == 2
+        else:  # overlapping pool: conv (without bias and ReLU) then max_pool
+            (conv,) = _ops(graph, "conv")
+            assert conv.attrs["act"] is None and len(conv.inputs) == 2
+            (pool,) = _ops(graph, "max_pool")
+        assert relu.outputs[0].shape == pool.outputs[0].shape
 
 
 def test_forward_rewrite_skipped_when_the_index_feeds_an_unmasked_gradient():

@@ -11,7 +11,9 @@ from ndflow.graph.ir import Graph
 from ndflow.graph.passes.cse import eliminate_common_subexpressions
 from ndflow.graph.passes.dce import eliminate_dead_code
 from ndflow.graph.passes.fold import fold_constants
-from ndflow.graph.passes.pool_relu import pool_before_bias_relu, push_relu_grad_through_max_pool
+from ndflow.graph.passes.pool_relu import (
+    fuse_conv_max_pool, pool_before_bias_relu, push_relu_grad_through_max_pool,
+)
 
 
 def optimize(graph: Graph) -> Graph:
@@ -19,9 +21,11 @@ def optimize(graph: Graph) -> Graph:
     eliminate_common_subexpressions(graph)
     push_relu_grad_through_max_pool(graph)
     pool_before_bias_relu(graph)
+    fuse_conv_max_pool(graph)
     eliminate_dead_code(graph)
     return graph
 
 
 __all__ = ["eliminate_common_subexpressions", "eliminate_dead_code", "fold_constants",
-           "optimize", "pool_before_bias_relu", "push_relu_grad_through_max_pool"]
+           "fuse_conv_max_pool", "optimize", "pool_before_bias_relu",
+           "push_relu_grad_through_max_pool"]

@@ -128,3 +128,34 @@ def pool_before_bias_relu(graph: Graph) -> int:
         nodes.extend(after.get(id(node), ()))
     graph.nodes = nodes
     return len(after)
+
+
+def fuse_conv_max_pool(graph: Graph) -> int:
+    """Replace `max_pool(conv(x, w))` (no bias or activation left on the conv, channels-last,
+    groups=1, non-overlapping VALID pool, the conv output used by nothing else) with one
+    `conv_max_pool` node (`ops/conv_pool.py`); returns the number fused."""
+    from ndflow.ops.conv_pool import _CONV_POOL
+
+    uses = _uses(graph)
+    drop: set[int] = set()
+    for conv in graph.nodes:
+        a = conv.attrs
+        if conv.kind != "op" or conv.op.name != "conv" or a.get("act") is not None \
+                or len(conv.inputs) != 2 or a.get("groups") != 1 or a.get("channels_first"):
+            continue
+        consumers = uses.get(id(conv.outputs[0]), [])
+        if len(consumers) != 1 or consumers[0] is None:
+            continue
+        pool = consumers[0]
+        pa = pool.attrs
+        if pool.kind != "op" or pool.op.name != "max_pool" or pa["channels_first"] \
+                or tuple(pa["strides"]) != tuple(pa["ksize"]) or pa["padding"] != "VALID" \
+                or len(pa["ksize"]) != len(conv.outputs[0].shape) - 2:
+            continue
+        pool.op = _CONV_POOL
+        pool.inputs = list(conv.inputs)
+        pool.attrs = dict(strides=a["strides"], dilations=a["dilations"], padding=a["padding"],
+                          pool_size=tuple(pa["ksize"]))
+        drop.add(id(conv))
+    graph.nodes = [n for n in graph.nodes if id(n) not in drop]
+    return len(drop)

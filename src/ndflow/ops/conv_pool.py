@@ -1,0 +1,145 @@
+"""`conv_max_pool`: a convolution immediately max-pooled with non-overlapping windows, in one
+kernel. The graph compiler rewrites `max_pool(conv(x, w))` into it (`graph/passes/pool_relu.py`);
+it is not a TensorFlow API.
+
+The im2col columns are laid out pool-offset-major: rows `(pool offset, batch, pooled
+position)`. One GEMM then yields, for each offset of the pooling window, a contiguous block of
+conv outputs, so the pool is a running maximum over whole blocks (long contiguous passes
+instead of strided window slices), and conv outputs that no window reads (the trailing rows a
+VALID pool drops) are never computed. Outputs: the pooled values and the window index (first
+maximum in row-major order), exactly what `max_pool(conv(x, w))` returns; gradients reuse
+`max_pool_grad` and the convolution's backprop ops.
+
+>>> import numpy as np
+>>> import ndflow as tf
+>>> from ndflow.ops.conv_pool import conv_max_pool
+>>> x = tf.constant(np.arange(32.0, dtype=np.float32).reshape(1, 4, 4, 2))
+>>> w = tf.ones([3, 3, 2, 1])
+>>> y, idx = conv_max_pool(x, w, pool_size=(2, 2))
+>>> y.numpy().reshape(-1).tolist(), tf.nn.max_pool2d(tf.nn.conv2d(x, w, 1, "VALID"), 2, 2,
+...                                                   "VALID").numpy().reshape(-1).tolist()
+([369.0], [369.0])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ndflow.core.dispatch import Spec, execute, register_op
+from ndflow.core.tensor import Tensor
+from ndflow.ops._util import shape_of, t
+from ndflow.ops.conv import (
+    _BP_FILTER, _BP_INPUT, _check_ranks, _geometry, _offsets, _pad_input, _spatial_out,
+)
+from ndflow.ops.pooling import _MAX_POOL_GRAD, _idx_dtype
+
+__all__ = ["conv_max_pool"]
+
+
+def _columns(xp: Any, xpad: Any, ks: tuple, pooled: tuple, pool: tuple, strides: tuple,
+             dilations: tuple) -> tuple:
+    """Columns for the conv outputs that the pool reads, rows ordered (pool offset, batch,
+    pooled position); returns (matrix, transposed?) with the matrix (rows, K*C) or, for few
+    channels, (K*C, rows) built one strided slice at a time."""
+    n, c = xpad.shape[0], xpad.shape[-1]
+    nd = len(ks)
+    xs = xpad.strides
+    if c >= 8:
+        shape = tuple(pool) + (n,) + tuple(pooled) + tuple(ks) + (c,)
+        st = (tuple(xs[1 + d] * strides[d] for d in range(nd)) + (xs[0],)
+              + tuple(xs[1 + d] * strides[d] * pool[d] for d in range(nd))
+              + tuple(xs[1 + d] * dilations[d] for d in range(nd)) + (xs[-1],))
+        view = xp.lib.stride_tricks.as_strided(xpad, shape, st)
+        return xp.ascontiguousarray(view).reshape(-1, int(np.prod(ks)) * c), False
+    kk = int(np.prod(ks))
+    cols = xp.empty((kk, c) + tuple(pool) + (n,) + tuple(pooled), xpad.dtype)
+    for k, off in enumerate(_offsets(ks)):
+        for poff in _offsets(pool):
+            key = (slice(None),) + tuple(
+                slice(poff[d] * strides[d] + off[d] * dilations[d], None,
+                      strides[d] * pool[d])
+                for d in range(nd))
+            win = xpad[key]
+            win = win[(slice(None),) + tuple(slice(0, pooled[d]) for d in range(nd))]
+            for ci in range(c):
+                cols[(k, ci) + poff] = win[..., ci]
+    return cols.reshape(kk * c, -1), True
+
+
+def _running_max(xp: Any, blocks: Any, idt: Any) -> tuple:
+    """Maximum over the leading axis and the index of its first maximum."""
+    best = xp.maximum(blocks[0], blocks[1])
+    idx = (blocks[1] > blocks[0]).view(np.uint8).astype(idt)
+    for k in range(2, blocks.shape[0]):
+        hit = (blocks[k] > best).view(np.uint8)
+        xp.maximum(best, blocks[k], out=best)
+        cand = xp.subtract(idt(k), idx)
+        cand *= hit
+        idx += cand
+    return best, idx
+
+
+def _conv_pool_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple, padding: Any,
+                   pool_size: tuple) -> tuple:
+    nd = x.ndim - 2
+    ks = w.shape[:nd]
+    o = w.shape[-1]
+    pads, out = _geometry(f"conv{nd}d", x.shape[1:-1], ks, strides, dilations, padding)
+    pooled = tuple(s // p for s, p in zip(out, pool_size))
+    xpad = _pad_input(xp, x, pads)
+    cols, kernel_major = _columns(xp, xpad, ks, pooled, pool_size, strides, dilations)
+    wm = w.reshape(-1, o)
+    y = xp.matmul(cols.T, wm) if kernel_major else xp.matmul(cols, wm)
+    kp = int(np.prod(pool_size))
+    n = x.shape[0]
+    blocks = y.reshape((kp, -1, o))
+    if kp == 1:
+        return blocks[0].reshape((n,) + pooled + (o,)), xp.zeros((n,) + pooled + (o,), np.uint8)
+    best, idx = _running_max(xp, blocks, _idx_dtype(kp))
+    return best.reshape((n,) + pooled + (o,)), idx.reshape((n,) + pooled + (o,))
+
+
+def _conv_pool_infer(x: Spec, w: Spec, *, strides: tuple, dilations: tuple, padding: Any,
+                     pool_size: tuple) -> tuple:
+    nd = _check_ranks(f"conv{w.ndim - 2}d", x, w)
+    out = _spatial_out(f"conv{nd}d", tuple(x.shape[1:-1]), tuple(w.shape[:nd]), strides,
+                       dilations, padding)
+    pooled = tuple(None if s is None else s // p for s, p in zip(out, pool_size))
+    shape = (x.shape[0],) + pooled + (w.shape[-1],)
+    return Spec(shape, x.dtype), Spec(shape, _idx_dtype(int(np.prod(pool_size))))
+
+
+def _conv_pool_grad(node: Any, g: Tensor, _g_idx: Any = None) -> tuple:
+    x, w = node.inputs
+    a = node.attrs
+    xs, ws = tuple(shape_of(x)), tuple(shape_of(w))
+    nd = len(xs) - 2
+    out = _spatial_out(f"conv{nd}d", xs[1:-1], ws[:nd], a["strides"], a["dilations"],
+                       a["padding"])
+    geo = dict(strides=a["strides"], dilations=a["dilations"], padding=a["padding"], groups=1,
+               channels_first=False)
+    gz = execute(_MAX_POOL_GRAD, (g, node.outputs[1]),
+                 dict(ksize=a["pool_size"], strides=a["pool_size"], padding="VALID",
+                      channels_first=False, input_shape=(xs[0],) + out + (ws[-1],)))
+    gx = execute(_BP_INPUT, (gz, w), dict(geo, input_shape=xs)) if node.needs[0] else None
+    gw = execute(_BP_FILTER, (x, gz), dict(geo, filter_shape=ws)) if node.needs[1] else None
+    return (gx, gw)
+
+
+_CONV_POOL = register_op("conv_max_pool", _conv_pool_fwd, _conv_pool_infer, _conv_pool_grad,
+                         num_outputs=2)
+
+
+def conv_max_pool(x: Any, w: Any, pool_size: tuple, strides: Any = 1, padding: str = "VALID",
+                  dilations: Any = 1) -> tuple[Tensor, Tensor]:
+    """`max_pool(conv(x, w), pool_size, pool_size, "VALID")` for channels-last `x` and
+    `groups=1`; returns (pooled values, window index)."""
+    x, w = t(x), t(w)
+    nd = len(shape_of(w)) - 2
+    strides = (strides,) * nd if isinstance(strides, int) else tuple(strides)
+    dilations = (dilations,) * nd if isinstance(dilations, int) else tuple(dilations)
+    return execute(_CONV_POOL, (x, w), dict(strides=strides, dilations=dilations,
+                                            padding=padding.upper(),
+                                            pool_size=tuple(pool_size)))
