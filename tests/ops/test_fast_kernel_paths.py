@@ -109,3 +109,28 @@ def test_unit_pool_does_not_alias_its_input():
                                  channels_first=False)
     np.testing.assert_array_equal(y, x)
     assert not np.shares_memory(x, y)
+
+
+@pytest.mark.parametrize("case", [
+    ((9, 9), 1, 4, (3, 3), (1, 1), "VALID", 1, (2, 2)),
+    ((13, 13), 32, 8, (3, 3), (1, 1), "VALID", 1, (2, 2)),
+    ((10, 11), 3, 5, (2, 3), (1, 2), "SAME", 1, (2, 3)),
+    ((12, 12), 9, 4, (3, 3), (1, 1), "VALID", 2, (3, 3)),
+    ((8, 8), 8, 2, (3, 3), (1, 1), "SAME", 1, (1, 2)),
+    ((7, 6, 6), 2, 3, (2, 2, 2), (1, 1, 1), "VALID", 1, (2, 2, 2)),
+    ((11,), 10, 4, (3,), (2,), "SAME", 1, (2,)),
+])
+def test_conv_max_pool_equals_conv_then_pool(case):
+    from ndflow.ops.conv_pool import conv_max_pool
+
+    spatial, c, o, ks, strides, padding, dil, pool = case
+    rng = np.random.default_rng(len(spatial) * 100 + c)
+    x = np.floor(rng.random((3,) + spatial + (c,)) * 3).astype(np.float32)  # ties
+    w = np.floor(rng.random(ks + (c, o)) * 3 - 1).astype(np.float32)
+    y, idx = conv_max_pool(x, w, pool_size=pool, strides=strides, padding=padding,
+                           dilations=dil)
+    z = tf.nn.convolution(x, w, strides=strides, padding=padding, dilations=dil).numpy()
+    ry, ridx = pooling._max_pool_fwd(np, z, ksize=pool, strides=pool, padding="VALID",
+                                     channels_first=False)
+    np.testing.assert_array_equal(y.numpy(), ry)
+    np.testing.assert_array_equal(idx.numpy(), ridx)
