@@ -137,3 +137,27 @@ def test_forward_rewrite_skipped_when_the_index_feeds_an_unmasked_gradient():
     eager, traced, graph = _grads(step, x)
     np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-5)
     assert _ops(graph, "conv")[0].attrs["act"] == "relu"
+
+
+def test_gradients_skip_rows_a_valid_pool_drops():
+    from ndflow.graph.passes import crop_dropped_pool_gradients
+
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.standard_normal((2, 13, 12, 3)).astype(np.float32))
+    w = tf.Variable(rng.standard_normal((3, 2, 3, 4)).astype(np.float32))
+    b = tf.Variable(rng.standard_normal(4).astype(np.float32))
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            h = tf.nn.conv(x, w, 1, "VALID", bias=b, activation="relu")  # 11 x 11
+            p = tf.nn.max_pool2d(h, 2, 2, "VALID")  # reads rows/cols 0..9 of h
+            loss = tf.reduce_sum(p * p)
+        return tape.gradient(loss, [w, b, x])
+
+    eager, traced, graph = _grads(step, x)
+    for a, c in zip(eager, traced):
+        np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
+    (grad,) = _ops(graph, "max_pool_grad")
+    assert grad.outputs[0].shape == (2, 10, 10, 4)
+    assert crop_dropped_pool_gradients(graph) == 0  # already applied, nothing left to do

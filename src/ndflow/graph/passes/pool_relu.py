@@ -159,3 +159,91 @@ def fuse_conv_max_pool(graph: Graph) -> int:
         drop.add(id(conv))
     graph.nodes = [n for n in graph.nodes if id(n) not in drop]
     return len(drop)
+
+
+def _crop_extent(live: int, k: int, stride: int, dilation: int) -> int:
+    """Input extent read by the first `live` outputs of a VALID convolution."""
+    return (live - 1) * stride + (k - 1) * dilation + 1
+
+
+def crop_dropped_pool_gradients(graph: Graph) -> int:
+    """A VALID max pool with non-overlapping windows drops trailing rows/columns of odd-sized
+    inputs (11 -> 5 reads rows 0..9); their gradient is zero. When the pool's gradient feeds
+    only VALID convolution gradients (and bias sums), compute those over the region the pool
+    reads: the gradient is built without the zero border, the filter gradient reads a cropped
+    view of the conv input, and the input gradient is padded back with zeros. Returns the
+    number of pool gradients rewritten."""
+    uses = _uses(graph)
+    pad_op, slice_op = REGISTRY["pad"], REGISTRY["strided_slice"]
+    before: dict[int, list] = {}
+    after: dict[int, list] = {}
+    count = 0
+    for grad in graph.nodes:
+        a = grad.attrs
+        if grad.kind != "op" or grad.op.name != "max_pool_grad" or a["channels_first"] \
+                or a["padding"] != "VALID" or tuple(a["strides"]) != tuple(a["ksize"]):
+            continue
+        full = tuple(a["input_shape"])
+        nd = len(a["ksize"])
+        live = tuple((s // k) * k for s, k in zip(full[1:-1], a["ksize"]))
+        if None in full or live == tuple(full[1:-1]):
+            continue
+        gz = grad.outputs[0]
+        consumers = uses.get(id(gz), [])
+        ok = bool(consumers)
+        for n in consumers:
+            if n is None or n.kind != "op":
+                ok = False
+            elif n.op.name in ("conv_backprop_filter", "conv_backprop_input"):
+                na = n.attrs
+                ok &= (na["padding"] == "VALID" and not na["channels_first"]
+                       and (n.inputs[1] is gz if n.op.name == "conv_backprop_filter"
+                            else n.inputs[0] is gz))
+            elif n.op.name == "reduce_sum":
+                ok &= tuple(n.attrs["axis"]) == tuple(range(nd + 1))
+            else:
+                ok = False
+        if not ok:
+            continue
+        small = graph.new_value("node", (full[0],) + live + (full[-1],), gz.dtype, grad, 0)
+        grad.outputs = [small]
+        grad.attrs = dict(a, input_shape=small.shape)
+        for n in consumers:
+            n.inputs = [small if v is gz else v for v in n.inputs]
+            if n.op.name == "reduce_sum":
+                continue
+            na = n.attrs
+            ks = (tuple(na["filter_shape"][:nd]) if n.op.name == "conv_backprop_filter"
+                  else tuple(n.inputs[1].shape[:nd]))
+            crop = tuple(_crop_extent(o, k, s, d) for o, k, s, d in
+                         zip(live, ks, na["strides"], na["dilations"]))
+            if n.op.name == "conv_backprop_filter":
+                x = n.inputs[0]
+                key = (slice(None),) + tuple(slice(0, c) for c in crop) + (slice(None),)
+                view = GNode("op", slice_op, [x], {"key": key})
+                view.outputs = [graph.new_value("node", (x.shape[0],) + crop + (x.shape[-1],),
+                                                x.dtype, view, 0)]
+                n.inputs = [view.outputs[0], small]
+                before.setdefault(id(n), []).append(view)  # the view lives only for n
+            else:
+                dx = n.outputs[0]
+                inner = graph.new_value("node", (dx.shape[0],) + crop + (dx.shape[-1],),
+                                        dx.dtype, n, 0)
+                n.outputs = [inner]
+                n.attrs = dict(na, input_shape=inner.shape)
+                pads = ((0, 0),) + tuple((0, f - c) for f, c in zip(dx.shape[1:-1], crop)) \
+                    + ((0, 0),)
+                pad = GNode("op", pad_op, [inner], {"paddings": pads, "mode": "CONSTANT",
+                                                     "constant_values": 0})
+                pad.outputs = [dx]
+                dx.producer, dx.index = pad, 0
+                after.setdefault(id(n), []).append(pad)
+        count += 1
+    if count:
+        nodes = []
+        for node in graph.nodes:
+            nodes.extend(before.get(id(node), ()))
+            nodes.append(node)
+            nodes.extend(after.get(id(node), ()))
+        graph.nodes = nodes
+    return count
