@@ -134,3 +134,12 @@ def test_conv_max_pool_equals_conv_then_pool(case):
                                      channels_first=False)
     np.testing.assert_array_equal(y.numpy(), ry)
     np.testing.assert_array_equal(idx.numpy(), ridx)
+
+
+@pytest.mark.parametrize("module", ["ndflow.ops.conv_pool", "ndflow.backend.host_memory"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -134,17 +134,30 @@ def _im2col(xp: Any, xpad: Any, ks: tuple, out: tuple, strides: tuple, dilations
 
 
 def _im2col_kernel_major(xp: Any, xpad: Any, ks: tuple, out: tuple, strides: tuple,
-                         dilations: tuple) -> Any:
+                         dilations: tuple, pool: tuple | None = None) -> Any:
     """Columns `(prod(ks) * C, N * prod(out))` of a padded channels-last input with few
     channels: each row is one contiguous copy of a strided slice, twice as fast as writing
-    rows of only C values, and a transposed operand costs BLAS nothing."""
+    rows of only C values, and a transposed operand costs BLAS nothing.
+
+    With `pool` (non-overlapping max-pool windows over the conv output, `ops/conv_pool.py`),
+    `out` counts pooled positions and the columns are ordered (pool offset, batch, pooled
+    position): the conv outputs of one window offset come out as one contiguous block.
+    """
     n, c = xpad.shape[0], xpad.shape[-1]
+    nd = len(ks)
+    pool = pool or (1,) * nd
     offs = _offsets(ks)
-    cols = xp.empty((len(offs), c, n) + out, xpad.dtype)
+    cols = xp.empty((len(offs), c) + tuple(pool) + (n,) + tuple(out), xpad.dtype)
     for k, o in enumerate(offs):
-        win = xpad[_window(o, out, strides, dilations)]
-        for ci in range(c):
-            cols[k, ci] = win[..., ci]
+        for poff in _offsets(pool):
+            key = (slice(None),)
+            for d in range(nd):
+                start = poff[d] * strides[d] + o[d] * dilations[d]
+                step = strides[d] * pool[d]
+                key += (slice(start, start + (out[d] - 1) * step + 1, step),)
+            win = xpad[key]
+            for ci in range(c):
+                cols[(k, ci) + poff] = win[..., ci]
     return cols.reshape(len(offs) * c, -1)
 
 

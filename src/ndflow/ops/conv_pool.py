@@ -31,9 +31,10 @@ from ndflow.core.dispatch import Spec, execute, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops._util import shape_of, t
 from ndflow.ops.conv import (
-    _BP_FILTER, _BP_INPUT, _check_ranks, _geometry, _offsets, _pad_input, _spatial_out,
+    _BP_FILTER, _BP_INPUT, _check_ranks, _geometry, _im2col_kernel_major, _pad_input,
+    _spatial_out,
 )
-from ndflow.ops.pooling import _MAX_POOL_GRAD, _idx_dtype
+from ndflow.ops.pooling import _MAX_POOL_GRAD, _first_max, _idx_dtype
 
 __all__ = ["conv_max_pool"]
 
@@ -42,43 +43,18 @@ def _columns(xp: Any, xpad: Any, ks: tuple, pooled: tuple, pool: tuple, strides:
              dilations: tuple) -> tuple:
     """Columns for the conv outputs that the pool reads, rows ordered (pool offset, batch,
     pooled position); returns (matrix, transposed?) with the matrix (rows, K*C) or, for few
-    channels, (K*C, rows) built one strided slice at a time."""
-    n, c = xpad.shape[0], xpad.shape[-1]
+    channels, (K*C, rows)."""
+    c = xpad.shape[-1]
+    if c < 8:
+        return _im2col_kernel_major(xp, xpad, ks, pooled, strides, dilations, pool), True
     nd = len(ks)
     xs = xpad.strides
-    if c >= 8:
-        shape = tuple(pool) + (n,) + tuple(pooled) + tuple(ks) + (c,)
-        st = (tuple(xs[1 + d] * strides[d] for d in range(nd)) + (xs[0],)
-              + tuple(xs[1 + d] * strides[d] * pool[d] for d in range(nd))
-              + tuple(xs[1 + d] * dilations[d] for d in range(nd)) + (xs[-1],))
-        view = xp.lib.stride_tricks.as_strided(xpad, shape, st)
-        return xp.ascontiguousarray(view).reshape(-1, int(np.prod(ks)) * c), False
-    kk = int(np.prod(ks))
-    cols = xp.empty((kk, c) + tuple(pool) + (n,) + tuple(pooled), xpad.dtype)
-    for k, off in enumerate(_offsets(ks)):
-        for poff in _offsets(pool):
-            key = (slice(None),) + tuple(
-                slice(poff[d] * strides[d] + off[d] * dilations[d], None,
-                      strides[d] * pool[d])
-                for d in range(nd))
-            win = xpad[key]
-            win = win[(slice(None),) + tuple(slice(0, pooled[d]) for d in range(nd))]
-            for ci in range(c):
-                cols[(k, ci) + poff] = win[..., ci]
-    return cols.reshape(kk * c, -1), True
-
-
-def _running_max(xp: Any, blocks: Any, idt: Any) -> tuple:
-    """Maximum over the leading axis and the index of its first maximum."""
-    best = xp.maximum(blocks[0], blocks[1])
-    idx = (blocks[1] > blocks[0]).view(np.uint8).astype(idt)
-    for k in range(2, blocks.shape[0]):
-        hit = (blocks[k] > best).view(np.uint8)
-        xp.maximum(best, blocks[k], out=best)
-        cand = xp.subtract(idt(k), idx)
-        cand *= hit
-        idx += cand
-    return best, idx
+    shape = tuple(pool) + (xpad.shape[0],) + tuple(pooled) + tuple(ks) + (c,)
+    st = (tuple(xs[1 + d] * strides[d] for d in range(nd)) + (xs[0],)
+          + tuple(xs[1 + d] * strides[d] * pool[d] for d in range(nd))
+          + tuple(xs[1 + d] * dilations[d] for d in range(nd)) + (xs[-1],))
+    view = xp.lib.stride_tricks.as_strided(xpad, shape, st)
+    return xp.ascontiguousarray(view).reshape(-1, int(np.prod(ks)) * c), False
 
 
 def _conv_pool_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple, padding: Any,
@@ -93,12 +69,9 @@ def _conv_pool_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple,
     wm = w.reshape(-1, o)
     y = xp.matmul(cols.T, wm) if kernel_major else xp.matmul(cols, wm)
     kp = int(np.prod(pool_size))
-    n = x.shape[0]
-    blocks = y.reshape((kp, -1, o))
-    if kp == 1:
-        return blocks[0].reshape((n,) + pooled + (o,)), xp.zeros((n,) + pooled + (o,), np.uint8)
-    best, idx = _running_max(xp, blocks, _idx_dtype(kp))
-    return best.reshape((n,) + pooled + (o,)), idx.reshape((n,) + pooled + (o,))
+    shape = (x.shape[0],) + pooled + (o,)
+    best, idx = _first_max(xp, y.reshape((kp, -1, o)), _idx_dtype(kp))
+    return best.reshape(shape), idx.reshape(shape)
 
 
 def _conv_pool_infer(x: Spec, w: Spec, *, strides: tuple, dilations: tuple, padding: Any,

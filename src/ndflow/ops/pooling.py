@@ -77,43 +77,45 @@ def _max_pool_fwd(xp: Any, x: Any, *, ksize: tuple, strides: tuple, padding: Any
     return _from_last(xp, y, channels_first), _from_last(xp, idx, channels_first)
 
 
+def _first_max(xp: Any, slabs: Any, idt: Any, carried: Any = None, inner: int = 1) -> tuple:
+    """Element-wise maximum of the same-shaped `slabs` and the label of the first maximal
+    slab: `j`, or `j * inner + carried[j]` when each slab already carries a window index. The
+    label is selected with integer arithmetic, `a + hit * (b - a)` (exact, uint8 wrap-around
+    included), so no masked writes are needed; ties keep the first slab."""
+    best = slabs[0]
+    idx = None if carried is None else carried[0].copy()
+    for j in range(1, len(slabs)):
+        hit = (slabs[j] > best).view(np.uint8)
+        # the first step writes a new array (no copy of the first slab)
+        best = xp.maximum(best, slabs[j]) if j == 1 else xp.maximum(best, slabs[j], out=best)
+        if idx is None:  # j == 1 without carried labels: the label is the hit itself
+            idx = hit.astype(idt)
+            continue
+        if carried is None:
+            cand = xp.subtract(idt(j), idx)
+        else:
+            cand = carried[j] + idt(j * inner)
+            cand -= idx
+        cand *= hit
+        idx += cand
+    return best, (xp.zeros(best.shape, idt) if idx is None else idx)
+
+
 def _max_pool_tiles(x: Any, ksize: tuple, out: tuple) -> tuple:
     """Max pooling with non-overlapping windows (strides == ksize), one spatial axis at a time
     from the last: each stage compares k strided slabs, so a 2x2 pool reads its input once
     with half-size intermediates instead of four quarter-size passes per output. The window
-    index is carried along with uint8 arithmetic (wrap-around makes `a + hit * (b - a)` an
-    exact select), so ties keep going to the first offset in row-major order."""
-    nd = len(ksize)
+    index is carried from stage to stage, so ties keep going to the first offset in row-major
+    order."""
     cur = x[(slice(None),) + tuple(slice(0, o * k) for o, k in zip(out, ksize))]
     idx = None
     inner = 1
     idt = _idx_dtype(int(np.prod(ksize)))
-    for d in reversed(range(nd)):
+    for d in reversed(range(len(ksize))):
         k = ksize[d]
-
-        def slab(a: Any, j: int, d: int = d, k: int = k) -> Any:
-            return a[(slice(None),) * (1 + d) + (slice(j, None, k),)]
-
-        best = slab(cur, 0)
-        bidx = None if idx is None else slab(idx, 0).copy()
-        for j in range(1, k):
-            cj = slab(cur, j)
-            hit = (cj > best).view(np.uint8)
-            # the first step writes a new array (no copy of the first slab)
-            best = np.maximum(best, cj) if j == 1 else np.maximum(best, cj, out=best)
-            if idx is None and bidx is None:
-                bidx = hit.astype(idt)
-                bidx *= idt(j)
-                continue
-            if bidx is None:
-                bidx = np.zeros(best.shape, idt)
-            cand = slab(idx, j) + idt(j * inner) if idx is not None else \
-                np.full(best.shape, j * inner, idt)
-            cand -= bidx
-            cand *= hit
-            bidx += cand
-        cur = best
-        idx = bidx if bidx is not None else np.zeros(best.shape, idt)
+        keys = [(slice(None),) * (1 + d) + (slice(j, None, k),) for j in range(k)]
+        cur, idx = _first_max(np, [cur[key] for key in keys], idt,
+                              None if idx is None else [idx[key] for key in keys], inner)
         inner *= k
     if all(k == 1 for k in ksize):
         cur = cur.copy()  # a 1x1 pool: never return a view of the input
