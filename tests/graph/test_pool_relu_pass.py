@@ -161,3 +161,22 @@ def test_gradients_skip_rows_a_valid_pool_drops():
     (grad,) = _ops(graph, "max_pool_grad")
     assert grad.outputs[0].shape == (2, 10, 10, 4)
     assert crop_dropped_pool_gradients(graph) == 0  # already applied, nothing left to do
+
+
+def test_stacked_relu_pool_blocks_rewrite_together():
+    # relu -> pool -> relu -> pool: the outer block's rewritten gradient feeds the inner one
+    rng = np.random.default_rng(6)
+    x = tf.constant(rng.standard_normal((2, 8, 8, 3)).astype(np.float32))
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            h = tf.nn.max_pool2d(tf.nn.relu(x), 2, 2, "VALID")
+            p = tf.nn.max_pool2d(tf.nn.relu(h - 0.1), 2, 2, "VALID")
+            loss = tf.reduce_sum(p * p)
+        return tape.gradient(loss, x)
+
+    eager, traced, graph = _grads(step, x)
+    np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-6)
+    masks = _ops(graph, "relu_grad")
+    assert sorted(m.outputs[0].shape for m in masks) == [(2, 2, 2, 3), (2, 4, 4, 3)]
