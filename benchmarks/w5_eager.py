@@ -44,45 +44,48 @@ def _report(res: Result, step: Any, quick: bool, grad: Any) -> None:
     res.info["gradient_matches_numpy"] = bool(ok)
 
 
-def run_ndflow(quick: bool) -> Result:
-    import ndflow as tf
+def tape_chain(tf: Any, y0: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """The chain under a GradientTape with the TensorFlow API (ndflow or TensorFlow itself);
+    returns the reduced value and its gradient w.r.t. `y0`."""
+    with tf.GradientTape() as tape:
+        tape.watch(y0)
+        y = y0
+        for _ in range(CHAIN):
+            y = y * a + b
+        s = tf.reduce_sum(y)
+    return s, tape.gradient(s, y0)
 
-    res = Result("ndflow", "W5")
+
+def run_tf_api(tf: Any, name: str, workload: str, quick: bool, graph: bool = False) -> Result:
+    """Time `tape_chain` with `tf` (ndflow or tensorflow), eagerly or inside `tf.function`."""
+    res = Result(name, workload)
+    if tf.__name__ == "tensorflow":
+        res.info["version"] = tf.__version__
     y0n, an, bn = _inputs()
     y0, a, b = tf.constant(y0n), tf.constant(an), tf.constant(bn)
 
-    def step() -> Any:
-        with tf.GradientTape() as tape:
-            tape.watch(y0)
-            y = y0
-            for _ in range(CHAIN):
-                y = y * a + b
-            s = tf.reduce_sum(y)
-        return tape.gradient(s, y0)
+    def chain(y0: Any, a: Any, b: Any) -> Any:
+        return tape_chain(tf, y0, a, b)
 
-    _report(res, step, quick, step().numpy())
+    fn = tf.function(chain) if graph else chain
+
+    def step() -> Any:
+        return fn(y0, a, b)
+
+    _report(res, step, quick, step()[1].numpy())
     return res
+
+
+def run_ndflow(quick: bool) -> Result:
+    import ndflow
+
+    return run_tf_api(ndflow, "ndflow", "W5", quick)
 
 
 def run_tensorflow(quick: bool) -> Result:
-    import tensorflow as tf
+    import tensorflow
 
-    res = Result("tensorflow", "W5")
-    res.info["version"] = tf.__version__
-    y0n, an, bn = _inputs()
-    y0, a, b = tf.constant(y0n), tf.constant(an), tf.constant(bn)
-
-    def step() -> Any:
-        with tf.GradientTape() as tape:
-            tape.watch(y0)
-            y = y0
-            for _ in range(CHAIN):
-                y = y * a + b
-            s = tf.reduce_sum(y)
-        return tape.gradient(s, y0)
-
-    _report(res, step, quick, step().numpy())
-    return res
+    return run_tf_api(tensorflow, "tensorflow", "W5", quick)
 
 
 def run_torch(quick: bool) -> Result:

@@ -10,10 +10,9 @@ NumPy, no recording.
 
 from __future__ import annotations
 
-from typing import Any
-
 from common import Result, Skip
-from w5_eager import CHAIN, _inputs, _report, run_numpy as _run_numpy_floor
+from w5_eager import run_numpy as _run_numpy_floor
+from w5_eager import run_tf_api
 
 # torch.compile of the 1,000-op chain with its autograd.grad took ~92 s to compile on this
 # 2-core CPU machine (torch 2.13.0, inductor), so it is not run by default.
@@ -22,52 +21,15 @@ TORCH_COMPILE_NOTE = ("torch.compile of the 1,000-op chain + autograd.grad takes
 
 
 def run_ndflow(quick: bool) -> Result:
-    import ndflow as tf
+    import ndflow
 
-    res = Result("ndflow (tf.function)", "W5f")
-    y0n, an, bn = _inputs()
-    y0, a, b = tf.constant(y0n), tf.constant(an), tf.constant(bn)
-
-    @tf.function
-    def chain(y0: Any, a: Any, b: Any) -> Any:
-        with tf.GradientTape() as tape:
-            tape.watch(y0)
-            y = y0
-            for _ in range(CHAIN):
-                y = y * a + b
-            s = tf.reduce_sum(y)
-        return s, tape.gradient(s, y0)
-
-    def step() -> Any:
-        return chain(y0, a, b)
-
-    _report(res, step, quick, step()[1].numpy())
-    return res
+    return run_tf_api(ndflow, "ndflow (tf.function)", "W5f", quick, graph=True)
 
 
 def run_tensorflow(quick: bool) -> Result:
-    import tensorflow as tf
+    import tensorflow
 
-    res = Result("tensorflow (tf.function)", "W5f")
-    res.info["version"] = tf.__version__
-    y0n, an, bn = _inputs()
-    y0, a, b = tf.constant(y0n), tf.constant(an), tf.constant(bn)
-
-    @tf.function
-    def chain(y0: Any, a: Any, b: Any) -> Any:
-        with tf.GradientTape() as tape:
-            tape.watch(y0)
-            y = y0
-            for _ in range(CHAIN):
-                y = y * a + b
-            s = tf.reduce_sum(y)
-        return s, tape.gradient(s, y0)
-
-    def step() -> Any:
-        return chain(y0, a, b)
-
-    _report(res, step, quick, step()[1].numpy())
-    return res
+    return run_tf_api(tensorflow, "tensorflow (tf.function)", "W5f", quick, graph=True)
 
 
 def run_torch(quick: bool) -> Result:
