@@ -121,6 +121,50 @@ def per_step_median(times: list[float], counts: list[int]) -> tuple[float, list[
     return statistics.median(per), per
 
 
+def fit_region_times(keras: Any, model: Any, x: Any, y: Any, batch_size: int, epochs: int,
+                     repeats: int) -> tuple[list[float], float]:
+    """One `model.fit` of `repeats x epochs` epochs timed by a callback with epoch hooks only
+    (batch hooks would add per-step work to the timed loop); returns each region's seconds
+    (the sum of its `epochs` epoch times) and the last epoch's loss."""
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.begin: list[float] = []
+            self.end: list[float] = []
+            self.loss = float("nan")
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.begin.append(time.perf_counter())
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.end.append(time.perf_counter())
+            if logs and "loss" in logs:
+                self.loss = float(logs["loss"])
+
+    timer = EpochTimer()
+    model.fit(x, y, batch_size=batch_size, epochs=repeats * epochs, verbose=0,
+              callbacks=[timer])
+    times = [sum(e - b for b, e in zip(timer.begin[r * epochs:(r + 1) * epochs],
+                                       timer.end[r * epochs:(r + 1) * epochs]))
+             for r in range(repeats)]
+    return times, timer.loss
+
+
+def predict_region_times(model: Any, x: Any, batch_size: int, passes: int,
+                         repeats: int) -> tuple[list[float], Any]:
+    """`repeats` regions of `passes` whole `model.predict` passes; returns each region's
+    seconds and the last output."""
+    times = []
+    out = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(passes):
+            out = model.predict(x, batch_size=batch_size, verbose=0)
+        times.append(time.perf_counter() - t0)
+    return times, out
+
+
 def w1_data(n: int = W1_SAMPLES) -> tuple[Any, Any]:
     """The synthetic W1 data: MNIST-shaped float32 inputs in [0, 1) and int labels 0..9."""
     import numpy as np

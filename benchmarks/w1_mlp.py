@@ -21,7 +21,8 @@ import numpy as np
 
 from common import (
     W1_BATCH, W1_EPS, W1_LR, W1_PREDICT_FLOP_PER_SAMPLE, W1_QUICK_SAMPLES, W1_RHO, W1_SAMPLES,
-    W1_TRAIN_FLOP_PER_SAMPLE, Result, Skip, method, w1_batches, w1_data, w1_init_weights,
+    W1_TRAIN_FLOP_PER_SAMPLE, Result, Skip, fit_region_times, method, predict_region_times,
+    w1_batches, w1_data, w1_init_weights,
 )
 
 WARMUP_SAMPLES = 5 * W1_BATCH + 96  # 5 full batches and one batch shaped like the epoch's tail
@@ -76,45 +77,18 @@ def run_keras_api(keras: Any, res: Result, quick: bool, epochs: int, passes: int
     model.compile(optimizer=keras.optimizers.RMSprop(W1_LR),
                   loss="sparse_categorical_crossentropy", **kwargs)
 
-    class EpochTimer(keras.callbacks.Callback):
-        """Epoch hooks only: batch hooks would add per-step work to the timed loop."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.begin: list[float] = []
-            self.end: list[float] = []
-            self.loss = float("nan")
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.begin.append(time.perf_counter())
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self.end.append(time.perf_counter())
-            if logs and "loss" in logs:
-                self.loss = float(logs["loss"])
-
     model.fit(x[:WARMUP_SAMPLES], y[:WARMUP_SAMPLES], batch_size=W1_BATCH, epochs=1, verbose=0)
-    timer = EpochTimer()
-    model.fit(x, y, batch_size=W1_BATCH, epochs=m["repeats"] * epochs, verbose=0,
-              callbacks=[timer])
-    train_times = [sum(e - b for b, e in zip(timer.begin[r * epochs:(r + 1) * epochs],
-                                             timer.end[r * epochs:(r + 1) * epochs]))
-                   for r in range(m["repeats"])]
+    train_times, loss = fit_region_times(keras, model, x, y, W1_BATCH, epochs, m["repeats"])
 
     model.predict(x[:WARMUP_SAMPLES], batch_size=W1_BATCH, verbose=0)
-    pred_times = []
-    for _ in range(m["repeats"]):
-        t0 = time.perf_counter()
-        for _ in range(passes):
-            out = model.predict(x, batch_size=W1_BATCH, verbose=0)
-        pred_times.append(time.perf_counter() - t0)
+    pred_times, out = predict_region_times(model, x, W1_BATCH, passes, m["repeats"])
     assert np.asarray(out).shape == (n, 10)
     try:
         res.info["subnormal_optimizer_state"] = subnormal_count(
             [np.asarray(v) for v in model.optimizer.variables])
     except Exception as e:  # diagnostics only
         res.info["subnormal_optimizer_state"] = f"n/a ({type(e).__name__})"
-    _finish(res, n, epochs, passes, train_times, pred_times, timer.loss)
+    _finish(res, n, epochs, passes, train_times, pred_times, loss)
     return res
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from common import (
     W2_BATCH, W2_CONV_FWD_FLOP_PER_SAMPLE, W2_CONV_TRAIN_FLOP_PER_SAMPLE, W2_QUICK_SAMPLES,
-    W2_SAMPLES, Result, Skip, method,
+    W2_SAMPLES, Result, Skip, fit_region_times, method, predict_region_times,
 )
 
 WARMUP_SAMPLES = 5 * W2_BATCH
@@ -103,46 +103,19 @@ def run_keras_api(keras: Any, res: Result, quick: bool, run_eagerly: bool = Fals
     model.compile(optimizer=keras.optimizers.Adam(W2_LR),
                   loss="sparse_categorical_crossentropy", **kwargs)
 
-    class EpochTimer(keras.callbacks.Callback):
-        """Epoch hooks only: batch hooks would add per-step work to the timed loop."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.begin: list[float] = []
-            self.end: list[float] = []
-            self.loss = float("nan")
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.begin.append(time.perf_counter())
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self.end.append(time.perf_counter())
-            if logs and "loss" in logs:
-                self.loss = float(logs["loss"])
-
     model.fit(x[:WARMUP_SAMPLES], y[:WARMUP_SAMPLES], batch_size=W2_BATCH, epochs=1, verbose=0)
     t0 = time.perf_counter()
     model.fit(x, y, batch_size=W2_BATCH, epochs=1, verbose=0)  # calibration epoch
     epochs = _per_region(time.perf_counter() - t0, m["min_time"])
-    timer = EpochTimer()
-    model.fit(x, y, batch_size=W2_BATCH, epochs=m["repeats"] * epochs, verbose=0,
-              callbacks=[timer])
-    train_times = [sum(e - b for b, e in zip(timer.begin[r * epochs:(r + 1) * epochs],
-                                             timer.end[r * epochs:(r + 1) * epochs]))
-                   for r in range(m["repeats"])]
+    train_times, loss = fit_region_times(keras, model, x, y, W2_BATCH, epochs, m["repeats"])
 
     model.predict(x[:WARMUP_SAMPLES], batch_size=W2_BATCH, verbose=0)
     t0 = time.perf_counter()
     model.predict(x, batch_size=W2_BATCH, verbose=0)  # calibration pass
     passes = _per_region(time.perf_counter() - t0, m["min_time"])
-    pred_times = []
-    for _ in range(m["repeats"]):
-        t0 = time.perf_counter()
-        for _ in range(passes):
-            out = model.predict(x, batch_size=W2_BATCH, verbose=0)
-        pred_times.append(time.perf_counter() - t0)
+    pred_times, out = predict_region_times(model, x, W2_BATCH, passes, m["repeats"])
     assert np.asarray(out).shape == (n, 10)
-    _finish(res, n, epochs, passes, train_times, pred_times, timer.loss)
+    _finish(res, n, epochs, passes, train_times, pred_times, loss)
     return res
 
 
