@@ -121,6 +121,17 @@ def per_step_median(times: list[float], counts: list[int]) -> tuple[float, list[
     return statistics.median(per), per
 
 
+def add_throughput(res: Result, metric: str, n: int, per_region: int, times: list[float],
+                   flop_per_sample: float) -> None:
+    """Record samples/s of regions that each processed `per_region` passes over `n` samples
+    (median, every region, and the GFLOP/s the median means)."""
+    samples = n * per_region
+    rates = [samples / t for t in times]
+    med = statistics.median(rates)
+    res.add(metric, med, "samples/s", rates, higher_is_better=True, region_seconds=times,
+            region_samples=samples, gflops=med * flop_per_sample / 1e9)
+
+
 def fit_region_times(keras: Any, model: Any, x: Any, y: Any, batch_size: int, epochs: int,
                      repeats: int) -> tuple[list[float], float]:
     """One `model.fit` of `repeats x epochs` epochs timed by a callback with epoch hooks only

@@ -13,7 +13,6 @@ Every framework is timed the same way, on the same samples and the same initial 
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import Any
 
@@ -21,8 +20,8 @@ import numpy as np
 
 from common import (
     W1_BATCH, W1_EPS, W1_LR, W1_PREDICT_FLOP_PER_SAMPLE, W1_QUICK_SAMPLES, W1_RHO, W1_SAMPLES,
-    W1_TRAIN_FLOP_PER_SAMPLE, Result, Skip, fit_region_times, method, predict_region_times,
-    w1_batches, w1_data, w1_init_weights,
+    W1_TRAIN_FLOP_PER_SAMPLE, Result, Skip, add_throughput, fit_region_times, method,
+    predict_region_times, w1_batches, w1_data, w1_init_weights,
 )
 
 WARMUP_SAMPLES = 5 * W1_BATCH + 96  # 5 full batches and one batch shaped like the epoch's tail
@@ -41,16 +40,10 @@ def subnormal_count(arrays: list[Any]) -> int:
 
 def _finish(res: Result, n: int, epochs: int, passes: int, train_times: list[float],
             pred_times: list[float], loss: float) -> None:
-    samples = n * epochs
-    train = [samples / t for t in train_times]
-    res.add("train_samples_per_s", statistics.median(train), "samples/s", train,
-            higher_is_better=True, region_seconds=train_times, region_samples=samples,
-            gflops=statistics.median(train) * W1_TRAIN_FLOP_PER_SAMPLE / 1e9)
-    psamples = n * passes
-    pred = [psamples / t for t in pred_times]
-    res.add("predict_samples_per_s", statistics.median(pred), "samples/s", pred,
-            higher_is_better=True, region_seconds=pred_times, region_samples=psamples,
-            gflops=statistics.median(pred) * W1_PREDICT_FLOP_PER_SAMPLE / 1e9)
+    add_throughput(res, "train_samples_per_s", n, epochs, train_times,
+                   W1_TRAIN_FLOP_PER_SAMPLE)
+    add_throughput(res, "predict_samples_per_s", n, passes, pred_times,
+                   W1_PREDICT_FLOP_PER_SAMPLE)
     res.info["final_loss"] = loss
 
 

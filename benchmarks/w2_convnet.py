@@ -18,7 +18,6 @@ Frameworks may process different sample counts per region (each just enough for 
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from typing import Any
 
@@ -26,7 +25,7 @@ import numpy as np
 
 from common import (
     W2_BATCH, W2_CONV_FWD_FLOP_PER_SAMPLE, W2_CONV_TRAIN_FLOP_PER_SAMPLE, W2_QUICK_SAMPLES,
-    W2_SAMPLES, Result, Skip, fit_region_times, method, predict_region_times,
+    W2_SAMPLES, Result, Skip, add_throughput, fit_region_times, method, predict_region_times,
 )
 
 WARMUP_SAMPLES = 5 * W2_BATCH
@@ -64,18 +63,10 @@ def _per_region(t_one: float, min_time: float) -> int:
 
 def _finish(res: Result, n: int, epochs: int, passes: int, train_times: list[float],
             pred_times: list[float], loss: float) -> None:
-    samples = n * epochs
-    train = [samples / t for t in train_times]
-    med = statistics.median(train)
-    res.add("train_samples_per_s", med, "samples/s", train, higher_is_better=True,
-            region_seconds=train_times, region_samples=samples,
-            gflops=med * W2_CONV_TRAIN_FLOP_PER_SAMPLE / 1e9)
-    psamples = n * passes
-    pred = [psamples / t for t in pred_times]
-    pmed = statistics.median(pred)
-    res.add("predict_samples_per_s", pmed, "samples/s", pred, higher_is_better=True,
-            region_seconds=pred_times, region_samples=psamples,
-            gflops=pmed * W2_CONV_FWD_FLOP_PER_SAMPLE / 1e9)
+    add_throughput(res, "train_samples_per_s", n, epochs, train_times,
+                   W2_CONV_TRAIN_FLOP_PER_SAMPLE)
+    add_throughput(res, "predict_samples_per_s", n, passes, pred_times,
+                   W2_CONV_FWD_FLOP_PER_SAMPLE)
     res.info["final_loss"] = loss
     res.info["samples"] = n
     res.info["epochs_per_region"] = epochs
