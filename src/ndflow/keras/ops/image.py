@@ -39,6 +39,16 @@ def _to_first(x: Tensor) -> Tensor:
     return a_.transpose(x, list(range(nd - 3)) + [nd - 1, nd - 3, nd - 2])
 
 
+def _images_last(op: str, images: Any, data_format: Any) -> tuple[Tensor, bool]:
+    """`images` of rank 3 or 4 as a channels-last tensor, and whether they came channels
+    first (the result goes back with `_to_first`)."""
+    x = as_tensor(images)
+    if rank(x) not in (3, 4):
+        raise fail(f"keras.ops.image.{op}", "images of rank 3 or 4", f"shape {list(x.shape)}")
+    cf = _channels_first(op, data_format)
+    return (_to_last(x) if cf else x), cf
+
+
 def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: bool = False,
            crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False,
            fill_mode: str = "constant", fill_value: float = 0.0,
@@ -50,13 +60,7 @@ def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: b
         raise fail("keras.ops.image.resize", "crop_to_aspect_ratio=False and "
                    "pad_to_aspect_ratio=False", "one of them True",
                    "Crop or pad first (ndflow.image.resize_with_crop_or_pad).")
-    x = as_tensor(images)
-    if rank(x) not in (3, 4):
-        raise fail("keras.ops.image.resize", "images of rank 3 or 4",
-                   f"shape {list(x.shape)}")
-    cf = _channels_first("resize", data_format)
-    if cf:
-        x = _to_last(x)
+    x, cf = _images_last("resize", images, data_format)
     y = im_.resize(x, size, method=interpolation, antialias=antialias)
     return _to_first(y) if cf else y
 
@@ -64,13 +68,7 @@ def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: b
 def rgb_to_grayscale(images: Any, data_format: str | None = None) -> Tensor:
     """Luma `0.2989 R + 0.5870 G + 0.1140 B`, keeping a channel axis of size 1 and the input
     dtype (integer results are truncated)."""
-    x = as_tensor(images)
-    if rank(x) not in (3, 4):
-        raise fail("keras.ops.image.rgb_to_grayscale", "images of rank 3 or 4",
-                   f"shape {list(x.shape)}")
-    cf = _channels_first("rgb_to_grayscale", data_format)
-    if cf:
-        x = _to_last(x)
+    x, cf = _images_last("rgb_to_grayscale", images, data_format)
     y = im_.rgb_to_grayscale(x)
     if npdt(y) != npdt(x):
         y = m.cast(y, npdt(x))
