@@ -207,5 +207,5 @@ def w1_batches(x: Any, y: Any, batch: int = W1_BATCH) -> list[tuple[Any, Any]]:
 
 def env_info() -> dict[str, Any]:
     keys = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-            "MKL_NUM_THREADS", "KERAS_BACKEND")
+            "MKL_NUM_THREADS", "KERAS_BACKEND", "NDFLOW_JIT")
     return {k: os.environ.get(k) for k in keys if os.environ.get(k) is not None}

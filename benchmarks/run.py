@@ -51,7 +51,7 @@ W5F_TARGET_US = 2.0  # ndflow W5f target: <= 2 µs per op
 W2_RSS_TARGET = 1.5  # ndflow W2 peak RSS target: <= 1.5x PyTorch's
 REFERENCES = {"torch", "tensorflow", "keras-jax", "keras-tensorflow"}
 ENV_KEYS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-            "MKL_NUM_THREADS", "XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS")
+            "MKL_NUM_THREADS", "XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "NDFLOW_JIT")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -182,6 +182,11 @@ def system_info(python: str, env: dict[str, str]) -> dict[str, Any]:
     code = (
         "import json, numpy, platform, io, contextlib\n"
         "d = {'numpy': numpy.__version__, 'python': platform.python_version()}\n"
+        "try:\n"
+        "    import numba\n"
+        "    d['numba'] = numba.__version__\n"
+        "except ImportError:\n"
+        "    d['numba'] = None\n"
         "try:\n"
         "    import threadpoolctl\n"
         "    d['blas'] = [{k: i.get(k) for k in ('internal_api', 'version', 'architecture',"
@@ -357,6 +362,10 @@ def render(results: dict[str, list[dict]], sysinfo: dict, args: argparse.Namespa
         f"{load[0]:.2f} before, {load[1]:.2f} after; total wall {wall:.0f} s",
         f"- interpreter: `{args.python}` (Python {sysinfo.get('python')}, numpy "
         f"{sysinfo.get('numpy')}); ndflow from `{REPO / 'src'}` via PYTHONPATH",
+        "- ndflow's compiled kernels (`ndflow[jit]`): "
+        + (f"numba {sysinfo['numba']}" + (" (off: NDFLOW_JIT=0)" if env.get("NDFLOW_JIT") == "0"
+                                          else "")
+           if sysinfo.get("numba") else "numba not installed, NumPy paths only"),
         f"- numpy BLAS: {blas_s}",
         "- OPENBLAS_CORETYPE: " + (f"`{env['OPENBLAS_CORETYPE']}`" if env.get("OPENBLAS_CORETYPE")
                                    else "not set")
@@ -364,7 +373,8 @@ def render(results: dict[str, list[dict]], sysinfo: dict, args: argparse.Namespa
                                     else "not set"),
         "- thread variables: " + (", ".join(f"{k}={v}" for k, v in env.items()
                                             if v and k not in ("OPENBLAS_CORETYPE",
-                                                               "OPENBLAS_L2_SIZE"))
+                                                               "OPENBLAS_L2_SIZE",
+                                                               "NDFLOW_JIT"))
                                   or "none set (each framework uses its default threading)"),
         "- same environment for every process, except KERAS_BACKEND for the Keras 3 runs",
         "- other load: CPUs' worth of time used by other processes on the machine while each "

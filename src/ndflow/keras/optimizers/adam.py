@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ndflow.backend.jit import flat_operands
+from ndflow.keras.optimizers import fused_updates
 from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
 
 
@@ -51,10 +53,17 @@ class Adam(Optimizer):
         return groups
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
         b1, b2 = self.beta_1, self.beta_2
         alpha = lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
+        flat = flat_operands(var, g, *slots)
+        if flat is not None:
+            t = var.dtype.type
+            vhat = flat[4] if self.amsgrad else flat[3]
+            fused_updates.adam(flat[0], flat[1], flat[2], flat[3], vhat, t(alpha), t(1 - b1),
+                               t(1 - b2), t(self.epsilon), self.amsgrad)
+            return
+        xp = _xp(var)
+        tmp = self._scratch_for(var)
         m, v = slots[0], slots[1]
         xp.subtract(g, m, out=tmp)
         tmp *= 1 - b1

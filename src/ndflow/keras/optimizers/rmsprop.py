@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ndflow.backend.jit import flat_operands
+from ndflow.keras.optimizers import fused_updates
 from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
 
 
@@ -52,6 +54,15 @@ class RMSprop(Optimizer):
         return groups
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
+        if not self.centered:
+            flat = flat_operands(var, g, *slots)
+            if flat is not None:
+                t = var.dtype.type
+                m = flat[3] if self.momentum > 0 else flat[2]
+                fused_updates.rmsprop(flat[0], flat[1], flat[2], m, t(lr), t(self.rho),
+                                      t(1.0 - self.rho), t(self.epsilon), t(self.momentum),
+                                      self.momentum > 0)
+                return
         xp = _xp(var)
         tmp = self._scratch_for(var)
         rho = self.rho

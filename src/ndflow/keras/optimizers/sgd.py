@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ndflow.backend.jit import flat_operands
+from ndflow.keras.optimizers import fused_updates
 from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
 
 
@@ -46,6 +48,13 @@ class SGD(Optimizer):
         return [("momentum",)] if self.momentum != 0 else []
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
+        flat = flat_operands(var, g, *slots)
+        if flat is not None:
+            t = var.dtype.type
+            m = flat[2] if self.momentum != 0 else flat[1]
+            fused_updates.sgd(flat[0], flat[1], m, t(lr), t(self.momentum), self.momentum != 0,
+                              self.nesterov)
+            return
         xp = _xp(var)
         tmp = self._scratch_for(var)
         xp.multiply(g, lr, out=tmp)

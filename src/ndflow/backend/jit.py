@@ -1,0 +1,127 @@
+"""Optional compiled loops: a few hot element-wise passes fused into one loop with Numba.
+
+ndflow runs on NumPy alone. A NumPy expression such as an RMSprop update takes one pass over
+memory per operator (nine for RMSprop), where a compiled loop takes one; XLA and TensorFlow
+fuse such work the same way. When the optional `numba` package is installed
+(``pip install "ndflow[jit]"``), the kernels declared with `kernel` are compiled on first use
+(and cached on disk); without it, or with the environment variable ``NDFLOW_JIT=0``, every
+caller takes its NumPy path, which computes the same values.
+
+Kernels are written as plain Python loops over 1-D arrays with the arrays' own dtype scalars,
+so a compiled kernel rounds exactly as the NumPy expression it replaces (no fast-math, no
+contraction into fused multiply-adds).
+
+>>> import numpy as np
+>>> from ndflow.backend import jit
+>>> @jit.kernel
+... def axpy(y, a, x):
+...     for i in range(y.size):
+...         y[i] += a * x[i]
+>>> y = np.ones(3, np.float32)
+>>> axpy(y, np.float32(2), np.arange(3, dtype=np.float32))  # compiled or plain Python
+>>> y.tolist()
+[1.0, 3.0, 5.0]
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+from collections.abc import Callable
+
+import numpy as np
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_lock = threading.Lock()
+_numba: Any = None  # the numba module once imported; False when unavailable
+_enabled: bool | None = None  # None: not decided yet (decided on first use)
+
+
+def _load_numba() -> Any:
+    global _numba
+    if _numba is None:
+        try:
+            import numba
+        except ImportError:
+            numba = False
+        _numba = numba
+    return _numba
+
+
+def enabled() -> bool:
+    """Whether compiled kernels are used: numba is importable and ``NDFLOW_JIT`` is not 0."""
+    global _enabled
+    if _enabled is None:
+        _enabled = os.environ.get("NDFLOW_JIT", "1").strip() not in ("0", "false", "off") \
+            and bool(_load_numba())
+    return _enabled
+
+
+def set_enabled(on: bool) -> bool:
+    """Turn compiled kernels on or off for this process; returns the previous setting.
+
+    Turning them on without numba installed raises ImportError with the install hint.
+    """
+    global _enabled
+    previous = enabled()
+    if on and not _load_numba():
+        raise ImportError('compiled kernels need numba: pip install "ndflow[jit]"')
+    _enabled = bool(on)
+    return previous
+
+
+def flat_operands(*arrays: Any) -> list | None:
+    """1-D views of `arrays` if a compiled kernel may take them, else None.
+
+    They must be NumPy arrays (not CuPy, not read-only) of one float dtype, C-contiguous,
+    of one size; anything else goes to the caller's NumPy path.
+    """
+    if not enabled():
+        return None
+    first = arrays[0]
+    if type(first) is not np.ndarray or first.dtype not in _FLOAT_DTYPES:
+        return None
+    dtype, size = first.dtype, first.size
+    out = []
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dtype or a.size != size or \
+                not a.flags.c_contiguous or not a.flags.writeable:
+            return None
+        out.append(a.reshape(-1))
+    return out
+
+
+class Kernel:
+    """A loop compiled by numba on first call (``nopython``, ``nogil``, NumPy error model, so
+    a division by zero gives inf/nan as in NumPy); plain Python when numba is missing."""
+
+    def __init__(self, py_func: Callable) -> None:
+        self.py_func = py_func
+        self._compiled: Callable | None = None
+        self.__doc__ = py_func.__doc__
+        self.__name__ = py_func.__name__
+
+    def __call__(self, *args: Any) -> Any:
+        fn = self._compiled
+        if fn is None:
+            fn = self._compile()
+        return fn(*args)
+
+    def _compile(self) -> Callable:
+        with _lock:
+            if self._compiled is None:
+                numba = _load_numba()
+                if numba:
+                    # numba caches compiled code beside the source file (not for doctests)
+                    cache = os.path.isfile(self.py_func.__code__.co_filename)
+                    self._compiled = numba.njit(cache=cache, nogil=True, boundscheck=False,
+                                                error_model="numpy")(self.py_func)
+                else:
+                    self._compiled = self.py_func
+        return self._compiled
+
+
+def kernel(py_func: Callable) -> Kernel:
+    """Declare a compiled loop (see `Kernel`); call it only after `flat_operands` succeeded."""
+    return Kernel(py_func)
