@@ -109,3 +109,47 @@ def test_adam_amsgrad_kernel_propagates_nan_like_np_maximum():
     fused_updates.adam(var, g, m, v, vhat, f32(1), f32(0.1), f32(0.0), f32(1e-7), True)
     expected = np.maximum(np.array([0.0, np.nan, 2.0], f32), np.array([np.nan, 1.0, 1.0], f32))
     np.testing.assert_array_equal(vhat, expected)
+
+
+def _pool_grad_both(shape, ksize, strides, padding, dtype, channels_first=False):
+    from ndflow.ops.pooling import _max_pool_fwd, _max_pool_grad_fwd
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(dtype)
+    x[0, 0] = 1.0  # ties: the first maximal offset gets the gradient
+    attrs = dict(ksize=ksize, strides=strides, padding=padding, channels_first=channels_first)
+    y, idx = _max_pool_fwd(np, x, **attrs)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    special = np.array([np.nan, -0.0, np.inf], dtype)
+    g.reshape(-1)[:3] = special[:min(3, g.size)]
+    fused = _max_pool_grad_fwd(np, g, idx, input_shape=shape, **attrs)
+    previous = jit.set_enabled(False)
+    try:
+        with np.errstate(invalid="ignore"):  # inf * (idx == k) is NaN off the argmax
+            plain = _max_pool_grad_fwd(np, g, idx, input_shape=shape, **attrs)
+    finally:
+        jit.set_enabled(previous)
+    return fused, plain
+
+
+@needs_numba
+@pytest.mark.parametrize("shape,ksize,strides,padding", [
+    ((2, 8, 8, 3), (2, 2), (2, 2), "VALID"),     # tiles the input: no zero fill
+    ((2, 9, 7, 3), (2, 2), (2, 2), "VALID"),     # trailing rows/cols dropped
+    ((2, 9, 7, 3), (3, 2), (3, 2), "SAME"),      # padded, then cropped back
+    ((2, 10, 10, 2), (2, 2), (3, 3), "VALID"),   # stride > window: gaps stay zero
+    ((2, 17, 17, 1), (16, 16), (16, 16), "VALID"),  # 256 offsets: int32 window index
+    ((3, 11, 4), (2,), (2,), "VALID"),           # 1-D, as 2-D of height one
+    ((3, 11, 4), (3,), (3,), "SAME"),
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_pool_grad_kernel_equals_numpy_path_bitwise(shape, ksize, strides, padding, dtype):
+    fused, plain = _pool_grad_both(shape, ksize, strides, padding, dtype)
+    np.testing.assert_array_equal(fused, plain)
+    assert np.signbit(fused).sum() == np.signbit(plain).sum()  # -0.0 kept as NumPy does
+
+
+def test_max_pool_grad_channels_first_takes_numpy_path_and_agrees():
+    fused, plain = _pool_grad_both((2, 3, 8, 8), (2, 2), (2, 2), "VALID", "float32",
+                                   channels_first=True)
+    np.testing.assert_array_equal(fused, plain)

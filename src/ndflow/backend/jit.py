@@ -71,6 +71,12 @@ def set_enabled(on: bool) -> bool:
     return previous
 
 
+def accepts(*arrays: Any) -> bool:
+    """Whether a compiled kernel may take `arrays`: compiled kernels are on and each is a
+    C-contiguous NumPy array (not CuPy)."""
+    return enabled() and all(type(a) is np.ndarray and a.flags.c_contiguous for a in arrays)
+
+
 def flat_operands(*arrays: Any) -> list | None:
     """1-D views of `arrays` if a compiled kernel may take them, else None.
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops._util import require_float, shape_of, t
@@ -132,22 +133,54 @@ def _max_pool_grad_fwd(xp: Any, g: Any, idx: Any, *, input_shape: tuple, ksize: 
     pads, out = _geo(f"max_pool{nd}d_grad", shape_l, ksize, strides, padding)
     padded = (shape_l[0],) + tuple(s + lo + hi for s, (lo, hi) in zip(shape_l[1:-1], pads)) \
         + (shape_l[-1],)
-    dil = _ONES[:nd]
     disjoint = all(s >= k for s, k in zip(strides, ksize))
     # windows that tile the input exactly write every element: no zero fill needed
     tiled = all(s == k and o * k == p for s, k, o, p in zip(strides, ksize, out, padded[1:-1]))
     dx = xp.empty(padded, g.dtype) if tiled else xp.zeros(padded, g.dtype)
+    if disjoint and nd <= 2 and jit.accepts(gl, il):
+        if nd == 1:  # as 2-D with a height of one (views, so dx is written in place)
+            _scatter_to_argmax_2d(gl[:, None], il[:, None], dx[:, None], 1, ksize[0], 1,
+                                  strides[0])
+        else:
+            _scatter_to_argmax_2d(gl, il, dx, ksize[0], ksize[1], strides[0], strides[1])
+    else:
+        _scatter_to_argmax(xp, gl, il, dx, ksize, strides, out, disjoint)
+    if any(lo or hi for lo, hi in pads):
+        crop = (slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in
+                                      zip(pads, shape_l[1:-1])) + (slice(None),)
+        dx = xp.ascontiguousarray(dx[crop])
+    return _from_last(xp, dx, channels_first)
+
+
+def _scatter_to_argmax(xp: Any, gl: Any, il: Any, dx: Any, ksize: tuple, strides: tuple,
+                       out: tuple, disjoint: bool) -> None:
+    dil = _ONES[:len(ksize)]
     for k, o in enumerate(_offsets(ksize)):
         view = dx[_window(o, out, strides, dil)]
         if disjoint:
             xp.multiply(gl, il == k, out=view)
         else:
             view += gl * (il == k)
-    if any(lo or hi for lo, hi in pads):
-        crop = (slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in
-                                      zip(pads, shape_l[1:-1])) + (slice(None),)
-        dx = xp.ascontiguousarray(dx[crop])
-    return _from_last(xp, dx, channels_first)
+
+
+@jit.kernel
+def _scatter_to_argmax_2d(g, idx, dx, kh, kw, sh, sw):  # noqa: ANN001
+    """`_scatter_to_argmax` for disjoint 2-D windows in one pass: each window position gets
+    ``g * (idx == k)``, the NumPy path's values bitwise."""
+    zero = g.dtype.type(0)
+    one = g.dtype.type(1)
+    n_, ph, pw, c_ = g.shape
+    for n in range(n_):
+        for i in range(ph):
+            for j in range(pw):
+                for a in range(kh):
+                    for b in range(kw):
+                        k = a * kw + b
+                        r = i * sh + a
+                        s = j * sw + b
+                        for c in range(c_):
+                            dx[n, r, s, c] = g[n, i, j, c] * (one if idx[n, i, j, c] == k
+                                                              else zero)
 
 
 def _max_pool_select_fwd(xp: Any, x: Any, idx: Any, *, ksize: tuple, strides: tuple,
