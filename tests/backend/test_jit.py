@@ -122,13 +122,14 @@ def _pool_grad_both(shape, ksize, strides, padding, dtype, channels_first=False)
     g = rng.standard_normal(y.shape).astype(dtype)
     special = np.array([np.nan, -0.0, np.inf], dtype)
     g.reshape(-1)[:3] = special[:min(3, g.size)]
-    fused = _max_pool_grad_fwd(np, g, idx, input_shape=shape, **attrs)
-    previous = jit.set_enabled(False)
-    try:
-        with np.errstate(invalid="ignore"):  # inf * (idx == k) is NaN off the argmax
+    previous = jit.enabled()
+    with np.errstate(invalid="ignore"):  # NumPy path: inf * (idx == k) is NaN off the argmax
+        fused = _max_pool_grad_fwd(np, g, idx, input_shape=shape, **attrs)
+        jit.set_enabled(False)
+        try:
             plain = _max_pool_grad_fwd(np, g, idx, input_shape=shape, **attrs)
-    finally:
-        jit.set_enabled(previous)
+        finally:
+            jit.set_enabled(previous)
     return fused, plain
 
 
@@ -153,3 +154,31 @@ def test_max_pool_grad_channels_first_takes_numpy_path_and_agrees():
     fused, plain = _pool_grad_both((2, 3, 8, 8), (2, 2), (2, 2), "VALID", "float32",
                                    channels_first=True)
     np.testing.assert_array_equal(fused, plain)
+
+
+@needs_numba
+@pytest.mark.parametrize("xshape,kshape,strides,dilations,padding", [
+    ((3, 13, 13, 32), (3, 3, 32, 64), (1, 1), (1, 1), "VALID"),
+    ((2, 9, 8, 5), (3, 2, 5, 4), (2, 1), (1, 2), "SAME"),
+    ((2, 10, 7, 3), (2, 3, 3, 6), (3, 2), (2, 1), "VALID"),
+    ((2, 17, 6), (5, 6, 4), (2,), (1,), "SAME"),   # 1-D, as 2-D of height one
+    ((2, 17, 6), (3, 6, 4), (1,), (3,), "VALID"),
+])
+def test_conv_input_gradient_col2im_kernel_matches_numpy_path(xshape, kshape, strides,
+                                                              dilations, padding):
+    from ndflow.ops.conv import _conv_bp_input_core, _geometry
+
+    rng = np.random.default_rng(7)
+    nd = len(xshape) - 2
+    _, out = _geometry("conv", xshape[1:-1], kshape[:nd], strides, dilations, padding)
+    g = rng.standard_normal((xshape[0],) + out + (kshape[-1],)).astype(np.float32)
+    w = rng.standard_normal(kshape).astype(np.float32)
+    args = (g, w, xshape[1:-1], strides, dilations, padding, 1)
+    fused = _conv_bp_input_core(np, *args)
+    previous = jit.set_enabled(False)
+    try:
+        plain = _conv_bp_input_core(np, *args)
+    finally:
+        jit.set_enabled(previous)
+    assert fused.shape == plain.shape == xshape
+    np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-5)
