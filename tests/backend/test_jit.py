@@ -182,3 +182,26 @@ def test_conv_input_gradient_col2im_kernel_matches_numpy_path(xshape, kshape, st
         jit.set_enabled(previous)
     assert fused.shape == plain.shape == xshape
     np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-5)
+
+
+@needs_numba
+@pytest.mark.parametrize("xshape,kshape", [((3, 12, 12, 1), (3, 3, 1, 8)),
+                                           ((2, 9, 11, 9), (2, 2, 9, 5))])
+def test_conv_max_pool_first_max_kernel_equals_numpy_path_bitwise(xshape, kshape):
+    from ndflow.ops.conv_pool import _conv_pool_fwd
+
+    rng = np.random.default_rng(11)
+    x = rng.integers(-2, 3, xshape).astype(np.float32)  # many ties between window offsets
+    w = rng.integers(-1, 2, kshape).astype(np.float32)
+    x[0, :3, :3] = np.nan  # NaN windows: the value is NaN, the label stays the first max
+    attrs = dict(strides=(1, 1), dilations=(1, 1), padding="VALID", pool_size=(2, 2))
+    fused = _conv_pool_fwd(np, x, w, **attrs)
+    previous = jit.set_enabled(False)
+    try:
+        plain = _conv_pool_fwd(np, x, w, **attrs)
+    finally:
+        jit.set_enabled(previous)
+    for a, b in zip(fused, plain):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    assert np.isnan(fused[0]).any()

@@ -180,3 +180,33 @@ def test_stacked_relu_pool_blocks_rewrite_together():
     np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-6)
     masks = _ops(graph, "relu_grad")
     assert sorted(m.outputs[0].shape for m in masks) == [(2, 2, 2, 3), (2, 4, 4, 3)]
+
+
+@pytest.mark.parametrize("shape,pool,padding,rewritten", [
+    ((2, 13, 12, 3), (2, 2), "VALID", True),    # odd rows dropped: sums still equal
+    ((2, 12, 12, 3), (3, 3), "VALID", True),
+    ((2, 12, 12, 3), (2, 1), "VALID", False),   # overlapping windows: not rewritten
+    ((2, 11, 11, 3), (2, 2), "SAME", False),    # padded windows: not rewritten
+])
+def test_bias_gradient_sums_the_pooled_gradient(shape, pool, padding, rewritten):
+    rng = np.random.default_rng(9)
+    x = tf.constant(rng.standard_normal(shape).astype(np.float32))
+    w = tf.Variable(rng.standard_normal((3, 3, 3, 4)).astype(np.float32))
+    b = tf.Variable(rng.standard_normal(4).astype(np.float32))
+    k, s = pool
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            h = tf.nn.conv(x, w, 1, "VALID", bias=b, activation="relu")
+            p = tf.nn.max_pool2d(h, k, s, padding)
+            loss = tf.reduce_sum(p * p)
+        return tape.gradient(loss, [w, b])
+
+    eager, traced, graph = _grads(step, x)
+    for a, c in zip(eager, traced):
+        np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
+    sums = _ops(graph, "reduce_sum")
+    from_pool_grad = [n for n in sums if n.inputs[0].producer is not None
+                      and n.inputs[0].producer.kind == "op"
+                      and n.inputs[0].producer.op.name == "max_pool_grad"]
+    assert bool(from_pool_grad) is not rewritten

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops._util import shape_of, t
@@ -70,8 +71,32 @@ def _conv_pool_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple,
     y = xp.matmul(cols.T, wm) if kernel_major else xp.matmul(cols, wm)
     kp = int(np.prod(pool_size))
     shape = (x.shape[0],) + pooled + (o,)
-    best, idx = _first_max(xp, y.reshape((kp, -1, o)), _idx_dtype(kp))
+    blocks = y.reshape((kp, -1))
+    if jit.accepts(blocks):
+        best = xp.empty(shape, y.dtype)
+        idx = xp.empty(shape, _idx_dtype(kp))
+        _first_max_of_blocks(blocks, best.reshape(-1), idx.reshape(-1))
+        return best, idx
+    best, idx = _first_max(xp, blocks, _idx_dtype(kp))
     return best.reshape(shape), idx.reshape(shape)
+
+
+@jit.kernel
+def _first_max_of_blocks(blocks, best, idx):  # noqa: ANN001
+    """`pooling._first_max` over the rows of `blocks`: the element-wise maximum (NaN wins, as
+    in np.maximum) and the first row holding it; branch-free selects, one pass per row."""
+    kp, m = blocks.shape
+    for i in range(m):
+        best[i] = blocks[0, i]
+        idx[i] = 0
+    for j in range(1, kp):
+        label = idx.dtype.type(j)
+        for i in range(m):
+            v = blocks[j, i]
+            b = best[i]
+            hit = v > b
+            best[i] = v if hit or v != v else b
+            idx[i] = label if hit else idx[i]
 
 
 def _conv_pool_infer(x: Spec, w: Spec, *, strides: tuple, dilations: tuple, padding: Any,

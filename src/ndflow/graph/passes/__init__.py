@@ -13,7 +13,7 @@ from ndflow.graph.passes.dce import eliminate_dead_code
 from ndflow.graph.passes.fold import fold_constants
 from ndflow.graph.passes.pool_relu import (
     crop_dropped_pool_gradients, fuse_conv_max_pool, pool_before_bias_relu,
-    push_relu_grad_through_max_pool,
+    push_relu_grad_through_max_pool, sum_pooled_gradient,
 )
 
 
@@ -23,6 +23,7 @@ def optimize(graph: Graph) -> Graph:
     push_relu_grad_through_max_pool(graph)
     pool_before_bias_relu(graph)
     fuse_conv_max_pool(graph)
+    sum_pooled_gradient(graph)
     crop_dropped_pool_gradients(graph)
     eliminate_dead_code(graph)
     return graph
@@ -30,4 +31,4 @@ def optimize(graph: Graph) -> Graph:
 
 __all__ = ["crop_dropped_pool_gradients", "eliminate_common_subexpressions",
            "eliminate_dead_code", "fold_constants", "fuse_conv_max_pool", "optimize",
-           "pool_before_bias_relu", "push_relu_grad_through_max_pool"]
+           "pool_before_bias_relu", "push_relu_grad_through_max_pool", "sum_pooled_gradient"]

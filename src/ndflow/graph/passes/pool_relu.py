@@ -12,6 +12,9 @@ size (a quarter of the elements for a 2x2 pool). Four exact rewrites, run in thi
   only when every use of the index is such a masked gradient, or when nothing uses it.
 - `fuse_conv_max_pool`: what is left, `max_pool(conv(x, w))`, becomes one `conv_max_pool`
   kernel (`ops/conv_pool.py`).
+- `sum_pooled_gradient`: a bias gradient (sum over all but the channel axis) of a max-pool
+  gradient is the sum of the pooled gradient itself: with disjoint VALID windows the scatter
+  moves each pooled value to exactly one position, so the sum reads a quarter of the elements.
 - `crop_dropped_pool_gradients`: the convolution gradients skip the rows a VALID pool drops.
 """
 
@@ -167,6 +170,27 @@ def fuse_conv_max_pool(graph: Graph) -> int:
     if drop:
         _splice(graph, drop=drop)
     return len(drop)
+
+
+def sum_pooled_gradient(graph: Graph) -> int:
+    """`reduce_sum(max_pool_grad(g, idx), axis=all but channels)` -> `reduce_sum(g, ...)` for
+    channels-last VALID pools with disjoint windows (strides >= ksize); returns the count."""
+    count = 0
+    for node in graph.nodes:
+        if node.kind != "op" or node.op.name != "reduce_sum":
+            continue
+        grad = _producer_op(node.inputs[0], "max_pool_grad")
+        if grad is None:
+            continue
+        a = grad.attrs
+        nd = len(a["ksize"])
+        if a["channels_first"] or a["padding"] != "VALID" \
+                or any(s < k for s, k in zip(a["strides"], a["ksize"])) \
+                or tuple(node.attrs["axis"]) != tuple(range(nd + 1)):
+            continue
+        node.inputs = [grad.inputs[0]] + list(node.inputs[1:])
+        count += 1
+    return count
 
 
 def _crop_extent(live: int, k: int, stride: int, dilation: int) -> int:
