@@ -139,8 +139,12 @@ def test_forward_rewrite_skipped_when_the_index_feeds_an_unmasked_gradient():
     assert _ops(graph, "conv")[0].attrs["act"] == "relu"
 
 
-def test_gradients_skip_rows_a_valid_pool_drops():
+def test_gradients_skip_rows_a_valid_pool_drops(monkeypatch):
+    import ndflow.graph.passes as passes
     from ndflow.graph.passes import crop_dropped_pool_gradients
+
+    # the fused conv_max_pool backprop would take this block; the crop pass is for the rest
+    monkeypatch.setattr(passes, "conv_max_pool_backprop", lambda graph: 0)
 
     rng = np.random.default_rng(5)
     x = tf.constant(rng.standard_normal((2, 13, 12, 3)).astype(np.float32))
@@ -210,3 +214,64 @@ def test_bias_gradient_sums_the_pooled_gradient(shape, pool, padding, rewritten)
                       and n.inputs[0].producer.kind == "op"
                       and n.inputs[0].producer.op.name == "max_pool_grad"]
     assert bool(from_pool_grad) is not rewritten
+
+
+@pytest.mark.parametrize("jit_on", [True, False])
+@pytest.mark.parametrize("xshape,kshape,strides,padding,pool", [
+    ((2, 13, 12, 3), (3, 2, 3, 4), 1, "VALID", 2),   # 11 x 11 conv output: row 10 dropped
+    ((3, 12, 12, 1), (3, 3, 1, 5), 1, "VALID", 2),   # one input channel: kernel-major columns
+    ((2, 11, 10, 9), (3, 3, 9, 4), 1, "SAME", 3),    # padded conv
+    ((2, 15, 13, 2), (2, 3, 2, 3), 2, "VALID", 2),   # strided conv
+    ((2, 17, 4), (3, 4, 5), 1, "VALID", 2),          # 1-D
+])
+def test_conv_max_pool_gradients_fused_equal_eager(jit_on, xshape, kshape, strides, padding,
+                                                   pool):
+    from ndflow.backend import jit
+
+    if jit_on and not jit.enabled():
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(13)
+    x = tf.constant(rng.standard_normal(xshape).astype(np.float32))
+    w = tf.Variable(rng.standard_normal(kshape).astype(np.float32))
+    b = tf.Variable(rng.standard_normal(kshape[-1]).astype(np.float32))
+    nd = len(xshape) - 2
+    pool_fn = tf.nn.max_pool2d if nd == 2 else tf.nn.max_pool1d
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            h = tf.nn.conv(x, w, strides, padding, bias=b, activation="relu")
+            p = pool_fn(h, pool, pool, "VALID")
+            loss = tf.reduce_sum(p * p)
+        return tape.gradient(loss, [w, b, x])
+
+    previous = jit.enabled()
+    if jit_on != previous:
+        jit.set_enabled(jit_on)
+    try:
+        eager, traced, graph = _grads(step, x)
+    finally:
+        if jit_on != previous:
+            jit.set_enabled(previous)
+    for a, c in zip(eager, traced):
+        np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-4, atol=1e-4)
+    assert len(_ops(graph, "conv_max_pool_grad")) == 1
+    assert not _ops(graph, "max_pool_grad") and not _ops(graph, "conv_backprop_filter")
+
+
+def test_conv_max_pool_gradient_of_the_filter_only():
+    # the input of the first conv of a model needs no gradient: only the filter output is made
+    rng = np.random.default_rng(14)
+    x = tf.constant(rng.standard_normal((2, 9, 9, 1)).astype(np.float32))
+    w = tf.Variable(rng.standard_normal((3, 3, 1, 4)).astype(np.float32))
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            p = tf.nn.max_pool2d(tf.nn.conv(x, w, 1, "VALID"), 2, 2, "VALID")
+            loss = tf.reduce_sum(p * p)
+        return tape.gradient(loss, w)
+
+    eager, traced, graph = _grads(step, x)
+    np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-5, atol=1e-5)
+    (node,) = _ops(graph, "conv_max_pool_grad")
+    assert node.attrs["needs"] == (False, True) and node.outputs[0].shape == (0,)

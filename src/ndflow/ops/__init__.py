@@ -9,4 +9,6 @@ from ndflow.ops import (  # noqa: F401  (import order matters: each family regis
     nn,
     random,
     creation,
+    conv_pool,
+    conv_pool_grad,
 )

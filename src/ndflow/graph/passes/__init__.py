@@ -12,8 +12,8 @@ from ndflow.graph.passes.cse import eliminate_common_subexpressions
 from ndflow.graph.passes.dce import eliminate_dead_code
 from ndflow.graph.passes.fold import fold_constants
 from ndflow.graph.passes.pool_relu import (
-    crop_dropped_pool_gradients, fuse_conv_max_pool, pool_before_bias_relu,
-    push_relu_grad_through_max_pool, sum_pooled_gradient,
+    conv_max_pool_backprop, crop_dropped_pool_gradients, fuse_conv_max_pool,
+    pool_before_bias_relu, push_relu_grad_through_max_pool, sum_pooled_gradient,
 )
 
 
@@ -24,11 +24,13 @@ def optimize(graph: Graph) -> Graph:
     pool_before_bias_relu(graph)
     fuse_conv_max_pool(graph)
     sum_pooled_gradient(graph)
+    conv_max_pool_backprop(graph)
     crop_dropped_pool_gradients(graph)
     eliminate_dead_code(graph)
     return graph
 
 
-__all__ = ["crop_dropped_pool_gradients", "eliminate_common_subexpressions",
-           "eliminate_dead_code", "fold_constants", "fuse_conv_max_pool", "optimize",
-           "pool_before_bias_relu", "push_relu_grad_through_max_pool", "sum_pooled_gradient"]
+__all__ = ["conv_max_pool_backprop", "crop_dropped_pool_gradients",
+           "eliminate_common_subexpressions", "eliminate_dead_code", "fold_constants",
+           "fuse_conv_max_pool", "optimize", "pool_before_bias_relu",
+           "push_relu_grad_through_max_pool", "sum_pooled_gradient"]

@@ -15,6 +15,9 @@ size (a quarter of the elements for a 2x2 pool). Four exact rewrites, run in thi
 - `sum_pooled_gradient`: a bias gradient (sum over all but the channel axis) of a max-pool
   gradient is the sum of the pooled gradient itself: with disjoint VALID windows the scatter
   moves each pooled value to exactly one position, so the sum reads a quarter of the elements.
+- `conv_max_pool_backprop`: the gradients of a `conv_max_pool` (its pool's `max_pool_grad`
+  feeding the convolution's backprop ops) become one `conv_max_pool_grad` kernel
+  (`ops/conv_pool_grad.py`) that never builds the full-size conv-output gradient.
 - `crop_dropped_pool_gradients`: the convolution gradients skip the rows a VALID pool drops.
 """
 
@@ -191,6 +194,70 @@ def sum_pooled_gradient(graph: Graph) -> int:
         node.inputs = [grad.inputs[0]] + list(node.inputs[1:])
         count += 1
     return count
+
+
+def conv_max_pool_backprop(graph: Graph) -> int:
+    """`max_pool_grad(g, idx)` of a `conv_max_pool` node whose uses are the convolution's
+    input and/or filter gradients (same geometry, channels-last, groups 1) -> one
+    `conv_max_pool_grad(x, g, idx, w)` node; returns the number rewritten."""
+    from ndflow.ops.conv_pool_grad import _CONV_POOL_GRAD
+
+    uses = _uses(graph)
+    replace: dict[int, Value] = {}
+    after: dict[int, list] = {}
+    drop: set[int] = set()
+    for grad in graph.nodes:
+        if grad.kind != "op" or grad.op.name != "max_pool_grad":
+            continue
+        g, idx = grad.inputs[0], grad.inputs[1]
+        fwd = idx.producer if idx.kind == "node" else None
+        if fwd is None or fwd.kind != "op" or fwd.op.name != "conv_max_pool" or idx.index != 1:
+            continue
+        fa, ga = fwd.attrs, grad.attrs
+        if ga["channels_first"] or tuple(ga["ksize"]) != tuple(fa["pool_size"]) \
+                or tuple(ga["strides"]) != tuple(fa["pool_size"]) or ga["padding"] != "VALID":
+            continue
+        x, w = fwd.inputs
+        gz = grad.outputs[0]
+        dx_node = dw_node = None
+        ok = True
+        for n in uses.get(id(gz), []):
+            na = getattr(n, "attrs", None) or {}
+            same = n is not None and n.kind == "op" and na.get("groups") == 1 \
+                and not na.get("channels_first") and na.get("padding") == fa["padding"] \
+                and tuple(na.get("strides", ())) == tuple(fa["strides"]) \
+                and tuple(na.get("dilations", ())) == tuple(fa["dilations"])
+            if same and n.op.name == "conv_backprop_input" and n.inputs[0] is gz \
+                    and n.inputs[1] is w and dx_node is None:
+                dx_node = n
+            elif same and n.op.name == "conv_backprop_filter" and n.inputs[1] is gz \
+                    and n.inputs[0] is x and dw_node is None:
+                dw_node = n
+            else:
+                ok = False
+        if not ok or (dx_node is None and dw_node is None):
+            continue
+        node = GNode("op", _CONV_POOL_GRAD, [x, g, idx, w],
+                     dict(strides=tuple(fa["strides"]), dilations=tuple(fa["dilations"]),
+                          padding=fa["padding"], pool_size=tuple(fa["pool_size"]),
+                          needs=(dx_node is not None, dw_node is not None)))
+        outs = []
+        for i, old in enumerate((dx_node, dw_node)):
+            shape = old.outputs[0].shape if old is not None else (0,)
+            v = graph.new_value("node", shape, g.dtype, node, i)
+            outs.append(v)
+            if old is not None:
+                replace[id(old.outputs[0])] = v
+                drop.add(id(old))
+        node.outputs = outs
+        after.setdefault(id(grad), []).append(node)
+        drop.add(id(grad))
+    if after:
+        # each new node goes right after its pool gradient (all its inputs exist there), then
+        # the pool gradient and the replaced backprop nodes go
+        _splice(graph, after=after, replace=replace)
+        graph.nodes = [n for n in graph.nodes if id(n) not in drop]
+    return len(after)
 
 
 def _crop_extent(live: int, k: int, stride: int, dilation: int) -> int:

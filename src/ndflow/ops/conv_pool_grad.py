@@ -1,0 +1,141 @@
+"""`conv_max_pool_grad`: the input and filter gradients of `conv_max_pool` from the pooled
+gradient, without scattering it to a full-size conv-output gradient first.
+
+The forward kernel (`ops/conv_pool.py`) orders its im2col rows (pool offset, batch, pooled
+position). In that order the conv-output gradient is a stack, one block per pool offset `k`,
+of ``g * (idx == k)``: contiguous passes instead of a strided scatter, covering only the rows
+the pool reads (a VALID pool's dropped border never appears). The filter gradient is then one
+GEMM with the forward's columns; the input gradient one GEMM and a col2im pass.
+
+This is a backward-only kernel: the graph compiler substitutes it for
+``max_pool_grad`` followed by the convolution's backprop ops (`graph/passes/pool_relu.py`),
+after differentiation, so it has no gradient of its own.
+
+>>> import numpy as np
+>>> from ndflow.ops.conv_pool_grad import pool_offset_blocks
+>>> g = np.array([[1.0, 2.0]], np.float32); idx = np.array([[1, 0]], np.uint8)
+>>> pool_offset_blocks(np, g, idx, 2).tolist()
+[[[0.0, 2.0]], [[1.0, 0.0]]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ndflow.backend import jit
+from ndflow.core.dispatch import Spec, register_op
+from ndflow.ops.conv import (
+    _batch_chunk, _conv_bp_input_core, _geometry, _pad_input,
+)
+from ndflow.ops.conv_pool import _columns
+from ndflow.ops.pooling import _max_pool_grad_fwd
+
+__all__: list[str] = []
+
+
+def pool_offset_blocks(xp: Any, g: Any, idx: Any, kp: int) -> Any:
+    """``out[k] = g * (idx == k)`` for each of the `kp` pool offsets: shape (kp,) + g.shape."""
+    out = xp.empty((kp,) + g.shape, g.dtype)
+    if jit.accepts(g, idx):
+        _split_by_offset(g.reshape(-1), idx.reshape(-1), out.reshape(kp, -1))
+    else:
+        for k in range(kp):
+            xp.multiply(g, idx == k, out=out[k])
+    return out
+
+
+@jit.kernel
+def _split_by_offset(g, idx, out):  # noqa: ANN001
+    """`pool_offset_blocks` in one pass over `g` (bitwise the NumPy path's values)."""
+    kp, m = out.shape
+    zero = g.dtype.type(0)
+    one = g.dtype.type(1)
+    for k in range(kp):
+        label = idx.dtype.type(k)
+        for i in range(m):
+            out[k, i] = g[i] * (one if idx[i] == label else zero)
+
+
+def _filter_grad(xp: Any, x: Any, blocks: Any, ks: tuple, pooled: tuple, pool: tuple,
+                 pads: tuple, strides: tuple, dilations: tuple) -> Any:
+    cols, kernel_major = _columns(xp, _pad_input(xp, x, pads), ks, pooled, pool, strides,
+                                  dilations)
+    gm = blocks.reshape(-1, blocks.shape[-1])
+    return xp.matmul(cols, gm) if kernel_major else xp.matmul(cols.T, gm)
+
+
+def _input_grad(xp: Any, g: Any, idx: Any, blocks: Any, w: Any, input_shape: tuple,
+                out: tuple, pooled: tuple, pool: tuple, pads: tuple, strides: tuple,
+                dilations: tuple, padding: Any) -> Any:
+    """`out` is the full conv output's spatial shape (a VALID pool may read less of it)."""
+    nd = len(pool)
+    ks = tuple(w.shape[:nd])
+    c, o = w.shape[-2], w.shape[-1]
+    if nd != 2 or not jit.accepts(blocks):
+        gz = _max_pool_grad_fwd(xp, g, idx, input_shape=(input_shape[0],) + out + (o,),
+                                ksize=pool, strides=pool, padding="VALID",
+                                channels_first=False)
+        return _conv_bp_input_core(xp, gz, w, tuple(input_shape[1:-1]), strides, dilations,
+                                   padding, 1)
+    n = input_shape[0]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[1:-1], pads))
+    dx = xp.zeros((n,) + padded + (c,), g.dtype)
+    kk = int(np.prod(ks))
+    wt = xp.ascontiguousarray(w.reshape(kk, c, o).transpose(2, 0, 1)).reshape(o, kk * c)
+    step = _batch_chunk(n, pooled, int(np.prod(pool)) * kk * c, g.dtype)
+    for b in range(0, n, step):
+        part = xp.ascontiguousarray(blocks[:, b:b + step])
+        dcols = xp.matmul(part.reshape(-1, o), wt)
+        _col2im_add_pooled_2d(dcols.reshape(pool + part.shape[1:-1] + (kk, c)), dx[b:b + step],
+                              ks[0], ks[1], strides[0], strides[1], dilations[0], dilations[1])
+    if any(lo or hi for lo, hi in pads):
+        crop = (slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in
+                                      zip(pads, input_shape[1:-1])) + (slice(None),)
+        dx = xp.ascontiguousarray(dx[crop])
+    return dx
+
+
+@jit.kernel
+def _col2im_add_pooled_2d(dcols, dx, kh, kw, sh, sw, dh, dw):  # noqa: ANN001
+    """col2im for rows ordered (pool offset a, b, batch, pooled position i, j): the row is the
+    conv output at (i*ph + a, j*pw + b)."""
+    ph, pw, n_, oh, ow, _, c_ = dcols.shape
+    for pa in range(ph):
+        for pb in range(pw):
+            for n in range(n_):
+                for i in range(oh):
+                    for j in range(ow):
+                        oi = (i * ph + pa) * sh
+                        oj = (j * pw + pb) * sw
+                        for a in range(kh):
+                            for b in range(kw):
+                                k = a * kw + b
+                                r = oi + a * dh
+                                s = oj + b * dw
+                                for c in range(c_):
+                                    dx[n, r, s, c] += dcols[pa, pb, n, i, j, k, c]
+
+
+def _grad_fwd(xp: Any, x: Any, g: Any, idx: Any, w: Any, *, strides: tuple, dilations: tuple,
+              padding: Any, pool_size: tuple, needs: tuple) -> tuple:
+    nd = len(pool_size)
+    ks = tuple(w.shape[:nd])
+    pads, out = _geometry(f"conv{nd}d", x.shape[1:-1], ks, strides, dilations, padding)
+    pooled = tuple(g.shape[1:-1])
+    blocks = pool_offset_blocks(xp, g, idx, int(np.prod(pool_size)))
+    dx = _input_grad(xp, g, idx, blocks, w, tuple(x.shape), out, pooled, tuple(pool_size),
+                     pads, strides, dilations, padding) if needs[0] else xp.empty(0, g.dtype)
+    dw = _filter_grad(xp, x, blocks, ks, pooled, tuple(pool_size), pads, strides,
+                      dilations).reshape(w.shape) if needs[1] else xp.empty(0, g.dtype)
+    return dx, dw
+
+
+def _grad_infer(x: Spec, g: Spec, idx: Spec, w: Spec, *, needs: tuple, **_: Any) -> tuple:
+    return (Spec(x.shape if needs[0] else (0,), g.dtype),
+            Spec(w.shape if needs[1] else (0,), g.dtype))
+
+
+_CONV_POOL_GRAD = register_op("conv_max_pool_grad", _grad_fwd, _grad_infer, None,
+                              num_outputs=2)
