@@ -146,10 +146,10 @@ NON_DIFFERENTIABLE = {
 }
 
 
-# Backward-only kernels the graph compiler substitutes after differentiation (so they need no
+# Graph-only kernels the graph compiler substitutes after differentiation (so they need no
 # gradient); tests/graph/test_registry_traced.py checks them traced against eager through the
 # gradient of their forward op's case.
-BACKWARD_ONLY = {"conv_max_pool_grad"}
+GRAPH_ONLY = {"conv_max_pool_grad", "conv_max_pool_keep_columns"}
 
 
 def test_every_non_differentiable_op_is_listed():
@@ -160,7 +160,7 @@ def test_every_non_differentiable_op_is_listed():
     nondiff = sorted(n for n, o in REGISTRY.items() if not o.differentiable
                      and not o.forward.__module__.startswith("ndflow.keras")
                      and not re.fullmatch(r"(split|while_loop)_\d+", n)
-                     and n not in BACKWARD_ONLY)
+                     and n not in GRAPH_ONLY)
     assert sorted(NON_DIFFERENTIABLE) == nondiff
 
 

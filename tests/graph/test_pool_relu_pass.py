@@ -40,7 +40,7 @@ def test_conv_relu_pool_gradients_match_eager(pool, also_used):
         np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
     masks = [n for n in graph.nodes if n.kind == "op" and n.op.name == "relu_grad"]
     pooled = [n for n in graph.nodes if n.kind == "op" and n.op.name in (
-        "max_pool", "conv_max_pool")][0]
+        "max_pool", "conv_max_pool", "conv_max_pool_keep_columns")][0]
     expected = _ops(graph, "conv")[0].outputs[0].shape if also_used else \
         pooled.outputs[0].shape
     assert [m.outputs[0].shape for m in masks] == [tuple(expected)]
@@ -113,8 +113,11 @@ def test_forward_pools_before_bias_and_relu(bias_shift):
         (relu,) = _ops(graph, "relu")
         if step is train:  # non-overlapping VALID pool: conv + pool became one node
             assert not _ops(graph, "conv") and not _ops(graph, "max_pool")
-            (pool,) = _ops(graph, "conv_max_pool")
-            assert len(pool.inputs) == 2
+            # the variant that keeps its im2col columns for the filter gradient
+            (pool,) = _ops(graph, "conv_max_pool_keep_columns")
+            assert len(pool.inputs) == 2 and not _ops(graph, "conv_max_pool")
+            (grad,) = _ops(graph, "conv_max_pool_grad")
+            assert grad.inputs[-1] is pool.outputs[2]
         else:  # overlapping pool: conv (without bias and ReLU) then max_pool
             (conv,) = _ops(graph, "conv")
             assert conv.attrs["act"] is None and len(conv.inputs) == 2

@@ -85,15 +85,14 @@ def test_every_registered_op_is_covered():
                | EAGER_ONLY)
     missing = sorted(n for n in REGISTRY if n not in covered and not n.startswith(
         ("split_", "while_loop_")))
-    # Fused backward kernels (non-differentiable `*_grad` ops) are covered when the traced
-    # gradient of their forward op's case reaches them.
+    # Fused backward kernels (non-differentiable `*_grad` ops) and graph-only variants of an
+    # op (named after it) are covered when the traced gradient of that op's case reaches them.
     for name in list(missing):
-        if name.endswith("_grad"):
-            stem = name[: -len("_grad")]
-            for case in (c for c in CASES if c.op.startswith(stem)):
-                if name in _traced_op_names(case):
-                    missing.remove(name)
-                    break
+        stem = name[: -len("_grad")] if name.endswith("_grad") else name
+        for case in (c for c in CASES if c.op.startswith(stem) or name.startswith(c.op)):
+            if name in _traced_op_names(case):
+                missing.remove(name)
+                break
     assert not missing, f"ops without a traced-vs-eager check: {missing}"
 
 

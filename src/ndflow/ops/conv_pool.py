@@ -58,8 +58,10 @@ def _columns(xp: Any, xpad: Any, ks: tuple, pooled: tuple, pool: tuple, strides:
     return xp.ascontiguousarray(view).reshape(-1, int(np.prod(ks)) * c), False
 
 
-def _conv_pool_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple, padding: Any,
-                   pool_size: tuple) -> tuple:
+def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple,
+                        padding: Any, pool_size: tuple) -> tuple:
+    """`conv_max_pool` that also returns its im2col columns, for the gradient to reuse
+    (`conv_max_pool_keep_columns`, substituted by the graph compiler)."""
     nd = x.ndim - 2
     ks = w.shape[:nd]
     o = w.shape[-1]
@@ -76,9 +78,21 @@ def _conv_pool_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple,
         best = xp.empty(shape, y.dtype)
         idx = xp.empty(shape, _idx_dtype(kp))
         _first_max_of_blocks(blocks, best.reshape(-1), idx.reshape(-1))
-        return best, idx
+        return best, idx, cols
     best, idx = _first_max(xp, blocks, _idx_dtype(kp))
-    return best.reshape(shape), idx.reshape(shape)
+    return best.reshape(shape), idx.reshape(shape), cols
+
+
+def _conv_pool_fwd(xp: Any, x: Any, w: Any, **attrs: Any) -> tuple:
+    return _conv_pool_cols_fwd(xp, x, w, **attrs)[:2]
+
+
+def columns_shape(x_shape: tuple, w_shape: tuple, pooled: tuple, pool_size: tuple) -> tuple:
+    """Shape of `_columns`' matrix: (K*C, rows) for fewer than 8 channels, else (rows, K*C)."""
+    nd = len(pool_size)
+    kc = int(np.prod(w_shape[:nd])) * w_shape[-2]
+    rows = int(np.prod(pool_size)) * x_shape[0] * int(np.prod(pooled))
+    return (kc, rows) if x_shape[-1] < 8 else (rows, kc)
 
 
 @jit.kernel
@@ -128,6 +142,19 @@ def _conv_pool_grad(node: Any, g: Tensor, _g_idx: Any = None) -> tuple:
 
 _CONV_POOL = register_op("conv_max_pool", _conv_pool_fwd, _conv_pool_infer, _conv_pool_grad,
                          num_outputs=2)
+
+
+def _conv_pool_cols_infer(x: Spec, w: Spec, **attrs: Any) -> tuple:
+    y, idx = _conv_pool_infer(x, w, **attrs)
+    cols = Spec(columns_shape(tuple(x.shape), tuple(w.shape), tuple(y.shape[1:-1]),
+                              tuple(attrs["pool_size"])), x.dtype)
+    return y, idx, cols
+
+
+# graph-only (after differentiation): the forward of a conv_max_pool whose gradient reuses the
+# columns (`ops/conv_pool_grad.py`)
+_CONV_POOL_COLS = register_op("conv_max_pool_keep_columns", _conv_pool_cols_fwd,
+                              _conv_pool_cols_infer, None, num_outputs=3)
 
 
 def conv_max_pool(x: Any, w: Any, pool_size: tuple, strides: Any = 1, padding: str = "VALID",

@@ -5,7 +5,8 @@ The forward kernel (`ops/conv_pool.py`) orders its im2col rows (pool offset, bat
 position). In that order the conv-output gradient is a stack, one block per pool offset `k`,
 of ``g * (idx == k)``: contiguous passes instead of a strided scatter, covering only the rows
 the pool reads (a VALID pool's dropped border never appears). The filter gradient is then one
-GEMM with the forward's columns; the input gradient one GEMM and a col2im pass.
+GEMM with the forward's columns (kept from the forward by `conv_max_pool_keep_columns` when
+the graph has them, else rebuilt); the input gradient one GEMM and a col2im pass.
 
 This is a backward-only kernel: the graph compiler substitutes it for
 ``max_pool_grad`` followed by the convolution's backprop ops (`graph/passes/pool_relu.py`),
@@ -59,9 +60,12 @@ def _split_by_offset(g, idx, out):  # noqa: ANN001
 
 
 def _filter_grad(xp: Any, x: Any, blocks: Any, ks: tuple, pooled: tuple, pool: tuple,
-                 pads: tuple, strides: tuple, dilations: tuple) -> Any:
-    cols, kernel_major = _columns(xp, _pad_input(xp, x, pads), ks, pooled, pool, strides,
-                                  dilations)
+                 pads: tuple, strides: tuple, dilations: tuple, cols: Any = None) -> Any:
+    if cols is None:
+        cols, kernel_major = _columns(xp, _pad_input(xp, x, pads), ks, pooled, pool, strides,
+                                      dilations)
+    else:  # the forward's columns (`conv_max_pool_keep_columns`)
+        kernel_major = x.shape[-1] < 8
     gm = blocks.reshape(-1, blocks.shape[-1])
     return xp.matmul(cols, gm) if kernel_major else xp.matmul(cols.T, gm)
 
@@ -118,8 +122,8 @@ def _col2im_add_pooled_2d(dcols, dx, kh, kw, sh, sw, dh, dw):  # noqa: ANN001
                                     dx[n, r, s, c] += dcols[pa, pb, n, i, j, k, c]
 
 
-def _grad_fwd(xp: Any, x: Any, g: Any, idx: Any, w: Any, *, strides: tuple, dilations: tuple,
-              padding: Any, pool_size: tuple, needs: tuple) -> tuple:
+def _grad_fwd(xp: Any, x: Any, g: Any, idx: Any, w: Any, cols: Any = None, *, strides: tuple,
+              dilations: tuple, padding: Any, pool_size: tuple, needs: tuple) -> tuple:
     nd = len(pool_size)
     ks = tuple(w.shape[:nd])
     pads, out = _geometry(f"conv{nd}d", x.shape[1:-1], ks, strides, dilations, padding)
@@ -128,11 +132,12 @@ def _grad_fwd(xp: Any, x: Any, g: Any, idx: Any, w: Any, *, strides: tuple, dila
     dx = _input_grad(xp, g, idx, blocks, w, tuple(x.shape), out, pooled, tuple(pool_size),
                      pads, strides, dilations, padding) if needs[0] else xp.empty(0, g.dtype)
     dw = _filter_grad(xp, x, blocks, ks, pooled, tuple(pool_size), pads, strides,
-                      dilations).reshape(w.shape) if needs[1] else xp.empty(0, g.dtype)
+                      dilations, cols).reshape(w.shape) if needs[1] else xp.empty(0, g.dtype)
     return dx, dw
 
 
-def _grad_infer(x: Spec, g: Spec, idx: Spec, w: Spec, *, needs: tuple, **_: Any) -> tuple:
+def _grad_infer(x: Spec, g: Spec, idx: Spec, w: Spec, cols: Spec | None = None, *,
+                needs: tuple, **_: Any) -> tuple:
     return (Spec(x.shape if needs[0] else (0,), g.dtype),
             Spec(w.shape if needs[1] else (0,), g.dtype))
 

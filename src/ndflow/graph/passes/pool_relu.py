@@ -200,6 +200,7 @@ def conv_max_pool_backprop(graph: Graph) -> int:
     """`max_pool_grad(g, idx)` of a `conv_max_pool` node whose uses are the convolution's
     input and/or filter gradients (same geometry, channels-last, groups 1) -> one
     `conv_max_pool_grad(x, g, idx, w)` node; returns the number rewritten."""
+    from ndflow.ops.conv_pool import _CONV_POOL_COLS, columns_shape
     from ndflow.ops.conv_pool_grad import _CONV_POOL_GRAD
 
     uses = _uses(graph)
@@ -237,7 +238,19 @@ def conv_max_pool_backprop(graph: Graph) -> int:
                 ok = False
         if not ok or (dx_node is None and dw_node is None):
             continue
-        node = GNode("op", _CONV_POOL_GRAD, [x, g, idx, w],
+        inputs = [x, g, idx, w]
+        if dw_node is not None:  # the filter gradient reuses the forward's im2col columns
+            if fwd.op is not _CONV_POOL_COLS:
+                pooled = tuple(fwd.outputs[0].shape[1:-1])
+                if None in x.shape or None in pooled:
+                    continue
+                fwd.op = _CONV_POOL_COLS
+                shape = columns_shape(tuple(x.shape), tuple(w.shape), pooled,
+                                      tuple(fa["pool_size"]))
+                fwd.outputs = list(fwd.outputs) + [graph.new_value("node", shape, x.dtype,
+                                                                   fwd, 2)]
+            inputs.append(fwd.outputs[2])
+        node = GNode("op", _CONV_POOL_GRAD, inputs,
                      dict(strides=tuple(fa["strides"]), dilations=tuple(fa["dilations"]),
                           padding=fa["padding"], pool_size=tuple(fa["pool_size"]),
                           needs=(dx_node is not None, dw_node is not None)))
