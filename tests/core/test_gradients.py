@@ -149,7 +149,7 @@ NON_DIFFERENTIABLE = {
 # Graph-only kernels the graph compiler substitutes after differentiation (so they need no
 # gradient); tests/graph/test_registry_traced.py checks them traced against eager through the
 # gradient of their forward op's case.
-GRAPH_ONLY = {"conv_max_pool_grad", "conv_max_pool_keep_columns"}
+GRAPH_ONLY = {"conv_max_pool_grad", "conv_max_pool_fused"}
 
 
 def test_every_non_differentiable_op_is_listed():

@@ -40,7 +40,7 @@ def test_conv_relu_pool_gradients_match_eager(pool, also_used):
         np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
     masks = [n for n in graph.nodes if n.kind == "op" and n.op.name == "relu_grad"]
     pooled = [n for n in graph.nodes if n.kind == "op" and n.op.name in (
-        "max_pool", "conv_max_pool", "conv_max_pool_keep_columns")][0]
+        "max_pool", "conv_max_pool", "conv_max_pool_fused")][0]
     expected = _ops(graph, "conv")[0].outputs[0].shape if also_used else \
         pooled.outputs[0].shape
     assert [m.outputs[0].shape for m in masks] == [tuple(expected)]
@@ -110,19 +110,21 @@ def test_forward_pools_before_bias_and_relu(bias_shift):
         eager, traced, graph = _grads(step, x)
         for a, c in zip(tf.nest.flatten(eager), tf.nest.flatten(traced)):
             np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
-        (relu,) = _ops(graph, "relu")
-        if step is train:  # non-overlapping VALID pool: conv + pool became one node
+        if step is train:  # non-overlapping VALID pool: conv, pool, bias, ReLU in one node
             assert not _ops(graph, "conv") and not _ops(graph, "max_pool")
-            # the variant that keeps its im2col columns for the filter gradient
-            (pool,) = _ops(graph, "conv_max_pool_keep_columns")
-            assert len(pool.inputs) == 2 and not _ops(graph, "conv_max_pool")
+            assert not _ops(graph, "relu")
+            # it keeps its im2col columns for the filter gradient
+            (pool,) = _ops(graph, "conv_max_pool_fused")
+            assert pool.inputs[2] is not None and pool.attrs["relu"]
+            assert pool.attrs["keep_columns"] and not _ops(graph, "conv_max_pool")
             (grad,) = _ops(graph, "conv_max_pool_grad")
             assert grad.inputs[-1] is pool.outputs[2]
-        else:  # overlapping pool: conv (without bias and ReLU) then max_pool
+        else:  # overlapping pool: conv (without bias and ReLU) then max_pool, bias, ReLU
             (conv,) = _ops(graph, "conv")
             assert conv.attrs["act"] is None and len(conv.inputs) == 2
             (pool,) = _ops(graph, "max_pool")
-        assert relu.outputs[0].shape == pool.outputs[0].shape
+            (relu,) = _ops(graph, "relu")
+            assert relu.outputs[0].shape == pool.outputs[0].shape
 
 
 def test_forward_rewrite_skipped_when_the_index_feeds_an_unmasked_gradient():
@@ -278,3 +280,35 @@ def test_conv_max_pool_gradient_of_the_filter_only():
     np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-5, atol=1e-5)
     (node,) = _ops(graph, "conv_max_pool_grad")
     assert node.attrs["needs"] == (False, True) and node.outputs[0].shape == (0,)
+
+
+@pytest.mark.parametrize("jit_on", [True, False])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_predict_graph_fuses_conv_pool_bias_relu(jit_on, use_bias):
+    from ndflow.backend import jit
+
+    if jit_on and not jit.enabled():
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(15)
+    x = tf.constant(rng.standard_normal((3, 10, 9, 2)).astype(np.float32))
+    w = tf.constant(rng.standard_normal((3, 3, 2, 5)).astype(np.float32))
+    b = tf.constant(rng.standard_normal(5).astype(np.float32)) if use_bias else None
+
+    def infer(x):
+        return tf.nn.max_pool2d(tf.nn.conv(x, w, 1, "VALID", bias=b, activation="relu"),
+                                2, 2, "VALID")
+
+    previous = jit.enabled()
+    if jit_on != previous:
+        jit.set_enabled(jit_on)
+    try:
+        eager, traced, graph = _grads(infer, x)
+    finally:
+        if jit_on != previous:
+            jit.set_enabled(previous)
+    np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-5, atol=1e-5)
+    assert (traced.numpy() == 0).any() and (traced.numpy() > 0).any()  # ReLU did cut
+    (node,) = _ops(graph, "conv_max_pool_fused")
+    assert node.attrs["relu"] and not node.attrs["keep_columns"]
+    assert len(node.inputs) == (3 if use_bias else 2)
+    assert not _ops(graph, "relu") and not _ops(graph, "add")  # (no other add in this graph)

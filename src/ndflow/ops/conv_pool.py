@@ -58,10 +58,12 @@ def _columns(xp: Any, xpad: Any, ks: tuple, pooled: tuple, pool: tuple, strides:
     return xp.ascontiguousarray(view).reshape(-1, int(np.prod(ks)) * c), False
 
 
-def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple,
-                        padding: Any, pool_size: tuple) -> tuple:
-    """`conv_max_pool` that also returns its im2col columns, for the gradient to reuse
-    (`conv_max_pool_keep_columns`, substituted by the graph compiler)."""
+def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, b: Any = None, *, strides: tuple,
+                        dilations: tuple, padding: Any, pool_size: tuple, relu: bool = False,
+                        keep_columns: bool = True) -> tuple:
+    """`conv_max_pool`, then optionally ``relu(pooled + b)``, also returning the im2col
+    columns (empty unless `keep_columns`) for the gradient to reuse: the graph compiler's
+    `conv_max_pool_fused`."""
     nd = x.ndim - 2
     ks = w.shape[:nd]
     o = w.shape[-1]
@@ -78,13 +80,42 @@ def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: t
         best = xp.empty(shape, y.dtype)
         idx = xp.empty(shape, _idx_dtype(kp))
         _first_max_of_blocks(blocks, best.reshape(-1), idx.reshape(-1))
-        return best, idx, cols
-    best, idx = _first_max(xp, blocks, _idx_dtype(kp))
-    return best.reshape(shape), idx.reshape(shape), cols
+    else:
+        best, idx = _first_max(xp, blocks, _idx_dtype(kp))
+        best, idx = best.reshape(shape), idx.reshape(shape)
+    if b is not None or relu:
+        _bias_relu(xp, best, b, relu)
+    return best, idx, (cols if keep_columns else xp.empty(0, x.dtype))
+
+
+def _bias_relu(xp: Any, y: Any, b: Any, relu: bool) -> None:
+    """``y = relu(y + b)`` in place (per-channel bias `b` or None)."""
+    rows = y.reshape(-1, y.shape[-1])
+    if jit.accepts(rows) and (b is None or jit.accepts(b) and b.dtype == y.dtype):
+        _bias_relu_rows(rows, rows[0] if b is None else b, b is not None, relu)
+        return
+    if b is not None:
+        y += b
+    if relu:
+        xp.maximum(y, 0, out=y)
+
+
+@jit.kernel
+def _bias_relu_rows(rows, b, has_bias, relu):  # noqa: ANN001
+    """One pass of `_bias_relu`; ``max(v, 0)`` keeps NaN and takes v when v >= 0, as
+    np.maximum's definition does."""
+    m, c_ = rows.shape
+    zero = rows.dtype.type(0)
+    for i in range(m):
+        for c in range(c_):
+            v = rows[i, c] + b[c] if has_bias else rows[i, c]
+            if relu and not (v >= zero or v != v):
+                v = zero
+            rows[i, c] = v
 
 
 def _conv_pool_fwd(xp: Any, x: Any, w: Any, **attrs: Any) -> tuple:
-    return _conv_pool_cols_fwd(xp, x, w, **attrs)[:2]
+    return _conv_pool_cols_fwd(xp, x, w, keep_columns=False, **attrs)[:2]
 
 
 def columns_shape(x_shape: tuple, w_shape: tuple, pooled: tuple, pool_size: tuple) -> tuple:
@@ -144,17 +175,18 @@ _CONV_POOL = register_op("conv_max_pool", _conv_pool_fwd, _conv_pool_infer, _con
                          num_outputs=2)
 
 
-def _conv_pool_cols_infer(x: Spec, w: Spec, **attrs: Any) -> tuple:
+def _conv_pool_fused_infer(x: Spec, w: Spec, b: Spec | None = None, *, relu: bool = False,
+                           keep_columns: bool = True, **attrs: Any) -> tuple:
     y, idx = _conv_pool_infer(x, w, **attrs)
-    cols = Spec(columns_shape(tuple(x.shape), tuple(w.shape), tuple(y.shape[1:-1]),
-                              tuple(attrs["pool_size"])), x.dtype)
-    return y, idx, cols
+    shape = columns_shape(tuple(x.shape), tuple(w.shape), tuple(y.shape[1:-1]),
+                          tuple(attrs["pool_size"])) if keep_columns else (0,)
+    return y, idx, Spec(shape, x.dtype)
 
 
-# graph-only (after differentiation): the forward of a conv_max_pool whose gradient reuses the
-# columns (`ops/conv_pool_grad.py`)
-_CONV_POOL_COLS = register_op("conv_max_pool_keep_columns", _conv_pool_cols_fwd,
-                              _conv_pool_cols_infer, None, num_outputs=3)
+# graph-only (substituted after differentiation, so it needs no gradient): conv_max_pool with
+# the bias and ReLU that follow it, keeping its columns for `conv_max_pool_grad` to reuse
+_CONV_POOL_FUSED = register_op("conv_max_pool_fused", _conv_pool_cols_fwd,
+                               _conv_pool_fused_infer, None, num_outputs=3)
 
 
 def conv_max_pool(x: Any, w: Any, pool_size: tuple, strides: Any = 1, padding: str = "VALID",

@@ -5,7 +5,7 @@ The forward kernel (`ops/conv_pool.py`) orders its im2col rows (pool offset, bat
 position). In that order the conv-output gradient is a stack, one block per pool offset `k`,
 of ``g * (idx == k)``: contiguous passes instead of a strided scatter, covering only the rows
 the pool reads (a VALID pool's dropped border never appears). The filter gradient is then one
-GEMM with the forward's columns (kept from the forward by `conv_max_pool_keep_columns` when
+GEMM with the forward's columns (kept from the forward by `conv_max_pool_fused` when
 the graph has them, else rebuilt); the input gradient one GEMM and a col2im pass.
 
 This is a backward-only kernel: the graph compiler substitutes it for
@@ -64,7 +64,7 @@ def _filter_grad(xp: Any, x: Any, blocks: Any, ks: tuple, pooled: tuple, pool: t
     if cols is None:
         cols, kernel_major = _columns(xp, _pad_input(xp, x, pads), ks, pooled, pool, strides,
                                       dilations)
-    else:  # the forward's columns (`conv_max_pool_keep_columns`)
+    else:  # the forward's columns (`conv_max_pool_fused`)
         kernel_major = x.shape[-1] < 8
     gm = blocks.reshape(-1, blocks.shape[-1])
     return xp.matmul(cols, gm) if kernel_major else xp.matmul(cols.T, gm)

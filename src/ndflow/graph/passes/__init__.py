@@ -13,7 +13,8 @@ from ndflow.graph.passes.dce import eliminate_dead_code
 from ndflow.graph.passes.fold import fold_constants
 from ndflow.graph.passes.pool_relu import (
     conv_max_pool_backprop, crop_dropped_pool_gradients, fuse_conv_max_pool,
-    pool_before_bias_relu, push_relu_grad_through_max_pool, sum_pooled_gradient,
+    fuse_conv_max_pool_bias_relu, pool_before_bias_relu, push_relu_grad_through_max_pool,
+    sum_pooled_gradient,
 )
 
 
@@ -23,6 +24,7 @@ def optimize(graph: Graph) -> Graph:
     push_relu_grad_through_max_pool(graph)
     pool_before_bias_relu(graph)
     fuse_conv_max_pool(graph)
+    fuse_conv_max_pool_bias_relu(graph)
     sum_pooled_gradient(graph)
     conv_max_pool_backprop(graph)
     crop_dropped_pool_gradients(graph)
@@ -32,5 +34,5 @@ def optimize(graph: Graph) -> Graph:
 
 __all__ = ["conv_max_pool_backprop", "crop_dropped_pool_gradients",
            "eliminate_common_subexpressions", "eliminate_dead_code", "fold_constants",
-           "fuse_conv_max_pool", "optimize", "pool_before_bias_relu",
-           "push_relu_grad_through_max_pool", "sum_pooled_gradient"]
+           "fuse_conv_max_pool", "fuse_conv_max_pool_bias_relu", "optimize",
+           "pool_before_bias_relu", "push_relu_grad_through_max_pool", "sum_pooled_gradient"]

@@ -12,6 +12,8 @@ size (a quarter of the elements for a 2x2 pool). Four exact rewrites, run in thi
   only when every use of the index is such a masked gradient, or when nothing uses it.
 - `fuse_conv_max_pool`: what is left, `max_pool(conv(x, w))`, becomes one `conv_max_pool`
   kernel (`ops/conv_pool.py`).
+- `fuse_conv_max_pool_bias_relu`: the bias add and ReLU left after a `conv_max_pool` join it
+  (`conv_max_pool_fused`, one pass over the pooled values).
 - `sum_pooled_gradient`: a bias gradient (sum over all but the channel axis) of a max-pool
   gradient is the sum of the pooled gradient itself: with disjoint VALID windows the scatter
   moves each pooled value to exactly one position, so the sum reads a quarter of the elements.
@@ -175,6 +177,52 @@ def fuse_conv_max_pool(graph: Graph) -> int:
     return len(drop)
 
 
+def fuse_conv_max_pool_bias_relu(graph: Graph) -> int:
+    """`relu(conv_max_pool(x, w)[0] + b)` (per-channel `b`; or without the add) ->
+    `conv_max_pool_fused(x, w, b, relu=True)` when the intermediate values have no other use;
+    returns the count."""
+    from ndflow.ops.conv_pool import _CONV_POOL, _CONV_POOL_FUSED
+
+    uses = _uses(graph)
+    position = {id(n): i for i, n in enumerate(graph.nodes)}
+
+    def only_use(v: Value, name: str) -> GNode | None:
+        users = uses.get(id(v), [])
+        n = users[0] if len(users) == 1 else None
+        return n if n is not None and n.kind == "op" and n.op.name == name else None
+
+    drop: set[int] = set()
+    count = 0
+    for node in graph.nodes:
+        if node.kind != "op" or node.op is not _CONV_POOL:
+            continue
+        z, idx = node.outputs
+        bias = None
+        add = only_use(z, "add")
+        if add is not None:
+            (bias,) = [v for v in add.inputs if v is not z] or [None]
+            ok = bias is not None and len(add.inputs) == 2 and bias.dtype == z.dtype \
+                and tuple(bias.shape) == (z.shape[-1],) \
+                and (bias.producer is None or position.get(id(bias.producer), -1)
+                     < position[id(node)])
+            relu = only_use(add.outputs[0], "relu") if ok else None
+        else:
+            relu = only_use(z, "relu")
+        if relu is None:
+            continue
+        y = relu.outputs[0]
+        node.op = _CONV_POOL_FUSED
+        node.inputs = list(node.inputs[:2]) + ([bias] if add is not None else [])
+        node.attrs = dict(node.attrs, relu=True, keep_columns=False)
+        y.producer, y.index = node, 0
+        node.outputs = [y, idx, graph.new_value("node", (0,), z.dtype, node, 2)]
+        drop |= {id(relu)} | ({id(add)} if add is not None else set())
+        count += 1
+    if drop:
+        _splice(graph, drop=drop)
+    return count
+
+
 def sum_pooled_gradient(graph: Graph) -> int:
     """`reduce_sum(max_pool_grad(g, idx), axis=all but channels)` -> `reduce_sum(g, ...)` for
     channels-last VALID pools with disjoint windows (strides >= ksize); returns the count."""
@@ -200,7 +248,7 @@ def conv_max_pool_backprop(graph: Graph) -> int:
     """`max_pool_grad(g, idx)` of a `conv_max_pool` node whose uses are the convolution's
     input and/or filter gradients (same geometry, channels-last, groups 1) -> one
     `conv_max_pool_grad(x, g, idx, w)` node; returns the number rewritten."""
-    from ndflow.ops.conv_pool import _CONV_POOL_COLS, columns_shape
+    from ndflow.ops.conv_pool import _CONV_POOL, _CONV_POOL_FUSED, columns_shape
     from ndflow.ops.conv_pool_grad import _CONV_POOL_GRAD
 
     uses = _uses(graph)
@@ -212,13 +260,14 @@ def conv_max_pool_backprop(graph: Graph) -> int:
             continue
         g, idx = grad.inputs[0], grad.inputs[1]
         fwd = idx.producer if idx.kind == "node" else None
-        if fwd is None or fwd.kind != "op" or fwd.op.name != "conv_max_pool" or idx.index != 1:
+        if fwd is None or fwd.kind != "op" or idx.index != 1 \
+                or fwd.op not in (_CONV_POOL, _CONV_POOL_FUSED):
             continue
         fa, ga = fwd.attrs, grad.attrs
         if ga["channels_first"] or tuple(ga["ksize"]) != tuple(fa["pool_size"]) \
                 or tuple(ga["strides"]) != tuple(fa["pool_size"]) or ga["padding"] != "VALID":
             continue
-        x, w = fwd.inputs
+        x, w = fwd.inputs[:2]
         gz = grad.outputs[0]
         dx_node = dw_node = None
         ok = True
@@ -240,15 +289,19 @@ def conv_max_pool_backprop(graph: Graph) -> int:
             continue
         inputs = [x, g, idx, w]
         if dw_node is not None:  # the filter gradient reuses the forward's im2col columns
-            if fwd.op is not _CONV_POOL_COLS:
+            if fwd.op is _CONV_POOL or not fwd.attrs["keep_columns"]:
                 pooled = tuple(fwd.outputs[0].shape[1:-1])
                 if None in x.shape or None in pooled:
                     continue
-                fwd.op = _CONV_POOL_COLS
                 shape = columns_shape(tuple(x.shape), tuple(w.shape), pooled,
                                       tuple(fa["pool_size"]))
-                fwd.outputs = list(fwd.outputs) + [graph.new_value("node", shape, x.dtype,
-                                                                   fwd, 2)]
+                cols = graph.new_value("node", shape, x.dtype, fwd, 2)
+                if fwd.op is _CONV_POOL:
+                    fwd.op = _CONV_POOL_FUSED
+                    fwd.attrs = dict(fwd.attrs, relu=False)
+                fwd.attrs = dict(fwd.attrs, keep_columns=True)
+                fwd.outputs = list(fwd.outputs[:2]) + [cols]
+                fa = fwd.attrs
             inputs.append(fwd.outputs[2])
         node = GNode("op", _CONV_POOL_GRAD, inputs,
                      dict(strides=tuple(fa["strides"]), dilations=tuple(fa["dilations"]),
