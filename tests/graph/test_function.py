@@ -428,8 +428,10 @@ def test_specialisations_share_buffers_and_stay_correct():
             np.testing.assert_allclose(float(f(x)), float(step_e(x)), rtol=1e-4)
     np.testing.assert_allclose(w_g.numpy(), w_e.numpy(), rtol=1e-4, atol=1e-5)
     assert f.experimental_get_tracing_count() == 2
-    shared = [k for k in f._buffer_pool if k[0] == (96, 64)]
-    assert shared  # the (96, 64) gradient buffers are one set of arrays for both shapes
+    # the two specialisations share memory slots (ranked by size): the pool holds no more
+    # slots than the larger one has buffers
+    counts = [len(cf._buffers) for cf in f._cache.values()]
+    assert len(f._buffer_pool) == max(counts) > 0
 
 
 def test_trace_time_arguments_are_not_kept_by_the_concrete_function():

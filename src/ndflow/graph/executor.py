@@ -155,23 +155,29 @@ def _plan_buffers(graph: Graph) -> dict[int, Any]:
     return {"assignment": assignment, "buffers": buffers}
 
 
-def _pool_array(shape: tuple, dtype: str) -> np.ndarray:
-    """An uninitialised array in its own anonymous memory map, not in the malloc heap.
+def _pool_view(pool: dict, slot: int, shape: tuple, dtype: str) -> np.ndarray:
+    """An uninitialised array over memory slot `slot` of `pool`: an anonymous memory map of
+    its own, not in the malloc heap, grown when a larger buffer needs the slot.
 
     Pooled buffers live as long as the loop that uses them, unlike the per-step arrays that
     malloc serves from its heap: in a map of their own they neither pin nor fragment that heap,
     and once released their pages go back to the system at once.
     """
     dt = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dt.itemsize
-    return np.frombuffer(mmap.mmap(-1, nbytes), dt).reshape(shape)
+    count = int(np.prod(shape))
+    nbytes = count * dt.itemsize
+    mm = pool.get(slot)
+    if mm is None or len(mm) < nbytes:
+        mm = pool[slot] = mmap.mmap(-1, max(nbytes, 1))
+    return np.frombuffer(mm, dt, count=count).reshape(shape)
 
 
 class PooledBuffers:
     """The pooled buffers one compiled function writes into, bound as globals of its code.
 
     `pool` is shared by the specialisations of one Function: they never run at the same time,
-    so the k-th buffer of a given shape and dtype can be the same array in all of them.
+    so they share memory slots, ranked by size: the largest buffer of each specialisation
+    uses slot 0, and so on (so a last, smaller batch reuses the full batch's memory).
     `release()` drops this function's references to the arrays (so that, with the pool
     cleared, the allocator can reuse the memory, e.g. once `fit` returns); `bind()` takes them
     from the pool again, allocating those it no longer holds.
@@ -190,11 +196,8 @@ class PooledBuffers:
 
     def bind(self) -> None:
         pool = self.pool
-        for name, key in zip(self._names, self._keys):
-            arr = pool.get(key)
-            if arr is None:
-                arr = pool[key] = _pool_array(key[0], key[1])
-            self._g[name] = arr
+        for name, (shape, dtype, slot) in zip(self._names, self._keys):
+            self._g[name] = _pool_view(pool, slot, shape, dtype)
 
     def release(self) -> None:
         """Unbind the arrays (the caller clears the pool): bind() before the next run."""
@@ -207,12 +210,9 @@ def compile_graph(graph: Graph, pool: dict | None = None
     """Generate and compile the executor; returns (function, its source code, its buffers)."""
     cg = _Codegen(graph)
     plan = _plan_buffers(graph)
-    seen: dict[tuple, int] = {}
-    keys = []
-    for shape, dtype in plan["buffers"]:
-        k = seen.get((shape, dtype), 0)
-        seen[(shape, dtype)] = k + 1
-        keys.append((shape, dtype, k))
+    sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in plan["buffers"]]
+    rank = {i: r for r, i in enumerate(sorted(range(len(sizes)), key=lambda i: -sizes[i]))}
+    keys = [(shape, dtype, rank[i]) for i, (shape, dtype) in enumerate(plan["buffers"])]
     buffers = PooledBuffers(cg.g, [cg.glob("buf", None) for _ in keys], keys,
                             {} if pool is None else pool)
     buffers.bind()
