@@ -525,3 +525,31 @@ def test_fit_evaluate_predict_release_compiled_buffers_and_match_eager():
     for fn in (model.train_function, model.test_function, model.predict_function):
         assert isinstance(fn, tf.function(lambda: None).__class__)
         assert fn._buffer_pool == {}
+
+
+def test_predict_outputs_joined_in_place_or_by_concatenation():
+    from ndflow.keras.trainer.trainer import _BatchOutputs
+
+    rng = np.random.default_rng(0)
+    batches = [[rng.standard_normal((4, 3)).astype(np.float32), np.arange(4)] for _ in range(3)]
+    full = _BatchOutputs(12)
+    for b in batches:
+        full.add(b)
+    assert full.arrays is not None  # written in place
+    expected = [np.concatenate([b[i] for b in batches]) for i in range(2)]
+    for got, exp in zip(full.joined(), expected):
+        np.testing.assert_array_equal(got, exp)
+    short = _BatchOutputs(20)  # fewer samples than announced (predict with steps)
+    for b in batches:
+        short.add(b)
+    assert [a.shape for a in short.joined()] == [(12, 3), (12,)]
+    odd = _BatchOutputs(12)  # a batch whose trailing shape differs: falls back, same values
+    odd.add(batches[0])
+    odd.add([np.ones((4, 5), np.float32), np.arange(4)])
+    assert odd.arrays is None
+    with pytest.raises(ValueError):
+        odd.joined()  # (4, 3) and (4, 5) cannot be joined, as with np.concatenate
+    scalars = _BatchOutputs(8)
+    scalars.add([np.float32(1.0)])
+    scalars.add([np.float32(2.0)])
+    np.testing.assert_array_equal(scalars.joined()[0], [1.0, 2.0])

@@ -551,23 +551,21 @@ class Trainer:
                            epochs=1, steps=adapter.num_batches)
         predict_fn = self.make_predict_function()
         cbs.on_predict_begin()
-        outputs: list = []
+        outputs = _BatchOutputs(getattr(adapter, "num_samples", 0))
         struct = None
         try:
             for step, batch in enumerate(adapter.epoch()):
                 cbs.on_predict_batch_begin(step)
                 out = predict_fn(batch)
                 struct = out
-                outputs.append([np.asarray(t) for t in nest.flatten(out)])
+                outputs.add([np.asarray(t) for t in nest.flatten(out)])
                 cbs.on_predict_batch_end(step, {"outputs": out})
         finally:
             _release_buffers(predict_fn)
         cbs.on_predict_end()
-        if not outputs:
+        if struct is None:
             raise ValueError("predict: the data yielded no batches")
-        cols = [np.concatenate([b[i] for b in outputs], axis=0) if outputs[0][i].ndim
-                else np.stack([b[i] for b in outputs]) for i in range(len(outputs[0]))]
-        return nest.pack_sequence_as(struct, cols)
+        return nest.pack_sequence_as(struct, outputs.joined())
 
     # --- one batch ----------------------------------------------------------------------------
     def _batch_data(self, x: Any, y: Any, sample_weight: Any, class_weight: Any = None
@@ -602,6 +600,49 @@ class Trainer:
         """The model's outputs for exactly this batch, as NumPy arrays."""
         out = self.make_predict_function()(self._batch_data(x, None, None))
         return nest.map_structure(lambda t: np.asarray(t), out)
+
+
+class _BatchOutputs:
+    """Predict's per-batch outputs, joined along the batch axis. When the sample count is known
+    (array inputs) the batches are written into arrays allocated once, instead of a list of
+    batches and then a concatenated copy (half the peak memory of the outputs)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = int(total or 0)
+        self.arrays: list | None = None
+        self.filled = 0
+        self.batches: list = []
+
+    def _fits(self, flat: list) -> bool:
+        n = flat[0].shape[0] if flat and flat[0].ndim else -1
+        return n >= 0 and len(flat) == len(self.arrays) and self.filled + n <= self.total \
+            and all(a.ndim and a.shape[0] == n and a.shape[1:] == r.shape[1:]
+                    and a.dtype == r.dtype for a, r in zip(flat, self.arrays))
+
+    def add(self, flat: list) -> None:
+        if self.arrays is None and not self.batches and self.total and flat \
+                and all(a.ndim for a in flat) and len({a.shape[0] for a in flat}) == 1:
+            self.arrays = [np.empty((self.total,) + a.shape[1:], a.dtype) for a in flat]
+        if self.arrays is not None:
+            if self._fits(flat):
+                n = flat[0].shape[0]
+                for a, r in zip(flat, self.arrays):
+                    r[self.filled:self.filled + n] = a
+                self.filled += n
+                return
+            # an unexpected batch: keep what was written as one batch, then list batches
+            self.batches = [[r[:self.filled].copy() for r in self.arrays]] if self.filled \
+                else []
+            self.arrays = None
+        self.batches.append(flat)
+
+    def joined(self) -> list:
+        if self.arrays is not None:
+            return [r if self.filled == self.total else r[:self.filled].copy()
+                    for r in self.arrays]
+        b = self.batches
+        return [np.concatenate([x[i] for x in b], axis=0) if b[0][i].ndim
+                else np.stack([x[i] for x in b]) for i in range(len(b[0]))]
 
 
 def _release_buffers(step_fn: Any) -> None:
