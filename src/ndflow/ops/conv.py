@@ -247,7 +247,7 @@ def _conv_bp_input_core(xp: Any, g: Any, w: Any, in_spatial: tuple, strides: tup
     offs = _offsets(ks)
     lead = (slice(None),) * (1 + nd)
     if groups == 1 and nd <= 2 and jit.accepts(g, dx):
-        _bp_input_col2im(xp, g, w, dx, ks, out, strides, dilations)
+        _bp_input_col2im(xp, g.reshape((1,) * nd + g.shape), w, dx, ks, strides, dilations)
     elif groups == 1:
         # one (NP, O) x (O, C) GEMM per kernel offset into a reused buffer, added into the
         # offset's strided window: no (NP, K*C) column-gradient buffer
@@ -275,49 +275,63 @@ def _conv_bp_input_core(xp: Any, g: Any, w: Any, in_spatial: tuple, strides: tup
         for k, off in enumerate(offs):
             part = xp.moveaxis(dcols[(slice(None),) + lead + (k,)], 0, -2)
             dx[_window(off, out, strides, dilations)] += part.reshape((n,) + out + (c,))
-    crop = (slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, in_spatial)) \
+    return _crop_padding(xp, dx, pads, in_spatial)
+
+
+def _crop_padding(xp: Any, a: Any, pads: tuple, spatial: tuple) -> Any:
+    """A channels-last array padded by `pads` cut back to its `spatial` size (contiguous)."""
+    if not any(lo or hi for lo, hi in pads):
+        return a
+    key = (slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, spatial)) \
         + (slice(None),)
-    dx = dx[crop]
-    if any(lo or hi for lo, hi in pads):
-        dx = xp.ascontiguousarray(dx)
-    return dx
+    return xp.ascontiguousarray(a[key])
 
 
-def _bp_input_col2im(xp: Any, g: Any, w: Any, dx: Any, ks: tuple, out: tuple, strides: tuple,
+def _bp_input_col2im(xp: Any, g: Any, w: Any, dx: Any, ks: tuple, strides: tuple,
                      dilations: tuple) -> None:
-    """Input gradient of a 1-D/2-D conv with compiled kernels: one GEMM per batch chunk for
-    all kernel offsets at once, (NP, O) x (O, K*C), a wider and faster GEMM than one per
-    offset, then one compiled pass adds the column gradients into `dx` (col2im)."""
+    """Input gradient of a 1-D/2-D conv with compiled kernels, added into the padded `dx`: one
+    GEMM per batch chunk for all kernel offsets at once, (rows, O) x (O, K*C), a wider and
+    faster GEMM than one per offset, then one compiled col2im pass.
+
+    `g` is the output gradient with its rows grouped by pool offset, shape
+    ``pool + (N,) + pooled + (O,)`` (the column order of `ops/conv_pool.py`; a pool of ones for
+    the plain order): row ``(a, b, n, i, j)`` is the conv output ``(i*ph + a, j*pw + b)``.
+    """
     if len(ks) == 1:  # as 2-D with a height of one
-        ks, out, strides, dilations = (1,) + ks, (1,) + out, (1,) + strides, (1,) + dilations
-        g, dx = g[:, None], dx[:, None]
-    n, o = g.shape[0], g.shape[-1]
+        ks, strides, dilations = (1,) + ks, (1,) + strides, (1,) + dilations
+        g, dx = g[None, :, :, None], dx[:, None]
+    ph, pw, n, o = g.shape[0], g.shape[1], g.shape[2], g.shape[-1]
     c = dx.shape[-1]
     kk = ks[0] * ks[1]
     wt = xp.ascontiguousarray(w.reshape(kk, c, o).transpose(2, 0, 1)).reshape(o, kk * c)
-    step = _batch_chunk(n, out, kk * c, g.dtype)
+    step = _batch_chunk(n, g.shape[3:5], ph * pw * kk * c, g.dtype)
     for b in range(0, n, step):
-        gb = g[b:b + step]
-        dcols = xp.matmul(gb.reshape(-1, o), wt)
-        _col2im_add_2d(dcols.reshape(gb.shape[:3] + (kk, c)), dx[b:b + step], ks[0], ks[1],
+        part = xp.ascontiguousarray(g[:, :, b:b + step])  # a view when the pool is (1, 1)
+        dcols = xp.matmul(part.reshape(-1, o), wt)
+        _col2im_add_2d(dcols.reshape(part.shape[:-1] + (kk, c)), dx[b:b + step], ks[0], ks[1],
                        strides[0], strides[1], dilations[0], dilations[1])
 
 
 @jit.kernel
 def _col2im_add_2d(dcols, dx, kh, kw, sh, sw, dh, dw):  # noqa: ANN001
-    """``dx[n, i*sh + a*dh, j*sw + b*dw, :] += dcols[n, i, j, a*kw + b, :]`` for every
-    output position (i, j) and kernel offset (a, b)."""
-    n_, oh, ow, _, c_ = dcols.shape
-    for n in range(n_):
-        for i in range(oh):
-            for j in range(ow):
-                for a in range(kh):
-                    for b in range(kw):
-                        k = a * kw + b
-                        r = i * sh + a * dh
-                        s = j * sw + b * dw
-                        for c in range(c_):
-                            dx[n, r, s, c] += dcols[n, i, j, k, c]
+    """``dx[n, r, s, :] += dcols[pa, pb, n, i, j, a*kw + b, :]`` with the conv output
+    ``(oi, oj) = (i*ph + pa, j*pw + pb)`` and ``(r, s) = (oi*sh + a*dh, oj*sw + b*dw)``, for
+    every row and kernel offset (a, b)."""
+    ph, pw, n_, oh, ow, _, c_ = dcols.shape
+    for pa in range(ph):
+        for pb in range(pw):
+            for n in range(n_):
+                for i in range(oh):
+                    for j in range(ow):
+                        oi = (i * ph + pa) * sh
+                        oj = (j * pw + pb) * sw
+                        for a in range(kh):
+                            for b in range(kw):
+                                k = a * kw + b
+                                r = oi + a * dh
+                                s = oj + b * dw
+                                for c in range(c_):
+                                    dx[n, r, s, c] += dcols[pa, pb, n, i, j, k, c]
 
 
 def _conv_bp_filter_core(xp: Any, x: Any, g: Any, ks: tuple, strides: tuple, dilations: tuple,

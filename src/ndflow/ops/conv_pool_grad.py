@@ -28,7 +28,7 @@ import numpy as np
 from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, register_op
 from ndflow.ops.conv import (
-    _batch_chunk, _conv_bp_input_core, _geometry, _pad_input,
+    _bp_input_col2im, _conv_bp_input_core, _crop_padding, _geometry, _pad_input,
 )
 from ndflow.ops.conv_pool import _columns
 from ndflow.ops.pooling import _max_pool_grad_fwd
@@ -71,8 +71,8 @@ def _filter_grad(xp: Any, x: Any, blocks: Any, ks: tuple, pooled: tuple, pool: t
 
 
 def _input_grad(xp: Any, g: Any, idx: Any, blocks: Any, w: Any, input_shape: tuple,
-                out: tuple, pooled: tuple, pool: tuple, pads: tuple, strides: tuple,
-                dilations: tuple, padding: Any) -> Any:
+                out: tuple, pool: tuple, pads: tuple, strides: tuple, dilations: tuple,
+                padding: Any) -> Any:
     """`out` is the full conv output's spatial shape (a VALID pool may read less of it)."""
     nd = len(pool)
     ks = tuple(w.shape[:nd])
@@ -83,43 +83,10 @@ def _input_grad(xp: Any, g: Any, idx: Any, blocks: Any, w: Any, input_shape: tup
                                 channels_first=False)
         return _conv_bp_input_core(xp, gz, w, tuple(input_shape[1:-1]), strides, dilations,
                                    padding, 1)
-    n = input_shape[0]
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[1:-1], pads))
-    dx = xp.zeros((n,) + padded + (c,), g.dtype)
-    kk = int(np.prod(ks))
-    wt = xp.ascontiguousarray(w.reshape(kk, c, o).transpose(2, 0, 1)).reshape(o, kk * c)
-    step = _batch_chunk(n, pooled, int(np.prod(pool)) * kk * c, g.dtype)
-    for b in range(0, n, step):
-        part = xp.ascontiguousarray(blocks[:, b:b + step])
-        dcols = xp.matmul(part.reshape(-1, o), wt)
-        _col2im_add_pooled_2d(dcols.reshape(pool + part.shape[1:-1] + (kk, c)), dx[b:b + step],
-                              ks[0], ks[1], strides[0], strides[1], dilations[0], dilations[1])
-    if any(lo or hi for lo, hi in pads):
-        crop = (slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in
-                                      zip(pads, input_shape[1:-1])) + (slice(None),)
-        dx = xp.ascontiguousarray(dx[crop])
-    return dx
-
-
-@jit.kernel
-def _col2im_add_pooled_2d(dcols, dx, kh, kw, sh, sw, dh, dw):  # noqa: ANN001
-    """col2im for rows ordered (pool offset a, b, batch, pooled position i, j): the row is the
-    conv output at (i*ph + a, j*pw + b)."""
-    ph, pw, n_, oh, ow, _, c_ = dcols.shape
-    for pa in range(ph):
-        for pb in range(pw):
-            for n in range(n_):
-                for i in range(oh):
-                    for j in range(ow):
-                        oi = (i * ph + pa) * sh
-                        oj = (j * pw + pb) * sw
-                        for a in range(kh):
-                            for b in range(kw):
-                                k = a * kw + b
-                                r = oi + a * dh
-                                s = oj + b * dw
-                                for c in range(c_):
-                                    dx[n, r, s, c] += dcols[pa, pb, n, i, j, k, c]
+    dx = xp.zeros((input_shape[0],) + padded + (c,), g.dtype)
+    _bp_input_col2im(xp, blocks.reshape(pool + g.shape), w, dx, ks, strides, dilations)
+    return _crop_padding(xp, dx, pads, tuple(input_shape[1:-1]))
 
 
 def _grad_fwd(xp: Any, x: Any, g: Any, idx: Any, w: Any, cols: Any = None, *, strides: tuple,
@@ -129,8 +96,8 @@ def _grad_fwd(xp: Any, x: Any, g: Any, idx: Any, w: Any, cols: Any = None, *, st
     pads, out = _geometry(f"conv{nd}d", x.shape[1:-1], ks, strides, dilations, padding)
     pooled = tuple(g.shape[1:-1])
     blocks = pool_offset_blocks(xp, g, idx, int(np.prod(pool_size)))
-    dx = _input_grad(xp, g, idx, blocks, w, tuple(x.shape), out, pooled, tuple(pool_size),
-                     pads, strides, dilations, padding) if needs[0] else xp.empty(0, g.dtype)
+    dx = _input_grad(xp, g, idx, blocks, w, tuple(x.shape), out, tuple(pool_size), pads,
+                     strides, dilations, padding) if needs[0] else xp.empty(0, g.dtype)
     dw = _filter_grad(xp, x, blocks, ks, pooled, tuple(pool_size), pads, strides,
                       dilations, cols).reshape(w.shape) if needs[1] else xp.empty(0, g.dtype)
     return dx, dw

@@ -27,8 +27,8 @@ from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops._util import require_float, shape_of, t
 from ndflow.ops.conv import (
-    _channels_first, _from_last, _geometry, _offsets, _out_shape, _pad_input, _padding_arg,
-    _spatial, _spatial_out, _to_last, _window,
+    _channels_first, _crop_padding, _from_last, _geometry, _offsets, _out_shape, _pad_input,
+    _padding_arg, _spatial, _spatial_out, _to_last, _window,
 )
 
 __all__ = ["max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool", "avg_pool1d",
@@ -145,11 +145,7 @@ def _max_pool_grad_fwd(xp: Any, g: Any, idx: Any, *, input_shape: tuple, ksize: 
             _scatter_to_argmax_2d(gl, il, dx, ksize[0], ksize[1], strides[0], strides[1])
     else:
         _scatter_to_argmax(xp, gl, il, dx, ksize, strides, out, disjoint)
-    if any(lo or hi for lo, hi in pads):
-        crop = (slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in
-                                      zip(pads, shape_l[1:-1])) + (slice(None),)
-        dx = xp.ascontiguousarray(dx[crop])
-    return _from_last(xp, dx, channels_first)
+    return _from_last(xp, _crop_padding(xp, dx, pads, shape_l[1:-1]), channels_first)
 
 
 def _scatter_to_argmax(xp: Any, gl: Any, il: Any, dx: Any, ksize: tuple, strides: tuple,
@@ -299,11 +295,7 @@ def _avg_pool_grad_fwd(xp: Any, g: Any, *, input_shape: tuple, ksize: tuple, str
             view[...] = gs
         else:
             view += gs
-    if any(lo or hi for lo, hi in pads):
-        crop = (slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in
-                                      zip(pads, shape_l[1:-1])) + (slice(None),)
-        dx = xp.ascontiguousarray(dx[crop])
-    return _from_last(xp, dx, channels_first)
+    return _from_last(xp, _crop_padding(xp, dx, pads, shape_l[1:-1]), channels_first)
 
 
 def _avg_pool_infer(x: Spec, *, ksize: tuple, strides: tuple, padding: Any,
