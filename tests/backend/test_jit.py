@@ -16,14 +16,6 @@ from ndflow.keras import optimizers
 needs_numba = pytest.mark.skipif(not jit.enabled(), reason="numba not installed or NDFLOW_JIT=0")
 
 
-@pytest.fixture
-def jit_off():
-    previous = jit.set_enabled(False)
-    yield
-    if previous:
-        jit.set_enabled(True)
-
-
 @pytest.mark.parametrize("module", ["ndflow.backend.jit",
                                     "ndflow.keras.optimizers.fused_updates"])
 def test_docstring_examples(module):
@@ -48,9 +40,13 @@ def test_flat_operands_rejects_what_a_kernel_cannot_take():
     assert jit.flat_operands(a, ro) is None
 
 
-def test_set_enabled_switches_and_reports_previous(jit_off):
-    assert jit.enabled() is False
-    assert jit.flat_operands(np.zeros(2, np.float32)) is None
+def test_set_enabled_reports_the_previous_setting_and_switched_restores_it():
+    before = jit.enabled()
+    with jit.switched(False):
+        assert jit.enabled() is False
+        assert jit.flat_operands(np.zeros(2, np.float32)) is None
+        assert jit.set_enabled(False) is False  # returns the setting it replaces
+    assert jit.enabled() is before
 
 
 _OPTIMIZERS = [
@@ -85,11 +81,8 @@ def _train(name: str, kwargs: dict, dtype: str, steps: int = 6) -> list:
 @pytest.mark.parametrize("name,kwargs", _OPTIMIZERS)
 def test_fused_updates_equal_numpy_updates_bitwise(name, kwargs, dtype):
     fused = _train(name, kwargs, dtype)
-    previous = jit.set_enabled(False)
-    try:
+    with jit.switched(False):
         plain = _train(name, kwargs, dtype)
-    finally:
-        jit.set_enabled(previous)
     assert len(fused) == len(plain)
     for a, b in zip(fused, plain):
         np.testing.assert_array_equal(a, b)
@@ -122,14 +115,10 @@ def _pool_grad_both(shape, ksize, strides, padding, dtype, channels_first=False)
     g = rng.standard_normal(y.shape).astype(dtype)
     special = np.array([np.nan, -0.0, np.inf], dtype)
     g.reshape(-1)[:3] = special[:min(3, g.size)]
-    previous = jit.enabled()
     with np.errstate(invalid="ignore"):  # NumPy path: inf * (idx == k) is NaN off the argmax
         fused = _max_pool_grad_fwd(np, g, idx, input_shape=shape, **attrs)
-        jit.set_enabled(False)
-        try:
+        with jit.switched(False):
             plain = _max_pool_grad_fwd(np, g, idx, input_shape=shape, **attrs)
-        finally:
-            jit.set_enabled(previous)
     return fused, plain
 
 
@@ -175,11 +164,8 @@ def test_conv_input_gradient_col2im_kernel_matches_numpy_path(xshape, kshape, st
     w = rng.standard_normal(kshape).astype(np.float32)
     args = (g, w, xshape[1:-1], strides, dilations, padding, 1)
     fused = _conv_bp_input_core(np, *args)
-    previous = jit.set_enabled(False)
-    try:
+    with jit.switched(False):
         plain = _conv_bp_input_core(np, *args)
-    finally:
-        jit.set_enabled(previous)
     assert fused.shape == plain.shape == xshape
     np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-5)
 
@@ -196,11 +182,8 @@ def test_conv_max_pool_first_max_kernel_equals_numpy_path_bitwise(xshape, kshape
     x[0, :3, :3] = np.nan  # NaN windows: the value is NaN, the label stays the first max
     attrs = dict(strides=(1, 1), dilations=(1, 1), padding="VALID", pool_size=(2, 2))
     fused = _conv_pool_fwd(np, x, w, **attrs)
-    previous = jit.set_enabled(False)
-    try:
+    with jit.switched(False):
         plain = _conv_pool_fwd(np, x, w, **attrs)
-    finally:
-        jit.set_enabled(previous)
     for a, b in zip(fused, plain):
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_array_equal(a, b)

@@ -250,14 +250,8 @@ def test_conv_max_pool_gradients_fused_equal_eager(jit_on, xshape, kshape, strid
             loss = tf.reduce_sum(p * p)
         return tape.gradient(loss, [w, b, x])
 
-    previous = jit.enabled()
-    if jit_on != previous:
-        jit.set_enabled(jit_on)
-    try:
+    with jit.switched(jit_on):
         eager, traced, graph = _grads(step, x)
-    finally:
-        if jit_on != previous:
-            jit.set_enabled(previous)
     for a, c in zip(eager, traced):
         np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-4, atol=1e-4)
     assert len(_ops(graph, "conv_max_pool_grad")) == 1
@@ -298,14 +292,8 @@ def test_predict_graph_fuses_conv_pool_bias_relu(jit_on, use_bias):
         return tf.nn.max_pool2d(tf.nn.conv(x, w, 1, "VALID", bias=b, activation="relu"),
                                 2, 2, "VALID")
 
-    previous = jit.enabled()
-    if jit_on != previous:
-        jit.set_enabled(jit_on)
-    try:
+    with jit.switched(jit_on):
         eager, traced, graph = _grads(infer, x)
-    finally:
-        if jit_on != previous:
-            jit.set_enabled(previous)
     np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-5, atol=1e-5)
     assert (traced.numpy() == 0).any() and (traced.numpy() > 0).any()  # ReLU did cut
     (node,) = _ops(graph, "conv_max_pool_fused")

@@ -25,8 +25,10 @@ contraction into fused multiply-adds).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from typing import Any
 from collections.abc import Callable
 
@@ -75,6 +77,24 @@ def accepts(*arrays: Any) -> bool:
     """Whether a compiled kernel may take `arrays`: compiled kernels are on and each is a
     C-contiguous NumPy array (not CuPy)."""
     return enabled() and all(type(a) is np.ndarray and a.flags.c_contiguous for a in arrays)
+
+
+@contextlib.contextmanager
+def switched(on: bool) -> Iterator[None]:
+    """Compiled kernels on or off inside a ``with`` block, then as before (tests, A/B timing).
+
+    >>> with switched(False):
+    ...     enabled()
+    False
+    """
+    previous = enabled()
+    if on != previous:
+        set_enabled(on)
+    try:
+        yield
+    finally:
+        if on != previous:
+            set_enabled(previous)
 
 
 def flat_operands(*arrays: Any) -> list | None:
