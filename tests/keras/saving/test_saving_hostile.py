@@ -263,7 +263,7 @@ def test_specific_messages(base, tmp_path):
     expect = {
         "empty file": "zip",
         "member name '../evil.txt'": "path traversal",
-        "zip bomb weights": "zip bomb",
+        "zip bomb weights": "max_expansion_ratio",
         "Lambda with bytecode": "safe mode",
         "Lambda calling os.system": "safe mode",
         "activation from subprocess": "safe mode",

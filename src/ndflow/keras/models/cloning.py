@@ -116,77 +116,261 @@ def _is_ref(x: Any) -> bool:
             and isinstance(x[1], int) and isinstance(x[2], int))
 
 
+_CONSTANT_TYPES = (type(None), bool, int, float, str)
+
+
+def _call_params(layer: Any) -> tuple:
+    """``(positional parameter names after inputs, keyword parameters, *args?, **kwargs?)``
+    of ``layer.call``."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(layer.call).parameters.values())
+    except (TypeError, ValueError):
+        return [], {}, True, True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    named = {p.name: p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    var_args = any(p.kind is p.VAR_POSITIONAL for p in params)
+    var_kw = any(p.kind is p.VAR_KEYWORD for p in params)
+    return positional, named, var_args, var_kw
+
+
+def _constant_allowed(param: Any, value: Any) -> bool:
+    """A JSON constant may stand for ``param`` when its type fits the parameter's default or
+    annotation (strings only where the signature says so)."""
+    if value is None:
+        return True
+    if param is None:  # **kwargs: numbers and booleans only
+        return isinstance(value, (bool, int, float))
+    if param.name == "training":
+        return isinstance(value, bool)
+    if param.name == "mask":
+        return False
+    ann = param.annotation
+    ann_text = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
+    default = param.default
+    if isinstance(value, str):
+        return isinstance(default, str) or "str" in str(ann_text)
+    if isinstance(value, bool):
+        return default is param.empty or default is None or isinstance(default, bool) or \
+            "bool" in str(ann_text) or "Any" in str(ann_text)
+    return not isinstance(default, str) or "float" in str(ann_text) or "int" in str(ann_text)
+
+
+class _NodeDecoder:
+    """Turns one ``inbound_nodes`` entry into call arguments: only tensor references and the
+    JSON constants the layer's ``call`` signature allows (never objects, never code)."""
+
+    def __init__(self, outputs: dict, where: str) -> None:
+        self.outputs = outputs
+        self.where = where
+
+    def refs(self, value: Any, depth: int = 0) -> list:
+        """The (layer name, node index) pairs a value needs."""
+        if depth > 64:
+            raise ValueError(f"{self.where}: the call arguments are nested too deeply")
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            return [self._ref(value)[:2]]
+        if isinstance(value, list):
+            return [r for v in value for r in self.refs(v, depth + 1)]
+        if isinstance(value, dict):
+            if value.get("class_name") == "__tuple__":
+                return self.refs((value.get("config") or {}).get("value", []), depth + 1)
+            if "class_name" in value:
+                return []
+            return [r for v in value.values() for r in self.refs(v, depth + 1)]
+        return []
+
+    def _ref(self, value: dict) -> tuple:
+        cfg = value.get("config")
+        ref = cfg.get("keras_history") if isinstance(cfg, dict) else None
+        if not (isinstance(ref, list) and len(ref) == 3 and isinstance(ref[0], str) and
+                all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                    for i in ref[1:])):
+            raise ValueError(f"{self.where}: a __keras_tensor__ reference needs keras_history "
+                             f"[layer name, node index, tensor index], got {_short(ref)}")
+        return ref[0], ref[1], ref[2]
+
+    def tensors(self, value: Any, what: str) -> Any:
+        """A structure whose leaves are all tensor references."""
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            name, node, index = self._ref(value)
+            produced = self.outputs[(name, node)]
+            if index >= len(produced):
+                raise ValueError(f"{self.where}: {what} refers to output {index} of layer "
+                                 f"{name!r} (node {node}), which has {len(produced)} outputs")
+            return produced[index]
+        if isinstance(value, list) and value:
+            return [self.tensors(v, what) for v in value]
+        if isinstance(value, dict) and value.get("class_name") == "__tuple__":
+            inner = (value.get("config") or {}).get("value")
+            if isinstance(inner, list) and inner:
+                return tuple(self.tensors(v, what) for v in inner)
+        if isinstance(value, dict) and value and "class_name" not in value and \
+                all(isinstance(k, str) for k in value):
+            return {k: self.tensors(v, what) for k, v in value.items()}
+        raise ValueError(
+            f"{self.where}: {what} must be a tensor reference (or a list/dict of them), got "
+            f"{_short(value)}. A model file may only connect layers, never pass other values "
+            "as a layer's inputs.")
+
+    def argument(self, value: Any, param: Any, what: str) -> Any:
+        """A tensor structure, or a constant the parameter accepts."""
+        if isinstance(value, _CONSTANT_TYPES):
+            if not _constant_allowed(param, value):
+                raise ValueError(
+                    f"{self.where}: {what} is the constant {_short(value)}, which the layer's "
+                    "call() signature does not take there (only tensors, or constants of the "
+                    "parameter's type).")
+            return value
+        if isinstance(value, dict) and value.get("class_name") == "__tuple__":
+            inner = (value.get("config") or {}).get("value")
+            if isinstance(inner, list) and all(isinstance(v, (bool, int, float)) for v in inner):
+                return tuple(inner)
+        if isinstance(value, list) and value and all(
+                isinstance(v, (bool, int, float)) for v in value):
+            return list(value)
+        return self.tensors(value, what)
+
+
 def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
-    """Rebuild a Functional model from `functional_config`'s output."""
+    """Rebuild a Functional model from `functional_config`'s output.
+
+    Each layer is called once all the tensors its nodes refer to exist (a dependency count per
+    node, so the work is linear in the number of nodes whatever their order in the file)."""
+    from collections import deque
+
     from ndflow.keras.layers.input_layer import InputLayer
     from ndflow.keras.models.functional import Functional
 
-    if not isinstance(config, dict) or "layers" not in config:
-        raise ValueError("Functional.from_config: expected a dict with 'layers', "
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError("Functional.from_config: expected a dict with a 'layers' list, "
                          "'input_layers' and 'output_layers'")
     created: dict = {}
     outputs: dict = {}  # (layer name, node index) -> list of output tensors
-    pending: list = []
-    for entry in config["layers"]:
+    nodes: list = []  # (layer name, node index, node config)
+    for i, entry in enumerate(config["layers"]):
+        if not isinstance(entry, dict):
+            raise ValueError(f"Functional.from_config: layers[{i}] must be a layer config "
+                             f"(a dict), got {_short(entry)}")
         spec = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
         layer = deserialize_layer(spec, custom_objects)
-        name = entry.get("name", layer.name)
+        name = entry.get("name", getattr(layer, "name", None))
+        if not isinstance(name, str):
+            raise ValueError(f"Functional.from_config: layers[{i}] has a non-string name "
+                             f"{_short(name)}")
+        if name in created:
+            raise ValueError(f"Functional.from_config: two layers are named {name!r}; layer "
+                             "names must be unique in a model")
         created[name] = layer
         if isinstance(layer, InputLayer):
             outputs[(name, 0)] = [layer.output]
-        for k, node in enumerate(entry.get("inbound_nodes", [])):
-            pending.append((name, k, node))
+        inbound = entry.get("inbound_nodes", [])
+        if not isinstance(inbound, list):
+            raise ValueError(f"Functional.from_config: 'inbound_nodes' of layer {name!r} must "
+                             f"be a list, got {_short(inbound)}")
+        for k, node in enumerate(inbound):
+            if not isinstance(node, dict):
+                raise ValueError(f"Functional.from_config: inbound node {k} of layer {name!r} "
+                                 f"must be a dict with 'args' and 'kwargs', got {_short(node)}")
+            nodes.append((name, k, node))
 
-    def decode(value: Any) -> Any:
-        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-            ref = value["config"]["keras_history"]
-            key = (ref[0], ref[1])
-            if key not in outputs:
-                raise KeyError(key)
-            return outputs[key][ref[2]]
-        if isinstance(value, list):
-            return [decode(v) for v in value]
-        if isinstance(value, dict) and "class_name" not in value:
-            return {k: decode(v) for k, v in value.items()}
-        if isinstance(value, dict):
-            from ndflow.keras.saving.serialization_lib import deserialize_keras_object
+    waiting: dict = {}  # (layer, node) -> indices of nodes that wait for it
+    missing: list = []
+    ready: deque = deque()
+    for idx, (name, k, node) in enumerate(nodes):
+        where = f"Functional.from_config: layer {name!r} (node {k})"
+        dec = _NodeDecoder(outputs, where)
+        needs = {r for r in dec.refs([node.get("args", []), node.get("kwargs", {})])
+                 if r not in outputs}
+        for r in needs:
+            waiting.setdefault(r, []).append(idx)
+        missing.append(len(needs))
+        if not needs:
+            ready.append(idx)
+    done = 0
+    while ready:
+        idx = ready.popleft()
+        name, k, node = nodes[idx]
+        out = _call_node(created[name], name, k, node, outputs)
+        outputs[(name, k)] = nest.flatten(out)
+        done += 1
+        for j in waiting.pop((name, k), []):
+            missing[j] -= 1
+            if missing[j] == 0:
+                ready.append(j)
+    if done != len(nodes):
+        stuck = sorted({nodes[i][0] for i in range(len(nodes)) if missing[i] > 0})
+        absent = sorted({f"{r[0]}[{r[1]}]" for r in waiting if r[0] not in created})
+        raise ValueError(
+            "Functional.from_config: the layer graph cannot be rebuilt: the inputs of layers "
+            f"{stuck[:10]} are never produced" +
+            (f" (they refer to unknown layers/nodes {absent[:10]})" if absent else
+             " (a cycle?)"))
 
-            return deserialize_keras_object(value, custom_objects=custom_objects)
-        return value
-
-    while pending:
-        progress = False
-        rest = []
-        for name, k, node in pending:
-            try:
-                args = decode(node.get("args", []))
-                kwargs = decode(node.get("kwargs", {}))
-            except KeyError:
-                rest.append((name, k, node))
-                continue
-            out = created[name](*args, **kwargs)
-            outputs[(name, k)] = nest.flatten(out)
-            progress = True
-        if not progress:
-            raise ValueError("Functional.from_config: the layer graph cannot be rebuilt (a "
-                             f"node's inputs are never produced): {[p[0] for p in rest]}")
-        pending = rest
-
-    def resolve(struct: Any) -> Any:
+    def resolve(struct: Any, what: str, depth: int = 0) -> Any:
+        if depth > 64:
+            raise ValueError(f"Functional.from_config: {what} is nested too deeply")
         if _is_ref(struct):
-            return outputs[(struct[0], struct[1])][struct[2]]
+            key = (struct[0], struct[1])
+            if key not in outputs or struct[2] >= len(outputs[key]):
+                raise ValueError(f"Functional.from_config: {what} refers to {struct}, which "
+                                 "no layer produces")
+            return outputs[key][struct[2]]
         if isinstance(struct, dict):
-            return {k: resolve(v) for k, v in struct.items()}
-        return [resolve(v) for v in struct]
+            return {k: resolve(v, what, depth + 1) for k, v in struct.items()}
+        if isinstance(struct, list) and struct:
+            return [resolve(v, what, depth + 1) for v in struct]
+        raise ValueError(f"Functional.from_config: {what} must hold [layer name, node index, "
+                         f"tensor index] references, got {_short(struct)}")
 
-    inputs = resolve(config["input_layers"])
-    outs = resolve(config["output_layers"])
+    inputs = resolve(config.get("input_layers"), "input_layers")
+    outs = resolve(config.get("output_layers"), "output_layers")
     if isinstance(inputs, list) and len(inputs) == 1:
         inputs = inputs[0]
     if isinstance(outs, list) and len(outs) == 1:
         outs = outs[0]
-    return Functional(inputs, outs, name=config.get("name"),
-                      trainable=config.get("trainable", True))
+    name = config.get("name")
+    trainable = config.get("trainable", True)
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"Functional.from_config: 'name' must be a string, got {_short(name)}")
+    if not isinstance(trainable, bool):
+        raise ValueError(f"Functional.from_config: 'trainable' must be true or false, got "
+                         f"{_short(trainable)}")
+    return Functional(inputs, outs, name=name, trainable=trainable)
+
+
+def _call_node(layer: Any, name: str, k: int, node: dict, outputs: dict) -> Any:
+    """Call ``layer`` on the decoded arguments of one inbound node (validated first)."""
+    where = f"Functional.from_config: layer {name!r} (node {k})"
+    dec = _NodeDecoder(outputs, where)
+    args, kwargs = node.get("args", []), node.get("kwargs", {})
+    if not isinstance(args, list) or not args:
+        raise ValueError(f"{where}: 'args' must be a non-empty list (the layer's inputs first), "
+                         f"got {_short(args)}")
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"{where}: 'kwargs' must be a dict, got {_short(kwargs)}")
+    positional, named, var_args, var_kw = _call_params(layer)
+    call_args = [dec.tensors(args[0], "the first argument (the layer's inputs)")]
+    rest = positional[1:]
+    for i, value in enumerate(args[1:], start=1):
+        if i - 1 >= len(rest) and not var_args:
+            raise ValueError(f"{where}: the node passes {len(args)} positional arguments; "
+                             f"{type(layer).__name__}.call() takes {len(positional)}")
+        param = rest[i - 1] if i - 1 < len(rest) else None
+        call_args.append(dec.argument(value, param, f"positional argument {i}"))
+    call_kwargs = {}
+    for key, value in kwargs.items():
+        if key not in named and not var_kw and key not in ("training", "mask"):
+            raise ValueError(f"{where}: {type(layer).__name__}.call() has no argument {key!r}")
+        param = named.get(key)
+        call_kwargs[key] = dec.argument(value, param, f"argument {key!r}")
+    return layer(*call_args, **call_kwargs)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    r = repr(value)
+    return r if len(r) <= limit else r[:limit] + "..."
 
 
 def clone_model(model: Any, input_tensors: Any = None, clone_function: Any = None) -> Any:

@@ -51,12 +51,18 @@ class Sequential(Model):
             raise ValueError(
                 f"Sequential model '{self.name}': an Input must be the first layer; this model "
                 f"already has layers {[x.name for x in self._stack]}")
-        names = {x.name for x in self._stack}
+        # the names in the stack, counted (kept up to date here: a set rebuilt on every add
+        # made loading a file of n layers quadratic)
+        names = self.__dict__.setdefault("_stack_names", set())
+        if len(names) != len(self._stack):  # the stack changed elsewhere (pop, input layer)
+            names.clear()
+            names.update(x.name for x in self._stack)
         if layer.name in names:
             raise ValueError(
                 f"Sequential model '{self.name}': all layers must have unique names; "
                 f"'{layer.name}' is already used. Pass a different name=... to the layer.")
         self._stack.append(layer)
+        names.add(layer.name)
         if rebuild:
             self._maybe_rebuild()
         else:

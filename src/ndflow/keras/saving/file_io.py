@@ -24,11 +24,9 @@ from typing import IO, Any
 __all__ = ["atomic_write", "SafeZipReader", "FileFormatError", "READ_ERRORS"]
 
 # Limits on what a file may declare (a genuine model stays far below them).
-MAX_JSON_BYTES = 64 << 20          # config.json / metadata.json
 MAX_WEIGHTS_BYTES = 64 << 30       # model.weights.h5 (uncompressed)
 MAX_MEMBERS = 100_000
-MAX_RATIO = 200                    # uncompressed / compressed, for members above RATIO_FLOOR
-RATIO_FLOOR = 64 << 20
+RATIO_FLOOR = 16 << 20             # members may expand freely up to this size
 
 # Exceptions that malformed input can raise from zipfile / zlib / json / h5py.
 READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
@@ -39,6 +37,12 @@ READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib
 
 class FileFormatError(ValueError):
     """A saved file is truncated, corrupted, hostile or not in the expected format."""
+
+
+def _limits() -> Any:
+    from ndflow.keras.saving.limits import get_load_limits
+
+    return get_load_limits()
 
 
 def _umask() -> int:
@@ -157,11 +161,16 @@ class SafeZipReader:
             if info.file_size < 0 or info.compress_size < 0:
                 raise FileFormatError(f"Invalid file {self.path!r}: member {name!r} declares "
                                       "a negative size")
+            ratio = _limits().max_expansion_ratio
             if info.file_size > RATIO_FLOOR and \
-                    info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise FileFormatError(
-                    f"Invalid file {self.path!r}: member {name!r} declares {info.file_size} "
-                    f"bytes from {info.compress_size} compressed bytes (a zip bomb?)")
+                    info.file_size > ratio * max(info.compress_size, 1):
+                from ndflow.keras.saving.limits import exceeded
+
+                raise exceeded(f"{self.path!r}",
+                               f"the expansion ratio of member {name!r} ({info.file_size:,} "
+                               f"bytes from {info.compress_size:,} compressed bytes)",
+                               info.file_size // max(info.compress_size, 1),
+                               "max_expansion_ratio")
             self._infos[name] = info
 
     def names(self) -> list[str]:
@@ -190,7 +199,14 @@ class SafeZipReader:
         return data
 
     def read_json(self, name: str) -> Any:
-        data = self.read_bytes(name, MAX_JSON_BYTES)
+        limit = _limits().max_config_bytes
+        info = self._infos.get(name)
+        if info is not None and info.file_size > limit:
+            from ndflow.keras.saving.limits import exceeded
+
+            raise exceeded(f"{self.path!r}", f"the size of {name}", info.file_size,
+                           "max_config_bytes")
+        data = self.read_bytes(name, limit)
         return parse_json(data, f"{self.path!r}:{name}")
 
     def copy_to(self, name: str, dest: IO[bytes], limit: int = MAX_WEIGHTS_BYTES) -> int:

@@ -30,10 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.keras.saving import file_io
+from ndflow.keras.saving import file_io, limits
 from ndflow.keras.saving import object_registration as _reg
 from ndflow.keras.saving import serialization_lib as _ser
 from ndflow.keras.saving.file_io import FileFormatError
+from ndflow.keras.saving.limits import get_load_limits
 
 __all__ = ["save_model", "load_model", "save_weights_only", "load_weights_only"]
 
@@ -316,7 +317,9 @@ def write_h5_state(h5: Any, root: Any, include_optimizer: bool = True) -> None:
             vars_group.attrs["name"] = name
         for i, v in enumerate(own_variables(obj)):
             arr = np.asarray(v.numpy())
-            vars_group.create_dataset(str(i), data=arr)
+            ds = vars_group.create_dataset(str(i), data=arr)
+            if arr.dtype.kind == "f" and arr.size and not np.isfinite(arr).all():
+                ds.attrs[NONFINITE_ATTR] = True
         gens = seed_generators_of(obj)
         if gens:  # an attribute: invisible to Keras, keeps random layers' streams exact
             vars_group.attrs[SEED_ATTR] = json.dumps([[int(g.seed), int(g._counter)]
@@ -445,14 +448,20 @@ class _H5Reader:
         try:
             arr = np.empty(ds_shape, dtype=ds_dtype)
             if arr.size:
+                if int(ds.id.get_storage_size()) == 0:
+                    raise FileFormatError(
+                        f"Invalid weights file {self.where}: {ds.name} ({label}) declares "
+                        f"shape {ds_shape} but stores no data")
                 ds.read_direct(arr)
+            nonfinite_ok = bool(ds.attrs.get(NONFINITE_ATTR, False))
+        except FileFormatError:
+            raise
         except READ_H5_ERRORS as e:
             raise FileFormatError(f"Invalid weights file {self.where}: cannot read {ds.name} "
                                   f"({type(e).__name__}: {e})") from None
         self.used.add(ds.name)
-        if arr.dtype != dtype:
-            arr = arr.astype(dtype)
-        return arr
+        return checked_values(arr, np.dtype(dtype), f"{self.where}: {ds.name} ({label})",
+                              nonfinite_ok or get_load_limits().allow_nonfinite_weights)
 
     def all_datasets(self) -> list:
         """Names of all datasets in the file (links are listed, never followed)."""
@@ -472,19 +481,33 @@ class _H5Reader:
                                           "objects")
         return sorted(out)
 
-    def total_elements(self) -> int:
-        """Sum of the declared sizes of all datasets (a budget for building the model)."""
+    def survey(self) -> tuple[int, int]:
+        """``(declared bytes, values backed by data)`` over all datasets, from their shapes,
+        dtypes and allocated storage, before anything is read. Values whose storage was never
+        written (declared-but-empty datasets) do not count towards the second number, which
+        bounds what a config may allocate."""
         h5py = _h5py()
-        total = 0
+        ratio = get_load_limits().max_expansion_ratio
+        declared = 0
+        backed = 0
         count = 0
 
         def visit(name: str, obj: Any) -> None:
-            nonlocal total, count
+            nonlocal declared, backed, count
             count += 1
             if count > 1_000_000:
                 raise FileFormatError(f"Invalid weights file {self.where}: too many objects")
-            if isinstance(obj, h5py.Dataset) and obj.shape is not None:
-                total += int(np.prod(obj.shape, dtype=np.float64))
+            if not isinstance(obj, h5py.Dataset) or obj.shape is None:
+                return
+            size = 1
+            for d in obj.shape:
+                size *= int(d)
+            itemsize = max(int(obj.dtype.itemsize), 1)
+            declared += size * itemsize
+            storage = int(obj.id.get_storage_size())
+            if obj._filters:  # compressed: it may expand, within the ratio
+                storage *= ratio
+            backed += min(size, storage // itemsize)
 
         try:
             self.h5.visititems(visit)
@@ -493,7 +516,67 @@ class _H5Reader:
         except READ_H5_ERRORS as e:
             raise FileFormatError(f"Invalid weights file {self.where}: cannot walk the file "
                                   f"({type(e).__name__}: {e})") from None
-        return total
+        return declared, backed
+
+
+# A dataset attribute ndflow writes when a variable really held NaN/inf at save time: only
+# then (or with LoadLimits.allow_nonfinite_weights) are non-finite values loaded back.
+NONFINITE_ATTR = "ndflow_nonfinite"
+
+
+def checked_values(arr: np.ndarray, dtype: np.dtype, what: str, nonfinite_ok: bool
+                   ) -> np.ndarray:
+    """``arr`` cast to a variable's ``dtype``, refusing every lossy or garbage conversion:
+    booleans into numbers, integers that the float type cannot hold exactly, floats into
+    integers unless they are whole and in range, NaN/inf unless allowed, and finite values
+    that overflow to inf in a narrower float."""
+    src = arr.dtype
+    hint = "The file does not match this model (or it is corrupted or hostile)."
+    if src.kind == "b" and dtype.kind != "b":
+        raise FileFormatError(f"Weights file {what}: holds booleans for a variable of dtype "
+                              f"{dtype}. {hint}")
+    if src.kind == "f" and arr.size and not nonfinite_ok:
+        finite = np.isfinite(arr)
+        if not finite.all():
+            bad = arr[~finite].ravel()[0]
+            raise FileFormatError(
+                f"Weights file {what}: holds non-finite values ({bad}, {int((~finite).sum())} "
+                "in all), and the variable was not saved that way by ndflow. A diverged or "
+                "corrupted model? If you want to load it anyway, call "
+                "keras.saving.set_load_limits(allow_nonfinite_weights=True).")
+    if src == dtype:
+        return arr
+    if dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = arr.astype(dtype)
+        if src.kind in "iu" and arr.size and not np.array_equal(
+                out.astype(np.float64), arr.astype(np.float64)):
+            raise FileFormatError(f"Weights file {what}: integer values of dtype {src} cannot "
+                                  f"be stored exactly as {dtype}. {hint}")
+        if src.kind == "f" and arr.size and np.isfinite(arr).all() and \
+                not np.isfinite(out).all():
+            raise FileFormatError(f"Weights file {what}: values up to "
+                                  f"{float(np.abs(arr).max()):g} overflow {dtype}. {hint}")
+        return out
+    if dtype.kind in "iu":
+        if src.kind not in "iuf":
+            raise FileFormatError(f"Weights file {what}: dtype {src} for a variable of dtype "
+                                  f"{dtype}. {hint}")
+        info = np.iinfo(dtype)
+        if arr.size:
+            wide = arr.astype(np.float64) if src.kind == "f" else arr
+            if src.kind == "f" and not (np.isfinite(wide).all() and
+                                        (wide == np.floor(wide)).all()):
+                raise FileFormatError(f"Weights file {what}: non-integer values for a variable "
+                                      f"of dtype {dtype}. {hint}")
+            if wide.min() < info.min or wide.max() > info.max:
+                raise FileFormatError(f"Weights file {what}: values out of the range of "
+                                      f"{dtype}. {hint}")
+        return arr.astype(dtype)
+    if dtype.kind == "b" and src.kind == "b":
+        return arr.astype(dtype)
+    raise FileFormatError(f"Weights file {what}: dtype {src} for a variable of dtype {dtype}. "
+                          f"{hint}")
 
 
 class ShapeMismatchError(FileFormatError):
@@ -569,6 +652,8 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
                 warnings.warn(str(e), stacklevel=3)
                 continue
             raise
+        if isinstance(obj, opt_cls):
+            _check_optimizer_state(obj, staged, f"{where}: {label}")
         pending.extend(staged)
         seeds.extend(_read_seed_state(group, obj, where))
     unused = [n for n in reader.all_datasets() if n not in reader.used
@@ -584,6 +669,18 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
         _assign(v, arr)
     for gen, (seed, counter) in seeds:
         gen.seed, gen._counter = seed, counter
+
+
+def _check_optimizer_state(optimizer: Any, staged: list, where: str) -> None:
+    """The step counter must be a count, the learning rate a usable rate."""
+    for v, arr in staged:
+        if v is getattr(optimizer, "_iterations", None) and arr.size and int(arr.min()) < 0:
+            raise FileFormatError(f"Weights file {where}: the optimizer's iterations is "
+                                  f"{int(arr.min())}; a step count cannot be negative")
+        if getattr(v, "name", "") == "learning_rate" and arr.size and (
+                not np.isfinite(arr).all() or float(arr.min()) < 0):
+            raise FileFormatError(f"Weights file {where}: the optimizer's learning rate is "
+                                  f"{arr.ravel()[0]!r}; expected a finite, non-negative rate")
 
 
 def _assign(v: Any, arr: np.ndarray) -> None:
@@ -729,7 +826,7 @@ def _is_hdf5(path: str) -> bool:
         return False
 
 
-def _open_h5_file(path: str, where: str) -> Any:
+def _open_h5_file(path: Any, where: str) -> Any:
     h5py = _h5py()
     try:
         return h5py.File(path, "r")
@@ -740,10 +837,11 @@ def _open_h5_file(path: str, where: str) -> Any:
 
 @contextlib.contextmanager
 def _weights_from_zip(zr: file_io.SafeZipReader, where: str) -> Any:
-    with tempfile.TemporaryDirectory(prefix="ndflow-load-") as tmpdir:
-        tmp = os.path.join(tmpdir, "weights.h5")
-        with open(tmp, "wb") as f:
-            zr.copy_to(VARS_FILENAME, f)
+    """The archive's weights as an open h5py File, copied into an anonymous temporary file
+    (on Linux it never has a name, so a killed load leaves nothing behind)."""
+    with tempfile.TemporaryFile(prefix="ndflow-load-") as tmp:
+        zr.copy_to(VARS_FILENAME, tmp)
+        tmp.seek(0)
         h5 = _open_h5_file(tmp, where)
         try:
             yield h5
@@ -769,6 +867,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
         if not isinstance(config, dict) or "class_name" not in config:
             raise FileFormatError(f"Invalid file {where}: config.json must hold a model config "
                                   "(a JSON object with 'class_name' and 'config')")
+        limits.check_config(config, where)
         config = _ser.normalize_keras_config(config)
         if not compile:
             config = dict(config)
@@ -778,11 +877,13 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
                                   f"(members: {zr.names()[:20]})")
         with _weights_from_zip(zr, f"{where}:{VARS_FILENAME}") as h5:
             reader = _H5Reader(h5, where)
-            # Weights are stored uncompressed (>= 1 byte per value), so a genuine file holds at
-            # most as many values as it has bytes; declared-but-unallocated datasets do not
-            # raise the budget.
-            budget = min(reader.total_elements(), os.path.getsize(h5.filename)) + (1 << 20)
-            with weight_budget(budget), _ser.SafeModeScope(safe_mode), \
+            declared, backed = reader.survey()
+            if declared > get_load_limits().max_weight_bytes:
+                raise limits.exceeded(where, "the total size the weights declare", declared,
+                                      "max_weight_bytes")
+            # The model the config builds may hold at most the values the file really stores
+            # (plus room for small state that is not saved, such as metric accumulators).
+            with weight_budget(backed + (1 << 20)), _ser.SafeModeScope(safe_mode), \
                     _reg.CustomObjectScope(custom_objects or {}):
                 model = _ser._deserialize(config, custom_objects, 0)
             from ndflow.keras.layers.layer import Layer

@@ -21,6 +21,7 @@ Code-carrying configs (Python lambdas) and functions that would need an import l
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import threading
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.keras.saving import function_configs as _fn
 from ndflow.keras.saving import object_registration as _reg
 
 __all__ = ["serialize_keras_object", "deserialize_keras_object", "SafeModeScope",
@@ -109,15 +111,6 @@ _FAMILIES: tuple = (
     ("keras.constraints", "ndflow.keras.constraints",
      ("ndflow.keras.constraints.constraints", "Constraint")),
 )
-# Families of plain functions (activations, loss and metric functions).
-_FUNCTION_FAMILIES: tuple = (
-    ("keras.activations", "ndflow.keras.activations"),
-    ("keras.losses", "ndflow.keras.losses"),
-    ("keras.metrics", "ndflow.keras.metrics"),
-    ("keras.ops", "ndflow"),
-)
-
-
 def _import(name: str) -> Any:
     try:
         return importlib.import_module(name)
@@ -258,22 +251,7 @@ def serialize_keras_object(obj: Any) -> Any:
 
 
 def _serialize_function(fn: Any) -> dict:
-    registered = _reg.GLOBAL_CUSTOM_NAMES.get(fn)
-    name = getattr(fn, "__name__", None)
-    if name == "<lambda>" or "<locals>" in getattr(fn, "__qualname__", ""):
-        if registered is None:
-            from ndflow.keras.layers.core.lambda_layer import _dump_fn
-
-            return _dump_fn(fn)
-    module = getattr(fn, "__module__", None) or ""
-    if registered is None:
-        for keras_mod, nd_mod in _FUNCTION_FAMILIES:
-            mod = _import(nd_mod)
-            if mod is not None and name and getattr(mod, name, None) is fn:
-                module = keras_mod
-                break
-    return {"module": module, "class_name": "function", "config": registered or name,
-            "registered_name": registered or name}
+    return _fn.dump_function(fn)
 
 
 def _serialize_object(obj: Any) -> dict:
@@ -359,11 +337,10 @@ def _serialize_compile_value(v: Any) -> Any:
         return {str(k): _serialize_compile_value(x) for k, x in v.items()}
     if _is_function(v):
         name = getattr(v, "__name__", None)
-        registered = _reg.GLOBAL_CUSTOM_NAMES.get(v)
-        if registered is None:
-            for _keras_mod, nd_mod in _FUNCTION_FAMILIES[:3]:
-                mod = _import(nd_mod)
-                if mod is not None and name and getattr(mod, name, None) is v:
+        if _reg.GLOBAL_CUSTOM_NAMES.get(v) is None:
+            tables = _fn.builtin_functions()
+            for key in ("keras.losses", "keras.metrics", "keras.activations"):
+                if name and tables[key].get(name) is v:
                     return name
         return _serialize_function(v)
     return serialize_keras_object(v)
@@ -488,11 +465,7 @@ def _deserialize_special(class_name: str, inner: Any, config: dict,
             raise ValueError("deserialize_keras_object: a __bytes__ config needs a 'value'")
         return value.encode("utf-8")
     if class_name == "__lambda__":
-        if _safe_now():
-            raise ValueError(_LAMBDA_MSG)
-        from ndflow.keras.layers.core.lambda_layer import _load_fn
-
-        return _load_fn(config, custom_objects, False)
+        return _fn.load_function(config, custom_objects)
     if class_name.startswith("__") and class_name.endswith("__") and \
             class_name != "__keras_tensor__":
         raise ValueError(f"deserialize_keras_object: unsupported special object "
@@ -500,111 +473,38 @@ def _deserialize_special(class_name: str, inner: Any, config: dict,
     return _NOT_SPECIAL
 
 
-_LAMBDA_MSG = (
-    "Requested the deserialization of a Python lambda (stored as bytecode). Loading it can "
-    "run arbitrary code, so it is disallowed in safe mode. If you trust the source of the "
-    "file, pass safe_mode=False to the loading function (e.g. "
-    "keras.models.load_model(path, safe_mode=False)) or call "
-    "keras.config.enable_unsafe_deserialization().")
-
-
 def _deserialize_function(inner: Any, module: str | None, registered_name: str | None,
                           custom_objects: dict | None) -> Any:
-    name = inner if isinstance(inner, str) else None
-    if name is None:
-        raise ValueError(f"deserialize_keras_object: a function config must name the "
-                         f"function, got {_short(inner)}")
-    fn = resolve_function(name, module, registered_name, custom_objects)
-    if fn is None:
-        if module and not _is_keras_module(module) and _safe_now():
-            raise ValueError(
-                f"Requested the deserialization of function {name!r} from module {module!r}, "
-                "which is outside keras/ndflow. Importing modules named in a file can run "
-                "code, so it is disallowed in safe mode. Register the function with "
-                "@keras.saving.register_keras_serializable(), pass it in custom_objects, or "
-                "pass safe_mode=False if you trust the file.")
-        if module and not _is_keras_module(module):
-            mod = _import(module)
-            fn = getattr(mod, name, None) if mod is not None else None
-        if fn is None:
-            raise ValueError(f"Could not locate function {name!r} (module {module!r}); pass "
-                             f"custom_objects={{{name!r}: fn}}")
-    return fn
-
-
-def _is_keras_module(module: str) -> bool:
-    return module in ("keras", "ndflow") or module.startswith(("keras.", "ndflow."))
-
-
-def resolve_function(name: str, module: str | None, registered_name: str | None,
-                     custom_objects: dict | None) -> Any:
-    """A function named in a config, from custom objects, the registry or ndflow's built-in
-    activations/losses/metrics (never by importing a module named in the file)."""
-    for key in (registered_name, name):
-        obj = _reg.lookup_exact(key, custom_objects) if key else None
-        if obj is not None:
-            return obj
-    if not name or name.startswith("_"):
-        return None
-    # registered under "package>name" but written with its plain name (trusted: registered)
-    for key, obj in _reg.GLOBAL_CUSTOM_OBJECTS.items():
-        if key.split(">", 1)[-1] == name and getattr(obj, "__name__", None) == name and (
-                not module or getattr(obj, "__module__", None) == module):
-            return obj
-    fams = list(_FUNCTION_FAMILIES)
-    if module:
-        m = module.replace("ndflow.keras", "keras")
-        fams.sort(key=lambda f: 0 if m.startswith(f[0]) or f[0].split(".")[-1] in m else 1)
-    for _, nd_mod in fams:
-        mod = _import(nd_mod)
-        fn = getattr(mod, name, None) if mod is not None else None
-        if callable(fn) and not inspect.isclass(fn) and not inspect.ismodule(fn):
-            # only ndflow's own functions (not names a module imported from elsewhere), and
-            # from the top-level namespace only the ops
-            origin = getattr(fn, "__module__", None) or ""
-            allowed = ("ndflow.ops",) if nd_mod == "ndflow" else ("ndflow.",)
-            if origin.startswith(allowed):
-                return fn
-    return None
+    return _fn.resolve_named_function(inner, module, registered_name, custom_objects)
 
 
 def check_code_safety(class_name: str, inner: dict, custom_objects: dict | None) -> None:
-    """In safe mode, refuse configs that carry code or would import modules named in the file
-    (Lambda layers with a lambda, or with a function from an arbitrary module)."""
-    if not _safe_now():
-        return
-    for fn_cfg in _function_configs(inner, 0):
-        if fn_cfg.get("class_name") == "__lambda__":
-            raise ValueError(f"{class_name}: {_LAMBDA_MSG}")
-        name = fn_cfg.get("config")
-        module = fn_cfg.get("module")
-        if not isinstance(name, str):
-            raise ValueError(f"{class_name}: malformed function config {_short(fn_cfg)}")
-        found = resolve_function(name, module, fn_cfg.get("registered_name"), custom_objects)
-        if found is None:
-            raise ValueError(
-                f"{class_name}: the config refers to function {name!r} of module {module!r}, "
-                "which is not a registered function nor a keras/ndflow activation, loss, metric "
-                "or op. Importing modules named in a file can run code, so it is disallowed in "
-                "safe mode. Register the function with "
-                "@keras.saving.register_keras_serializable(), pass it in custom_objects, or "
-                "pass safe_mode=False if you trust the file.")
+    """Resolve every function a config holds before the object is built: a lambda or a
+    function from a module outside keras/ndflow is refused in safe mode (the same resolution
+    that the object's ``from_config`` uses, so what runs is what was checked)."""
+    for owner, fn_cfg in _function_configs(inner, class_name, 0):
+        _fn.load_function(fn_cfg, custom_objects, where=owner)
 
 
-def _function_configs(value: Any, depth: int) -> list:
+def _function_configs(value: Any, owner: str, depth: int) -> list:
+    """``[(owner label, function config)]`` inside a config (the owner is the nearest
+    enclosing object, e.g. ``"Lambda 'lam'"``)."""
     out: list = []
     if depth > MAX_CONFIG_DEPTH:
         raise ValueError("deserialize_keras_object: the config is nested too deeply")
     if isinstance(value, dict):
         cn = value.get("class_name")
         if cn in ("__lambda__", "function"):
-            out.append(value)
+            out.append((owner, value))
             return out
+        if isinstance(cn, str) and isinstance(value.get("config"), dict):
+            name = value["config"].get("name")
+            owner = f"{cn} {name!r}" if isinstance(name, str) else cn
         for v in value.values():
-            out.extend(_function_configs(v, depth + 1))
+            out.extend(_function_configs(v, owner, depth + 1))
     elif isinstance(value, list):
         for v in value:
-            out.extend(_function_configs(v, depth + 1))
+            out.extend(_function_configs(v, owner, depth + 1))
     return out
 
 
@@ -613,8 +513,13 @@ _BASE_LAYER_KEYS = frozenset({"trainable", "dtype", "name", "activity_regularize
                               "weights"})
 
 
-def _accepted_keys(cls: type) -> set | None:
+@functools.lru_cache(maxsize=1024)
+def _accepted_keys(cls: type) -> frozenset | None:
     """Constructor argument names of a built-in ndflow class (None: accepts anything)."""
+    return _constructor_keys(cls)
+
+
+def _constructor_keys(cls: type) -> frozenset | None:
     names: set = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -627,8 +532,8 @@ def _accepted_keys(cls: type) -> set | None:
         names.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD,
                                                          p.KEYWORD_ONLY))
         if not any(p.kind is p.VAR_KEYWORD for p in params):
-            return names
-    return names
+            return frozenset(names)
+    return frozenset(names)
 
 
 def _drop_keras_only_defaults(cls: type, inner: dict) -> dict:

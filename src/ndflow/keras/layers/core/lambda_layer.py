@@ -12,92 +12,19 @@ with `safe_mode=False` (or after `keras.config.enable_unsafe_deserialization()`)
 
 from __future__ import annotations
 
-import base64
-import importlib
 import inspect
-import marshal
-import types
 from typing import Any
 
 from ndflow.keras.layers.layer import Layer
+from ndflow.keras.saving.function_configs import dump_function as _dump_fn
+from ndflow.keras.saving.function_configs import load_function
 from ndflow.util import nest
-
-
-def _in_safe_mode() -> bool:
-    try:
-        from ndflow.keras.saving import serialization_lib  # type: ignore[attr-defined]
-
-        mode = serialization_lib.in_safe_mode()
-        if mode is not None:
-            return bool(mode)
-    except (ImportError, AttributeError):
-        pass
-    from ndflow.keras import config
-
-    return not config._UNSAFE
-
-
-def _dump_fn(fn: Any) -> dict:
-    """A config for `fn`: by name if importable, else its bytecode (needs unsafe loading)."""
-    name = getattr(fn, "__name__", None)
-    module = getattr(fn, "__module__", None)
-    if (isinstance(fn, types.FunctionType) and name and name != "<lambda>" and module
-            and "<locals>" not in getattr(fn, "__qualname__", "")):
-        return {"module": module, "class_name": "function", "config": name,
-                "registered_name": name}
-    if isinstance(fn, types.FunctionType):
-        code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
-        closure = None
-        if fn.__closure__:
-            closure = [c.cell_contents for c in fn.__closure__]
-        return {"class_name": "__lambda__",
-                "config": {"value": [code, list(fn.__defaults__ or ()) or None, closure]}}
-    raise ValueError(f"Lambda: cannot serialize the function {fn!r}; use a plain function")
-
-
-def _cell(value: Any) -> Any:
-    return (lambda: value).__closure__[0]
 
 
 def _load_fn(config: Any, custom_objects: dict | None, safe_mode: bool | None) -> Any:
     if callable(config):
         return config
-    if isinstance(config, dict) and config.get("class_name") == "__lambda__":
-        if safe_mode if safe_mode is not None else _in_safe_mode():
-            raise ValueError(
-                "Lambda: the config holds a Python lambda (bytecode). Loading it can run "
-                "arbitrary code, so it is refused in safe mode. If you trust the source, pass "
-                "safe_mode=False (e.g. keras.models.load_model(path, safe_mode=False)) or call "
-                "keras.config.enable_unsafe_deserialization().")
-        code_b64, defaults, closure = config["config"]["value"]
-        code = marshal.loads(base64.b64decode(code_b64))
-        cells = tuple(_cell(v) for v in closure) if closure else None
-        g = {"__builtins__": __builtins__}
-        try:
-            import ndflow
-
-            g.update({"tf": ndflow, "ndflow": ndflow})
-        except ImportError:
-            pass
-        return types.FunctionType(code, g, code.co_name,
-                                  tuple(defaults) if defaults else None, cells)
-    if isinstance(config, dict) and config.get("class_name") == "function":
-        name = config.get("config")
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
-        module = config.get("module")
-        if module:
-            try:
-                return getattr(importlib.import_module(module), name)
-            except (ImportError, AttributeError):
-                pass
-        raise ValueError(f"Lambda: could not find function {name!r} (module {module!r}); pass "
-                         f"custom_objects={{{name!r}: fn}}")
-    if isinstance(config, str):
-        if custom_objects and config in custom_objects:
-            return custom_objects[config]
-        raise ValueError(f"Lambda: unknown function {config!r}; pass it in custom_objects")
-    raise ValueError(f"Lambda: cannot load a function from {config!r}")
+    return load_function(config, custom_objects, safe_mode, where="Lambda")
 
 
 class Lambda(Layer):
