@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ndflow as tf
+from ndflow.ops.nn import class_ids
 from ndflow.core.dispatch import REGISTRY
 from .op_cases import CASES, Case
 
@@ -143,6 +144,7 @@ NON_DIFFERENTIABLE = {
     "zeros_like": tf.zeros_like,
     "ones_like": tf.ones_like,
     "random_sample": lambda x: tf.random.normal([2, 3], dtype=tf.float64),
+    "class_ids": lambda x: class_ids(tf.argmax(x, axis=1), 3),
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 
 import ndflow as tf
 from ndflow.core.dispatch import REGISTRY
+from ndflow.ops.nn import class_ids
 from tests.core.op_cases import CASES
 
 # Non-differentiable ops: (op name, function, inputs).
@@ -38,6 +39,7 @@ NON_DIFF = [
     ("reduce_all", lambda x: tf.reduce_all(x, axis=0), [np.array([[True, False], [True, True]])]),
     ("reduce_any", lambda x: tf.reduce_any(x, axis=1), [np.array([[True, False], [False, False]])]),
     ("stop_gradient", tf.stop_gradient, [np.array([1.0, 2.0])]),
+    ("class_ids", lambda y: class_ids(y, 4), [np.array([0.0, 3.0, 1.0])]),
 ]
 # keras.ops bitwise primitives (src/ndflow/keras/ops/numpy.py; owner: keras.ops)
 _I2 = [np.array([5, 12, -3]), np.array([3, 1, 2])]

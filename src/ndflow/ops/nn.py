@@ -292,7 +292,51 @@ def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, ax
     return execute(_SOFTMAX_XENT, (z, x), {"axis": ax})[0]
 
 
+def _check_label_range(labels: Any, num_classes: int, who: str) -> None:
+    """Class ids must index a class: checked in the kernel, so compiled steps (where label
+    values are unknown while tracing) report bad labels exactly as eager code does."""
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= num_classes:
+            raise fail(who, f"labels in [0, {num_classes}) for {num_classes} classes",
+                       f"a label of {lo if lo < 0 else hi}",
+                       "Class ids count from 0; check the number of output units.")
+
+
+def _class_ids_fwd(xp: Any, labels: Any, num_classes: int, who: str) -> Any:
+    if labels.dtype.kind == "f":
+        if labels.size and not bool((labels == xp.floor(labels)).all()):
+            raise fail(who, "integer class ids as labels", "non-integer float labels",
+                       "For probability (soft) labels use categorical_crossentropy.")
+        labels = labels.astype(np.int64)
+    _check_label_range(labels, num_classes, who)
+    return labels
+
+
+def _class_ids_infer(x: Spec, num_classes: int, who: str) -> Spec:
+    return Spec(x.shape, np.int64 if x.dtype.kind == "f" else x.dtype)
+
+
+_CLASS_IDS = register_op("class_ids", _class_ids_fwd, _class_ids_infer)
+
+
+def class_ids(labels: Any, num_classes: int, name: str = "class_ids") -> Tensor:
+    """``labels`` as integer class ids in ``[0, num_classes)``; raises (eagerly, or when a
+    compiled step runs) for non-integer or out-of-range labels, naming ``name``.
+
+    >>> import ndflow as tf
+    >>> from ndflow.ops.nn import class_ids
+    >>> class_ids(tf.constant([0.0, 2.0]), 3).numpy().tolist()
+    [0, 2]
+    """
+    z = t(labels)
+    if npdt(z).kind not in "iuf":
+        raise fail(name, "integer class ids as labels", f"labels of dtype {npdt(z).name}")
+    return execute(_CLASS_IDS, (z,), {"num_classes": int(num_classes), "who": name})
+
+
 def _sparse_xent_fwd(xp: Any, logits: Any, labels: Any) -> tuple:
+    _check_label_range(labels, logits.shape[-1], "sparse_softmax_cross_entropy_with_logits")
     s = logits - logits.max(axis=-1, keepdims=True)
     logp = s - xp.log(xp.exp(s).sum(axis=-1, keepdims=True))
     loss = -xp.take_along_axis(logp, labels[..., None].astype(np.intp), axis=-1)[..., 0]

@@ -185,18 +185,30 @@ def test_progress_bar_verbose_1_and_2(capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_progbar_live_redraw_is_throttled():
+def test_progbar_live_redraw_is_throttled(monkeypatch):
+    from ndflow.keras.utils import progbar
+
     class TTY(io.StringIO):
         def isatty(self):
             return True
 
+    now = [5.0]  # an injected clock: 1,000 updates 0.01 s apart, a redraw at most every 1 s
+    monkeypatch.setattr(progbar, "clock", lambda: now[0])
     out = TTY()
-    bar = Progbar(1000, stream=out, interval=3600)
+    bar = Progbar(1000, stream=out, interval=1.0)
     for i in range(1, 1001):
+        now[0] += 0.01
         bar.update(i, {"loss": 1.0 / i})
     text = out.getvalue()
-    assert text.count("\r") == 2  # the first draw and the final one only
+    # the first draw, one per second of the 10 s, and the final one (at 10 s it coincides)
+    assert text.count("\r") == 11, text.count("\r")
     assert "1000/1000" in text and text.endswith("\n")
+    out = TTY()
+    bar = Progbar(1000, stream=out, interval=3600)  # throttled: first and final draws only
+    for i in range(1, 1001):
+        now[0] += 0.01
+        bar.update(i, {"loss": 1.0 / i})
+    assert out.getvalue().count("\r") == 2
     bar2 = Progbar(None, stream=TTY(), verbose=1, interval=0)
     bar2.update(5, [("loss", 2.0)], finalize=True)
     assert "5 " in bar2.stream.getvalue()

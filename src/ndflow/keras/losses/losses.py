@@ -32,6 +32,7 @@ from ndflow.keras.losses.loss import (
 )
 from ndflow.ops._util import npdt, shape_of
 from ndflow.ops.array import take_along_axis
+from ndflow.ops.nn import class_ids
 
 
 def _prep(y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor]:
@@ -319,24 +320,13 @@ def _sparse_labels(name: str, y_true: Any, y_pred: Tensor, axis: int) -> Tensor:
         raise fail(name, f"y_true of shape {list(expected)} (integer class ids; y_pred has "
                    f"shape {list(ps)})", f"y_true of shape {list(shape_of(to_tensor(y_true)))}",
                    hint)
-    if npdt(y).kind == "f":
-        if not y._symbolic:
-            v = y._value
-            if v.size and not bool((v == np.floor(v)).all()):
-                raise fail(name, "integer class ids as labels",
-                           "non-integer float labels",
-                           "For probability (soft) labels use categorical_crossentropy.")
-        y = tf.cast(y, "int64")
-    elif npdt(y).kind not in "iu":
+    if npdt(y).kind not in "iuf":
         raise fail(name, "integer class ids as labels", f"labels of dtype {npdt(y).name}")
-    if not y._symbolic and y._value.size:
-        n = ps[axis]
-        lo, hi = int(y._value.min()), int(y._value.max())
-        if lo < 0 or hi >= n:
-            raise fail(name, f"labels in [0, {n}) for {n} classes",
-                       f"a label of {lo if lo < 0 else hi}",
-                       "Class ids count from 0; check the number of output units.")
-    return y
+    n = ps[axis]
+    if n is None:  # unknown class count (symbolic): only the float -> int conversion
+        return tf.cast(y, "int64") if npdt(y).kind == "f" else y
+    # one op that checks (eagerly, and in compiled steps when they run) and converts
+    return class_ids(y, n, name)
 
 
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,

@@ -44,6 +44,24 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Tensor:
     return _t(_binary_accuracy(y_true, y_pred, threshold))
 
 
+def _check_class_ids(who: str, labels: Any, num_classes: int | None) -> None:
+    """Sparse labels must be whole class ids in ``[0, num_classes)``, as the sparse losses
+    require (a label 5 for 3 classes is a bug, not a miss)."""
+    from ndflow.core.dispatch import fail
+
+    if not labels.size or labels.dtype.kind not in "iuf":
+        return
+    if labels.dtype.kind == "f" and not bool((labels == np.floor(labels)).all()):
+        raise fail(who, "integer class ids as labels", "non-integer float labels",
+                   "For one-hot labels use categorical_accuracy.")
+    if num_classes is not None:
+        lo, hi = labels.min(), labels.max()
+        if lo < 0 or hi >= num_classes:
+            raise fail(who, f"labels in [0, {num_classes}) for {num_classes} classes",
+                       f"a label of {int(lo) if lo < 0 else int(hi)}",
+                       "Class ids count from 0; check the number of output units.")
+
+
 def _sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
     yt = arr(y_true)
     yp = arr(y_pred)
@@ -52,6 +70,7 @@ def _sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
     if yt.ndim == yp.ndim and yt.shape[-1:] == (1,):
         yt = yt[..., 0]
         reshape = True
+    _check_class_ids("sparse_categorical_accuracy", yt, yp.shape[-1] if yp.ndim else None)
     ids = yp.argmax(axis=-1)
     if yt.dtype.kind == "f":
         matches = yt == ids.astype(yt.dtype)

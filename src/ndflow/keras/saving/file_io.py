@@ -89,7 +89,8 @@ def atomic_write(path: str | os.PathLike) -> Iterator[tuple[IO[bytes], str]]:
     if os.path.isdir(path):
         raise IsADirectoryError(f"Cannot save to {path!r}: it is a folder")
     base = os.path.basename(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=folder)
+    remove_stale_temp_files(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.{os.getpid()}.", suffix=".tmp", dir=folder)
     ok = False
     try:
         with os.fdopen(fd, "w+b") as f:
@@ -106,6 +107,45 @@ def atomic_write(path: str | os.PathLike) -> Iterator[tuple[IO[bytes], str]]:
         if not ok:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def remove_stale_temp_files(path: str | os.PathLike) -> list[str]:
+    """Remove the temp files that interrupted saves of ``path`` left (``.<name>.<pid>.*.tmp``
+    whose writing process no longer exists); returns their names.
+
+    A save killed between creating its temp file and renaming it cannot clean up after
+    itself, so the next save of the same file does it."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)}."
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid_text = name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        if pid == os.getpid() or _process_alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, name))
+            removed.append(name)
+    return removed
 
 
 def check_member_name(name: str) -> None:
