@@ -190,7 +190,8 @@ def test_identity_harness():
                    expected_output_mask=np.array([True, False]))
 
 
-def _double(x):
+@keras.saving.register_keras_serializable(package="tests")
+def _double(x):  # registered: a file may only name registered or built-in functions
     return x * 2.0
 
 
@@ -216,10 +217,23 @@ def test_lambda_safe_mode():
         layers.Lambda.from_config(config)
     clone = layers.Lambda.from_config(config, safe_mode=False)
     np.testing.assert_allclose(clone(np.zeros((1,), "float32")).numpy(), [1.0])
-    # a named function is stored by name and loads in safe mode
+    # a registered function is stored by its registered name and loads in safe mode
     cfg = layers.Lambda(_double).get_config()
-    assert cfg["function"]["config"] == "_double"
+    assert cfg["function"]["config"] == "tests>_double"
     assert layers.Lambda.from_config(cfg).function is _double
+    # an unregistered named function is found only with safe_mode=False (never imported from
+    # the module a file names in safe mode)
+    cfg = layers.Lambda(_triple).get_config()
+    assert cfg["function"]["module"] == __name__ and cfg["function"]["config"] == "_triple"
+    with pytest.raises(ValueError, match="outside keras/ndflow"):
+        layers.Lambda.from_config(cfg)
+    assert layers.Lambda.from_config(cfg, safe_mode=False).function is _triple
+    assert layers.Lambda.from_config(cfg, custom_objects={"_triple": _triple}).function \
+        is _triple
+
+
+def _triple(x):
+    return x * 3.0
 
 
 def test_lambda_passes_training_and_mask():

@@ -744,7 +744,14 @@ class Layer:
                 self.build(**bkw)
                 self._build_shapes = bkw
             else:
-                self.build(shapes)
+                try:
+                    self.build(shapes)
+                except IndexError as e:  # build() indexed an axis the input does not have
+                    raise ValueError(
+                        f"Layer '{self.name}' ({type(self).__name__}) cannot be built for "
+                        f"inputs of shape {shapes}: the input has too few dimensions "
+                        f"({type(e).__name__}: {e}). Check the rank of what you pass; most "
+                        "layers need a batch axis and a feature axis.") from None
                 self._build_shapes = shapes
         else:  # recorded for get_build_config (saving rebuilds subclassed models from it)
             self._build_shapes = shapes

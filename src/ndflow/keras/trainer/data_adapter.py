@@ -65,6 +65,13 @@ def _to_numpy(v: Any, what: str) -> np.ndarray:
     elif isinstance(v, np.ndarray):
         arr = v
     else:
+        if isinstance(v, (list, tuple)) and v and _plain_list_kind(v) == "ragged":
+            lengths = sorted({len(s) for s in v})
+            raise ValueError(
+                f"{what}: expected a rectangular array, got a list of sequences of different "
+                f"lengths ({', '.join(map(str, lengths[:5]))}{' ...' if len(lengths) > 5 else ''}"
+                "). Pad them to one length first (keras.utils.pad_sequences) or pass a NumPy "
+                "array.")
         try:
             arr = np.asarray(v)
         except Exception:
@@ -73,6 +80,10 @@ def _to_numpy(v: Any, what: str) -> np.ndarray:
         if arr.dtype.kind == "O":
             raise TypeError(f"{what}: could not convert a {type(v).__name__} to an array of "
                             "numbers (ragged lists or objects)")
+    if arr.dtype.kind == "O":
+        raise TypeError(f"{what}: expected an array of numbers, got an array of Python objects "
+                        f"(dtype object, shape {arr.shape}); convert it with "
+                        "np.asarray(..., dtype='float32') or pad ragged sequences first")
     if arr.dtype == np.float64 or arr.dtype == np.float16 and _config.floatx() != "float16":
         arr = arr.astype(_config.floatx())
     if arr.ndim == 0:
@@ -93,12 +104,31 @@ def is_array_data(x: Any) -> bool:
             return False
         if all(_is_array(v) or isinstance(v, (dict,)) for v in x):
             return all(is_array_data(v) for v in x)
-        # a plain (nested) list of numbers
-        try:
-            return np.asarray(x).dtype.kind in "biuf"
-        except Exception:
-            return False
+        # a plain (nested) list of numbers (or strings)
+        return _plain_list_kind(x) in ("numbers", "strings", "ragged")
     return False
+
+
+def _plain_list_kind(x: Any) -> str:
+    """What a plain list holds: "numbers", "strings", "ragged" (nested lists of different
+    lengths) or "other"."""
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # NumPy refuses inhomogeneous nested lists
+        return "ragged" if _all_sequences(x) else "other"
+    except Exception:
+        return "other"
+    if arr.dtype.kind in "biuf":
+        return "numbers"
+    if arr.dtype.kind in "US":
+        return "strings"
+    if arr.dtype.kind == "O" and _all_sequences(x):
+        return "ragged"
+    return "other"
+
+
+def _all_sequences(x: Any) -> bool:
+    return all(isinstance(v, (list, tuple)) for v in x)
 
 
 def _struct_to_numpy(x: Any, what: str) -> Any:
@@ -132,6 +162,8 @@ def class_weight_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndarr
     table = np.ones(max(top + 1, max((int(k) for k in class_weight), default=-1) + 1),
                     np.float32)
     for k, v in class_weight.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
+            raise ValueError(f"class_weight: expected a number for class {k!r}, got {v!r}")
         table[int(k)] = float(v)
     return table[labels]
 

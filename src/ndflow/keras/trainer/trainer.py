@@ -402,6 +402,17 @@ class Trainer:
         from ndflow.keras.callbacks.callback_list import CallbackList
 
         verbose = _verbosity(verbose)
+        _check_count("fit", "epochs", epochs, minimum=0, optional=False)
+        _check_count("fit", "initial_epoch", initial_epoch, minimum=0, optional=False)
+        _check_count("fit", "steps_per_epoch", steps_per_epoch)
+        _check_count("fit", "validation_steps", validation_steps)
+        _check_count("fit", "validation_batch_size", validation_batch_size)
+        _check_count("fit", "validation_freq", validation_freq, optional=False)
+        _check_shuffle(shuffle)
+        if not isinstance(validation_split, (int, float, np.number)) or \
+                isinstance(validation_split, bool):
+            raise ValueError(f"fit: expected validation_split to be a float in [0, 1), got "
+                             f"{validation_split!r}")
         if validation_split and validation_data is None:
             if not _da.is_array_data(x):
                 raise ValueError(
@@ -409,6 +420,7 @@ class Trainer:
                     f"x is a {type(x).__name__}. Pass validation_data instead.")
         adapter = _da.get_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
                                   class_weight, caller="fit")
+        _check_model_inputs(self, getattr(adapter, "x", None), "fit")
         val_adapter = None
         if validation_split and validation_data is None:
             adapter, (vx, vy, vsw) = adapter.split(float(validation_split))
@@ -515,8 +527,10 @@ class Trainer:
         from ndflow.keras.callbacks.callback_list import CallbackList
 
         verbose = _verbosity(verbose)
+        _check_count("evaluate", "steps", steps)
         adapter = _da.get_adapter(x, y, sample_weight, batch_size, steps, False, None,
                                   caller="evaluate")
+        _check_model_inputs(self, getattr(adapter, "x", None), "evaluate")
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=adapter.num_batches)
         try:
@@ -545,8 +559,10 @@ class Trainer:
         from ndflow.keras.callbacks.callback_list import CallbackList
 
         verbose = _verbosity(verbose)
+        _check_count("predict", "steps", steps)
         adapter = _da.get_adapter(x, None, None, batch_size, steps, False, None,
                                   caller="predict")
+        _check_model_inputs(self, getattr(adapter, "x", None), "predict")
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=adapter.num_batches)
         predict_fn = self.make_predict_function()
@@ -663,6 +679,60 @@ def _n_samples(x: Any) -> int:
     if isinstance(x, (list, tuple)):
         return len(x)
     return 1
+
+
+def _check_count(caller: str, name: str, value: Any, minimum: int = 1,
+                 optional: bool = True) -> None:
+    """``value`` must be a whole number >= ``minimum`` (or None where ``optional``)."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        hint = (f" (use {name}={int(value)})" if isinstance(value, float) and
+                float(value).is_integer() and value >= minimum else "")
+        raise ValueError(f"{caller}: expected {name} to be {what}"
+                         f"{' or None' if optional else ''}, got {value!r}{hint}")
+
+
+def _check_shuffle(shuffle: Any) -> None:
+    if not isinstance(shuffle, (bool, np.bool_)) and shuffle != "batch":
+        raise ValueError(f"fit: expected shuffle to be True, False or 'batch', got {shuffle!r}")
+
+
+def _check_model_inputs(model: Any, x: Any, caller: str) -> None:
+    """Data whose kind cannot feed the model's declared inputs (text into a numeric input,
+    unknown input names) fails here, naming x and the input, before any step runs."""
+    try:
+        inputs = list(model.inputs or []) if getattr(model, "built", False) else []
+    except (AttributeError, ValueError, TypeError):  # subclassed models have no inputs
+        inputs = []
+    if not inputs or x is None:
+        return
+    if isinstance(x, dict):
+        names = [getattr(t, "name", None) for t in inputs]
+        unknown = sorted(k for k in x if k not in names)
+        if unknown and all(isinstance(n, str) for n in names):
+            raise ValueError(f"{caller}: x has keys {unknown} that match no input of model "
+                             f"'{model.name}'; its inputs are named {names}. Name the dict "
+                             "keys after the keras.Input names.")
+        return
+    leaves = nest.flatten(x)
+    if len(leaves) != len(inputs):
+        return
+    for i, (leaf, t) in enumerate(zip(leaves, inputs)):
+        kind = getattr(getattr(leaf, "dtype", None), "kind", None)
+        try:
+            numeric = np.dtype(t.dtype.name).kind in "biufc"
+        except TypeError:  # a string or other non-NumPy input dtype
+            numeric = False
+        if kind in ("U", "S", "O") and numeric:
+            what = "strings" if kind in "US" else "Python objects"
+            where = "x" if len(inputs) == 1 else f"x[{i}]"
+            raise ValueError(
+                f"{caller}: {where} holds {what} (dtype {leaf.dtype}), but input {i} of model "
+                f"'{model.name}' expects {t.dtype.name} numbers. Turn text into numbers first "
+                "(e.g. with keras.layers.TextVectorization), or give the model an input of "
+                "dtype 'string' that such a layer reads.")
 
 
 def _verbosity(verbose: Any) -> int:

@@ -164,6 +164,10 @@ class Dense(Layer):
 
     def build(self, input_shape: Any) -> None:
         input_shape = tuple(input_shape)
+        if not input_shape:
+            raise ValueError(f"Dense layer '{self.name}': expected inputs with a feature axis "
+                             "(rank >= 1, usually (batch, features)), got a scalar. Wrap a "
+                             "single sample as [[...]] or use a keras.Input(shape=(n,)).")
         in_dim = input_shape[-1]
         if in_dim is None:
             raise ValueError(f"Dense layer '{self.name}': the last dimension of the inputs must "
