@@ -42,13 +42,20 @@ def deserialize(config: Any, table: dict, family: str, custom_objects: dict | No
         raise ValueError(f"{family}.deserialize: expected a name or a dict with 'class_name' "
                          f"and 'config', got {config!r}")
     name = config["class_name"]
-    cls = lookup(config.get("registered_name") or name, table, custom_objects) or lookup(
+    registered = config.get("registered_name")
+    if not isinstance(name, str) or not (registered is None or isinstance(registered, str)):
+        raise ValueError(f"{family}.deserialize: 'class_name' and 'registered_name' must be "
+                         f"strings, got {name!r:.60} and {registered!r:.60}")
+    cls = lookup(registered or name, table, custom_objects) or lookup(
         name, table, custom_objects)
     if cls is None:
         known = sorted(k for k in table if k[0].islower())
         raise ValueError(f"{family}: unknown name {name!r}. Expected one of {known} (or a class "
                          f"name), or pass custom_objects={{{name!r}: YourClass}}.")
     inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"{family}.deserialize: the 'config' of {name!r} must be a dict, got "
+                         f"{inner!r:.60}")
     if inspect.isclass(cls):
         return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
     return cls

@@ -188,7 +188,7 @@ class RandomInitializer(Initializer):
     def _rng(self) -> np.random.Generator:
         if isinstance(self.seed, SeedGenerator):
             return self.seed.next_rng()
-        return np.random.Generator(np.random.Philox(self.seed))
+        return np.random.Generator(np.random.Philox(self.seed % (1 << 64)))  # any int seed
 
     def get_config(self) -> dict:
         seed = self._init_seed

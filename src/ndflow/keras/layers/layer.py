@@ -583,7 +583,7 @@ class Layer:
             shape = (shape,)
         try:
             shape = tuple(int(d) for d in shape)
-        except TypeError:
+        except (TypeError, ValueError):
             raise ValueError(
                 f"add_weight of layer '{self.name}': the shape of weight {name!r} must be fully "
                 f"defined (ints), got {tuple(shape)}. Build the layer with a known input shape."
@@ -765,6 +765,7 @@ class Layer:
     def build_from_config(self, config: dict | None) -> None:
         if config and config.get("input_shape") is not None and not self.built:
             shape = config["input_shape"]
+            _check_build_shape(self, shape)
             if isinstance(shape, dict) and all(k.endswith("_shape") for k in shape):
                 self.build(**{k: _tuple_shapes(v) for k, v in shape.items()})
             else:
@@ -1040,6 +1041,28 @@ class Layer:
 
     def __reduce__(self) -> Any:
         raise TypeError("ndflow layers are not picklable; save models with model.save(...)")
+
+
+def _check_build_shape(layer: Layer, shape: Any, depth: int = 0) -> None:
+    """A saved ``build_config`` shape: a list of ints/None, or lists/dicts of such lists."""
+    ok = False
+    if isinstance(shape, (list, tuple)) and len(shape) <= 64:
+        if all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
+               for d in shape):
+            ok = True
+        elif shape and depth < 8 and all(isinstance(d, (list, tuple, dict)) for d in shape):
+            for d in shape:
+                _check_build_shape(layer, d, depth + 1)
+            ok = True
+    elif isinstance(shape, dict) and shape and depth < 8 and all(
+            isinstance(k, str) for k in shape):
+        for v in shape.values():
+            _check_build_shape(layer, v, depth + 1)
+        ok = True
+    if not ok:
+        raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}): build_config expects "
+                         f"an input shape (a list of non-negative ints or null, or lists of "
+                         f"them), got {shape!r:.80}")
 
 
 # Attributes holding bookkeeping rather than tracked children.

@@ -254,7 +254,15 @@ def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
             raise ValueError(f"Functional.from_config: layers[{i}] must be a layer config "
                              f"(a dict), got {_short(entry)}")
         spec = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
+        if "class_name" not in spec:
+            raise ValueError(f"Functional.from_config: layers[{i}] must be a layer config (with "
+                             f"'class_name' and 'config'), got keys {sorted(spec)[:10]}")
         layer = deserialize_layer(spec, custom_objects)
+        from ndflow.keras.layers.layer import Layer
+
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Functional.from_config: layers[{i}] describes a "
+                             f"{type(layer).__name__}, not a layer")
         name = entry.get("name", getattr(layer, "name", None))
         if not isinstance(name, str):
             raise ValueError(f"Functional.from_config: layers[{i}] has a non-string name "

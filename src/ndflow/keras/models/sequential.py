@@ -225,8 +225,25 @@ class Sequential(Model):
     def from_config(cls, config: dict, custom_objects: Any = None) -> Sequential:
         from ndflow.keras.models.cloning import deserialize_layer
 
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for spec in config["layers"]:
-            model.add(deserialize_layer(spec, custom_objects), rebuild=False)
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            got = sorted(config)[:10] if isinstance(config, dict) else config
+            raise ValueError("Sequential.from_config: expected a config with a 'layers' list, "
+                             f"got {got!r:.80}")
+        name, trainable = config.get("name"), config.get("trainable", True)
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"Sequential.from_config: 'name' must be a string, got {name!r:.60}")
+        if not isinstance(trainable, bool):
+            raise ValueError(f"Sequential.from_config: 'trainable' must be true or false, got "
+                             f"{trainable!r:.60}")
+        model = cls(name=name, trainable=trainable)
+        for i, spec in enumerate(config["layers"]):
+            if not isinstance(spec, dict) or "class_name" not in spec:
+                raise ValueError(f"Sequential.from_config: layers[{i}] must be a layer config "
+                                 f"(a dict with 'class_name' and 'config'), got {spec!r:.80}")
+            layer = deserialize_layer(spec, custom_objects)
+            if not isinstance(layer, Layer):
+                raise ValueError(f"Sequential.from_config: layers[{i}] describes a "
+                                 f"{type(layer).__name__}, not a layer")
+            model.add(layer, rebuild=False)
         model._maybe_rebuild()
         return model

@@ -25,6 +25,11 @@ from ndflow.keras.saving.file_io import FileFormatError
 __all__ = ["save_model", "load_model", "save_weights", "load_weights"]
 
 
+class UnexpectedLoadError(FileFormatError):
+    """A malformed file made loading fail somewhere ndflow has no specific check for (the
+    message names the file and the original error). The fuzz tests count these as defects."""
+
+
 class SavedFileNotFoundError(FileNotFoundError, ValueError):
     """The file to load does not exist (both a FileNotFoundError and, as in Keras, a
     ValueError)."""
@@ -134,7 +139,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
     except ValueError:
         raise
     except _WRAPPED as e:
-        raise FileFormatError(
+        raise UnexpectedLoadError(
             f"load_model: could not load {path!r}: {type(e).__name__}: {e}. The file is "
             "corrupted, was written for other custom objects, or its config is invalid."
         ) from e

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import re
 import threading
 import types
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.keras.saving import function_configs as _fn
+from ndflow.keras.saving.config_checks import ConfigError, check_init_config
 from ndflow.keras.saving import object_registration as _reg
 
 __all__ = ["serialize_keras_object", "deserialize_keras_object", "SafeModeScope",
@@ -568,6 +570,7 @@ def normalize_keras_config(config: Any, depth: int = 0) -> Any:
     if not isinstance(config, dict):
         return config
     out = {k: normalize_keras_config(v, depth + 1) for k, v in config.items()}
+    _check_object_header(out)
     cn, inner = out.get("class_name"), out.get("config")
     if isinstance(cn, str) and isinstance(inner, dict) and not cn.startswith("__"):
         module, reg = out.get("module"), out.get("registered_name")
@@ -575,11 +578,55 @@ def normalize_keras_config(config: Any, depth: int = 0) -> Any:
                              module if isinstance(module, str) else None)
         if inspect.isclass(cls):
             out["config"] = _drop_keras_only_defaults(cls, inner)
+            check_builtin_config(cls, out["config"])
     return out
+
+
+def check_builtin_config(cls: type, inner: dict) -> None:
+    """Check the config of a built-in ndflow class against its constructor (see
+    `config_checks`); user classes build from their configs as they choose."""
+    if not cls.__module__.startswith("ndflow."):
+        return
+    from ndflow.keras.layers.layer import Layer
+    from ndflow.keras.optimizers.base_optimizer import Optimizer
+
+    if not _has_own_from_config(cls):
+        check_init_config(cls, inner, _BASE_LAYER_KEYS if issubclass(cls, Layer)
+                          else frozenset())
+    elif issubclass(cls, Optimizer):  # its from_config only turns a schedule into one
+        check_init_config(cls, {k: v for k, v in inner.items() if k != "learning_rate"})
+    elif not issubclass(cls, Layer) and _from_config_is_plain(cls):
+        check_init_config(cls, inner)
+
+
+def _from_config_is_plain(cls: type) -> bool:
+    """True when ``cls.from_config(config)`` is ``cls(**config)`` (Keras's base behaviour for
+    initializers, regularizers, constraints, losses, metrics)."""
+    try:
+        src = inspect.getsource(cls.from_config)
+    except (OSError, TypeError):
+        return False
+    return bool(re.search(r"return cls\(\*\*config\)\s*$", src.strip()))
+
+
+def _check_object_header(config: dict) -> None:
+    """An object config's ``class_name`` / ``module`` / ``registered_name`` are strings."""
+    if "class_name" not in config or "config" not in config:
+        return
+    cn = config["class_name"]
+    if not isinstance(cn, str) or not cn:
+        raise ConfigError(f"deserialize_keras_object: 'class_name' must be a non-empty string, "
+                          f"got {_short(cn, 60)} (in {_short(config, 120)})")
+    for key in ("module", "registered_name"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"deserialize_keras_object: {key!r} of {cn} must be a string or "
+                              f"null, got {_short(value, 60)}")
 
 
 def _instantiate(cls: type, inner: dict, custom_objects: dict | None) -> Any:
     inner = _drop_keras_only_defaults(cls, inner)
+    check_builtin_config(cls, inner)
     if not hasattr(cls, "from_config"):
         try:
             return cls(**inner)
@@ -596,13 +643,30 @@ def _instantiate(cls: type, inner: dict, custom_objects: dict | None) -> Any:
         kwargs["custom_objects"] = custom_objects
     if "safe_mode" in params:
         kwargs["safe_mode"] = _safe_now()
-    return fn(dict(inner), **kwargs)
+    try:
+        return fn(dict(inner), **kwargs)
+    except TypeError as e:  # the constructor refused the config's values
+        raise ConfigError(f"{cls.__name__}: the config cannot create it: {e}") from e
+
+
+def _has_own_from_config(cls: type) -> bool:
+    """True when ``cls`` (or a base below Layer/Optimizer...) rewrites its config in
+    ``from_config`` before calling the constructor, so the raw config is not the arguments."""
+    for klass in cls.__mro__:
+        if "from_config" in klass.__dict__:
+            return klass.__module__ not in _GENERIC_FROM_CONFIG
+    return False
+
+
+# Modules whose from_config passes the config straight to the constructor.
+_GENERIC_FROM_CONFIG = frozenset({"ndflow.keras.layers.layer"})
 
 
 def compile_from_config(model: Any, compile_config: dict, custom_objects: dict | None) -> None:
     """Compile ``model`` from Keras 3's ``compile_config`` (optimizer, loss, metrics ...)."""
     if not isinstance(compile_config, dict):
-        raise ValueError("compile_config must be a dict")
+        raise ValueError(f"compile_config of model '{getattr(model, 'name', '?')}' must be a "
+                         f"dict (optimizer, loss, metrics ...), got {_short(compile_config, 60)}")
     if not compile_config or compile_config.get("optimizer") is None:
         return  # the model was saved uncompiled
     fn = getattr(type(model), "compile_from_config", None)

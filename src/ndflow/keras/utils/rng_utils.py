@@ -64,7 +64,7 @@ class SeedGenerator:
 
     def next_rng(self) -> np.random.Generator:
         """A NumPy generator for the next draw (advances the state)."""
-        rng = np.random.Generator(np.random.Philox(key=[self.seed, self._counter]))
+        rng = np.random.Generator(np.random.Philox(key=[self.seed % (1 << 64), self._counter]))
         self._counter += 1
         return rng
 

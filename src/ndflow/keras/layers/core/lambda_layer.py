@@ -108,6 +108,9 @@ class Lambda(Layer):
     def from_config(cls, config: dict, custom_objects: dict | None = None,
                     safe_mode: bool | None = None) -> Lambda:
         config = dict(config)
+        if "function" not in config:
+            raise ValueError(f"Lambda.from_config: the config has no 'function' (keys: "
+                             f"{sorted(config)[:10]})")
         config["function"] = _load_fn(config["function"], custom_objects, safe_mode)
         if isinstance(config.get("output_shape"), dict):
             config["output_shape"] = _load_fn(config["output_shape"], custom_objects, safe_mode)
