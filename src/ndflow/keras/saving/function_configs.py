@@ -179,16 +179,19 @@ def resolve_named_function(name: Any, module: Any = None, registered_name: Any =
             "it is not a built-in Keras activation, loss, metric or op, nor a registered "
             "object. Register your function with @keras.saving.register_keras_serializable() "
             "or pass it in custom_objects={'" + name + "': fn}.")
-    # a module outside keras/ndflow: only a registered object defined there, or an import the
-    # user allowed
+    # any other module: only a registered object defined there, or an import the user allowed
+    # (a keras/ndflow module that is not a source of built-in functions, such as keras.utils or
+    # keras.config, is refused like a foreign one: its functions touch files and settings)
     for key, obj in _reg.GLOBAL_CUSTOM_OBJECTS.items():
         if key.split(">", 1)[-1] == name and getattr(obj, "__module__", None) == module and \
                 not inspect.isclass(obj):
             return obj
     if _safe_now(safe_mode):
+        what = ("not a module of activations, losses, metrics or ops" if is_keras_module(module)
+                else "outside keras/ndflow")
         raise ValueError(
             f"{where}: the file asks for function {name!r} from module {module!r}, which is "
-            "outside keras/ndflow. Importing a module named in a file can run arbitrary code, "
+            f"{what}. Importing a module named in a file can run arbitrary code, "
             "so it is refused in safe mode. Register the function with "
             "@keras.saving.register_keras_serializable() or pass it in custom_objects. "
             + UNSAFE_HINT)

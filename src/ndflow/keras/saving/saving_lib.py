@@ -864,10 +864,10 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
         # ndflow's own files must match exactly; Keras's optimizers may differ (a warning)
         strict_optimizer = meta.get("saved_by") == "ndflow"
         config = zr.read_json(CONFIG_FILENAME)
+        limits.check_config(config, where)
         if not isinstance(config, dict) or "class_name" not in config:
             raise FileFormatError(f"Invalid file {where}: config.json must hold a model config "
                                   "(a JSON object with 'class_name' and 'config')")
-        limits.check_config(config, where)
         config = _ser.normalize_keras_config(config)
         if not compile:
             config = dict(config)

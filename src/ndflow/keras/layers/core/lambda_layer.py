@@ -116,4 +116,13 @@ class Lambda(Layer):
             config["output_shape"] = _load_fn(config["output_shape"], custom_objects, safe_mode)
         if isinstance(config.get("mask"), dict):
             config["mask"] = _load_fn(config["mask"], custom_objects, safe_mode)
+        arguments = config.get("arguments")
+        if arguments is not None:
+            if not isinstance(arguments, dict) or not all(isinstance(k, str) for k in arguments):
+                raise ValueError(f"Lambda.from_config: 'arguments' must be a dict of keyword "
+                                 f"arguments, got {arguments!r:.80}")
+            from ndflow.keras.saving.serialization_lib import deserialize_keras_object
+
+            config["arguments"] = {k: deserialize_keras_object(v, custom_objects=custom_objects)
+                                   for k, v in arguments.items()}
         return super().from_config(config)
