@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
 import numpy as np
 import pytest
 
