@@ -1,6 +1,7 @@
 """Child process for test_saving_crash.py (killed with SIGKILL by the test).
 
 usage: python crash_child_script.py train BACKUP_DIR OUT_NPZ [SAVE_FREQ]
+       python crash_child_script.py train_ckpt FOLDER OUT_NPZ
        python crash_child_script.py save_loop PATH
 """
 
@@ -43,6 +44,17 @@ def train(backup_dir, out, save_freq):
     print("done", flush=True)
 
 
+def train_with_checkpoints(folder, out):
+    """BackupAndRestore every batch and a ModelCheckpoint every 5 batches (both atomic)."""
+    model, x, y = model_and_data()
+    backup = keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), save_freq=1)
+    ckpt = keras.callbacks.ModelCheckpoint(os.path.join(folder, "ckpt.keras"), save_freq=5)
+    model.fit(x, y, batch_size=8, epochs=4, shuffle=True, verbose=0,
+              callbacks=[backup, ckpt, Report()])
+    np.savez(out, *model.get_weights(), *[v.numpy() for v in model.optimizer.variables])
+    print("done", flush=True)
+
+
 def save_loop(path):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((256,)), L.Dense(512), L.Dense(512), L.Dense(10)])
@@ -60,6 +72,8 @@ if __name__ == "__main__":
     if sys.argv[1] == "train":
         freq = sys.argv[4] if len(sys.argv) > 4 else "3"
         train(sys.argv[2], sys.argv[3], freq if freq == "epoch" else int(freq))
+    elif sys.argv[1] == "train_ckpt":
+        train_with_checkpoints(sys.argv[2], sys.argv[3])
     else:
         save_loop(sys.argv[2])
     os._exit(0)
