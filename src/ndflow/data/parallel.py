@@ -56,6 +56,8 @@ class BoundedBuffer:
         self._q: collections.deque = collections.deque()
         self._cond = cond or threading.Condition()
         self.closed = False
+        self.waits = 0  # how often a consumer found it empty (what AUTOTUNE measures)
+        self.waiting = 0
 
     def put(self, item: Any) -> bool:
         with self._cond:
@@ -75,8 +77,12 @@ class BoundedBuffer:
         with self._cond:
             waited = False
             while not self._q:
-                waited = True
+                if not waited:
+                    waited = True
+                    self.waits += 1
+                self.waiting += 1
                 self._cond.wait()
+                self.waiting -= 1
             item = self._q.popleft()
             self._cond.notify_all()
             return item, waited
@@ -134,10 +140,14 @@ class Producer:
             self._thread.join(_JOIN_TIMEOUT_S)
 
 
-def prefetch_iter(make_upstream: Callable[[], Iterator], buffer_size: int) -> Iterator:
-    """Elements of `make_upstream()`, produced ahead by a background thread."""
+def prefetch_iter(make_upstream: Callable[[], Iterator], buffer_size: int,
+                  observe: Callable[[Producer], None] | None = None) -> Iterator:
+    """Elements of `make_upstream()`, produced ahead by a background thread (`observe` sees
+    the producer: tests watch its buffer)."""
     autotune = buffer_size == AUTOTUNE
     producer = Producer(make_upstream, 1 if autotune else buffer_size, "ndflow.data.prefetch")
+    if observe is not None:
+        observe(producer)
     try:
         while True:
             item, waited = producer.get()
