@@ -463,11 +463,13 @@ class Dataset:
         def make(ctx: IterContext) -> Iterator:
             seen: set = set()
             for el in src._iter(ctx):
-                if not isinstance(el, np.ndarray) or el.ndim != 0 or el.dtype.kind not in "iuO":
+                a = np.asarray(el, dtype=object if isinstance(el, bytes) else None) \
+                    if not isinstance(el, (dict, tuple)) else None
+                if a is None or a.ndim != 0 or a.dtype.kind not in "iuO":
                     raise InvalidArgumentError(
                         "Dataset.unique: expected scalar int or string elements, got "
                         f"{_describe(el)}")
-                key = el.item()
+                key = a.item()
                 if key not in seen:
                     seen.add(key)
                     yield el
