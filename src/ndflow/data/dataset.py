@@ -38,10 +38,11 @@ class IterContext:
     dropped (set by `ignore_errors` for the stages upstream of it)."""
 
     def __init__(self, options: Options, ignore_errors: bool = False,
-                 log_warning: bool = False) -> None:
+                 log_warning: bool = False, file_shard: tuple[int, int] | None = None) -> None:
         self.options = options
         self.ignore_errors = ignore_errors
         self.log_warning = log_warning
+        self.file_shard = file_shard  # (num_workers, index): file readers read their share
 
     @property
     def deterministic(self) -> bool:
@@ -56,7 +57,11 @@ class IterContext:
         return default_max_threads()
 
     def dropping_errors(self, log_warning: bool) -> IterContext:
-        return IterContext(self.options, True, log_warning)
+        return IterContext(self.options, True, log_warning, self.file_shard)
+
+    def sharding_files(self, num_workers: int, index: int) -> IterContext:
+        return IterContext(self.options, self.ignore_errors, self.log_warning,
+                           (num_workers, index))
 
 
 class _Dropped:

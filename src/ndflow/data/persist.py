@@ -58,9 +58,9 @@ def _from_template(t: Any) -> Any:
 def encode(element: Any) -> bytes:
     header, chunks = [], []
     for a in st.flatten(element):
-        a = np.asarray(a)
+        a = np.asarray(a, dtype=object if isinstance(a, (bytes, str)) else None)
         if a.dtype.kind == "O":
-            vals = [bytes(v) for v in a.reshape(-1)]
+            vals = [v.encode() if isinstance(v, str) else bytes(v) for v in a.reshape(-1)]
             header.append(["bytes", list(a.shape)])
             chunks.append(np.asarray([len(v) for v in vals], "<u8").tobytes() + b"".join(vals))
         else:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.data import structure as st
-from ndflow.data.dataset import UNKNOWN, Dataset
+from ndflow.data.dataset import UNKNOWN, Dataset, IterContext
 from ndflow.data.tfrecord import check_compression, open_read, read_records
 from ndflow.errors import InvalidArgumentError, NotFoundError
 
@@ -66,7 +66,25 @@ class _FileDataset(Dataset):
             n = int(num_parallel_reads)
             inner = names.interleave(one, cycle_length=n if n > 0 else None, block_length=1,
                                      num_parallel_calls=n)
-        super().__init__(lambda ctx: inner._iter(ctx), UNKNOWN, (inner,))
+        stage = self._stage
+        sharded = names.flat_map(one) if num_parallel_reads in (None, 1) else None
+
+        def make(ctx: IterContext) -> Iterator:
+            if ctx.file_shard is None:
+                return inner._iter(ctx)
+            n, i = ctx.file_shard
+            files = [f for f in names.as_numpy_iterator()]
+            if len(files) < n:
+                raise InvalidArgumentError(
+                    f"{stage}: auto-sharding by FILE needs at least as many files as workers, "
+                    f"got {len(files)} files for {n} workers; use AutoShardPolicy.DATA")
+            mine = _filenames(files[i::n], stage)
+            ds = mine.flat_map(one) if sharded is not None else mine.interleave(
+                one, cycle_length=int(num_parallel_reads) if int(num_parallel_reads) > 0
+                else None, block_length=1, num_parallel_calls=num_parallel_reads)
+            return ds._iter(IterContext(ctx.options, ctx.ignore_errors, ctx.log_warning))
+
+        super().__init__(make, UNKNOWN, (inner,))
 
 
 def _missing(stage: str, path: str) -> NotFoundError:

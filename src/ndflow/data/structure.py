@@ -153,6 +153,6 @@ def stack_leaves(parts: list) -> np.ndarray:
                                        and parts[0].dtype.kind == "O"):
         out = np.empty((len(parts),) + np.shape(parts[0]), dtype=object)
         for i, p in enumerate(parts):
-            out[i] = p
+            out[i] = p.item() if isinstance(p, np.ndarray) and p.ndim == 0 else p
         return out
     return np.stack(parts)
