@@ -28,6 +28,7 @@ from ndflow.data.parallel import (
     AUTOTUNE, close_iterator, default_max_threads, parallel_map_iter, prefetch_iter,
 )
 from ndflow.errors import InvalidArgumentError
+from ndflow.sparse import SparseTensor
 
 INFINITE = -1
 UNKNOWN = -2
@@ -859,6 +860,9 @@ def stack(chunk: list, stage: str) -> Any:
     out = []
     for j in range(len(flats[0])):
         parts = [f[j] for f in flats]
+        if isinstance(parts[0], SparseTensor):
+            out.append(st.stack_leaves(parts))
+            continue
         shapes = {np.shape(p) for p in parts}
         if len(shapes) > 1:
             raise InvalidArgumentError(

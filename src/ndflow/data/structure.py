@@ -64,7 +64,7 @@ def to_numpy(x: Any) -> Any:
     """A leaf as a NumPy array (bytes/str become object arrays of bytes)."""
     if isinstance(x, Tensor):
         return x.numpy()
-    if hasattr(x, "_make_iter"):  # a Dataset (window elements) passes through
+    if _opaque(x):  # a Dataset (window elements) or a SparseTensor passes through
         return x
     if isinstance(x, np.ndarray):
         if x.dtype.kind in "SU":
@@ -95,8 +95,14 @@ def element_numpy(element: Any) -> Any:
     return map_leaves(to_numpy, element)
 
 
+def _opaque(x: Any) -> bool:
+    from ndflow.sparse import SparseTensor
+
+    return hasattr(x, "_make_iter") or isinstance(x, SparseTensor)
+
+
 def _leaf_out(a: Any) -> Any:
-    if hasattr(a, "_make_iter") or isinstance(a, bytes):
+    if _opaque(a) or isinstance(a, bytes):
         return a
     a = np.asarray(a) if not isinstance(a, np.ndarray) else a
     if a.dtype.kind == "O":
@@ -147,8 +153,21 @@ def stage_error(stage: str, exc: BaseException) -> BaseException:
     return new
 
 
-def stack_leaves(parts: list) -> np.ndarray:
-    """np.stack, keeping string components as object arrays of bytes."""
+def stack_leaves(parts: list) -> Any:
+    """np.stack, keeping string components as object arrays of bytes; SparseTensors gain a
+    leading batch dimension (dense shape: the largest of each dimension)."""
+    from ndflow.sparse import SparseTensor
+
+    if isinstance(parts[0], SparseTensor):
+        ranks = {len(p._dense_shape) for p in parts if isinstance(p, SparseTensor)}
+        if len(ranks) != 1 or not all(isinstance(p, SparseTensor) for p in parts):
+            raise InvalidArgumentError("batch: expected SparseTensors of one rank in every "
+                                       "element of this component")
+        idx = np.concatenate([np.concatenate([np.full((len(p._indices), 1), b, np.int64),
+                                              p._indices], 1) for b, p in enumerate(parts)])
+        vals = np.concatenate([p._values for p in parts])
+        shape = [len(parts)] + np.max([p._dense_shape for p in parts], axis=0).tolist()
+        return SparseTensor(idx, vals, shape)
     if isinstance(parts[0], bytes) or (isinstance(parts[0], np.ndarray)
                                        and parts[0].dtype.kind == "O"):
         out = np.empty((len(parts),) + np.shape(parts[0]), dtype=object)
