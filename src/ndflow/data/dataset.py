@@ -688,7 +688,23 @@ class Dataset:
             card = UNKNOWN
         else:
             card = ca + cb
-        return self._derive(lambda ctx: itertools.chain(a._iter(ctx), b._iter(ctx)), card, (b,))
+
+        def make(ctx: IterContext) -> Iterator:
+            first = None
+            for el in a._iter(ctx):
+                if first is None:
+                    first = _kinds(el)
+                yield el
+            checked = False
+            for el in b._iter(ctx):
+                if not checked and first is not None and _kinds(el) != first:
+                    raise InvalidArgumentError(
+                        f"Dataset.concatenate: expected elements like the first dataset's "
+                        f"{_describe(first_el(a, ctx))}, got {_describe(el)} from the second")
+                checked = True
+                yield el
+
+        return self._derive(make, card, (b,))
 
     # --- nesting ---------------------------------------------------------------------------------
     def interleave(self, map_func: Callable, cycle_length: int | None = None,
@@ -804,6 +820,22 @@ def _sequential(up: Iterator, call: Callable) -> Iterator:
                 yield out
     finally:
         close_iterator(up)
+
+
+def _kinds(el: Any) -> Any:
+    """Structure and dtype kinds of an element (what concatenate requires to agree)."""
+    return (st.signature(el), tuple("O" if isinstance(v, bytes) else
+                                    getattr(np.asarray(v), "dtype", np.dtype("O")).kind
+                                    if not hasattr(v, "_make_iter") else "D"
+                                    for v in st.flatten(el)))
+
+
+def first_el(ds: Dataset, ctx: IterContext) -> Any:
+    it = ds._iter(ctx)
+    try:
+        return next(it, None)
+    finally:
+        close_iterator(it)
 
 
 def _fn_name(fn: Any) -> str:
