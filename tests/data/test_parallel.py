@@ -249,3 +249,16 @@ def test_private_threadpool_size_caps_autotune_threads():
     ds = tf.data.Dataset.range(30).map(f, num_parallel_calls=tf.data.AUTOTUNE).with_options(opts)
     assert [int(v) for v in ds] == list(range(30))
     assert peak[0] <= 2
+
+
+def test_map_in_processes_for_gil_bound_work():
+    ds = tf.data.Dataset.from_tensor_slices((np.arange(6), np.arange(6) * 10)).apply(
+        tf.data.experimental.map_in_processes(np.add, 2))
+    assert [int(v) for v in ds] == [0, 11, 22, 33, 44, 55]
+    bad = tf.data.Dataset.from_tensor_slices(np.array([1.0, -1.0, 4.0])).apply(
+        tf.data.experimental.map_in_processes(np.linalg.cholesky, 2))
+    with pytest.raises(Exception, match=r"map_in_processes\(cholesky\)"):
+        list(bad)
+    skipped = tf.data.Dataset.from_tensor_slices(np.array([[[4.0]], [[-1.0]], [[9.0]]])).apply(
+        tf.data.experimental.map_in_processes(np.linalg.cholesky, 2)).ignore_errors()
+    assert [float(np.asarray(v).ravel()[0]) for v in skipped] == [2.0, 3.0]

@@ -6,6 +6,7 @@ from ndflow.data.options import (
     ThreadingOptions,
 )
 from ndflow.data.parallel import AUTOTUNE
+from ndflow.data.processes import map_in_processes
 from ndflow.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset
 
 
@@ -23,6 +24,7 @@ class experimental:  # noqa: N801 - TensorFlow's namespace name
     sample_from_datasets = staticmethod(Dataset.sample_from_datasets)
     choose_from_datasets = staticmethod(Dataset.choose_from_datasets)
     Counter = staticmethod(Dataset.counter)
+    map_in_processes = staticmethod(map_in_processes)
 
     @staticmethod
     def cardinality(dataset: Dataset):  # noqa: ANN205

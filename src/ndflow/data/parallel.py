@@ -3,7 +3,7 @@
 Threads, not processes: NumPy kernels, file reads, `time.sleep` and image decoders release the
 GIL, so a thread pool overlaps them with training. Pure-Python `map` functions hold the GIL;
 for those `map(..., num_parallel_calls=N)` cannot beat one core, and
-`ndflow.data.experimental.process_map` (a process pool) is the tool.
+`ds.apply(ndflow.data.experimental.map_in_processes(fn, N))` (a process pool) is the tool.
 
 AUTOTUNE sizes from what it measures: a stage starts small and grows by one (thread or buffer
 slot) each time its consumer finds nothing ready while every slot is busy, up to a cap
@@ -161,8 +161,8 @@ def prefetch_iter(make_upstream: Callable[[], Iterator], buffer_size: int,
 
 
 def parallel_map_iter(upstream: Iterator, call: Callable[[Any], Any], num_parallel_calls: int,
-                      deterministic: bool, max_threads: int, skip: type | None = None
-                      ) -> Iterator:
+                      deterministic: bool, max_threads: int, skip: type | None = None,
+                      pool: Any = None) -> Iterator:
     """`call` applied to each upstream element on a thread pool.
 
     Deterministic: outputs in input order. Otherwise the earliest finished output comes first.
@@ -171,7 +171,8 @@ def parallel_map_iter(upstream: Iterator, call: Callable[[Any], Any], num_parall
     autotune = num_parallel_calls == AUTOTUNE
     cap = max_threads if autotune else int(num_parallel_calls)
     width = min(2, cap) if autotune else cap
-    pool = ThreadPoolExecutor(max_workers=cap, thread_name_prefix="ndflow.data.map")
+    if pool is None:
+        pool = ThreadPoolExecutor(max_workers=cap, thread_name_prefix="ndflow.data.map")
     pending: collections.deque[Future] = collections.deque()
     exhausted = False
     try:
