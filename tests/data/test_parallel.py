@@ -261,3 +261,30 @@ def test_map_in_processes_for_gil_bound_work():
     with pytest.raises(Exception, match=r"map_in_processes\(cholesky\)"):
         list(mats)
     assert [float(np.asarray(v).ravel()[0]) for v in mats.ignore_errors()] == [2.0, 3.0]
+
+
+def test_pipeline_threads_run_ops_eagerly_while_the_main_thread_traces():
+    # fit traces its train step while prefetch/map threads already run ndflow ops
+    in_trace, worker_done = threading.Event(), threading.Event()
+
+    def map_fn(x):
+        assert in_trace.wait(T)
+        y = tf.cast(x, tf.float32) * 2.0 + tf.zeros_like(tf.random.uniform([]))
+        worker_done.set()
+        return y
+
+    out = []
+    ds = tf.data.Dataset.range(1, 2).map(map_fn, num_parallel_calls=2).prefetch(1)
+    th = threading.Thread(target=lambda: out.extend(float(v) for v in ds))
+    th.start()
+
+    @tf.function
+    def f(v):
+        in_trace.set()
+        assert worker_done.wait(T), "the pipeline's ops failed while this thread traced"
+        return v * 3.0 + tf.random.uniform([]) * 0.0
+
+    assert float(f(tf.constant(1.0))) == 3.0
+    th.join(T)
+    assert out == [2.0]
+    assert float(f(tf.constant(2.0))) == 6.0 and f.experimental_get_tracing_count() == 1
