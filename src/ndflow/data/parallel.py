@@ -6,7 +6,8 @@ for those `map(..., num_parallel_calls=N)` cannot beat one core, and
 `ds.apply(ndflow.data.experimental.map_in_processes(fn, N))` (a process pool) is the tool.
 
 AUTOTUNE sizes from what it measures: a stage starts small and grows by one (thread or buffer
-slot) each time its consumer finds nothing ready while every slot is busy, up to a cap
+slot) each time its consumer finds nothing ready while every slot is busy (for a parallel map:
+and nothing finishes within 2 ms), up to a cap
 (`options.autotune.cpu_budget` / `options.threading.private_threadpool_size`, else
 `max(8, 2 * os.cpu_count())` threads and 64 prefetch slots).
 """
@@ -23,6 +24,7 @@ from typing import Any
 AUTOTUNE = -1
 _MAX_PREFETCH = 64
 _JOIN_TIMEOUT_S = 30.0
+_GROW_AFTER_S = 0.002
 
 
 def default_max_threads() -> int:
@@ -191,13 +193,16 @@ def parallel_map_iter(upstream: Iterator, call: Callable[[Any], Any], num_parall
             else:
                 fut = next((f for f in pending if f.done()), None)
             if fut is None or not fut.done():
+                watched = [fut] if deterministic else list(pending)
                 if autotune and width < cap and len(pending) >= width:
-                    width += 1  # the consumer starves while every slot is busy
-                    continue
-                if deterministic:
-                    wait([fut])
+                    # the consumer waits while every slot is busy: one more slot if the wait
+                    # lasts longer than a short grace period
+                    if not wait(watched, _GROW_AFTER_S, FIRST_COMPLETED).done:
+                        width += 1
+                        continue
                 else:
-                    wait(pending, return_when=FIRST_COMPLETED)
+                    wait(watched, return_when=FIRST_COMPLETED)
+                if not deterministic:
                     fut = next(f for f in pending if f.done())
             pending.remove(fut)
             out = fut.result()
