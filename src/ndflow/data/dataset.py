@@ -23,69 +23,14 @@ import numpy as np
 
 from ndflow.core.tensor import Tensor
 from ndflow.data import structure as st
-from ndflow.data.options import Options
-from ndflow.data.parallel import (
-    AUTOTUNE, close_iterator, default_max_threads, parallel_map_iter, prefetch_iter,
+from ndflow.data.batching import batched_card, pad_stack, stack
+from ndflow.data.context import (  # noqa: F401  (re-exported for the other stage modules)
+    INFINITE, UNKNOWN, IterContext, RngSource, _combine_card, _drop_or_raise, _Dropped,
+    _fn_name, _positive,
 )
+from ndflow.data.options import Options
+from ndflow.data.parallel import AUTOTUNE, close_iterator, parallel_map_iter, prefetch_iter
 from ndflow.errors import InvalidArgumentError
-from ndflow.sparse import SparseTensor
-
-INFINITE = -1
-UNKNOWN = -2
-
-
-class IterContext:
-    """What an iteration knows about its whole pipeline: options, and whether errors are
-    dropped (set by `ignore_errors` for the stages upstream of it)."""
-
-    def __init__(self, options: Options, ignore_errors: bool = False,
-                 log_warning: bool = False, file_shard: tuple[int, int] | None = None) -> None:
-        self.options = options
-        self.ignore_errors = ignore_errors
-        self.log_warning = log_warning
-        self.file_shard = file_shard  # (num_workers, index): file readers read their share
-
-    @property
-    def deterministic(self) -> bool:
-        return self.options.is_deterministic
-
-    @property
-    def max_threads(self) -> int:
-        for v in (self.options.threading.private_threadpool_size,
-                  self.options.autotune.cpu_budget):
-            if v:
-                return int(v)
-        return default_max_threads()
-
-    def dropping_errors(self, log_warning: bool) -> IterContext:
-        return IterContext(self.options, True, log_warning, self.file_shard)
-
-    def sharding_files(self, num_workers: int, index: int) -> IterContext:
-        return IterContext(self.options, self.ignore_errors, self.log_warning,
-                           (num_workers, index))
-
-
-class _Dropped:
-    """A per-element failure swallowed because `ignore_errors` is downstream."""
-
-
-def _drop_or_raise(ctx: IterContext, stage: str, exc: BaseException) -> _Dropped:
-    if not ctx.ignore_errors:
-        raise st.stage_error(stage, exc) from exc
-    if ctx.log_warning:
-        import warnings
-
-        warnings.warn(f"Dataset.ignore_errors: dropped an element: {stage}: {exc}",
-                      stacklevel=2)
-    return _Dropped()
-
-
-def _combine_card(cards: list[int]) -> int:
-    """Cardinality of a zip: the smallest, with INFINITE as infinity; UNKNOWN wins."""
-    if UNKNOWN in cards:
-        return UNKNOWN
-    finite = [c for c in cards if c != INFINITE]
-    return min(finite) if finite else INFINITE
 
 
 class Dataset:
@@ -128,7 +73,9 @@ class Dataset:
                 raise InvalidArgumentError(
                     f"Dataset.from_tensor_slices: expected all components to have the same "
                     f"first dimension, got {n} and {a.shape[0]} (component {i})")
-        return _SlicesDataset(tensors, flat, np.arange(n))
+        from ndflow.data.slices import SlicesDataset
+
+        return SlicesDataset(tensors, flat, np.arange(n))
 
     @staticmethod
     def from_tensors(tensors: Any, name: str | None = None) -> Dataset:
@@ -176,60 +123,9 @@ class Dataset:
                        name: str | None = None) -> Dataset:
         """Elements produced by calling `generator(*args)` afresh for each iteration; with
         `output_signature` (or types/shapes) each element is checked and cast."""
-        if not callable(generator):
-            raise TypeError("Dataset.from_generator: `generator` must be callable (a function "
-                            "returning an iterator), got " + type(generator).__name__)
-        from ndflow.core.dtypes import as_dtype
+        from ndflow.data.generator import from_generator
 
-        if output_signature is not None:
-            template = output_signature
-            specs = [(s.dtype, s.shape) for s in st.flatten(output_signature)]
-        elif output_types is not None:
-            template = output_types
-            shapes = (st.flatten(output_shapes) if output_shapes is not None
-                      else [None] * len(st.flatten(output_types)))
-            specs = [(as_dtype(d), s) for d, s in zip(st.flatten(output_types), shapes)]
-        else:
-            template, specs = None, None
-        stage = "Dataset.from_generator"
-
-        def convert(el: Any, index: int) -> Any:
-            if specs is None:
-                return st.element_numpy(el)
-            if st.signature(el) != st.signature(template) and len(specs) > 1:
-                raise InvalidArgumentError(
-                    f"{stage}: element {index} has structure {_describe(el)}, expected "
-                    f"{_describe(template)} (from output_signature/output_types)")
-            leaves = st.flatten(el) if len(specs) > 1 else [el]
-            out = []
-            for j, (v, (dtype, shape)) in enumerate(zip(leaves, specs)):
-                a = st.to_numpy(v)
-                if dtype.name == "string":
-                    a = st.to_numpy(a) if a.dtype.kind == "O" else a
-                else:
-                    try:
-                        a = np.asarray(a, dtype=dtype.as_numpy_dtype)
-                    except (TypeError, ValueError) as e:
-                        raise InvalidArgumentError(
-                            f"{stage}: element {index} component {j}: cannot convert "
-                            f"{a.dtype} to {dtype.name} ({e})") from e
-                if shape is not None and not _shape_ok(a.shape, shape):
-                    raise InvalidArgumentError(
-                        f"{stage}: element {index} component {j}: expected shape "
-                        f"{_shape_str(shape)}, got {tuple(a.shape)}; the generator must yield "
-                        "elements matching output_signature")
-                out.append(a)
-            return st.pack(template, out) if len(specs) > 1 else out[0]
-
-        def make(ctx: IterContext) -> Iterator:
-            gen = generator(*(args or ()))
-            try:
-                for i, el in enumerate(gen):
-                    yield convert(el, i)
-            finally:
-                close_iterator(gen)
-
-        return Dataset(make)
+        return from_generator(generator, output_types, output_shapes, args, output_signature)
 
     @staticmethod
     def zip(*datasets: Any, name: str | None = None) -> Dataset:
@@ -795,23 +691,6 @@ class Dataset:
         return f"<Dataset cardinality={self._cardinality}>"
 
 
-class RngSource:
-    """Seeds for successive iterations (the global seed applies when no seed is given)."""
-
-    def __init__(self, seed: int | None, reshuffle: bool) -> None:
-        from ndflow.ops.random import get_global_seed
-
-        if seed is None and get_global_seed() is not None:
-            seed = get_global_seed()
-        self._seed_rng = np.random.default_rng(seed)
-        self._reshuffle = reshuffle
-        self._fixed = int(self._seed_rng.integers(2**62))
-
-    def next(self) -> np.random.Generator:
-        s = int(self._seed_rng.integers(2**62)) if self._reshuffle else self._fixed
-        return np.random.default_rng(s)
-
-
 def _sequential(up: Iterator, call: Callable) -> Iterator:
     try:
         for el in up:
@@ -838,190 +717,4 @@ def first_el(ds: Dataset, ctx: IterContext) -> Any:
         close_iterator(it)
 
 
-def _fn_name(fn: Any) -> str:
-    return getattr(fn, "__name__", type(fn).__name__)
-
-
-def _describe(x: Any) -> str:
-    if isinstance(x, dict):
-        return "{" + ", ".join(f"{k!r}: {_describe(v)}" for k, v in x.items()) + "}"
-    if isinstance(x, tuple):
-        return "(" + ", ".join(_describe(v) for v in x) + ("," if len(x) == 1 else "") + ")"
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
-        return f"{getattr(x.dtype, 'name', x.dtype)}{list(x.shape)}"
-    return type(x).__name__
-
-
-def _shape_ok(shape: tuple, expected: Any) -> bool:
-    dims = getattr(expected, "dims", None)
-    if dims is None and hasattr(expected, "as_list"):
-        try:
-            dims = expected.as_list()
-        except ValueError:
-            return True  # unknown rank
-    elif dims is None:
-        dims = list(expected)
-    dims = [getattr(d, "value", d) for d in dims]
-    return len(dims) == len(shape) and all(d is None or d == s for d, s in zip(dims, shape))
-
-
-def _shape_str(shape: Any) -> str:
-    try:
-        return str(tuple(shape.as_list()))
-    except Exception:
-        return str(shape)
-
-
-def _positive(stage: str, arg: str, value: Any) -> int:
-    v = int(value)
-    if v <= 0:
-        raise InvalidArgumentError(f"{stage}: expected {arg} > 0, got {value}")
-    return v
-
-
-def stack(chunk: list, stage: str) -> Any:
-    """Stack elements into one batch, naming the stage when shapes or structures differ."""
-    sig = st.signature(chunk[0])
-    flats = []
-    for i, el in enumerate(chunk):
-        if st.signature(el) != sig:
-            raise InvalidArgumentError(
-                f"{stage}: element {i} of the batch has structure {_describe(el)}, expected "
-                f"{_describe(chunk[0])}")
-        flats.append(st.flatten(el))
-    out = []
-    for j in range(len(flats[0])):
-        parts = [f[j] for f in flats]
-        if isinstance(parts[0], SparseTensor):
-            out.append(st.stack_leaves(parts))
-            continue
-        shapes = {np.shape(p) for p in parts}
-        if len(shapes) > 1:
-            raise InvalidArgumentError(
-                f"{stage}: cannot batch elements of different shapes {sorted(shapes)} "
-                f"(component {j}); use padded_batch, or ragged elements need padding first")
-        if isinstance(parts[0], Dataset):
-            raise InvalidArgumentError(f"{stage}: cannot batch dataset elements (windows); "
-                                       "use flat_map(lambda w: w.batch(n)) instead")
-        out.append(st.stack_leaves(parts))
-    return st.pack(chunk[0], out)
-
-
-def pad_stack(chunk: list, padded_shapes: Any, padding_values: Any, stage: str) -> Any:
-    flats = [st.flatten(el) for el in chunk]
-    n_comp = len(flats[0])
-    shapes = st.flatten(padded_shapes) if padded_shapes is not None else [None] * n_comp
-    if padded_shapes is not None and not st.is_struct(padded_shapes) and n_comp == 1:
-        shapes = [padded_shapes]
-    pads = st.flatten(padding_values) if padding_values is not None else [None] * n_comp
-    if padding_values is not None and not st.is_struct(padding_values):
-        pads = [padding_values] * n_comp
-    out = []
-    for j in range(n_comp):
-        parts = [np.asarray(f[j]) for f in flats]
-        ranks = {p.ndim for p in parts}
-        if len(ranks) > 1:
-            raise InvalidArgumentError(f"{stage}: component {j} has elements of different "
-                                       f"ranks {sorted(ranks)}")
-        biggest = np.max([p.shape for p in parts], axis=0).tolist() if parts[0].ndim else []
-        target = biggest
-        if shapes[j] is not None:
-            want = [getattr(d, "value", d) for d in (
-                shapes[j].as_list() if hasattr(shapes[j], "as_list") else list(shapes[j]))]
-            if len(want) != len(biggest):
-                raise InvalidArgumentError(
-                    f"{stage}: padded shape {want} for component {j} has rank {len(want)}, "
-                    f"elements have rank {len(biggest)}")
-            target = []
-            for d, b in zip(want, biggest):
-                if d is None or d == -1:
-                    target.append(b)
-                elif b > d:
-                    raise InvalidArgumentError(
-                        f"{stage}: component {j} has a dimension of {b}, larger than its padded "
-                        f"shape {want}")
-                else:
-                    target.append(d)
-        value = pads[j]
-        if value is None:
-            value = b"" if parts[0].dtype.kind == "O" else 0
-        value = st.to_numpy(value) if isinstance(value, Tensor) else value
-        buf = np.full([len(parts)] + target, value, dtype=parts[0].dtype)
-        for k, p in enumerate(parts):
-            buf[(k,) + tuple(slice(0, d) for d in p.shape)] = p
-        out.append(buf)
-    return st.pack(chunk[0], out)
-
-
-def batched_card(card: int, batch: int, drop: bool) -> int:
-    if card < 0:
-        return card
-    return card // batch if drop else -(-card // batch)
-
-
-class ListDataset(Dataset):
-    """A dataset over a Python list of elements already in pipeline form (windows, caches)."""
-
-    def __init__(self, elements: list) -> None:
-        super().__init__(lambda ctx: iter(elements), len(elements))
-
-
-class _SlicesDataset(Dataset):
-    """`from_tensor_slices`, keeping an index order so that shuffle and batch stay vectorised."""
-
-    def __init__(self, structure: Any, flat: list, order: np.ndarray,
-                 shuffle: RngSource | None = None) -> None:
-        self._structure = structure
-        self._flat = flat
-        self._order = order
-        self._shuffle = shuffle
-        super().__init__(self._iter_elements, len(order))
-
-    def _indices(self) -> np.ndarray:
-        if self._shuffle is None:
-            return self._order
-        return self._order[self._shuffle.next().permutation(len(self._order))]
-
-    def _pack(self, arrays: list) -> Any:
-        return st.pack(self._structure, arrays)
-
-    def _iter_elements(self, ctx: IterContext) -> Iterator:
-        for i in self._indices():
-            yield self._pack([a[i] for a in self._flat])
-
-    def shuffle(self, buffer_size: int, seed: int | None = None,
-                reshuffle_each_iteration: bool = True, name: str | None = None) -> Dataset:
-        if int(buffer_size) >= len(self._order) and self._shuffle is None:
-            return _SlicesDataset(self._structure, self._flat, self._order,
-                                  RngSource(seed, reshuffle_each_iteration))
-        return Dataset.shuffle(self, buffer_size, seed, reshuffle_each_iteration)
-
-    def batch(self, batch_size: int, drop_remainder: bool = False,
-              num_parallel_calls: Any = None, deterministic: Any = None,
-              name: str | None = None) -> Dataset:
-        batch_size = _positive("Dataset.batch", "batch_size", batch_size)
-        src = self
-
-        def make(ctx: IterContext) -> Iterator:
-            idx = src._indices()
-            contiguous = src._shuffle is None and np.array_equal(idx, np.arange(len(idx)))
-            n = len(idx)
-            stop = n - n % batch_size if drop_remainder else n
-            for s in range(0, stop, batch_size):
-                if contiguous:
-                    yield src._pack([a[s:s + batch_size] for a in src._flat])
-                else:
-                    sel = idx[s:s + batch_size]
-                    yield src._pack([a[sel] for a in src._flat])
-
-        return self._derive(make, batched_card(len(self._order), batch_size, drop_remainder))
-
-    def take(self, count: int, name: str | None = None) -> Dataset:
-        if self._shuffle is None and int(count) >= 0:
-            return _SlicesDataset(self._structure, self._flat, self._order[:int(count)])
-        return Dataset.take(self, count)
-
-    def skip(self, count: int, name: str | None = None) -> Dataset:
-        if self._shuffle is None and int(count) >= 0:
-            return _SlicesDataset(self._structure, self._flat, self._order[int(count):])
-        return Dataset.skip(self, count)
+_describe = st.describe

@@ -17,8 +17,9 @@ import numpy as np
 
 from ndflow.data import structure as st
 from ndflow.data.dataset import (
-    INFINITE, UNKNOWN, Dataset, IterContext, ListDataset, _fn_name, _positive, pad_stack, stack,
+    INFINITE, UNKNOWN, Dataset, IterContext, _fn_name, _positive, pad_stack, stack,
 )
+from ndflow.data.slices import ListDataset
 from ndflow.data.parallel import close_iterator
 from ndflow.errors import InvalidArgumentError
 

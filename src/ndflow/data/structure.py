@@ -175,3 +175,13 @@ def stack_leaves(parts: list) -> Any:
             out[i] = p.item() if isinstance(p, np.ndarray) and p.ndim == 0 else p
         return out
     return np.stack(parts)
+
+
+def describe(x: Any) -> str:
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in x.items()) + "}"
+    if isinstance(x, tuple):
+        return "(" + ", ".join(describe(v) for v in x) + ("," if len(x) == 1 else "") + ")"
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return f"{getattr(x.dtype, 'name', x.dtype)}{list(x.shape)}"
+    return type(x).__name__
