@@ -44,6 +44,10 @@ def test_random_and_counter():
 
 
 def test_options_merge_later_settings_win():
+    fresh = tf.data.Options()  # unset options read as TF's defaults
+    assert fresh.experimental_distribute.auto_shard_policy == \
+        tf.data.experimental.AutoShardPolicy.AUTO
+    assert fresh.deterministic is None and fresh.autotune.enabled is True
     o1 = tf.data.Options()
     o1.deterministic = False
     o1.threading.private_threadpool_size = 3

@@ -26,33 +26,39 @@ class AutoShardPolicy(enum.IntEnum):
 
 
 class _Group:
+    """Option values: unset ones read as their defaults (as in TF); merging takes only what was
+    set, so a later `with_options` overrides exactly the settings it names."""
+
     _fields: dict[str, Any] = {}
+    _groups: tuple[str, ...] = ()
 
     def __init__(self) -> None:
-        for k in self._fields:
-            object.__setattr__(self, k, None)
+        object.__setattr__(self, "_set", {})
+
+    def __getattr__(self, key: str) -> Any:
+        fields = type(self)._fields
+        if key not in fields:
+            raise AttributeError(f"{type(self).__name__}: no option {key!r}; expected one of "
+                                 f"{sorted(fields)}")
+        return self._set.get(key, fields[key])
 
     def __setattr__(self, key: str, value: Any) -> None:
-        if key not in self._fields:
+        if key not in self._fields or key in self._groups:
             raise AttributeError(
-                f"{type(self).__name__}: no option {key!r}; expected one of {sorted(self._fields)}")
-        object.__setattr__(self, key, value)
-
-    def _get(self, key: str) -> Any:
-        v = getattr(self, key)
-        return self._fields[key] if v is None else v
+                f"{type(self).__name__}: no option {key!r}; expected one of "
+                f"{sorted(k for k in self._fields if k not in self._groups)}")
+        self._set[key] = value
 
     def _merge(self, other: _Group) -> None:
-        for k in self._fields:
-            theirs = getattr(other, k)
-            if isinstance(theirs, _Group):
-                getattr(self, k)._merge(theirs)
-            elif theirs is not None:
-                object.__setattr__(self, k, theirs)
+        for k in self._groups:
+            self._set[k]._merge(other._set[k])
+        for k, v in other._set.items():
+            if k not in self._groups:
+                self._set[k] = v
 
     def __repr__(self) -> str:
-        set_ = {k: getattr(self, k) for k in self._fields if getattr(self, k) is not None}
-        return f"{type(self).__name__}({set_})"
+        shown = {k: v for k, v in self._set.items() if k not in self._groups}
+        return f"{type(self).__name__}({shown})"
 
 
 class DistributeOptions(_Group):
@@ -62,7 +68,7 @@ class DistributeOptions(_Group):
 
     @property
     def policy(self) -> AutoShardPolicy:
-        return AutoShardPolicy(self._get("auto_shard_policy"))
+        return AutoShardPolicy(self.auto_shard_policy)
 
 
 class ThreadingOptions(_Group):
@@ -87,17 +93,17 @@ class OptimizationOptions(_Group):
 class Options(_Group):
     """Settings read when a dataset is iterated; merged along the pipeline (later wins)."""
 
-    _fields = {"deterministic": True, "experimental_deterministic": None,
+    _fields = {"deterministic": None, "experimental_deterministic": None,
                "experimental_distribute": None, "threading": None, "autotune": None,
                "experimental_optimization": None, "experimental_slack": False,
                "experimental_external_state_policy": None}
+    _groups = ("experimental_distribute", "threading", "autotune", "experimental_optimization")
 
     def __init__(self) -> None:
         super().__init__()
-        object.__setattr__(self, "experimental_distribute", DistributeOptions())
-        object.__setattr__(self, "threading", ThreadingOptions())
-        object.__setattr__(self, "autotune", AutotuneOptions())
-        object.__setattr__(self, "experimental_optimization", OptimizationOptions())
+        self._set.update(experimental_distribute=DistributeOptions(), threading=ThreadingOptions(),
+                         autotune=AutotuneOptions(),
+                         experimental_optimization=OptimizationOptions())
 
     @property
     def is_deterministic(self) -> bool:
