@@ -148,6 +148,26 @@ def test_prefetch_autotune_grows_the_buffer_each_time_the_consumer_waits():
     assert list(it) == list(range(starved, 60))
 
 
+def test_autotune_disabled_keeps_the_prefetch_buffer_at_one():
+    produced = []
+
+    def gen():
+        for i in range(50):
+            produced.append(i)
+            yield i
+
+    opts = tf.data.Options()
+    opts.autotune.enabled = False
+    ds = tf.data.Dataset.from_generator(gen, output_types=tf.int64).prefetch(
+        tf.data.AUTOTUNE).with_options(opts)
+    it = iter(ds)
+    assert int(next(it)) == 0
+    _until(lambda: len(produced) == 3, "the producer to fill its one slot")
+    time.sleep(0.05)  # an autotuned or unbounded buffer would keep producing
+    assert len(produced) == 3  # 1 consumed + 1 buffered + 1 held by the blocked producer
+    it.close()
+
+
 def test_abandoned_iterators_stop_threads_and_close_sources():
     closed = threading.Event()
 

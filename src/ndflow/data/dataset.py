@@ -288,7 +288,8 @@ class Dataset:
             if n is None or n == 1:
                 return _sequential(up, call)
             det = ctx.deterministic if deterministic is None else bool(deterministic)
-            return parallel_map_iter(up, call, n, det, ctx.max_threads, _Dropped)
+            width = n if n != AUTOTUNE or ctx.options.autotune.enabled else os.cpu_count() or 1
+            return parallel_map_iter(up, call, width, det, ctx.max_threads, _Dropped)
 
         return self._derive(make, self._cardinality)
 
@@ -630,8 +631,14 @@ class Dataset:
             raise InvalidArgumentError(f"Dataset.prefetch: expected buffer_size >= 0 or "
                                        f"tf.data.AUTOTUNE, got {buffer_size}")
         src = self
-        return self._derive(lambda ctx: prefetch_iter(lambda: src._iter(ctx), buffer_size),
-                            self._cardinality)
+
+        def make(ctx: IterContext) -> Iterator:
+            size = buffer_size
+            if size == AUTOTUNE and not ctx.options.autotune.enabled:
+                size = 1  # autotuning off: a fixed one-element buffer
+            return prefetch_iter(lambda: src._iter(ctx), size)
+
+        return self._derive(make, self._cardinality)
 
     def cache(self, filename: str = "", name: str | None = None) -> Dataset:
         """Keep the elements of the first complete iteration (in memory, or in `filename` on

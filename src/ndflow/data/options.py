@@ -78,7 +78,9 @@ class ThreadingOptions(_Group):
 
 
 class AutotuneOptions(_Group):
-    """`options.autotune`: `enabled` (default True) and `cpu_budget` (threads AUTOTUNE may use)."""
+    """`options.autotune`: `enabled` (default True; False fixes AUTOTUNE map width to the CPU
+    count and AUTOTUNE prefetch to one element) and `cpu_budget` (threads AUTOTUNE may use);
+    `ram_budget` is accepted and not used."""
 
     _fields = {"enabled": True, "cpu_budget": None, "ram_budget": None}
 
