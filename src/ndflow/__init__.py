@@ -19,6 +19,9 @@ _operators.install()
 
 from ndflow import data, errors, linalg, math, nn, random  # noqa: E402
 from ndflow import image  # noqa: E402  (tf.image: ops/image.py)
+from ndflow import io, sparse, train  # noqa: E402  (tf.io, tf.sparse, tf.train.Example)
+from ndflow.sparse import SparseTensor  # noqa: E402
+from ndflow.ops.py_function import numpy_function, py_function  # noqa: E402
 from ndflow.backend.devices import device, list_physical_devices  # noqa: E402
 from ndflow.core.dispatch import REGISTRY as _REGISTRY  # noqa: E402,F401
 from ndflow.core.dtypes import (  # noqa: E402

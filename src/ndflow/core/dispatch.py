@@ -117,10 +117,16 @@ def execute(op: Op, inputs: tuple, attrs: dict = _EMPTY) -> Any:
     """Run `op` eagerly on `inputs` (Tensors) and record it on the active tapes."""
     if trace_hook is not None:
         return trace_hook(op, inputs, attrs)
+    return execute_eager(op, inputs, attrs)
+
+
+def execute_eager(op: Op, inputs: tuple, attrs: dict = _EMPTY) -> Any:
+    """`execute` without the tracer: for the tracer itself (constant folding) and for threads
+    that are not tracing while another one is (input pipelines during `fit`'s first step)."""
     try:
         arrays = [t._value for t in inputs]
-        a0 = arrays[0]
-        xp = np if type(a0) is _ndarray else get_array_module(a0)
+        a0 = arrays[0] if arrays else None  # no inputs: a stateful source (random_sample)
+        xp = np if a0 is None or type(a0) is _ndarray else get_array_module(a0)
         out = op.forward(xp, *arrays, **attrs)
     except AttributeError:
         if any(t._symbolic for t in inputs):

@@ -21,7 +21,12 @@ class NotFoundError(OpError, LookupError):
     """A file, device or name does not exist."""
 
 
+class DataLossError(OpError, OSError):
+    """A file's contents are damaged or cut short (a bad checksum, a truncated record)."""
+
+
 __all__ = [
+    "DataLossError",
     "InvalidArgumentError",
     "NotFoundError",
     "OpError",

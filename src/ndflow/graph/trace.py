@@ -235,14 +235,14 @@ def _value_of(state: _TraceState, t: Tensor) -> Value:
 
 
 def _trace_op(op: Any, inputs: tuple, attrs: dict) -> Any:
-    state = _local.trace
+    state = getattr(_local, "trace", None)
+    if state is None:
+        # the hook is process-wide, the trace is per thread: this thread (e.g. a tf.data map
+        # worker) is not tracing, so its ops run eagerly
+        return dispatch.execute_eager(op, inputs, attrs)
     if not op.stateful and not any(isinstance(t, (GraphTensor, Variable)) for t in inputs):
         # constants only: run now (constant folding at trace time)
-        prev, dispatch.trace_hook = dispatch.trace_hook, None
-        try:
-            return dispatch.execute(op, inputs, attrs)
-        finally:
-            dispatch.trace_hook = prev
+        return dispatch.execute_eager(op, inputs, attrs)
     if op.infer is None:
         raise TypeError(f"{state.fn_name}: op {op.name} has no shape rule and cannot be traced")
     ins = [_value_of(state, t) for t in inputs]

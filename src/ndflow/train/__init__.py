@@ -1,0 +1,11 @@
+"""`tf.train`: the `Example` protocol messages (for TFRecord files).
+
+>>> import ndflow as tf
+>>> f = tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"x"]))
+>>> tf.train.Example(features=tf.train.Features(feature={"s": f})).SerializeToString()
+b'\\n\\x0c\\n\\n\\n\\x01s\\x12\\x05\\n\\x03\\n\\x01x'
+"""
+
+from ndflow.io.example import BytesList, Example, Feature, Features, FloatList, Int64List
+
+__all__ = ["BytesList", "Example", "Feature", "Features", "FloatList", "Int64List"]
