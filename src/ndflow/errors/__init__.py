@@ -21,10 +21,15 @@ class NotFoundError(OpError, LookupError):
     """A file, device or name does not exist."""
 
 
+class UnavailableError(OpError, RuntimeError):
+    """A peer (another worker of a distributed job) is gone or cannot be reached."""
+
+
 __all__ = [
     "InvalidArgumentError",
     "NotFoundError",
     "OpError",
     "OutOfRangeError",
+    "UnavailableError",
     "UnimplementedError",
 ]
