@@ -106,6 +106,7 @@ class Strategy:
                 self._sync_pending()
 
     def _on_variable_created(self, v: Any) -> None:
+        v._distribute_strategy = self  # fit finds the strategy a model was made under
         if self.num_replicas_in_sync > 1:
             self._pending.append(weakref.ref(v))
 
