@@ -85,8 +85,8 @@ class Communicator:
         return self._run("all-reduce", self.comm.Iallreduce, MPI.IN_PLACE, arr, MPI.SUM)
 
     def wait_all(self, requests: list) -> None:
-        if requests:
-            self._run("all-reduce", mpi().Request.Waitall, requests)
+        for r in requests:  # one by one: each error keeps its class (Waitall: ERR_IN_STATUS)
+            self._run("all-reduce", r.Wait)
 
     def bcast_(self, arr: np.ndarray, root: int = 0) -> np.ndarray:
         """Overwrite a contiguous array with `root`'s copy, in place; returns it."""
