@@ -79,15 +79,6 @@ class Communicator:
                   getattr(MPI, _SUM_OPS[op]))
         return arr
 
-    def iallreduce_(self, arr: np.ndarray) -> Any:
-        """Start a non-blocking in-place sum; finish with `wait_all`."""
-        MPI = mpi()
-        return self._run("all-reduce", self.comm.Iallreduce, MPI.IN_PLACE, arr, MPI.SUM)
-
-    def wait_all(self, requests: list) -> None:
-        for r in requests:  # one by one: each error keeps its class (Waitall: ERR_IN_STATUS)
-            self._run("all-reduce", r.Wait)
-
     def bcast_(self, arr: np.ndarray, root: int = 0) -> np.ndarray:
         """Overwrite a contiguous array with `root`'s copy, in place; returns it."""
         self._run("broadcast", self.comm.Bcast, arr, root)
