@@ -57,7 +57,8 @@ def custom_loop(tf, keras, strategy, x, y, steps: int = 4) -> tuple:
             logits = model(xb, training=True)
             per_example = keras.losses.sparse_categorical_crossentropy(yb, logits,
                                                                        from_logits=True)
-            loss = tf.reduce_sum(per_example) / GLOBAL_BATCH
+            # global batch = this replica's batch x num_replicas_in_sync, as in TF's guide
+            loss = tf.nn.compute_average_loss(per_example)
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss

@@ -54,6 +54,19 @@ def test_one_device_strategy_scope_run_reduce():
         s.run(3)
 
 
+def test_compute_average_loss_divides_by_the_global_batch():
+    per_example = np.array([1.0, 2.0, 4.0, 8.0], np.float32)
+    got = tf.nn.compute_average_loss(per_example, sample_weight=[1.0, 0.5, 0.0, 1.0],
+                                     global_batch_size=8)
+    np.testing.assert_allclose(float(got), (1 + 1 + 8) / 8)
+    s = tf.distribute.OneDeviceStrategy("/cpu:0")
+    got = s.run(lambda: tf.nn.compute_average_loss(per_example))  # 4 x 1 replica
+    np.testing.assert_allclose(float(got), 15 / 4)
+    np.testing.assert_allclose(float(tf.nn.scale_regularization_loss([1.0, 2.0])), 3.0)
+    with pytest.raises(ValueError, match="global_batch_size"):
+        tf.nn.compute_average_loss(per_example, global_batch_size=0)
+
+
 def test_mirrored_strategy_is_one_replica_per_process():
     s = tf.distribute.MirroredStrategy()
     assert s.num_replicas_in_sync == 1
