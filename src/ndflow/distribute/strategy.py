@@ -268,8 +268,16 @@ class MultiWorkerMirroredStrategy(Strategy):
         return self._comm.size
 
     def _broadcast_variables(self, variables: list) -> None:
-        if self._comm.size == 1 or not variables:
+        if self._comm.size == 1:
             return
+        sizes = [int(np.prod(v._value.shape)) for v in variables]
+        mine = np.array([len(variables), sum(sizes)], np.int64)
+        chief = self._comm.bcast_(mine.copy(), 0)
+        if (chief != mine).any():
+            raise ValueError(
+                f"MultiWorkerMirroredStrategy: worker {self._rank} has {mine[0]} variables "
+                f"({mine[1]} values) to take from worker 0, which has {chief[0]} ({chief[1]}); "
+                "every worker must build the same model (inside strategy.scope())")
         groups: dict = {}
         for v in variables:
             groups.setdefault(np.asarray(v._value).dtype.str, []).append(v)

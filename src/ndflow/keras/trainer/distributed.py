@@ -55,7 +55,9 @@ class WorkerSync:
         callbacks such as `BackupAndRestore` restored theirs)."""
         variables = list(model.variables)
         opt = getattr(model, "optimizer", None)
-        if opt is not None and getattr(opt, "built", False):
+        if opt is not None and hasattr(opt, "build"):
+            if not opt.built:  # as on a worker whose BackupAndRestore restored it
+                opt.build(model.trainable_variables)
             seen = {id(v) for v in variables}
             variables += [v for v in opt.variables if id(v) not in seen]
         self.strategy._pending = []
