@@ -83,7 +83,8 @@ def main(mode: str, workdir: str) -> None:
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     rank = strategy.cluster_resolver.task_id
     files = os.path.join(workdir, "files")
-    out: dict = {"num_replicas": np.array(strategy.num_replicas_in_sync)}
+    out: dict = {"num_replicas": np.array(strategy.num_replicas_in_sync),
+                 "threads": np.array(os.environ.get("OPENBLAS_NUM_THREADS", ""))}
     x, y = make_data()
     # different seeds per worker: the weights must still start as worker 0's
     keras.utils.set_random_seed(rank)

@@ -30,20 +30,28 @@ import mpi_worker as W  # noqa: E402
 
 import ndflow as tf  # noqa: E402
 from ndflow import keras  # noqa: E402
+from ndflow.distribute.threads import THREAD_VARIABLES, available_cores  # noqa: E402
 
-TRANSPORTS = {"shared_memory": ["--mca", "pml", "ob1", "--mca", "btl", "self,sm"],
+# shared memory without the single-copy (CMA) path, which containers without ptrace refuse
+TRANSPORTS = {"shared_memory": ["--mca", "pml", "ob1", "--mca", "btl", "self,sm",
+                                "--mca", "smsc", "^cma"],
               "tcp": ["--mca", "pml", "ob1", "--mca", "btl", "tcp,self"]}
 
 
 def mpirun(mode: str, workdir: Path, transport: str, extra: list | None = None,
-           env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+           env: dict | None = None, timeout: float = 120, launcher: bool = False
+           ) -> subprocess.CompletedProcess:
+    """Run mpi_worker.py on 2 workers; with `launcher`, through ``python -m ndflow.distribute``
+    (which sets the thread variables), else with one thread each."""
     (workdir / "files").mkdir(parents=True, exist_ok=True)
-    e = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH",
-                                                                                "")]),
-             OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", **(env or {}))
+    e = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    e["PYTHONPATH"] = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
+    if not launcher:
+        e.update({k: "1" for k in THREAD_VARIABLES})
+    e.update(env or {})
+    start = [sys.executable, "-m", "ndflow.distribute"] if launcher else [sys.executable]
     cmd = [MPIRUN, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-n", "2",
-           *TRANSPORTS[transport],
-           *(extra or []), sys.executable, str(WORKER), mode, str(workdir)]
+           *TRANSPORTS[transport], *(extra or []), *start, str(WORKER), mode, str(workdir)]
     return subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=timeout)
 
 
@@ -71,10 +79,13 @@ def reference():
 
 @pytest.mark.parametrize("transport", ["shared_memory", "tcp"])
 def test_two_workers_match_one_process(tmp_path, reference, transport):
-    p = mpirun("train", tmp_path, transport)
+    # over TCP through the launcher: each of the 2 workers gets half the cores' threads
+    p = mpirun("train", tmp_path, transport, launcher=transport == "tcp")
     assert p.returncode == 0, p.stdout + p.stderr
     r0, r1 = results(tmp_path)
     assert int(r0["num_replicas"]) == 2
+    threads = str(max(available_cores() // 2, 1)) if transport == "tcp" else "1"
+    assert str(r0["threads"]) == str(r1["threads"]) == threads
     # fit with global batch 12 on 2 workers = fit with batch 12 in one process
     for i, w in enumerate(reference["weights"]):
         np.testing.assert_allclose(r0[f"w{i}"], w, rtol=1e-5, atol=1e-6)
