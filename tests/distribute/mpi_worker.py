@@ -38,9 +38,18 @@ def make_model(keras):
     return model
 
 
-def fit(keras, model, x, y, callbacks=()):
-    return model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=EPOCHS, shuffle=True, verbose=0,
-                     callbacks=list(callbacks))
+def fit(keras, model, x, y, callbacks=(), verbose=0):
+    return model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=EPOCHS, shuffle=True,
+                     verbose=verbose, callbacks=list(callbacks))
+
+
+def fit_dataset(tf, keras, strategy, x, y):
+    """fit on a dataset of global batches given through experimental_distribute_dataset."""
+    with strategy.scope():
+        model = make_model(keras)
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(GLOBAL_BATCH)
+    model.fit(strategy.experimental_distribute_dataset(data), epochs=2, verbose=0)
+    return [w.numpy() for w in model.weights]
 
 
 def custom_loop(tf, keras, strategy, x, y, steps: int = 4) -> tuple:
@@ -95,7 +104,7 @@ def main(mode: str, workdir: str) -> None:
         cbs = [keras.callbacks.ModelCheckpoint(os.path.join(files, "ckpt.weights.h5"),
                                                save_weights_only=True, monitor="loss"),
                keras.callbacks.CSVLogger(os.path.join(files, "log.csv"))]
-        h = fit(keras, model, x, y, cbs)
+        h = fit(keras, model, x, y, cbs, verbose=2)  # one log line per epoch, worker 0's
         model.save(os.path.join(files, "model.keras"))
         for k, v in h.history.items():
             out["history_" + k] = np.array(v)
@@ -103,6 +112,9 @@ def main(mode: str, workdir: str) -> None:
             out[f"w{i}"] = w
         ev = model.evaluate(x, y, batch_size=10, verbose=0, return_dict=True)
         out["eval_loss"], out["eval_accuracy"] = ev["loss"], ev["accuracy"]
+        keras.utils.set_random_seed(0)
+        for i, w in enumerate(fit_dataset(tf, keras, strategy, x, y)):
+            out[f"ds_w{i}"] = w
         cw, losses = custom_loop(tf, keras, strategy, x, y)
         out["loop_losses"] = np.array(losses)
         for i, w in enumerate(cw):

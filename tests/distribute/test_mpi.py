@@ -72,9 +72,11 @@ def reference_fit() -> tuple:
 def reference():
     model, history, x, y = reference_fit()
     ev = model.evaluate(x, y, batch_size=10, verbose=0, return_dict=True)
+    keras.utils.set_random_seed(0)
+    ds_w = W.fit_dataset(tf, keras, tf.distribute.get_strategy(), x, y)
     loop_w, loop_losses = W.custom_loop(tf, keras, tf.distribute.get_strategy(), x, y)
     return {"weights": [w.numpy() for w in model.weights], "history": history.history,
-            "eval": ev, "loop_w": loop_w, "loop_losses": loop_losses}
+            "eval": ev, "ds_w": ds_w, "loop_w": loop_w, "loop_losses": loop_losses}
 
 
 @pytest.mark.parametrize("transport", ["shared_memory", "tcp"])
@@ -96,6 +98,9 @@ def test_two_workers_match_one_process(tmp_path, reference, transport):
     for r in (r0, r1):
         np.testing.assert_allclose(r["eval_loss"], reference["eval"]["loss"], rtol=1e-5)
         np.testing.assert_allclose(r["eval_accuracy"], reference["eval"]["accuracy"])
+        # fit on strategy.experimental_distribute_dataset(dataset of global batches)
+        for i, w in enumerate(reference["ds_w"]):
+            np.testing.assert_allclose(r[f"ds_w{i}"], w, rtol=1e-5, atol=1e-6)
         # the custom loop: strategy.run(step) in a tf.function with a GradientTape
         np.testing.assert_allclose(r["loop_losses"], reference["loop_losses"], rtol=1e-5)
         for i, w in enumerate(reference["loop_w"]):
@@ -105,7 +110,10 @@ def test_two_workers_match_one_process(tmp_path, reference, transport):
         np.testing.assert_array_equal(r["broadcast"], [5])
         np.testing.assert_array_equal(r["allgather"], [[0, 0], [1, 1], [1, 1]])
         np.testing.assert_array_equal(r["traced_allreduce"], [3.0, 5.0])
-    # only worker 0 wrote: one checkpoint, one CSV log, one saved model, no stray files
+    # only worker 0 printed the epoch logs (verbose=2) and wrote files: one checkpoint, one
+    # CSV log, one saved model, no stray files
+    assert sum(line.startswith("Epoch ") for line in p.stdout.splitlines()) == W.EPOCHS, \
+        p.stdout
     written = sorted(p.name for p in (tmp_path / "files").iterdir())
     assert written == ["ckpt.weights.h5", "log.csv", "model.keras"]
     rows = (tmp_path / "files" / "log.csv").read_text().strip().splitlines()

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.distribute import _context
-from ndflow.distribute.input_lib import shard_batch
+from ndflow.distribute.input_lib import DistributedDataset, shard_batch
 from ndflow.keras.trainer.compile_utils import MeanTracker
 
 
@@ -30,6 +30,12 @@ def strategy_of(model: Any) -> Any:
             s = getattr(v, "_distribute_strategy", None)
             break
     return s if s is not None and s.num_replicas_in_sync > 1 else None
+
+
+def global_batches(data: Any) -> Any:
+    """The dataset of global batches behind `strategy.experimental_distribute_dataset(data)`
+    (fit splits each batch itself and knows each worker's exact share); anything else as is."""
+    return data._dataset if isinstance(data, DistributedDataset) else data
 
 
 class WorkerSync:

@@ -412,6 +412,7 @@ class Trainer:
                 raise ValueError(
                     "fit: validation_split is only supported for NumPy arrays and tensors; "
                     f"x is a {type(x).__name__}. Pass validation_data instead.")
+        x = _distributed.global_batches(x)  # fit splits them itself, weighting exactly
         adapter = _da.get_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
                                   class_weight, caller="fit")
         val_adapter = None
