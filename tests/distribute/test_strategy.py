@@ -261,3 +261,17 @@ def test_multi_worker_strategy_with_one_worker():
             tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=bad)
     finally:
         _context.worker = None
+
+
+@pytest.mark.parametrize("module", [
+    "ndflow.distribute", "ndflow.distribute.strategy", "ndflow.distribute.cluster_resolver",
+    "ndflow.distribute.input_lib", "ndflow.distribute.reduce_op",
+    "ndflow.distribute.experimental", "ndflow.distribute.threads",
+    "ndflow.distribute.loss_scaling"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
