@@ -44,7 +44,9 @@ def mpirun(mode: str, workdir: Path, transport: str, extra: list | None = None,
     """Run mpi_worker.py on 2 workers; with `launcher`, through ``python -m ndflow.distribute``
     (which sets the thread variables), else with one thread each."""
     (workdir / "files").mkdir(parents=True, exist_ok=True)
-    e = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    # a fresh job: no thread settings, nothing of an MPI job this process may run inside
+    e = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES
+         and not k.startswith(("OMPI_", "PMIX_", "PRTE_"))}
     e["PYTHONPATH"] = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
     if not launcher:
         e.update({k: "1" for k in THREAD_VARIABLES})
