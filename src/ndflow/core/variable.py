@@ -20,6 +20,9 @@ from ndflow.core.tensor import Tensor, to_array
 from ndflow.errors import InvalidArgumentError
 
 _uid = itertools.count()
+# Called with each new variable (a distribution strategy's scope records the variables made in
+# it); empty outside such a scope, so creating a variable costs one truth test.
+creation_hooks: list = []
 
 
 class Variable(Tensor):
@@ -58,6 +61,9 @@ class Variable(Tensor):
         self._name = name or "Variable"
         self._constraint = constraint
         self._unique_id = next(_uid)
+        if creation_hooks:
+            for hook in creation_hooks:
+                hook(self)
 
     @property
     def name(self) -> str:

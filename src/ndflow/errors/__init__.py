@@ -25,11 +25,16 @@ class DataLossError(OpError, OSError):
     """A file's contents are damaged or cut short (a bad checksum, a truncated record)."""
 
 
+class UnavailableError(OpError, RuntimeError):
+    """A peer (another worker of a distributed job) is gone or cannot be reached."""
+
+
 __all__ = [
     "DataLossError",
     "InvalidArgumentError",
     "NotFoundError",
     "OpError",
     "OutOfRangeError",
+    "UnavailableError",
     "UnimplementedError",
 ]

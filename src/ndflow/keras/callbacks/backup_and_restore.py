@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.distribute import _context as _distribute
 from ndflow.keras.callbacks.callback import Callback
 
 __all__ = ["BackupAndRestore"]
@@ -228,6 +229,8 @@ class BackupAndRestore(Callback):
 
         from ndflow.keras.saving import file_io, saving_lib
 
+        if not _distribute.is_chief():  # in a multi-worker job, worker 0 writes
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         meta = {
             "epoch": int(epoch),
@@ -261,7 +264,7 @@ class BackupAndRestore(Callback):
             if model is not None and attr in vars(model):
                 with contextlib.suppress(AttributeError):
                     delattr(model, attr)
-        if self.delete_checkpoint:
+        if self.delete_checkpoint and _distribute.is_chief():
             ours = (self._weights_path, self._prev_weights_path, self._metadata_path)
             for p in ours:
                 with contextlib.suppress(FileNotFoundError):

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.distribute import _context as _distribute
 from ndflow.keras.callbacks.callback import Callback
 
 
@@ -28,6 +29,8 @@ class CSVLogger(Callback):
         self._writer: Any = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        if not _distribute.is_chief():  # in a multi-worker job, worker 0 writes
+            return
         exists = os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
         mode = "a" if self.append else "w"
         self._append_header = not (self.append and exists)
@@ -45,6 +48,8 @@ class CSVLogger(Callback):
         return f'"[{", ".join(map(str, arr.ravel().tolist()))}]"'
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self._file is None:
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

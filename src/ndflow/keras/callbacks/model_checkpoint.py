@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.distribute import _context as _distribute
 from ndflow.keras.callbacks.callback import Callback
 
 __all__ = ["ModelCheckpoint"]
@@ -167,6 +168,8 @@ class ModelCheckpoint(Callback):
         if not self._should_save(logs):
             return
         path = self._file_path(epoch, batch, logs)
+        if not _distribute.is_chief():  # in a multi-worker job, worker 0 writes
+            return
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)

@@ -128,15 +128,23 @@ class Model(Trainer, Layer):
 
     # --- saving (hook into ndflow.keras.saving; added by the saving contributor) -------------
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
-        """Save the model as a Keras 3 `.keras` file (see `keras.saving.save_model`)."""
+        """Save the model as a Keras 3 `.keras` file (see `keras.saving.save_model`). In a
+        multi-worker job only worker 0 writes."""
+        from ndflow.distribute import _context as _distribute
         from ndflow.keras.saving import saving_api
 
+        if not _distribute.is_chief():
+            return
         saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
-        """Save the weights to a `.weights.h5` file (see `keras.saving.save_weights`)."""
+        """Save the weights to a `.weights.h5` file (see `keras.saving.save_weights`). In a
+        multi-worker job only worker 0 writes."""
+        from ndflow.distribute import _context as _distribute
         from ndflow.keras.saving import saving_api
 
+        if not _distribute.is_chief():
+            return
         saving_api.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:

@@ -36,6 +36,7 @@ from ndflow.graph.trace import host_callable
 from ndflow.backend.devices import get_array_module
 from ndflow.core.tensor import Tensor, to_array
 from ndflow.core.variable import Variable
+from ndflow.distribute import _context as _distribute
 from ndflow.keras.optimizers import schedules as _schedules
 
 _ndarray = np.ndarray
@@ -146,6 +147,8 @@ class Optimizer:
         self._lr_var: Variable | None = None
         self._set_learning_rate(learning_rate)
         self._flush_every = self._flush_period()
+        # made under strategy.scope(): its gradients are summed over the replicas (tf.distribute)
+        self._distribution_strategy = _distribute.current()
 
     # --- learning rate and iterations ---------------------------------------------------------
     @property
@@ -338,6 +341,9 @@ class Optimizer:
                 self._register(new)
         garrs = [g for g, _ in pairs]
         variables = [v for _, v in pairs]
+        strategy = self._distribution_strategy or _distribute.current()
+        if strategy is not None and strategy.num_replicas_in_sync > 1:
+            garrs = strategy._aggregate_gradients(garrs)
         if self.loss_scale_factor is not None:
             inv = 1.0 / self.loss_scale_factor
             garrs = [g * g.dtype.type(inv) for g in garrs]

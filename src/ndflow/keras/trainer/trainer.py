@@ -23,7 +23,9 @@ import numpy as np
 
 from ndflow.core.tape import GradientTape
 from ndflow.core.tensor import Tensor, convert_to_tensor
+from ndflow.distribute import _context as _distribute_context
 from ndflow.keras.trainer import data_adapter as _da
+from ndflow.keras.trainer import distributed as _distributed
 from ndflow.keras.trainer.compile_utils import CompileLoss, CompileMetrics, MeanTracker
 from ndflow.util import nest
 
@@ -413,11 +415,15 @@ class Trainer:
                 isinstance(validation_split, bool):
             raise ValueError(f"fit: expected validation_split to be a float in [0, 1), got "
                              f"{validation_split!r}")
+        sync = _distributed.WorkerSync.for_model(self)  # None unless several workers
+        if sync is not None and not sync.is_chief:
+            verbose = 0
         if validation_split and validation_data is None:
             if not _da.is_array_data(x):
                 raise ValueError(
                     "fit: validation_split is only supported for NumPy arrays and tensors; "
                     f"x is a {type(x).__name__}. Pass validation_data instead.")
+        x = _distributed.global_batches(x)  # fit splits them itself, weighting exactly
         adapter = _da.get_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
                                   class_weight, caller="fit")
         _check_model_inputs(self, getattr(adapter, "x", None), "fit")
@@ -443,15 +449,22 @@ class Trainer:
         if resumed is not None:
             initial_epoch = max(int(resumed), initial_epoch)
         skip = int(self.__dict__.pop("_initial_step", 0) or 0)
+        if sync is not None:
+            initial_epoch, skip = sync.start(self, initial_epoch, skip)
+            _distribute_context.stack.append(sync.strategy)  # the optimizer sums over workers
         epoch_logs: dict = {}
         logs: Any = {}
         prepared = False
         try:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
+                if sync is not None:
+                    sync.epoch_begin()
                 cbs.on_epoch_begin(epoch)
                 steps = 0
-                for step, batch in enumerate(adapter.epoch()):
+                batches = adapter.epoch() if sync is None else sync.batches(adapter.epoch(), x,
+                                                                              train=True)
+                for step, batch in enumerate(batches):
                     if skip:
                         skip -= 1
                         steps += 1
@@ -463,6 +476,8 @@ class Trainer:
                         prepared = getattr(self, "built", False)
                     cbs.on_train_batch_end(step, logs)
                     steps += 1
+                    if sync is not None:
+                        self.stop_training = sync.any(self.stop_training)
                     if self.stop_training:
                         break
                 if steps == 0:
@@ -471,14 +486,20 @@ class Trainer:
                         "data can generate at least steps_per_epoch * epochs batches (a Python "
                         "generator is consumed once).", stacklevel=2)
                     break
+                if sync is not None:
+                    sync.reduce_metrics(self.metrics)
                 epoch_logs = self._metrics_or_logs(logs)
                 if val_adapter is not None and (epoch + 1) % max(int(validation_freq), 1) == 0:
-                    val_logs = self._run_evaluate(val_adapter, cbs, verbose=0, in_fit=True)
+                    val_logs = self._run_evaluate(val_adapter, cbs, verbose=0, in_fit=True,
+                                                  sync=sync, data=validation_data)
                     epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
         finally:
+            if sync is not None:
+                sync.end()
+                _distribute_context.stack.remove(sync.strategy)
             self._clear_step_caches()
             _release_buffers(train_fn)
             if val_adapter is not None:
@@ -498,19 +519,23 @@ class Trainer:
                                caller="fit(validation_data)")
 
     # --- evaluate -----------------------------------------------------------------------------
-    def _run_evaluate(self, adapter: Any, cbs: Any, verbose: int, in_fit: bool = False
-                      ) -> dict:
+    def _run_evaluate(self, adapter: Any, cbs: Any, verbose: int, in_fit: bool = False,
+                      sync: Any = None, data: Any = None) -> dict:
         test_fn = self.make_test_function()
         self.reset_metrics()
         if not in_fit:
             cbs.on_test_begin()
         logs: Any = {}
-        for step, batch in enumerate(adapter.epoch()):
+        batches = adapter.epoch() if sync is None else sync.batches(adapter.epoch(), data,
+                                                                      train=False)
+        for step, batch in enumerate(batches):
             if not in_fit:
                 cbs.on_test_batch_begin(step)
             logs = test_fn(batch)
             if not in_fit:
                 cbs.on_test_batch_end(step, logs)
+        if sync is not None:
+            sync.reduce_metrics(self.metrics)
         logs = self._metrics_or_logs(logs)
         if not in_fit:
             cbs.on_test_end(logs)
@@ -528,13 +553,16 @@ class Trainer:
 
         verbose = _verbosity(verbose)
         _check_count("evaluate", "steps", steps)
+        sync = _distributed.WorkerSync.for_model(self)  # None unless several workers
+        if sync is not None and not sync.is_chief:
+            verbose = 0
         adapter = _da.get_adapter(x, y, sample_weight, batch_size, steps, False, None,
                                   caller="evaluate")
         _check_model_inputs(self, getattr(adapter, "x", None), "evaluate")
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=adapter.num_batches)
         try:
-            logs = self._run_evaluate(adapter, cbs, verbose)
+            logs = self._run_evaluate(adapter, cbs, verbose, sync=sync, data=x)
         finally:
             _release_buffers(self.test_function)
         if return_dict:
