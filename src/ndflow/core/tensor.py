@@ -309,6 +309,8 @@ def to_array(value: Any, dtype: np.dtype | None = None, what: str = "convert_to_
                 "was requested; use tf.cast to convert"
             )
         return arr
+    if dtype is not None and np.dtype(dtype).kind == "O":
+        return _string_array(value, what)
     if dtype is None:
         dtype = _default_np_dtype(value)
         if dtype is None and isinstance(value, (list, tuple)):
@@ -331,6 +333,9 @@ def to_array(value: Any, dtype: np.dtype | None = None, what: str = "convert_to_
             "Expected a number, a (nested) list of numbers of equal lengths, or an array."
         ) from None
     if arr.dtype.kind in "OUSV":
+        if (arr.dtype.kind in "US" or _stringlike(arr)) and (
+                dtype is None or np.dtype(dtype).kind == "O"):
+            return _string_array(value if isinstance(value, (list, tuple)) else arr, what)
         raise TypeError(
             f"{what}: cannot convert a value of type {type(value).__name__} with NumPy dtype "
             f"{arr.dtype} to a tensor; ndflow tensors hold numbers and bools"
@@ -343,6 +348,21 @@ def to_array(value: Any, dtype: np.dtype | None = None, what: str = "convert_to_
     elif not arr.flags.owndata and arr.base is not None and isinstance(value, np.ndarray):
         pass  # a view of the caller's array: share it, as tf.constant does for NumPy input
     return arr
+
+
+def _string_array(value: Any, what: str) -> np.ndarray:
+    """A string tensor's array (see `ndflow.core.string_array`); strings stay on the host."""
+    from ndflow.core.string_array import to_bytes_array
+
+    if isinstance(value, Tensor):
+        return value._value
+    return to_bytes_array(value, what)
+
+
+def _stringlike(arr: np.ndarray) -> bool:
+    from ndflow.core.string_array import is_stringlike
+
+    return is_stringlike(arr)
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,

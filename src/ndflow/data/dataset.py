@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.core.string_array import to_bytes_array
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.errors import InvalidArgumentError
 
@@ -62,12 +63,19 @@ def _to_numpy(x: Any) -> np.ndarray:
     if isinstance(x, Tensor):
         return x.numpy()
     if isinstance(x, np.ndarray):
-        return x
+        return x if x.dtype.kind not in "USO" else to_bytes_array(x, "Dataset")
     return convert_to_tensor(x).numpy()
 
 
+def _leaf_tensor(a: Any) -> Tensor:
+    if type(a) is bytes:  # an element of a string array
+        return Tensor(to_bytes_array(a))
+    a = np.asarray(a)
+    return Tensor(a if a.dtype.kind not in "US" else to_bytes_array(a))
+
+
 def _to_tensors(element: Any) -> Any:
-    return _dmap(lambda a: Tensor(np.asarray(a)), element)
+    return _dmap(_leaf_tensor, element)
 
 
 def _element_numpy(element: Any) -> Any:
@@ -382,7 +390,8 @@ def _stack(chunk: list) -> Any:
             raise InvalidArgumentError(
                 f"Dataset.batch: cannot batch elements of different shapes {sorted(shapes)}; "
                 "use padded_batch")
-        out.append(np.stack(parts))
+        stacked = np.stack(parts)
+        out.append(stacked if stacked.dtype.kind not in "US" else to_bytes_array(parts))
     return _dpack(chunk[0], out)
 
 
