@@ -145,5 +145,20 @@ def main():
         json.dump({"keras_version": keras.__version__, "cases": out}, f, indent=0)
 
 
+def make_text_model_file():
+    """keras_text_model.keras: an adapted multi_hot TextVectorization + Dense(2, ones) model
+    saved by Keras (its vocabulary is an asset file in the archive). On
+    [["the cat ate"], ["a dog"]] Keras predicts [[3, 3], [2, 2]]."""
+    corpus = ["The cat sat on the mat.", "The dog ate my homework!", "my cat is the best cat",
+              "a dog and a cat"]
+    tv = keras.layers.TextVectorization(output_mode="multi_hot", max_tokens=12)
+    tv.adapt(np.array(corpus))
+    inp = keras.Input(shape=(1,), dtype="string")
+    out = keras.layers.Dense(2, kernel_initializer="ones", bias_initializer="zeros")(tv(inp))
+    here = os.path.dirname(os.path.abspath(__file__))
+    keras.Model(inp, out).save(os.path.join(here, "keras_text_model.keras"))
+
+
 if __name__ == "__main__":
     main()
+    make_text_model_file()

@@ -84,6 +84,9 @@ class IndexLookup(Layer):
         self.input_idf_weights = idf_weights
         self._has_input_vocabulary = bool(has_vocab)
         self._frozen_vocab_size = frozen
+        # A config with a vocabulary size but no vocabulary: Keras saved the terms as an asset
+        # (assets/.../vocabulary.txt) that has to be read with load_assets before use.
+        self._asset_vocab_size = frozen if vocabulary is None and frozen else None
         self._tokens: list = []
         self._index: dict = {}
         self._idf: np.ndarray | None = None
@@ -403,7 +406,18 @@ class IndexLookup(Layer):
             return (c * self._idf_for(depth)).astype(np.float32)
         return cu.encode_ragged_rows(rows, self.output_mode, depth, np.int64)
 
+    def _check_vocabulary_loaded(self) -> None:
+        if self._asset_vocab_size and not self._tokens and \
+                self._asset_vocab_size > self._token_start_index():
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}' was saved with a vocabulary of "
+                f"{self._asset_vocab_size} entries stored outside its config (Keras writes it "
+                "to assets/<layer path>/vocabulary.txt in the .keras archive), and it has not "
+                "been read: call layer.load_assets(folder) on the folder holding that "
+                "vocabulary.txt, or set_vocabulary(...)")
+
     def _compute(self, inputs: Any) -> Any:
+        self._check_vocabulary_loaded()
         if isinstance(inputs, RaggedTensor):
             rows = [self._lookup_keys([self._key(v) for v in r.tolist()])
                     for r in inputs.rows()]
