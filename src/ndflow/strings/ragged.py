@@ -118,9 +118,11 @@ class RaggedTensor:
             default_value = b"" if self._values.dtype.kind == "O" else 0
         out = np.empty((n, width), self._values.dtype)
         out[...] = default_value
-        for i, r in enumerate(self.rows()[:n]):
-            k = min(len(r), width)
-            out[i, :k] = r[:k]
+        starts = self._splits[:-1]
+        rid = np.repeat(np.arange(len(lengths)), lengths)
+        cols = np.arange(len(self._values)) - np.repeat(starts, lengths)
+        keep = (rid < n) & (cols < width)
+        out[rid[keep], cols[keep]] = self._values[keep]
         return Tensor(out)
 
     def __len__(self) -> int:

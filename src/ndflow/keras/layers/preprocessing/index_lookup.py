@@ -9,6 +9,8 @@ low), ties by token (high to low).
 from __future__ import annotations
 
 import collections
+import heapq
+import itertools
 import math
 import os
 from typing import Any
@@ -25,6 +27,11 @@ from ndflow.strings.ragged import RaggedTensor
 
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 _DROP = np.iinfo(np.int64).max  # masked values in non-int modes: dropped by the encoders
+
+
+class TokenRows(list):
+    """A tokenized batch: one list of vocabulary keys (bytes for text) per row. What
+    TextVectorization hands its lookup layer, skipping per-token conversions."""
 
 
 class IndexLookup(Layer):
@@ -227,6 +234,9 @@ class IndexLookup(Layer):
         start = self._token_start_index()
         self._tokens = list(tokens)
         self._index = {t: i + start for i, t in enumerate(self._tokens)}
+        self._table = dict(self._index)  # the lookup table: vocabulary plus the mask token
+        if self.mask_token is not None:
+            self._table[self._key(self.mask_token)] = 0 if self.output_mode == "int" else _DROP
 
     def _set_idf(self, w: np.ndarray) -> None:
         if self.pad_to_max_tokens and self.max_tokens is not None and len(w) < self.max_tokens:
@@ -272,23 +282,26 @@ class IndexLookup(Layer):
         if self._has_input_vocabulary:
             raise ValueError(f"Cannot adapt layer '{self.name}' after setting a static "
                              "vocabulary via the `vocabulary` argument or `set_vocabulary()`.")
-        if isinstance(data, RaggedTensor):
-            rows = [r.tolist() for r in data.rows()]
-        else:
-            arr = self._inputs(data)
-            if arr.ndim == 0:
-                arr = arr.reshape(1)
-            if arr.ndim == 1:
-                arr = arr[None]
-            rows = arr.reshape(arr.shape[0], -1).tolist()
-        key = self._key
-        for r in rows:
-            ks = [key(t) for t in r]
-            self._counts.update(ks)
-            if self.output_mode == "tf_idf":
-                self._doc_counts.update(set(ks))
+        rows = self._key_rows(data, adapting=True)
+        self._counts.update(itertools.chain.from_iterable(rows))
         if self.output_mode == "tf_idf":
+            self._doc_counts.update(itertools.chain.from_iterable(map(set, rows)))
             self._num_documents += len(rows)
+
+    def _key_rows(self, data: Any, adapting: bool = False) -> TokenRows:
+        """The rows of keys in `data` (TokenRows pass through; a dense input's last axis is a
+        row when adapting, as Keras counts documents)."""
+        if isinstance(data, TokenRows):
+            return data
+        key = self._key
+        if isinstance(data, RaggedTensor):
+            return TokenRows([key(t) for t in r.tolist()] for r in data.rows())
+        arr = self._inputs(data)
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
+        if arr.ndim == 1:
+            arr = arr[None]
+        return TokenRows([key(t) for t in r] for r in arr.reshape(arr.shape[0], -1).tolist())
 
     def finalize_state(self) -> None:
         if self._has_input_vocabulary or not self._counts:
@@ -299,9 +312,12 @@ class IndexLookup(Layer):
         for special in (self.mask_token, self.oov_token):
             if special is not None:
                 counts.pop(self._key(special), None)
-        ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
+        by_count = lambda kv: (kv[1], kv[0])  # noqa: E731 - count, then token, high to low
         if self.max_tokens:
-            ordered = ordered[:max(self.max_tokens - self._token_start_index(), 0)]
+            keep = max(self.max_tokens - self._token_start_index(), 0)
+            ordered = heapq.nlargest(keep, counts.items(), key=by_count)
+        else:
+            ordered = sorted(counts.items(), key=by_count, reverse=True)
         tokens = [t for t, _ in ordered]
         self._set_tokens(tokens)
         if self.output_mode == "tf_idf":
@@ -317,17 +333,13 @@ class IndexLookup(Layer):
     # --- lookup ---
     def _lookup_keys(self, keys: list) -> np.ndarray:
         """Indices of `keys` (a flat list), with masking and OOV handling."""
-        index = self._index
+        if not hasattr(self, "_table"):
+            self._set_tokens(self._tokens)
         start = self._oov_start_index()
         n_oov = self.num_oov_indices
         default = start if n_oov == 1 else -1
-        out = np.fromiter((index.get(k, default) for k in keys), np.int64, len(keys))
-        if self.mask_token is not None:
-            mkey = self._key(self.mask_token)
-            mask_val = 0 if self.output_mode == "int" else _DROP
-            for i, k in enumerate(keys):
-                if k == mkey:
-                    out[i] = mask_val
+        out = np.fromiter(map(self._table.get, keys, itertools.repeat(default)), np.int64,
+                          len(keys))
         if n_oov == 0:
             bad = [self._token_out(keys[i]) for i in np.nonzero(out == -1)[0][:5]]
             if bad:
@@ -395,16 +407,22 @@ class IndexLookup(Layer):
         w = self._idf
         return w[:depth] if len(w) >= depth else np.concatenate([w, np.zeros(depth - len(w))])
 
-    def _encode_rows(self, rows: list) -> np.ndarray:
-        """Encode ragged rows of indices (one sample per row)."""
+    def _encode_rows(self, idx: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Encode ragged rows of indices (flat `idx`, row `lengths`; one sample per row)."""
         depth = self._depth()
         if self.output_mode == "one_hot":
             raise fail(f"{type(self).__name__} layer '{self.name}'",
                        "dense inputs for output_mode='one_hot'", "ragged rows")
+        n = len(lengths)
+        rid = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keep = (idx >= 0) & (idx < depth)
+        counts = np.bincount(rid[keep] * depth + idx[keep], minlength=n * depth)
+        counts = counts.reshape(n, depth)
         if self.output_mode == "tf_idf":
-            c = cu.encode_ragged_rows(rows, "count", depth, np.float32)
-            return (c * self._idf_for(depth)).astype(np.float32)
-        return cu.encode_ragged_rows(rows, self.output_mode, depth, np.int64)
+            return (counts.astype(np.float32) * self._idf_for(depth)).astype(np.float32)
+        if self.output_mode == "multi_hot":
+            return (counts > 0).astype(np.int64)
+        return counts.astype(np.int64)
 
     def _check_vocabulary_loaded(self) -> None:
         if self._asset_vocab_size and not self._tokens and \
@@ -418,12 +436,13 @@ class IndexLookup(Layer):
 
     def _compute(self, inputs: Any) -> Any:
         self._check_vocabulary_loaded()
-        if isinstance(inputs, RaggedTensor):
-            rows = [self._lookup_keys([self._key(v) for v in r.tolist()])
-                    for r in inputs.rows()]
+        if isinstance(inputs, (RaggedTensor, TokenRows)):
+            rows = self._key_rows(inputs)
+            lengths = np.fromiter(map(len, rows), np.int64, len(rows))
+            idx = self._lookup_keys(list(itertools.chain.from_iterable(rows)))
             if self.output_mode == "int":
-                return RaggedTensor.from_rows(rows, dtype="int64")
-            return Tensor(self._encode_rows(rows))
+                return RaggedTensor(idx, np.concatenate([[0], np.cumsum(lengths)]))
+            return Tensor(self._encode_rows(idx, lengths))
         arr = self._inputs(inputs)
         if self.invert:
             return Tensor(self._invert_keys(arr))

@@ -25,7 +25,7 @@ from ndflow.core.dispatch import fail
 from ndflow.core.tensor import SymbolicTensor, Tensor
 from ndflow.keras.layers.layer import Layer
 from ndflow.keras.layers.preprocessing import categorical_utils as cu
-from ndflow.keras.layers.preprocessing.index_lookup import _batches
+from ndflow.keras.layers.preprocessing.index_lookup import TokenRows, _batches
 from ndflow.keras.layers.preprocessing.string_lookup import StringLookup
 from ndflow.strings.ragged import RaggedTensor
 
@@ -163,7 +163,7 @@ class TextVectorization(Layer):
         return out
 
     def _preprocess(self, inputs: Any) -> Any:
-        """Standardize, split and n-gram: a RaggedTensor of tokens (or the strings when
+        """Standardize, split and n-gram: TokenRows of byte tokens (or the strings when
         `split=None`)."""
         a = self._standardized(cu.string_array(inputs, self))
         if self._split is None:
@@ -190,10 +190,8 @@ class TextVectorization(Layer):
         else:
             rows = _rows_of(self._split(Tensor(a)), self)
         if self._ngrams is not None:
-            widths = self._ngrams
-            rows = [[b" ".join(r[i:i + w]) for w in widths for i in range(len(r) - w + 1)]
-                    for r in rows]
-        return RaggedTensor.from_rows(rows, dtype="string")
+            rows = [_grams(r, self._ngrams) for r in rows]
+        return TokenRows(rows)
 
     def _compute(self, inputs: Any) -> Any:
         scalar = _rank(inputs) == 0
@@ -285,6 +283,18 @@ class TextVectorization(Layer):
 
     def load_assets(self, dir_path: str) -> None:
         self._lookup_layer.load_assets(dir_path)
+
+
+def _grams(tokens: list, widths: tuple) -> list:
+    out = []
+    for w in widths:
+        if w == 1:
+            out.extend(tokens)
+        elif w == 2:
+            out.extend(map(b" ".join, zip(tokens, tokens[1:])))
+        else:
+            out.extend(b" ".join(tokens[i:i + w]) for i in range(len(tokens) - w + 1))
+    return out
 
 
 def _rank(x: Any) -> int:
