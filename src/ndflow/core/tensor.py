@@ -32,7 +32,21 @@ class Tensor:
     _symbolic = False
     _traced = False  # True for tensors inside a graph being traced (their value is abstract)
     __array_priority__ = 100
-    __array_ufunc__ = None  # makes `ndarray * tensor` call Tensor.__rmul__
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy meets tensors as in TensorFlow: `ndarray <op> tensor` runs the tensor's
+        reflected operator (a tensor, recorded on tapes); other ufunc calls such as
+        `np.abs(tensor)` compute on the values and return NumPy arrays."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and inputs[1] is self \
+                and not isinstance(inputs[0], Tensor):
+            reflected = _REFLECTED.get(ufunc)
+            if reflected is not None:
+                return getattr(self, reflected)(inputs[0])
+        arrays = [np.asarray(x) if isinstance(x, Tensor) else x for x in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, Tensor) else o
+                                  for o in kwargs["out"])
+        return getattr(ufunc, method)(*arrays, **kwargs)
 
     def __init__(self, value: Any) -> None:
         self._value = value
@@ -141,6 +155,17 @@ class Tensor:
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         return self
+
+
+_REFLECTED = {
+    np.add: "__radd__", np.subtract: "__rsub__", np.multiply: "__rmul__",
+    np.true_divide: "__rtruediv__", np.floor_divide: "__rfloordiv__", np.remainder: "__rmod__",
+    np.power: "__rpow__", np.matmul: "__rmatmul__", np.bitwise_and: "__rand__",
+    np.bitwise_or: "__ror__", np.bitwise_xor: "__rxor__",
+    # comparisons: `ndarray < tensor` is `tensor > ndarray`
+    np.less: "__gt__", np.less_equal: "__ge__", np.greater: "__lt__",
+    np.greater_equal: "__le__", np.equal: "__eq__", np.not_equal: "__ne__",
+}
 
 
 class _TensorRef:
