@@ -138,3 +138,20 @@ def test_hashes_match_tensorflow():
         _TF_HASHES[15][0], _TF_HASHES[16][0]]
     out = tf.strings.to_hash_bucket_strong(["C"], 2**62, key=[133, 7])
     assert out.numpy().tolist() == [_TF_HASHES[17][1]]
+
+
+def test_string_ops_inside_a_compiled_function_fail_clearly():
+    @tf.function
+    def f(x):
+        return tf.strings.lower(x)
+
+    with pytest.raises(ValueError, match="tf.strings.lower: .* traced by ndflow.function.*"
+                                         "Dataset.map"):
+        f(tf.constant(["A"]))
+    tv = tf.keras.layers.TextVectorization(vocabulary=["a"], output_mode="count")
+
+    @tf.function
+    def g(x):
+        return tv(x) * 2
+
+    assert g(tf.constant(["a A b"])).numpy().tolist() == [[2, 4]]

@@ -34,6 +34,13 @@ def _strings(x: Any, op: str, arg: str = "input") -> np.ndarray:
         raise fail(f"tf.strings.{op}", f"a dense string tensor for `{arg}`", "a RaggedTensor",
                    "apply the op to `.values` (or use tf.ragged.map_flat_values)")
     t = x if isinstance(x, Tensor) else convert_to_tensor(x)
+    if getattr(t, "_traced", False):
+        raise fail(f"tf.strings.{op}", f"a string tensor with a value for `{arg}`",
+                   "a tensor being traced by ndflow.function",
+                   "string ops run on the host and have no graph form: call them outside the "
+                   "compiled function (e.g. in Dataset.map), or use a Keras text layer "
+                   "(TextVectorization, StringLookup, Hashing), which runs inside compiled "
+                   "models")
     arr = t._value if not getattr(t, "_symbolic", False) else t.numpy()
     if getattr(arr, "_abstract", False):
         arr._fail()
