@@ -1143,7 +1143,8 @@ def _convert_struct(value: Any, layer: Layer, first: bool) -> tuple[Any, bool]:
         flat = nest.flatten(value)
         if not flat:
             return value, False
-        if isinstance(value, list) and all(isinstance(v, (str, bytes)) for v in flat):
+        if isinstance(value, list) and all(isinstance(v, (str, bytes)) for v in flat) and \
+                not getattr(layer, "_takes_input_list", False):
             from ndflow.core.string_array import to_bytes_array
 
             try:  # a (nested) list of text: a string tensor

@@ -49,6 +49,7 @@ class HashedCrossing(Layer):
     """
 
     _accepts_strings = True
+    _takes_input_list = True  # layer([a, b]) is two features, not one 2-D string tensor
 
     def __init__(self, num_bins: int, output_mode: str = "int", sparse: bool = False,
                  name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
