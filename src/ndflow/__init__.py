@@ -22,11 +22,13 @@ from ndflow import image  # noqa: E402  (tf.image: ops/image.py)
 from ndflow import io, sparse, train  # noqa: E402  (tf.io, tf.sparse, tf.train.Example)
 from ndflow.sparse import SparseTensor  # noqa: E402
 from ndflow.ops.py_function import numpy_function, py_function  # noqa: E402
+from ndflow import strings  # noqa: E402  (tf.strings: string tensors' ops)
+from ndflow.strings.ragged import RaggedTensor  # noqa: E402
 from ndflow.backend.devices import device, list_physical_devices  # noqa: E402
 from ndflow.core.dispatch import REGISTRY as _REGISTRY  # noqa: E402,F401
 from ndflow.core.dtypes import (  # noqa: E402
     DType, as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8,
-    int16, int32, int64, uint8, uint16, uint32, uint64,
+    int16, int32, int64, string, uint8, uint16, uint32, uint64,
 )
 from ndflow.core.shape import TensorShape  # noqa: E402
 from ndflow.core.tape import GradientTape, UnconnectedGradients  # noqa: E402

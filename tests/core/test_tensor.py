@@ -68,7 +68,8 @@ def test_constant_dtype_and_shape_arguments():
     with pytest.raises(ValueError, match="equal lengths"):
         tf.constant([[1, 2], [3]])
     with pytest.raises(TypeError, match="numbers and bools"):
-        tf.constant("abc")
+        tf.constant([None, None])
+    assert tf.constant("abc").dtype == tf.string  # strings make string tensors, as in TF
 
 
 def test_convert_to_tensor_dtype_conflict():

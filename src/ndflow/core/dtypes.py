@@ -22,7 +22,8 @@ class DType:
 
     def __init__(self, np_dtype: np.dtype) -> None:
         self._np = np.dtype(np_dtype)
-        self.name = "bool" if self._np == np.bool_ else self._np.name
+        kind = self._np.kind
+        self.name = "bool" if kind == "b" else "string" if kind == "O" else self._np.name
 
     @property
     def as_numpy_dtype(self) -> type:
@@ -53,7 +54,13 @@ class DType:
         return self._np.itemsize
 
     @property
+    def is_string(self) -> bool:
+        return self._np.kind == "O"
+
+    @property
     def min(self) -> Any:
+        if self.is_string:
+            raise TypeError("string has no minimum")
         if self.is_bool:
             return False
         if self.is_complex:
@@ -62,6 +69,8 @@ class DType:
 
     @property
     def max(self) -> Any:
+        if self.is_string:
+            raise TypeError("string has no maximum")
         if self.is_bool:
             return True
         if self.is_complex:
@@ -97,11 +106,13 @@ uint64 = DType(np.uint64)
 bool = DType(np.bool_)  # noqa: A001 - TensorFlow's public name
 complex64 = DType(np.complex64)
 complex128 = DType(np.complex128)
+# Strings: NumPy object arrays of `bytes` (UTF-8), as TensorFlow's `.numpy()` returns them.
+string = DType(np.object_)
 
 _BY_NP: dict[np.dtype, DType] = {
     d._np: d
     for d in (float16, float32, float64, int8, int16, int32, int64, uint8, uint16,
-              uint32, uint64, bool, complex64, complex128)
+              uint32, uint64, bool, complex64, complex128, string)
 }
 _BY_NAME: dict[str, DType] = {d.name: d for d in _BY_NP.values()}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32, "int": int32})
@@ -124,8 +135,11 @@ def as_dtype(value: Any) -> DType:
         return int32
     if value is _pybool:
         return bool
+    if value is str or value is bytes:
+        return string
     try:
-        return _BY_NP[np.dtype(value)]
+        npd = np.dtype(value)
+        return string if npd.kind in "US" else _BY_NP[npd]
     except (KeyError, TypeError):
         raise TypeError(f"as_dtype: cannot interpret {value!r} as a dtype") from None
 

@@ -32,7 +32,21 @@ class Tensor:
     _symbolic = False
     _traced = False  # True for tensors inside a graph being traced (their value is abstract)
     __array_priority__ = 100
-    __array_ufunc__ = None  # makes `ndarray * tensor` call Tensor.__rmul__
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy meets tensors as in TensorFlow: `ndarray <op> tensor` runs the tensor's
+        reflected operator (a tensor, recorded on tapes); other ufunc calls such as
+        `np.abs(tensor)` compute on the values and return NumPy arrays."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and inputs[1] is self \
+                and not isinstance(inputs[0], Tensor):
+            reflected = _REFLECTED.get(ufunc)
+            if reflected is not None:
+                return getattr(self, reflected)(inputs[0])
+        arrays = [np.asarray(x) if isinstance(x, Tensor) else x for x in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, Tensor) else o
+                                  for o in kwargs["out"])
+        return getattr(ufunc, method)(*arrays, **kwargs)
 
     def __init__(self, value: Any) -> None:
         self._value = value
@@ -141,6 +155,17 @@ class Tensor:
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         return self
+
+
+_REFLECTED = {
+    np.add: "__radd__", np.subtract: "__rsub__", np.multiply: "__rmul__",
+    np.true_divide: "__rtruediv__", np.floor_divide: "__rfloordiv__", np.remainder: "__rmod__",
+    np.power: "__rpow__", np.matmul: "__rmatmul__", np.bitwise_and: "__rand__",
+    np.bitwise_or: "__ror__", np.bitwise_xor: "__rxor__",
+    # comparisons: `ndarray < tensor` is `tensor > ndarray`
+    np.less: "__gt__", np.less_equal: "__ge__", np.greater: "__lt__",
+    np.greater_equal: "__le__", np.equal: "__eq__", np.not_equal: "__ne__",
+}
 
 
 class _TensorRef:
@@ -309,6 +334,8 @@ def to_array(value: Any, dtype: np.dtype | None = None, what: str = "convert_to_
                 "was requested; use tf.cast to convert"
             )
         return arr
+    if dtype is not None and np.dtype(dtype).kind == "O":
+        return _string_array(value, what)
     if dtype is None:
         dtype = _default_np_dtype(value)
         if dtype is None and isinstance(value, (list, tuple)):
@@ -331,6 +358,9 @@ def to_array(value: Any, dtype: np.dtype | None = None, what: str = "convert_to_
             "Expected a number, a (nested) list of numbers of equal lengths, or an array."
         ) from None
     if arr.dtype.kind in "OUSV":
+        if (arr.dtype.kind in "US" or _stringlike(arr)) and (
+                dtype is None or np.dtype(dtype).kind == "O"):
+            return _string_array(value if isinstance(value, (list, tuple)) else arr, what)
         raise TypeError(
             f"{what}: cannot convert a value of type {type(value).__name__} with NumPy dtype "
             f"{arr.dtype} to a tensor; ndflow tensors hold numbers and bools"
@@ -343,6 +373,21 @@ def to_array(value: Any, dtype: np.dtype | None = None, what: str = "convert_to_
     elif not arr.flags.owndata and arr.base is not None and isinstance(value, np.ndarray):
         pass  # a view of the caller's array: share it, as tf.constant does for NumPy input
     return arr
+
+
+def _string_array(value: Any, what: str) -> np.ndarray:
+    """A string tensor's array (see `ndflow.core.string_array`); strings stay on the host."""
+    from ndflow.core.string_array import to_bytes_array
+
+    if isinstance(value, Tensor):
+        return value._value
+    return to_bytes_array(value, what)
+
+
+def _stringlike(arr: np.ndarray) -> bool:
+    from ndflow.core.string_array import is_stringlike
+
+    return is_stringlike(arr)
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,

@@ -425,8 +425,18 @@ def _cast_grad(node: Any, g: Tensor) -> tuple:
     return (cast(g, src),)
 
 
-_CAST = register_op("cast", lambda xp, a, dtype: a.astype(dtype),
-                    lambda x, dtype: Spec(x.shape, dtype), _cast_grad)
+def _cast_infer(x: Spec, dtype: Any) -> Spec:
+    if (x.dtype.kind == "O") != (np.dtype(dtype).kind == "O"):  # TF casts no text <-> numbers
+        raise fail("cast", f"a {'string' if x.dtype.kind == 'O' else 'numeric'} target dtype "
+                   f"for a {'string' if x.dtype.kind == 'O' else x.dtype.name} tensor",
+                   f"dtype {'string' if np.dtype(dtype).kind == 'O' else np.dtype(dtype).name}",
+                   "parse text with tf.strings.to_number, format numbers with "
+                   "tf.strings.as_string, or put a text layer (TextVectorization, "
+                   "StringLookup, Hashing) first in a model that takes text")
+    return Spec(x.shape, dtype)
+
+
+_CAST = register_op("cast", lambda xp, a, dtype: a.astype(dtype), _cast_infer, _cast_grad)
 
 
 def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
@@ -435,8 +445,11 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
 
     dt = np_dtype(dtype)
     x = t(x)
-    if npdt(x) == dt:
+    src = npdt(x)
+    if src == dt:
         return identity(x) if is_variable(x) else x  # a variable is read into a snapshot
+    if src.kind == "O" or dt.kind == "O":  # NumPy would parse b"1"; TensorFlow refuses
+        _cast_infer(Spec(x.shape, src), dt)
     return execute(_CAST, (x,), {"dtype": dt})
 
 

@@ -1,4 +1,5 @@
-"""`keras.datasets`: `digits` (bundled, no download) and `mnist` (Keras's cached download).
+"""`keras.datasets`: `digits` (bundled, no download); `mnist`, `imdb` and `reuters` (Keras's
+cached downloads).
 
 >>> from ndflow.keras import datasets
 >>> (x, y), _ = datasets.digits.load_data()
@@ -6,6 +7,6 @@
 (8, 8)
 """
 
-from ndflow.keras.datasets import digits, mnist
+from ndflow.keras.datasets import digits, imdb, mnist, reuters
 
-__all__ = ["digits", "mnist"]
+__all__ = ["digits", "imdb", "mnist", "reuters"]

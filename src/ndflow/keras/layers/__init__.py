@@ -137,3 +137,18 @@ _CONV_EXPORTS += [
 ]
 __all__ = list(__all__) + [n for n in _CONV_EXPORTS if n not in __all__]
 # === end convolution block ===================================================================
+
+# === text and categorical preprocessing (owner: issue 13 text helper; this block only) =======
+from ndflow.keras.layers.preprocessing.category_encoding import CategoryEncoding  # noqa: E402
+from ndflow.keras.layers.preprocessing.discretization import Discretization  # noqa: E402
+from ndflow.keras.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: E402
+from ndflow.keras.layers.preprocessing.hashing import Hashing  # noqa: E402
+from ndflow.keras.layers.preprocessing.integer_lookup import IntegerLookup  # noqa: E402
+from ndflow.keras.layers.preprocessing.string_lookup import StringLookup  # noqa: E402
+from ndflow.keras.layers.preprocessing.text_vectorization import (  # noqa: E402
+    TextVectorization,
+)
+
+__all__ += ["CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup",
+            "StringLookup", "TextVectorization"]
+# === end text and categorical preprocessing block ============================================

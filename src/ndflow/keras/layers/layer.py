@@ -1161,6 +1161,10 @@ def _convert_struct(value: Any, layer: Layer, first: bool) -> tuple[Any, bool]:
             if target is not None and arr.dtype != target:
                 arr = arr.astype(target)
         elif arr.dtype.kind in "OUS":
+            from ndflow.core.string_array import is_stringlike, to_bytes_array
+
+            if is_stringlike(arr):  # text: a string tensor (text layers take it)
+                return Tensor(to_bytes_array(arr)), False
             return value, False
         from ndflow.core.tensor import convert_to_tensor
 
@@ -1169,6 +1173,14 @@ def _convert_struct(value: Any, layer: Layer, first: bool) -> tuple[Any, bool]:
         flat = nest.flatten(value)
         if not flat:
             return value, False
+        if isinstance(value, list) and all(isinstance(v, (str, bytes)) for v in flat) and \
+                not getattr(layer, "_takes_input_list", False):
+            from ndflow.core.string_array import to_bytes_array
+
+            try:  # a (nested) list of text: a string tensor
+                return Tensor(to_bytes_array(value)), False
+            except (TypeError, ValueError):
+                pass
         if first and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat) \
                 and isinstance(value, list):
             from ndflow.core.tensor import convert_to_tensor
@@ -1276,6 +1288,17 @@ def _annotate(e: Exception, layer: Layer, args: tuple, kwargs: dict) -> Exceptio
     """Add which layer failed, and with what arguments, to an exception (once)."""
     if getattr(e, "_ndflow_layer_annotated", False):
         return e
+    if not getattr(layer, "_accepts_strings", False):
+        texts = [t for t in nest.flatten((list(args), kwargs))
+                 if isinstance(t, Tensor) and t.dtype.is_string]
+        if texts:  # a numeric layer was fed text: say so, not the kernel's complaint
+            from ndflow.errors import InvalidArgumentError
+
+            e = InvalidArgumentError(
+                f"{type(layer).__name__} layer '{layer.name}': expected numeric inputs, got a "
+                f"string tensor of shape {_fmt_shape(tuple(texts[0].shape))}. Turn text into "
+                "numbers first: put a TextVectorization, StringLookup or Hashing layer before "
+                "it (or apply one in Dataset.map).")
     lines = [f"Exception encountered when calling {type(layer).__name__}.call() of layer "
              f"'{layer.name}'.", "", f"{e}", "",
              f"Arguments received by {type(layer).__name__}.call():"]

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.backend import devices as _devices
+from ndflow.core.string_array import is_stringlike, to_bytes_array
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.keras import config as _config
 from ndflow.util import nest
@@ -77,10 +78,12 @@ def _to_numpy(v: Any, what: str) -> np.ndarray:
         except Exception:
             raise TypeError(f"{what}: expected NumPy arrays, tensors or lists of numbers, got "
                             f"{type(v).__name__}") from None
-        if arr.dtype.kind == "O":
+        if arr.dtype.kind == "O" and not is_stringlike(arr):
             raise TypeError(f"{what}: could not convert a {type(v).__name__} to an array of "
                             "numbers (ragged lists or objects)")
-    if arr.dtype.kind == "O":
+    if arr.dtype.kind in "USO" and is_stringlike(arr):
+        arr = to_bytes_array(arr, what)  # text: string tensors (the model's text layers)
+    elif arr.dtype.kind == "O":
         raise TypeError(f"{what}: expected an array of numbers, got an array of Python objects "
                         f"(dtype object, shape {arr.shape}); convert it with "
                         "np.asarray(..., dtype='float32') or pad ragged sequences first")
@@ -134,6 +137,8 @@ def _all_sequences(x: Any) -> bool:
 def _struct_to_numpy(x: Any, what: str) -> Any:
     if x is None:
         return None
+    if isinstance(x, list) and x and all(isinstance(v, (str, bytes)) for v in x):
+        return _to_numpy(x, what)  # a list of texts is one string array
     if isinstance(x, (list, tuple)) and x and not any(_is_array(v) or isinstance(v, dict)
                                                       for v in x):
         return _to_numpy(x, what)  # a plain list of numbers is one array

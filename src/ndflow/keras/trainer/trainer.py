@@ -754,11 +754,13 @@ def _check_model_inputs(model: Any, x: Any, caller: str) -> None:
         except TypeError:  # a string or other non-NumPy input dtype
             numeric = False
         if kind in ("U", "S", "O") and numeric:
-            what = "strings" if kind in "US" else "Python objects"
+            texty = kind in "US" or (leaf.size and isinstance(leaf.flat[0], (bytes, str)))
+            what = "strings" if texty else "Python objects"
             where = "x" if len(inputs) == 1 else f"x[{i}]"
             raise ValueError(
                 f"{caller}: {where} holds {what} (dtype {leaf.dtype}), but input {i} of model "
-                f"'{model.name}' expects {t.dtype.name} numbers. Turn text into numbers first "
+                f"'{model.name}' expects numeric inputs ({t.dtype.name}), got a string "
+                f"array{'' if texty else ' or objects'}. Turn text into numbers first "
                 "(e.g. with keras.layers.TextVectorization), or give the model an input of "
                 "dtype 'string' that such a layer reads.")
 
