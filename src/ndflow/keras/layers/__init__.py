@@ -137,3 +137,20 @@ _CONV_EXPORTS += [
 ]
 __all__ = list(__all__) + [n for n in _CONV_EXPORTS if n not in __all__]
 # === end convolution block ===================================================================
+
+# === recurrent layers and attention (owner: sequence models, issue 13) =======================
+from ndflow.keras.layers.rnn.bidirectional import Bidirectional  # noqa: E402
+from ndflow.keras.layers.rnn.gru import GRU  # noqa: E402
+from ndflow.keras.layers.rnn.gru_cell import GRUCell  # noqa: E402
+from ndflow.keras.layers.rnn.lstm import LSTM  # noqa: E402
+from ndflow.keras.layers.rnn.lstm_cell import LSTMCell  # noqa: E402
+from ndflow.keras.layers.rnn.rnn import RNN  # noqa: E402
+from ndflow.keras.layers.rnn.simple_rnn import SimpleRNN  # noqa: E402
+from ndflow.keras.layers.rnn.simple_rnn_cell import SimpleRNNCell  # noqa: E402
+from ndflow.keras.layers.rnn.stacked_rnn_cells import StackedRNNCells  # noqa: E402
+from ndflow.keras.layers.rnn.time_distributed import TimeDistributed  # noqa: E402
+
+_SEQ_EXPORTS = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN",
+                "SimpleRNNCell", "StackedRNNCells", "TimeDistributed"]
+__all__ = list(__all__) + [n for n in _SEQ_EXPORTS if n not in __all__]
+# === end recurrent layers and attention =======================================================
