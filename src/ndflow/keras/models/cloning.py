@@ -116,6 +116,26 @@ def _is_ref(x: Any) -> bool:
             and isinstance(x[1], int) and isinstance(x[2], int))
 
 
+def _is_keras_op(entry: Any) -> bool:
+    """A Keras 3 op node (an `Operation`, not a layer) in a Functional config."""
+    module = entry.get("module") if isinstance(entry, dict) else None
+    return isinstance(module, str) and (module.startswith("keras.src.ops.")
+                                        or module.startswith("keras.ops."))
+
+
+def _refers_to(value: Any, names: set) -> bool:
+    """Whether `value` (a node's encoded args) uses an output of one of the nodes `names`."""
+    if not names:
+        return False
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return value.get("config", {}).get("keras_history", [None])[0] in names
+        return any(_refers_to(v, names) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers_to(v, names) for v in value)
+    return False
+
+
 def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
     """Rebuild a Functional model from `functional_config`'s output."""
     from ndflow.keras.layers.input_layer import InputLayer
@@ -127,7 +147,11 @@ def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
     created: dict = {}
     outputs: dict = {}  # (layer name, node index) -> list of output tensors
     pending: list = []
+    mask_ops: set = set()  # Keras op nodes that compute propagated masks (skipped)
     for entry in config["layers"]:
+        if _is_keras_op(entry):
+            mask_ops.add(entry.get("name"))
+            continue
         spec = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
         layer = deserialize_layer(spec, custom_objects)
         name = entry.get("name", layer.name)
@@ -159,8 +183,19 @@ def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
         rest = []
         for name, k, node in pending:
             try:
+                kw = node.get("kwargs", {})
+                if isinstance(kw, dict) and _refers_to(kw.get("mask"), mask_ops):
+                    # Keras records the mask a layer received as an explicit argument computed
+                    # by op nodes (e.g. NotEqual for Embedding(mask_zero=True)); ndflow
+                    # propagates the same mask from the producing layer by itself
+                    kw = {k: v for k, v in kw.items() if k != "mask"}
+                if _refers_to(node.get("args", []), mask_ops) or _refers_to(kw, mask_ops):
+                    raise ValueError(
+                        f"Functional.from_config: layer {name!r} takes the output of a Keras "
+                        f"op node ({sorted(mask_ops)}) as an input; ndflow rebuilds op nodes "
+                        "only where they compute masks. Wrap the op in a layer.")
                 args = decode(node.get("args", []))
-                kwargs = decode(node.get("kwargs", {}))
+                kwargs = decode(kw)
             except KeyError:
                 rest.append((name, k, node))
                 continue
