@@ -80,6 +80,16 @@ def check_mask(layer: Layer, mask: Any, x: Tensor, n_lead: int = 2) -> Tensor | 
     return mk
 
 
+class _Carried:
+    """The carried states of a stateful RNN, kept out of weight tracking: they are not weights
+    (Keras does not save them)."""
+
+    __slots__ = ("vars",)
+
+    def __init__(self) -> None:
+        self.vars: list | None = None
+
+
 class RNN(Layer):
     """Base class for recurrent layers (Keras 3 `keras.layers.RNN`).
 
@@ -123,7 +133,7 @@ class RNN(Layer):
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
-        self.__dict__["_state_vars"] = None  # stateful: not weights (Keras does not save them)
+        self._carried = _Carried()
 
     # --- shapes ---------------------------------------------------------------------------------
     @property
@@ -193,13 +203,13 @@ class RNN(Layer):
         from ndflow.core.variable import Variable
 
         dt = self.compute_dtype
-        self.__dict__["_state_vars"] = [
+        self._carried.vars = [
             Variable(np.zeros((batch, s), dt), trainable=False, name="rnn_state")
             for s in _flat_sizes(self.cell.state_size)]
 
     @property
     def states(self) -> list | None:
-        return self.__dict__.get("_state_vars")
+        return self._carried.vars
 
     def reset_state(self) -> None:
         """Zero the carried states of a stateful RNN."""
