@@ -17,6 +17,7 @@ from ndflow.keras import activations
 from ndflow.keras.layers.rnn.cell_base import BuiltinCell, kernel_name
 from ndflow.ops import math as m
 from ndflow.ops import rnn as rnn_ops
+from ndflow.ops.array import gather
 from ndflow.ops.linalg import matmul
 
 
@@ -56,7 +57,9 @@ class GRUCell(BuiltinCell):
         if self.bias is None:
             return None, None
         if self.reset_after:
-            return self.bias[0], self.bias[1]
+            # gathered copies, not slices: a compiled graph may reuse a slice's buffer, which
+            # for a view of the variable would write into the weights
+            return gather(self.bias, 0), gather(self.bias, 1)
         return self.bias, None
 
     def call(self, inputs: Any, states: Any, training: Any = False) -> tuple:
