@@ -154,3 +154,7 @@ _SEQ_EXPORTS = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "S
                 "SimpleRNNCell", "StackedRNNCells", "TimeDistributed"]
 __all__ = list(__all__) + [n for n in _SEQ_EXPORTS if n not in __all__]
 # === end recurrent layers and attention =======================================================
+from ndflow.keras.layers.attention.multi_head_attention import MultiHeadAttention  # noqa: E402
+from ndflow.keras.layers.core.einsum_dense import EinsumDense  # noqa: E402
+
+__all__ += [n for n in ("MultiHeadAttention", "EinsumDense") if n not in __all__]
