@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import torch  # noqa: E402
 
-NAMES = ["stack", "masked"]
+NAMES = ["stack", "masked", "attn"]
 
 
 def build(name):
@@ -32,6 +32,11 @@ def build(name):
         h = L.Bidirectional(L.LSTM(2, return_sequences=True))(h)
         out = L.TimeDistributed(L.Dense(2))(h)
         return keras.Model(inp, out)
+    if name == "attn":
+        inp = keras.Input((6, 8))
+        h = L.MultiHeadAttention(2, 3, value_dim=5)(inp, inp, use_causal_mask=True)
+        h = L.EinsumDense("abc,cd->abd", (None, 4), bias_axes="d", activation="tanh")(h)
+        return keras.Model(inp, h)
     inp = keras.Input((7,), dtype="int32")
     h = L.Embedding(10, 4, mask_zero=True)(inp)
     h = L.Bidirectional(L.GRU(3, return_sequences=True))(h)
@@ -42,7 +47,10 @@ def build(name):
 
 def data(name):
     rng = np.random.default_rng(5)
-    if name == "stack":
+    if name == "attn":
+        x = rng.standard_normal((4, 6, 8)).astype("float32")
+        w = rng.standard_normal((4, 6, 4)).astype("float32")
+    elif name == "stack":
         x = rng.standard_normal((4, 6, 3)).astype("float32")
         w = rng.standard_normal((4, 6, 2)).astype("float32")
     else:

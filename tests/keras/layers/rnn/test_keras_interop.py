@@ -1,6 +1,6 @@
-"""Recurrent models move between real Keras 3 (torch backend) and ndflow through `.keras`
-files, computing the same outputs and gradients on both sides: Keras saves and ndflow loads,
-and ndflow saves (after changing the weights) and Keras loads.
+"""Recurrent and attention models move between real Keras 3 (torch backend) and ndflow through
+`.keras` files, computing the same outputs and gradients on both sides: Keras saves and ndflow
+loads, and ndflow saves (after changing the weights) and Keras loads.
 
 Keras runs in a subprocess, as in tests/keras/saving/test_saving_keras_interop.py.
 """
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs the keras-interop extra (keras + torch==2.13.0)")
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "keras_rnn_script.py")
-NAMES = ["stack", "masked"]
+NAMES = ["stack", "masked", "attn"]
 
 
 def _keras(mode: str, folder: str) -> None:
