@@ -158,3 +158,7 @@ from ndflow.keras.layers.attention.multi_head_attention import MultiHeadAttentio
 from ndflow.keras.layers.core.einsum_dense import EinsumDense  # noqa: E402
 
 __all__ += [n for n in ("MultiHeadAttention", "EinsumDense") if n not in __all__]
+from ndflow.keras.layers.attention.additive_attention import AdditiveAttention  # noqa: E402
+from ndflow.keras.layers.attention.attention import Attention  # noqa: E402
+
+__all__ += [n for n in ("AdditiveAttention", "Attention") if n not in __all__]

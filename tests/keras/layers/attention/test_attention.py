@@ -130,3 +130,32 @@ def test_mha_save_and_load(tmp_path):
     path = str(tmp_path / "mha.keras")
     model.save(path)
     np.testing.assert_allclose(keras.models.load_model(path)(data).numpy(), want, rtol=1e-6)
+
+
+def _np_softmax(s: np.ndarray) -> np.ndarray:
+    e = np.exp(s - s.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def test_dot_and_additive_attention_with_masks_equal_numpy():
+    rng = np.random.default_rng(3)
+    q, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    qm = np.array([[1, 1, 0], [1, 1, 1]], bool)
+    vm = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    dot = layers.Attention(use_scale=True, dtype="float64")
+    out, w = dot([q, v], mask=[qm, vm], return_attention_scores=True)
+    dot.scale.assign(np.float64(0.7))
+    out, w = dot([q, v], mask=[qm, vm], return_attention_scores=True)
+    s = 0.7 * q @ v.transpose(0, 2, 1) - 1e9 * (~vm[:, None, :])
+    np.testing.assert_allclose(w.numpy(), _np_softmax(s), rtol=1e-10)
+    np.testing.assert_allclose(out.numpy(), (_np_softmax(s) @ v) * qm[..., None], rtol=1e-10)
+    add = layers.AdditiveAttention(dtype="float64")
+    out = add([q, v], use_causal_mask=True).numpy()
+    scale = add.scale.numpy()
+    s = (np.tanh(q[:, :, None, :] + v[:, None, :, :]) * scale).sum(-1)
+    s = s - 1e9 * (np.arange(5)[None, :] > np.arange(3)[:, None])
+    np.testing.assert_allclose(out, _np_softmax(s) @ v, rtol=1e-10)
+    assert keras.backend.get_keras_mask(layers.Attention()(
+        [tf.constant(q), tf.constant(v)], mask=[qm, vm])) is not None
+    with pytest.raises(ValueError, match="expected a value mask of shape"):
+        layers.Attention()([q, v], mask=[qm, np.ones((2, 4), bool)])

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import torch  # noqa: E402
 
-NAMES = ["stack", "masked", "attn"]
+NAMES = ["stack", "masked", "attn", "attn2"]
 
 
 def build(name):
@@ -32,6 +32,12 @@ def build(name):
         h = L.Bidirectional(L.LSTM(2, return_sequences=True))(h)
         out = L.TimeDistributed(L.Dense(2))(h)
         return keras.Model(inp, out)
+    if name == "attn2":
+        inp = keras.Input((6, 4))
+        a = L.Attention(use_scale=True, score_mode="concat")([inp, inp], use_causal_mask=True)
+        b = L.AdditiveAttention()([inp, a])
+        c = L.Attention()([a, b, inp])
+        return keras.Model(inp, L.Dense(3)(L.Concatenate()([b, c])))
     if name == "attn":
         inp = keras.Input((6, 8))
         h = L.MultiHeadAttention(2, 3, value_dim=5)(inp, inp, use_causal_mask=True)
@@ -47,7 +53,10 @@ def build(name):
 
 def data(name):
     rng = np.random.default_rng(5)
-    if name == "attn":
+    if name == "attn2":
+        x = rng.standard_normal((4, 6, 4)).astype("float32")
+        w = rng.standard_normal((4, 6, 3)).astype("float32")
+    elif name == "attn":
         x = rng.standard_normal((4, 6, 8)).astype("float32")
         w = rng.standard_normal((4, 6, 4)).astype("float32")
     elif name == "stack":
