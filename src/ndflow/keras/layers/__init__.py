@@ -153,7 +153,6 @@ from ndflow.keras.layers.rnn.time_distributed import TimeDistributed  # noqa: E4
 _SEQ_EXPORTS = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN",
                 "SimpleRNNCell", "StackedRNNCells", "TimeDistributed"]
 __all__ = list(__all__) + [n for n in _SEQ_EXPORTS if n not in __all__]
-# === end recurrent layers and attention =======================================================
 from ndflow.keras.layers.attention.multi_head_attention import MultiHeadAttention  # noqa: E402
 from ndflow.keras.layers.core.einsum_dense import EinsumDense  # noqa: E402
 
@@ -162,3 +161,9 @@ from ndflow.keras.layers.attention.additive_attention import AdditiveAttention  
 from ndflow.keras.layers.attention.attention import Attention  # noqa: E402
 
 __all__ += [n for n in ("AdditiveAttention", "Attention") if n not in __all__]
+from ndflow.keras.layers.attention.grouped_query_attention import (  # noqa: E402
+    GroupQueryAttention,
+)
+
+__all__ += [n for n in ("GroupQueryAttention",) if n not in __all__]
+# === end recurrent layers and attention =======================================================

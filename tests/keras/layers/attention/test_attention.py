@@ -159,3 +159,30 @@ def test_dot_and_additive_attention_with_masks_equal_numpy():
         [tf.constant(q), tf.constant(v)], mask=[qm, vm])) is not None
     with pytest.raises(ValueError, match="expected a value mask of shape"):
         layers.Attention()([q, v], mask=[qm, np.ones((2, 4), bool)])
+
+
+@pytest.mark.parametrize("kv_heads", [4, 2, 1])
+def test_group_query_attention_equals_mha_with_repeated_heads(kv_heads):
+    rng = np.random.default_rng(4)
+    q, v = rng.standard_normal((B, T, E)), rng.standard_normal((B, S, E))
+    vm = np.ones((B, S), bool)
+    vm[1, 3:] = False
+    gqa = layers.GroupQueryAttention(3, 4, kv_heads, dtype="float64")
+    gqa(q, v)
+    gqa.set_weights([w + 0.1 * rng.standard_normal(w.shape) for w in gqa.get_weights()])
+    mha = layers.MultiHeadAttention(4, 3, dtype="float64")
+    mha(q, v)
+    qk, qb, kk, kb, vk, vb, ok, ob = [w.numpy() for w in (
+        gqa._query_dense.kernel, gqa._query_dense.bias, gqa._key_dense.kernel,
+        gqa._key_dense.bias, gqa._value_dense.kernel, gqa._value_dense.bias,
+        gqa._output_dense.kernel, gqa._output_dense.bias)]
+    r = 4 // kv_heads
+    mha.set_weights([qk, qb, np.repeat(kk, r, 1), np.repeat(kb, r, 0), np.repeat(vk, r, 1),
+                     np.repeat(vb, r, 0), ok, ob])
+    a, sa = gqa(q, v, value_mask=vm, use_causal_mask=True, return_attention_scores=True)
+    b, sb = mha(q, v, value_mask=vm, use_causal_mask=True, return_attention_scores=True)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(sa.numpy(), sb.numpy(), rtol=1e-10)
+    assert [tuple(w.shape) for w in gqa.weights][:3] == [(E, 4, 3), (4, 3), (E, kv_heads, 3)]
+    with pytest.raises(ValueError, match="multiple of num_key_value_heads"):
+        layers.GroupQueryAttention(3, 4, 3)
