@@ -167,3 +167,8 @@ from ndflow.keras.layers.attention.grouped_query_attention import (  # noqa: E40
 
 __all__ += [n for n in ("GroupQueryAttention",) if n not in __all__]
 # === end recurrent layers and attention =======================================================
+from ndflow.keras.layers.rnn.conv_lstm1d import ConvLSTM1D  # noqa: E402
+from ndflow.keras.layers.rnn.conv_lstm2d import ConvLSTM2D  # noqa: E402
+from ndflow.keras.layers.rnn.conv_lstm3d import ConvLSTM3D  # noqa: E402
+
+__all__ += [n for n in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D") if n not in __all__]

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import torch  # noqa: E402
 
-NAMES = ["stack", "masked", "attn", "attn2"]
+NAMES = ["stack", "masked", "attn", "attn2", "convlstm"]
 
 
 def build(name):
@@ -32,6 +32,11 @@ def build(name):
         h = L.Bidirectional(L.LSTM(2, return_sequences=True))(h)
         out = L.TimeDistributed(L.Dense(2))(h)
         return keras.Model(inp, out)
+    if name == "convlstm":
+        inp = keras.Input((3, 5, 5, 2))
+        h = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True)(inp)
+        h = L.ConvLSTM2D(2, 2, strides=2, go_backwards=True)(h)
+        return keras.Model(inp, L.Dense(2)(L.Flatten()(h)))
     if name == "attn2":
         inp = keras.Input((6, 4))
         a = L.Attention(use_scale=True, score_mode="concat")([inp, inp], use_causal_mask=True)
@@ -53,7 +58,10 @@ def build(name):
 
 def data(name):
     rng = np.random.default_rng(5)
-    if name == "attn2":
+    if name == "convlstm":
+        x = rng.standard_normal((4, 3, 5, 5, 2)).astype("float32")
+        w = rng.standard_normal((4, 2)).astype("float32")
+    elif name == "attn2":
         x = rng.standard_normal((4, 6, 4)).astype("float32")
         w = rng.standard_normal((4, 6, 3)).astype("float32")
     elif name == "attn":

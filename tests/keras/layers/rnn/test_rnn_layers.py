@@ -208,3 +208,25 @@ def test_config_round_trip_of_wrappers_and_model_save(tmp_path):
     model.save(path)
     back = keras.models.load_model(path)
     np.testing.assert_allclose(back(ids).numpy(), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_conv_lstm_harness(rank):
+    cls = getattr(layers, f"ConvLSTM{rank}D")
+    shape = (2, 3) + (4,) * rank + (2,)
+    run_layer_test(cls, {"filters": 3, "kernel_size": 3, "padding": "same",
+                         "return_sequences": True}, shape, (2, 3) + (4,) * rank + (3,),
+                   expected_num_trainable_weights=3, supports_masking=True)
+
+
+def test_conv_lstm_mask_and_errors():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 5, 2)).astype("float32")
+    layer = layers.ConvLSTM1D(3, 2, return_sequences=True, zero_output_for_mask=True)
+    out = layer(x, mask=MASK[:, :4]).numpy()
+    assert (out[0, 3] == 0).all() and (out[1, 2:] == 0).all()
+    np.testing.assert_allclose(out[1, :2], layer(x[1:, :2]).numpy()[0], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="expected inputs of rank 4"):
+        layers.ConvLSTM1D(3, 2)(np.zeros((2, 4, 2), "float32"))
+    with pytest.raises(ValueError, match="channels_last"):
+        layers.ConvLSTM2D(3, 2, data_format="channels_first")

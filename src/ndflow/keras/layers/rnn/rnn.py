@@ -34,6 +34,7 @@ from ndflow.ops import math as m
 from ndflow.ops._util import npdt, shape_of
 from ndflow.ops.array import expand_dims, reverse, stack
 from ndflow.ops.reduce import cumsum
+from ndflow.ops.shape_ops import reshape
 from ndflow.util import nest
 
 
@@ -293,7 +294,9 @@ class RNN(Layer):
         else:
             outputs, new_states = self._loop(x, states, mk, training)
         if mk is not None and self.zero_output_for_mask:
-            outputs = m.multiply(outputs, expand_dims(m.cast(mk, npdt(outputs)), -1))
+            keep = reshape(m.cast(mk, npdt(outputs)),
+                           tuple(shape_of(mk)) + (1,) * (len(shape_of(outputs)) - 2))
+            outputs = m.multiply(outputs, keep)
         last = outputs[:, -1]
         if self.stateful:
             for v, s in zip(self.states, new_states):
@@ -324,7 +327,7 @@ class RNN(Layer):
                 o, new = cell(x[:, step], cur, **kw)
                 new_flat = nest.flatten(new)
                 if mk is not None:
-                    keep = expand_dims(mk[:, step], -1)
+                    keep = reshape(mk[:, step], (-1,) + (1,) * (len(shape_of(o)) - 1))
                     if prev_out is None:
                         prev_out = m.zeros_like_(o)
                     o = m.where(keep, o, prev_out)
