@@ -592,3 +592,30 @@ add("kops_custom_gradient", _kops_mul, r(2, 3), r(3), id="kops_custom_gradient-t
 add("kops_custom_gradient", lambda x, u: _nested_grad(_kops_log1pexp, x, u), r(4), r(4),
     id="kops_custom_gradient-second-order")
 # === end keras.ops.linalg =========================================================================
+# === recurrent sequence ops (src/ndflow/ops/rnn.py; owner: sequence models) ====================
+
+
+def _rnn_cases() -> None:
+    from ndflow.ops import rnn
+
+    mk = np.array([[1, 1, 0, 1], [0, 1, 1, 0]], bool)
+    rd = np.array([[1.4, 0.0, 1.4], [1.4, 1.4, 0.0]])
+    for masked, drop in ((False, False), (True, True)):
+        kw = {"mask": mk if masked else None, "recurrent_dropout_mask": rd if drop else None}
+        sfx = "-masked-dropout" if masked else ""
+        add("simple_rnn_sequence", lambda xw, h0, R, kw=kw: rnn.simple_rnn_sequence(
+            xw, h0, R, **kw)[0], r(2, 4, 3), r(2, 3), r(3, 3), id="simple_rnn_sequence" + sfx)
+        add("lstm_sequence", lambda xw, h0, c0, R, kw=kw: rnn.lstm_sequence(
+            xw, h0, c0, R, **kw), r(2, 4, 12), r(2, 3), r(2, 3), r(3, 12),
+            id="lstm_sequence" + sfx)
+        for ra in (True, False):
+            add("gru_sequence", lambda xw, h0, R, rb, kw=kw, ra=ra: rnn.gru_sequence(
+                xw, h0, R, rb, reset_after=ra, **kw)[0], r(2, 4, 9), r(2, 3), r(3, 9), r(9),
+                id=f"gru_sequence-reset_after={ra}" + sfx)
+    add("lstm_sequence", lambda xw, h0, c0, R: rnn.lstm_sequence(
+        xw, h0, c0, R, activation="relu", recurrent_activation="hard_sigmoid")[0],
+        r(2, 3, 8), r(2, 2), r(2, 2), r(2, 8), id="lstm_sequence-relu-hard_sigmoid")
+
+
+_rnn_cases()
+# === end recurrent sequence ops =================================================================

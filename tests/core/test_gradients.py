@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 import zlib
 
 import numpy as np
@@ -146,6 +147,29 @@ NON_DIFFERENTIABLE = {
     "random_sample": lambda x: tf.random.normal([2, 3], dtype=tf.float64),
     "class_ids": lambda x: class_ids(tf.argmax(x, axis=1), 3),
 }
+
+
+def _rnn_backward(name: str, x: Any) -> Any:
+    """Run the backward kernel of a recurrent sequence op with `x` (2, 3) as its mask: these
+    kernels have no gradient of their own (no second-order gradients through an RNN)."""
+    from ndflow.core.dispatch import execute
+
+    z = lambda *s: tf.zeros(s, tf.float64)  # noqa: E731
+    flags = {"masked": True, "dropped": False}
+    acts = {"activation": "tanh", "recurrent_activation": "sigmoid"}
+    if name == "simple_rnn_sequence_grad":
+        ins = (z(2, 3, 1), z(2, 1), z(1, 1), x, z(2, 1), z(2, 3, 1))
+        return execute(REGISTRY[name], ins, dict(flags, activation="tanh"))[0]
+    if name == "lstm_sequence_grad":
+        ins = (z(2, 3, 1), z(2, 3, 1), z(2, 1), z(2, 1), z(1, 4), x, z(2, 1), z(2, 3, 1),
+               z(2, 3, 1), z(2, 3, 4))
+        return execute(REGISTRY[name], ins, dict(flags, **acts))[0]
+    ins = (z(2, 3, 1), z(2, 1), z(1, 3), z(3), x, z(2, 1), z(2, 3, 1), z(2, 3, 3), z(2, 3, 1))
+    return execute(REGISTRY[name], ins, dict(flags, reset_after=True, **acts))[0]
+
+
+for _n in ("simple_rnn_sequence_grad", "lstm_sequence_grad", "gru_sequence_grad"):
+    NON_DIFFERENTIABLE[_n] = lambda x, _n=_n: _rnn_backward(_n, x)
 
 
 # Graph-only kernels the graph compiler substitutes after differentiation (so they need no

@@ -686,7 +686,11 @@ def _canonical_key(key: Any, shape: tuple) -> tuple:
 def _slice_infer(x: Spec, key: tuple) -> Spec:
     # A zero-stride probe array (no memory) of the input's shape; unknown dims get a size
     # large enough for any index, and their slices are marked unknown below.
-    probe = np.broadcast_to(np.empty((), np.bool_), [2 ** 40 if d is None else d
+    # (several unknown dims share a budget: numpy refuses probes of 2**63 elements or more)
+    n_unknown = sum(d is None for d in x.shape)
+    known = int(np.prod([d for d in x.shape if d is not None], dtype=np.float64)) or 1
+    big = max(2, int((2 ** 60 / known) ** (1.0 / n_unknown))) if n_unknown else 0
+    probe = np.broadcast_to(np.empty((), np.bool_), [big if d is None else d
                                                      for d in x.shape])
     shape = probe[key].shape
     # map unknown dims: positions that came from unknown input dims stay unknown

@@ -90,6 +90,17 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     """Like Python's range: `range(5)` or `range(1, 10, 2)`; int32 unless a float is given."""
     if limit is None:
         start, limit = 0, start
+    if any(isinstance(v, Tensor) and v._symbolic and not hasattr(v, "_value")
+           for v in (start, limit, delta)):
+        # a bound known only when the model runs (e.g. `tf.shape(inputs)[-1]` inside a layer
+        # called on keras.Input): the result is a vector of unknown length
+        from ndflow.core.tensor import SymbolicTensor
+
+        floating = any(getattr(getattr(v, "dtype", None), "is_floating", False)
+                       or isinstance(v, float) for v in (start, limit, delta))
+        dt = np_dtype(dtype) if dtype is not None else np.dtype(
+            np.float32 if floating else np.int32)
+        return SymbolicTensor((None,), dt)
     vals = [float(v) if isinstance(v, Tensor) and v.dtype.is_floating else
             (int(v) if isinstance(v, Tensor) else v) for v in (start, limit, delta)]
     if delta == 0:

@@ -90,6 +90,12 @@ LAYER_CASES: dict = {
     "AdditiveAttention": (_merge(L.AdditiveAttention) if hasattr(L, "AdditiveAttention")
                           else None, (6, 4), "float32", 2),
     "MultiHeadAttention": (lambda: _SelfAttention(), (6, 4), "float32", 1),
+    # sequences of feature maps: (time, *spatial, channels)
+    "ConvLSTM1D": (lambda: L.ConvLSTM1D(2, 2), (3, 7, 3), "float32", 1),
+    "ConvLSTM2D": (lambda: L.ConvLSTM2D(2, 2), (3, 6, 6, 3), "float32", 1),
+    "ConvLSTM3D": (lambda: L.ConvLSTM3D(2, 2), (2, 4, 4, 4, 2), "float32", 1),
+    "EinsumDense": (lambda: L.EinsumDense("abc,cd->abd", (None, 3), bias_axes="d"), (6, 4),
+                    "float32", 1),
 }
 
 

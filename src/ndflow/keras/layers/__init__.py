@@ -152,3 +152,38 @@ from ndflow.keras.layers.preprocessing.text_vectorization import (  # noqa: E402
 __all__ += ["CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup",
             "StringLookup", "TextVectorization"]
 # === end text and categorical preprocessing block ============================================
+
+# === recurrent layers and attention (owner: sequence models, issue 13) =======================
+from ndflow.keras.layers.rnn.bidirectional import Bidirectional  # noqa: E402
+from ndflow.keras.layers.rnn.gru import GRU  # noqa: E402
+from ndflow.keras.layers.rnn.gru_cell import GRUCell  # noqa: E402
+from ndflow.keras.layers.rnn.lstm import LSTM  # noqa: E402
+from ndflow.keras.layers.rnn.lstm_cell import LSTMCell  # noqa: E402
+from ndflow.keras.layers.rnn.rnn import RNN  # noqa: E402
+from ndflow.keras.layers.rnn.simple_rnn import SimpleRNN  # noqa: E402
+from ndflow.keras.layers.rnn.simple_rnn_cell import SimpleRNNCell  # noqa: E402
+from ndflow.keras.layers.rnn.stacked_rnn_cells import StackedRNNCells  # noqa: E402
+from ndflow.keras.layers.rnn.time_distributed import TimeDistributed  # noqa: E402
+
+_SEQ_EXPORTS = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN",
+                "SimpleRNNCell", "StackedRNNCells", "TimeDistributed"]
+__all__ = list(__all__) + [n for n in _SEQ_EXPORTS if n not in __all__]
+from ndflow.keras.layers.attention.multi_head_attention import MultiHeadAttention  # noqa: E402
+from ndflow.keras.layers.core.einsum_dense import EinsumDense  # noqa: E402
+
+__all__ += [n for n in ("MultiHeadAttention", "EinsumDense") if n not in __all__]
+from ndflow.keras.layers.attention.additive_attention import AdditiveAttention  # noqa: E402
+from ndflow.keras.layers.attention.attention import Attention  # noqa: E402
+
+__all__ += [n for n in ("AdditiveAttention", "Attention") if n not in __all__]
+from ndflow.keras.layers.attention.grouped_query_attention import (  # noqa: E402
+    GroupQueryAttention,
+)
+
+__all__ += [n for n in ("GroupQueryAttention",) if n not in __all__]
+# === end recurrent layers and attention =======================================================
+from ndflow.keras.layers.rnn.conv_lstm1d import ConvLSTM1D  # noqa: E402
+from ndflow.keras.layers.rnn.conv_lstm2d import ConvLSTM2D  # noqa: E402
+from ndflow.keras.layers.rnn.conv_lstm3d import ConvLSTM3D  # noqa: E402
+
+__all__ += [n for n in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D") if n not in __all__]

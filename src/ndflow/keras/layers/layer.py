@@ -831,12 +831,14 @@ class Layer:
         if info.has_training and training is not None and not positional_training:
             kwargs["training"] = training
         # 5. mask
+        auto_mask = False
         if (info.has_mask and _MASKS and kwargs.get("mask") is None
                 and not (info.mask_pos is not None and len(args) > info.mask_pos)):
             first = args[0] if args else kwargs.get(info.first_arg)
             m = _masks_of(first)
             if m is not None:
                 kwargs["mask"] = m
+                auto_mask = True
         if "mask" in kwargs and not info.has_mask and not info.var_kw:
             kwargs.pop("mask")
         # 6. run
@@ -847,7 +849,7 @@ class Layer:
         st.depth += 1
         try:
             if symbolic:
-                outputs = self._symbolic_call(args, kwargs)
+                outputs = self._symbolic_call(args, kwargs, auto_mask)
             else:
                 outputs = self.call(*args, **kwargs)
         except Exception as e:
@@ -892,7 +894,7 @@ class Layer:
             symbolic |= args[0]._symbolic and not args[0]._traced
         return tuple(new_args), kwargs, symbolic
 
-    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
+    def _symbolic_call(self, args: tuple, kwargs: dict, auto_mask: bool = False) -> Any:
         st = _STATE
         record = st.symbolic_depth == 0
         st.symbolic_depth += 1
@@ -921,7 +923,10 @@ class Layer:
             fresh.append(o)
         if changed:
             outputs = nest.pack_sequence_as(outputs, fresh)
-        Node(self, args, kwargs, outputs)
+        # a propagated mask is not recorded: replaying the graph propagates it again, and
+        # the ops computing it stay out of the graph (and out of saved configs)
+        Node(self, args, {k: v for k, v in kwargs.items() if k != "mask"} if auto_mask
+             else kwargs, outputs)
         return outputs
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:

@@ -233,6 +233,47 @@ class _NodeDecoder:
         return self.tensors(value, what)
 
 
+def _is_keras_op(entry: Any) -> bool:
+    """A Keras 3 op node (an `Operation`, not a layer) in a Functional config."""
+    module = entry.get("module") if isinstance(entry, dict) else None
+    return isinstance(module, str) and (module.startswith("keras.src.ops.")
+                                        or module.startswith("keras.ops."))
+
+
+def _refers_to(value: Any, names: set, depth: int = 0) -> bool:
+    """Whether `value` (a node's encoded args) uses an output of one of the nodes `names`."""
+    if not names or depth > 64:
+        return False
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            cfg = value.get("config")
+            hist = cfg.get("keras_history") if isinstance(cfg, dict) else None
+            return isinstance(hist, list) and bool(hist) and hist[0] in names
+        return any(_refers_to(v, names, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers_to(v, names, depth + 1) for v in value)
+    return False
+
+
+def _without_mask_ops(name: str, node: dict, mask_ops: set) -> dict:
+    """Keras records the mask a layer received as an explicit argument computed by op nodes
+    (e.g. NotEqual for Embedding(mask_zero=True)); ndflow propagates the same mask from the
+    producing layer by itself, so that argument is dropped. Any other use of an op node's
+    output is refused."""
+    if not mask_ops:
+        return node
+    kw = node.get("kwargs", {})
+    if isinstance(kw, dict) and _refers_to(kw.get("mask"), mask_ops):
+        kw = {k: v for k, v in kw.items() if k != "mask"}
+        node = dict(node, kwargs=kw)
+    if _refers_to(node.get("args", []), mask_ops) or _refers_to(kw, mask_ops):
+        raise ValueError(
+            f"Functional.from_config: layer {name!r} takes the output of a Keras op node "
+            f"({sorted(mask_ops)[:5]}) as an input; ndflow rebuilds op nodes only where they "
+            "compute masks. Wrap the op in a layer.")
+    return node
+
+
 def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
     """Rebuild a Functional model from `functional_config`'s output.
 
@@ -249,10 +290,14 @@ def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
     created: dict = {}
     outputs: dict = {}  # (layer name, node index) -> list of output tensors
     nodes: list = []  # (layer name, node index, node config)
+    mask_ops: set = set()  # Keras op nodes that compute propagated masks (skipped)
     for i, entry in enumerate(config["layers"]):
         if not isinstance(entry, dict):
             raise ValueError(f"Functional.from_config: layers[{i}] must be a layer config "
                              f"(a dict), got {_short(entry)}")
+        if _is_keras_op(entry):
+            mask_ops.add(entry.get("name"))
+            continue
         spec = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
         if "class_name" not in spec:
             raise ValueError(f"Functional.from_config: layers[{i}] must be a layer config (with "
@@ -281,7 +326,7 @@ def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
             if not isinstance(node, dict):
                 raise ValueError(f"Functional.from_config: inbound node {k} of layer {name!r} "
                                  f"must be a dict with 'args' and 'kwargs', got {_short(node)}")
-            nodes.append((name, k, node))
+            nodes.append((name, k, _without_mask_ops(name, node, mask_ops)))
 
     waiting: dict = {}  # (layer, node) -> indices of nodes that wait for it
     missing: list = []

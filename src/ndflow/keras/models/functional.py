@@ -215,6 +215,14 @@ class Functional(Model):
             if arr.dtype != want and arr.dtype.kind in "biuf" and want.kind in "biuf":
                 arr = arr.astype(want)
             x = convert_to_tensor(arr)
+        else:
+            have, want = x._np_dtype if x._symbolic else x._value.dtype, spec._np_dtype
+            if have != want and have.kind in "iu" and want.kind in "iu":
+                # int64 ids into an int32 Input: the graph's recorded ops (e.g. a mask's
+                # `ids != 0`) were built for the Input's dtype
+                from ndflow.ops.math import cast
+
+                x = cast(x, want)
         shape = x.shape if x._symbolic else x._value.shape
         want_shape = spec._shape
         if len(shape) != len(want_shape):

@@ -1,0 +1,2 @@
+"""Attention layers: `MultiHeadAttention`, `GroupQueryAttention`, `Attention`,
+`AdditiveAttention`."""

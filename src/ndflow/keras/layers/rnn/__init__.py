@@ -1,0 +1,2 @@
+"""Recurrent layers: `RNN` and its cells, `SimpleRNN`, `LSTM`, `GRU`, `StackedRNNCells`,
+`Bidirectional`, `TimeDistributed`."""

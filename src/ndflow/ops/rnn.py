@@ -1,0 +1,442 @@
+"""Recurrent sequence ops: a whole SimpleRNN / LSTM / GRU recurrence as one op each.
+
+The input projection of every time step (`x @ kernel + bias`) is one matmul done by the caller;
+these ops run only the recurrence `h_t = f(xw_t, h_{t-1})`, looping over time inside the kernel
+(no Python dispatch, tape or graph node per step), and each carries its backward pass as a
+second op that loops back over time. The gate activations (and for the GRU the recurrent
+pre-activation of the candidate) are extra outputs that the backward pass reads.
+
+Conventions (Keras 3 weight layouts): `xw` (batch, time, G*units) holds the projected inputs
+(with the input bias) in gate order i, f, c, o (LSTM, G=4) or z, r, h (GRU, G=3);
+`recurrent_kernel` is (units, G*units). `mask` (batch, time) of 0/1 in the float dtype: at a
+masked step every state keeps its previous value. `rdrop` (batch, units) multiplies the state
+before the recurrent matmul (Keras's recurrent dropout; ones when unused).
+
+>>> import numpy as np
+>>> import ndflow as tf
+>>> from ndflow.ops import rnn
+>>> xw = tf.constant(np.zeros((1, 3, 4), "float32"))
+>>> h0 = tf.zeros([1, 1])
+>>> hs, = rnn.simple_rnn_sequence(xw[..., :1], h0, tf.ones([1, 1]))
+>>> tuple(hs.shape)
+(1, 3, 1)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.tensor import Tensor
+from ndflow.ops import math as m
+from ndflow.ops._util import npdt, shape_of, t
+
+__all__ = ["ACTIVATIONS", "simple_rnn_sequence", "lstm_sequence", "gru_sequence"]
+
+
+# --- activations the kernels know: value, and derivative from the value -------------------------
+def _sigmoid(xp: Any, x: Any) -> Any:
+    y = xp.tanh(x * 0.5)
+    y *= 0.5
+    y += 0.5
+    return y
+
+
+def _hard_sigmoid(xp: Any, x: Any) -> Any:
+    return xp.clip(x * (1.0 / 6.0) + 0.5, 0.0, 1.0)
+
+
+_ACT = {
+    "tanh": lambda xp, x: xp.tanh(x),
+    "sigmoid": _sigmoid,
+    "relu": lambda xp, x: xp.maximum(x, 0),
+    "linear": lambda xp, x: x,
+    "hard_sigmoid": _hard_sigmoid,
+}
+_DACT = {  # d act / d pre-activation, from the activation's value y
+    "tanh": lambda xp, y: 1.0 - y * y,
+    "sigmoid": lambda xp, y: y * (1.0 - y),
+    "relu": lambda xp, y: (y > 0).astype(y.dtype),
+    "linear": lambda xp, y: xp.ones_like(y),
+    "hard_sigmoid": lambda xp, y: ((y > 0) & (y < 1)).astype(y.dtype) * (1.0 / 6.0),
+}
+ACTIVATIONS = frozenset(_ACT)
+
+
+def _check_act(op: str, name: str) -> None:
+    if name not in _ACT:
+        raise fail(op, f"an activation among {sorted(_ACT)}", repr(name),
+                   "Other activations run through the generic RNN loop.")
+
+
+def _mix(xp: Any, mk: Any, new: Any, old: Any) -> Any:
+    """`new` where the step is kept (mk=1), `old` where it is masked (mk=0); mk is (batch, 1)."""
+    return old + mk * (new - old)
+
+
+# --- SimpleRNN ---------------------------------------------------------------------------------
+def _srnn_fwd(xp: Any, xw: Any, h0: Any, R: Any, mask: Any, rdrop: Any, activation: str,
+              masked: bool, dropped: bool) -> Any:
+    B, T, H = xw.shape
+    act = _ACT[activation]
+    hs = xp.empty((B, T, H), xw.dtype)
+    h = h0
+    for s in range(T):
+        hp = h * rdrop if dropped else h
+        hn = act(xp, xw[:, s] + hp @ R)
+        if masked:
+            hn = _mix(xp, mask[:, s, None], hn, h)
+        hs[:, s] = hn
+        h = hn
+    return hs
+
+
+def _srnn_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, mask: Any, rdrop: Any, hs: Any,
+                  activation: str, masked: bool, dropped: bool) -> tuple:
+    B, T, H = hs.shape
+    dact = _DACT[activation]
+    dxw = xp.empty_like(hs)
+    dh = xp.zeros_like(h0)
+    RT = R.T
+    for s in range(T - 1, -1, -1):
+        tot = dhs[:, s] + dh
+        if masked:
+            mk = mask[:, s, None]
+            dn, direct = mk * tot, (1.0 - mk) * tot
+        else:
+            dn, direct = tot, 0.0
+        da = dn * dact(xp, hs[:, s])
+        dxw[:, s] = da
+        dhp = da @ RT
+        dh = (dhp * rdrop if dropped else dhp) + direct
+    hprev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)
+    if dropped:
+        hprev = hprev * rdrop[:, None]
+    dR = hprev.reshape(-1, H).T @ dxw.reshape(-1, H)
+    return dxw, dh, dR
+
+
+def _srnn_grad(node: Any, g: Tensor) -> tuple:
+    xw, h0, R, mask, rdrop = node.inputs
+    dxw, dh0, dR = execute(_SRNN_BWD, (g, h0, R, mask, rdrop, node.outputs), node.attrs)
+    return dxw, dh0, dR, None, None
+
+
+def _srnn_infer(xw: Spec, h0: Spec, R: Spec, mask: Spec, rdrop: Spec, **_: Any) -> Spec:
+    _check_shapes("simple_rnn_sequence", xw, h0, R, 1)
+    return Spec(xw.shape, xw.dtype)
+
+
+_SRNN = register_op("simple_rnn_sequence", _srnn_fwd, _srnn_infer, _srnn_grad)
+_SRNN_BWD = register_op(
+    "simple_rnn_sequence_grad", _srnn_bwd_fwd,
+    lambda g, h0, R, mk, rd, hs, **_: (Spec(hs.shape, hs.dtype), Spec(h0.shape, h0.dtype),
+                                       Spec(R.shape, R.dtype)), None, num_outputs=3)
+
+
+# --- LSTM --------------------------------------------------------------------------------------
+def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
+              activation: str, recurrent_activation: str, masked: bool, dropped: bool) -> tuple:
+    B, T, G = xw.shape
+    H = G // 4
+    act, ract = _ACT[activation], _ACT[recurrent_activation]
+    hs = xp.empty((B, T, H), xw.dtype)
+    cs = xp.empty((B, T, H), xw.dtype)
+    gates = xp.empty((B, T, G), xw.dtype)
+    h, c = h0, c0
+    same = activation == recurrent_activation
+    for s in range(T):
+        hp = h * rdrop if dropped else h
+        z = xw[:, s] + hp @ R
+        if same:
+            gz = act(xp, z)
+        else:
+            gz = ract(xp, z)
+            gz[:, 2 * H:3 * H] = act(xp, z[:, 2 * H:3 * H])
+        i, f, g, o = gz[:, :H], gz[:, H:2 * H], gz[:, 2 * H:3 * H], gz[:, 3 * H:]
+        cn = f * c + i * g
+        hn = o * act(xp, cn)
+        if masked:
+            mk = mask[:, s, None]
+            cn = _mix(xp, mk, cn, c)
+            hn = _mix(xp, mk, hn, h)
+        gates[:, s] = gz
+        cs[:, s] = cn
+        hs[:, s] = hn
+        h, c = hn, cn
+    return hs, cs, gates
+
+
+def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: Any,
+                  rdrop: Any, hs: Any, cs: Any, gates: Any, activation: str,
+                  recurrent_activation: str, masked: bool, dropped: bool) -> tuple:
+    B, T, H = hs.shape
+    act, dact, drec = _ACT[activation], _DACT[activation], _DACT[recurrent_activation]
+    dxw = xp.empty_like(gates)
+    dh = xp.zeros_like(h0)
+    dc = xp.zeros_like(c0)
+    RT = R.T
+    for s in range(T - 1, -1, -1):
+        th = dhs[:, s] + dh
+        tc = dcs[:, s] + dc
+        if masked:
+            mk = mask[:, s, None]
+            keep = 1.0 - mk
+            dhd, dcd = keep * th, keep * tc
+            th, tc = mk * th, mk * tc
+        gz = gates[:, s]
+        i, f, g, o = gz[:, :H], gz[:, H:2 * H], gz[:, 2 * H:3 * H], gz[:, 3 * H:]
+        ac = act(xp, cs[:, s])
+        tc = tc + th * o * dact(xp, ac)
+        cprev = cs[:, s - 1] if s else c0
+        dz = dxw[:, s]
+        dz[:, :H] = tc * g * drec(xp, i)
+        dz[:, H:2 * H] = tc * cprev * drec(xp, f)
+        dz[:, 2 * H:3 * H] = tc * i * dact(xp, g)
+        dz[:, 3 * H:] = th * ac * drec(xp, o)
+        dc = tc * f
+        dhp = dz @ RT
+        dh = dhp * rdrop if dropped else dhp
+        if masked:
+            dh = dh + dhd
+            dc = dc + dcd
+    hprev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)
+    if dropped:
+        hprev = hprev * rdrop[:, None]
+    dR = hprev.reshape(-1, H).T @ dxw.reshape(-1, 4 * H)
+    return dxw, dh, dc, dR
+
+
+def _zeros_for(g: Any, like: Tensor) -> Tensor:
+    return m.zeros_like_(like) if g is None else g
+
+
+def _lstm_grad(node: Any, dhs: Any, dcs: Any, dgates: Any) -> tuple:
+    xw, h0, c0, R, mask, rdrop = node.inputs
+    hs, cs, gates = node.outputs
+    if dgates is not None:
+        raise fail("lstm_sequence", "no gradient through the gate activations output",
+                   "a gradient for it", "Differentiate the states (outputs 0 and 1) only.")
+    dxw, dh0, dc0, dR = execute(
+        _LSTM_BWD, (_zeros_for(dhs, hs), _zeros_for(dcs, cs), h0, c0, R, mask, rdrop, hs, cs,
+                    gates), node.attrs)
+    return dxw, dh0, dc0, dR, None, None
+
+
+def _check_shapes(op: str, xw: Spec, h0: Spec, R: Spec, gates: int) -> None:
+    if len(xw.shape) != 3:
+        raise fail(op, "inputs of rank 3 (batch, time, features)", f"shape {list(xw.shape)}")
+    units = R.shape[0]
+    if len(R.shape) != 2 or (units is not None and R.shape[1] is not None
+                             and R.shape[1] != gates * units):
+        raise fail(op, f"a recurrent kernel of shape (units, {gates} * units)",
+                   f"shape {list(R.shape)}")
+    if xw.shape[2] is not None and R.shape[1] is not None and xw.shape[2] != R.shape[1]:
+        raise fail(op, f"projected inputs with {R.shape[1]} features (the recurrent kernel's "
+                   "columns)", f"shape {list(xw.shape)}")
+    if len(h0.shape) != 2 or (h0.shape[1] is not None and units is not None
+                              and h0.shape[1] != units):
+        raise fail(op, f"an initial state of shape (batch, {units})", f"shape {list(h0.shape)}")
+
+
+def _lstm_infer(xw: Spec, h0: Spec, c0: Spec, R: Spec, mask: Spec, rdrop: Spec,
+                **_: Any) -> tuple:
+    _check_shapes("lstm_sequence", xw, h0, R, 4)
+    st = Spec(xw.shape[:2] + (R.shape[0],), xw.dtype)
+    return st, st, Spec(xw.shape, xw.dtype)
+
+
+_LSTM = register_op("lstm_sequence", _lstm_fwd, _lstm_infer, _lstm_grad, num_outputs=3)
+_LSTM_BWD = register_op(
+    "lstm_sequence_grad", _lstm_bwd_fwd,
+    lambda dh, dc, h0, c0, R, mk, rd, hs, cs, gz, **_: (
+        Spec(gz.shape, gz.dtype), Spec(h0.shape, h0.dtype), Spec(c0.shape, c0.dtype),
+        Spec(R.shape, R.dtype)), None, num_outputs=4)
+
+
+# --- GRU ---------------------------------------------------------------------------------------
+def _gru_fwd(xp: Any, xw: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any,
+             activation: str, recurrent_activation: str, reset_after: bool, masked: bool,
+             dropped: bool) -> tuple:
+    B, T, G = xw.shape
+    H = G // 3
+    act, ract = _ACT[activation], _ACT[recurrent_activation]
+    hs = xp.empty((B, T, H), xw.dtype)
+    gates = xp.empty((B, T, G), xw.dtype)
+    hrh = xp.empty((B, T, H), xw.dtype)  # reset_after: h @ R_h + rb_h; else (r * h) @ R_h
+    h = h0
+    for s in range(T):
+        hp = h * rdrop if dropped else h
+        x = xw[:, s]
+        if reset_after:
+            hr = hp @ R + rb
+            zr = ract(xp, x[:, :2 * H] + hr[:, :2 * H])
+            z, r = zr[:, :H], zr[:, H:]
+            rh = hr[:, 2 * H:]
+            hh = act(xp, x[:, 2 * H:] + r * rh)
+        else:
+            zr = ract(xp, x[:, :2 * H] + hp @ R[:, :2 * H])
+            z, r = zr[:, :H], zr[:, H:]
+            rh = (r * hp) @ R[:, 2 * H:]
+            hh = act(xp, x[:, 2 * H:] + rh)
+        hn = hh + z * (h - hh)
+        if masked:
+            hn = _mix(xp, mask[:, s, None], hn, h)
+        gates[:, s, :2 * H] = zr
+        gates[:, s, 2 * H:] = hh
+        hrh[:, s] = rh
+        hs[:, s] = hn
+        h = hn
+    return hs, gates, hrh
+
+
+def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any, hs: Any,
+                 gates: Any, hrh: Any, activation: str, recurrent_activation: str,
+                 reset_after: bool, masked: bool, dropped: bool) -> tuple:
+    B, T, H = hs.shape
+    dact, drec = _DACT[activation], _DACT[recurrent_activation]
+    dxw = xp.empty_like(gates)
+    dhr = xp.empty_like(gates)  # gradient of the recurrent pre-activations (for dR, drb)
+    dh = xp.zeros_like(h0)
+    Rzr_T = R[:, :2 * H].T
+    Rh_T = R[:, 2 * H:].T
+    RT = R.T
+    for s in range(T - 1, -1, -1):
+        tot = dhs[:, s] + dh
+        if masked:
+            mk = mask[:, s, None]
+            direct = (1.0 - mk) * tot
+            tot = mk * tot
+        gz = gates[:, s]
+        z, r, hh = gz[:, :H], gz[:, H:2 * H], gz[:, 2 * H:]
+        hprev = hs[:, s - 1] if s else h0
+        hp = hprev * rdrop if dropped else hprev
+        da = tot * (1.0 - z) * dact(xp, hh)
+        dzp = tot * (hprev - hh) * drec(xp, z)
+        dx = dxw[:, s]
+        dx[:, :H] = dzp
+        dx[:, 2 * H:] = da
+        dr_ = dhr[:, s]
+        if reset_after:
+            dx[:, H:2 * H] = da * hrh[:, s] * drec(xp, r)
+            dr_[:, :2 * H] = dx[:, :2 * H]
+            dr_[:, 2 * H:] = da * r
+            dhp = dr_ @ RT
+        else:
+            drh = da @ Rh_T  # gradient of r * hp
+            dx[:, H:2 * H] = drh * hp * drec(xp, r)
+            dr_[:, :2 * H] = dx[:, :2 * H]
+            dr_[:, 2 * H:] = da
+            dhp = dx[:, :2 * H] @ Rzr_T + drh * r
+        dh = (dhp * rdrop if dropped else dhp) + tot * z
+        if masked:
+            dh = dh + direct
+    hprev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)
+    if dropped:
+        hprev = hprev * rdrop[:, None]
+    if reset_after:
+        dR = hprev.reshape(-1, H).T @ dhr.reshape(-1, 3 * H)
+    else:
+        rh_in = hprev * gates[:, :, H:2 * H]
+        dR = xp.concatenate([hprev.reshape(-1, H).T @ dhr[:, :, :2 * H].reshape(-1, 2 * H),
+                             rh_in.reshape(-1, H).T @ dhr[:, :, 2 * H:].reshape(-1, H)], axis=1)
+    drb = dhr.sum(axis=(0, 1)) if reset_after else xp.zeros_like(rb)
+    return dxw, dh, dR, drb
+
+
+def _gru_grad(node: Any, dhs: Any, dgates: Any, dhrh: Any) -> tuple:
+    xw, h0, R, rb, mask, rdrop = node.inputs
+    hs, gates, hrh = node.outputs
+    if dgates is not None or dhrh is not None:
+        raise fail("gru_sequence", "no gradient through the gate outputs", "a gradient for them",
+                   "Differentiate the states (output 0) only.")
+    dxw, dh0, dR, drb = execute(
+        _GRU_BWD, (_zeros_for(dhs, hs), h0, R, rb, mask, rdrop, hs, gates, hrh), node.attrs)
+    return dxw, dh0, dR, drb, None, None
+
+
+def _gru_infer(xw: Spec, h0: Spec, R: Spec, rb: Spec, mask: Spec, rdrop: Spec,
+               **_: Any) -> tuple:
+    _check_shapes("gru_sequence", xw, h0, R, 3)
+    st = Spec(xw.shape[:2] + (R.shape[0],), xw.dtype)
+    return st, Spec(xw.shape, xw.dtype), st
+
+
+_GRU = register_op("gru_sequence", _gru_fwd, _gru_infer, _gru_grad, num_outputs=3)
+_GRU_BWD = register_op(
+    "gru_sequence_grad", _gru_bwd_fwd,
+    lambda dh, h0, R, rb, mk, rd, hs, gz, hrh, **_: (
+        Spec(gz.shape, gz.dtype), Spec(h0.shape, h0.dtype), Spec(R.shape, R.dtype),
+        Spec(rb.shape, rb.dtype)), None, num_outputs=4)
+
+
+# --- public functions --------------------------------------------------------------------------
+def _aux(name: str, xw: Tensor, h0: Tensor, mask: Any, rdrop: Any) -> tuple:
+    """The mask and recurrent-dropout inputs (placeholders of the right dtype when unused)."""
+    dt = npdt(xw)
+    if mask is None:
+        mk = m.zeros_like_(h0[:, :1])
+    else:
+        mk = t(mask)
+        ms, xs = tuple(shape_of(mk)), tuple(shape_of(xw))
+        if len(ms) != 2 or any(a is not None and b is not None and a != b
+                               for a, b in zip(ms, xs[:2])):
+            raise fail(name, f"a mask of shape (batch, timesteps) = {xs[:2]}",
+                       f"a mask of shape {ms}",
+                       "Pass one boolean per sample and time step.")
+        if npdt(mk) != dt:
+            mk = m.cast(mk, dt)
+    rd = m.zeros_like_(h0[:, :1]) if rdrop is None else t(rdrop)
+    return mk, rd
+
+
+def simple_rnn_sequence(xw: Any, h0: Any, recurrent_kernel: Any, mask: Any = None,
+                        recurrent_dropout_mask: Any = None, activation: str = "tanh") -> tuple:
+    """Run `h_t = activation(xw_t + h_{t-1} @ recurrent_kernel)` over time; returns `(hs,)`
+    with `hs` (batch, time, units), the state after every step."""
+    _check_act("simple_rnn_sequence", activation)
+    xw, h0 = t(xw), t(h0)
+    mk, rd = _aux("simple_rnn_sequence", xw, h0, mask, recurrent_dropout_mask)
+    attrs = {"activation": activation, "masked": mask is not None,
+             "dropped": recurrent_dropout_mask is not None}
+    return (execute(_SRNN, (xw, h0, t(recurrent_kernel), mk, rd), attrs),)
+
+
+def lstm_sequence(xw: Any, h0: Any, c0: Any, recurrent_kernel: Any, mask: Any = None,
+                  recurrent_dropout_mask: Any = None, activation: str = "tanh",
+                  recurrent_activation: str = "sigmoid") -> tuple:
+    """Run the LSTM recurrence (gates i, f, c, o) over time; returns `(hs, cs)`, the hidden
+    and carry states after every step, each (batch, time, units)."""
+    _check_act("lstm_sequence", activation)
+    _check_act("lstm_sequence", recurrent_activation)
+    xw, h0 = t(xw), t(h0)
+    mk, rd = _aux("lstm_sequence", xw, h0, mask, recurrent_dropout_mask)
+    attrs = {"activation": activation, "recurrent_activation": recurrent_activation,
+             "masked": mask is not None, "dropped": recurrent_dropout_mask is not None}
+    hs, cs, _ = execute(_LSTM, (xw, h0, t(c0), t(recurrent_kernel), mk, rd), attrs)
+    return hs, cs
+
+
+def gru_sequence(xw: Any, h0: Any, recurrent_kernel: Any, recurrent_bias: Any = None,
+                 mask: Any = None, recurrent_dropout_mask: Any = None,
+                 activation: str = "tanh", recurrent_activation: str = "sigmoid",
+                 reset_after: bool = True) -> tuple:
+    """Run the GRU recurrence (gates z, r, h) over time; returns `(hs,)`.
+
+    With `reset_after=True` (Keras's default, cuDNN's and PyTorch's form) the reset gate
+    multiplies `h @ R_h + recurrent_bias_h`; otherwise it multiplies `h` before the matmul.
+    """
+    _check_act("gru_sequence", activation)
+    _check_act("gru_sequence", recurrent_activation)
+    xw, h0 = t(xw), t(h0)
+    R = t(recurrent_kernel)
+    mk, rd = _aux("gru_sequence", xw, h0, mask, recurrent_dropout_mask)
+    if recurrent_bias is None:
+        rb = m.zeros_like_(R[0])
+    else:
+        rb = t(recurrent_bias)
+    attrs = {"activation": activation, "recurrent_activation": recurrent_activation,
+             "reset_after": bool(reset_after), "masked": mask is not None,
+             "dropped": recurrent_dropout_mask is not None}
+    hs, _, _ = execute(_GRU, (xw, h0, R, rb, mk, rd), attrs)
+    return (hs,)
