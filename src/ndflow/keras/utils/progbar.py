@@ -170,5 +170,12 @@ class Progbar:
         return line
 
     def _write(self, text: str) -> None:
+        from ndflow.keras.utils import io_utils
+
+        if self.stream is sys.stdout and not io_utils.is_interactive_logging_enabled():
+            line = text.strip("\r\n").rstrip()
+            if line:
+                io_utils.logger.info(line)
+            return
         self.stream.write(text)
         self.stream.flush()

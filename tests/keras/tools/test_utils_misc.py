@@ -1,0 +1,62 @@
+"""keras.utils details not covered by the Keras comparison: interactive logging routes the
+progress bar to the logger, save_img writes atomically, the docstring examples run, and
+image_dataset_from_directory reshuffles each pass with a seed."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import logging
+
+import numpy as np
+import pytest
+
+from ndflow import keras
+
+
+def test_disabled_interactive_logging_sends_fit_progress_to_the_logger(capsys, caplog):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    keras.utils.disable_interactive_logging()
+    try:
+        with caplog.at_level(logging.INFO, logger="ndflow"):
+            model.fit(np.zeros((8, 2)), np.zeros((8, 1)), epochs=2, verbose=2)
+    finally:
+        keras.utils.enable_interactive_logging()
+    assert capsys.readouterr().out == ""
+    lines = [r.getMessage() for r in caplog.records if r.name == "ndflow"]
+    assert any("Epoch 2/2" in m for m in lines) and any("loss" in m for m in lines)
+
+
+@pytest.mark.parametrize("module", [
+    "ndflow.keras.utils.config", "ndflow.keras.utils.io_utils",
+    "ndflow.keras.utils.dtype_utils", "ndflow.keras.utils.keras_tensor_utils",
+    "ndflow.keras.utils.dataset_split", "ndflow.keras.utils.legacy",
+])
+def test_docstring_examples(module):
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert res.attempted > 0 and res.failed == 0
+
+
+def test_save_img_is_atomic_and_reshuffles_each_pass(tmp_path):
+    pytest.importorskip("PIL")
+    rng = np.random.default_rng(1)
+    for c in ("a", "b"):
+        (tmp_path / "d" / c).mkdir(parents=True)
+        for i in range(6):
+            keras.utils.save_img(str(tmp_path / "d" / c / f"{i}.png"),
+                                 rng.integers(0, 255, (4, 4, 3)).astype("float32"), scale=False)
+    assert not [p for p in (tmp_path / "d" / "a").iterdir() if p.name.startswith(".save_img")]
+    ds = keras.utils.image_dataset_from_directory(str(tmp_path / "d"), image_size=(4, 4),
+                                                  batch_size=12, seed=5, verbose=False)
+    (x1, y1), = list(ds)
+    (x2, y2), = list(ds)
+    assert not np.array_equal(y1.numpy(), y2.numpy()) or not np.array_equal(x1.numpy(),
+                                                                           x2.numpy())
+    key = lambda x, y: sorted(map(tuple, np.concatenate(
+        [x.numpy().reshape(12, -1), y.numpy()[:, None]], 1).tolist()))
+    assert key(x1, y1) == key(x2, y2)
+    ds2 = keras.utils.image_dataset_from_directory(str(tmp_path / "d"), image_size=(4, 4),
+                                                   batch_size=12, seed=5, verbose=False)
+    (x3, y3), = list(ds2)
+    np.testing.assert_array_equal(y3.numpy(), y1.numpy())  # same seed, same first pass
