@@ -1,4 +1,7 @@
-"""`keras.datasets`: `digits` (bundled, no download) and `mnist` (Keras's cached download).
+"""`keras.datasets`: `digits` (bundled, no download), and Keras's downloaded datasets
+(`mnist`, `fashion_mnist`, `cifar10`, `cifar100`, `boston_housing`, `california_housing`):
+fetched once into the local cache (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``),
+checked, then read from the cache.
 
 >>> from ndflow.keras import datasets
 >>> (x, y), _ = datasets.digits.load_data()
@@ -6,6 +9,9 @@
 (8, 8)
 """
 
-from ndflow.keras.datasets import digits, mnist
+from ndflow.keras.datasets import (
+    boston_housing, california_housing, cifar10, cifar100, digits, fashion_mnist, mnist,
+)
 
-__all__ = ["digits", "mnist"]
+__all__ = ["boston_housing", "california_housing", "cifar10", "cifar100", "digits",
+           "fashion_mnist", "mnist"]
