@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import tempfile
+import uuid
 import warnings
 from typing import Any
 
@@ -118,8 +118,7 @@ def save_img(path: Any, x: Any, data_format: str | None = None, file_format: str
         img.save(path, format=file_format, **kwargs)
         return
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".save_img-", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".save_img-{uuid.uuid4().hex}")
     try:
         img.save(tmp, format=file_format, **kwargs)
         os.replace(tmp, path)

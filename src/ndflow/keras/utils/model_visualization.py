@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
+import uuid
 import warnings
 from html import escape
 from typing import Any
@@ -301,8 +301,8 @@ def plot_model(model: Any, to_file: str = "model.png", show_shapes: bool = False
     to_file = os.fspath(to_file)
     ext = os.path.splitext(to_file)[1][1:] or "png"
     folder = os.path.dirname(os.path.abspath(to_file))
-    fd, tmp = tempfile.mkstemp(prefix=".plot_model-", suffix="." + ext, dir=folder)
-    os.close(fd)
+    # a fresh name (not mkstemp: Graphviz creates the file with the usual permissions)
+    tmp = os.path.join(folder, f".plot_model-{uuid.uuid4().hex}.{ext}")
     try:
         try:
             dot.write(tmp, format=ext)
