@@ -60,3 +60,64 @@ def test_save_img_is_atomic_and_reshuffles_each_pass(tmp_path):
                                                    batch_size=12, seed=5, verbose=False)
     (x3, y3), = list(ds2)
     np.testing.assert_array_equal(y3.numpy(), y1.numpy())  # same seed, same first pass
+
+
+def test_remote_monitor_posts_form_and_json(tmp_path):
+    import http.server
+    import json
+    import threading
+    import urllib.parse
+
+    got = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((self.path, self.headers["Content-Type"], self.headers.get("X-Run"),
+                        body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    root = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        x, y = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+        h = model.fit(x, y, epochs=2, verbose=0, callbacks=[
+            keras.callbacks.RemoteMonitor(root=root, headers={"X-Run": "a"}),
+            keras.callbacks.RemoteMonitor(root=root, path="/j", send_as_json=True)])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    form = [g for g in got if g[0] == "/publish/epoch/end/"]
+    js = [g for g in got if g[0] == "/j"]
+    assert len(form) == len(js) == 2
+    assert form[0][1] == "application/x-www-form-urlencoded" and form[0][2] == "a"
+    sent = json.loads(urllib.parse.parse_qs(form[1][3].decode())["data"][0])
+    assert sent == {"epoch": 1, "loss": pytest.approx(h.history["loss"][1])}
+    assert js[0][1] == "application/json"
+    assert json.loads(js[0][3]) == {"epoch": 0, "loss": pytest.approx(h.history["loss"][0])}
+    # an unreachable server warns and training goes on
+    with pytest.warns(UserWarning, match="Could not reach RemoteMonitor"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[
+            keras.callbacks.RemoteMonitor(root="http://127.0.0.1:9", timeout=2)])
+
+
+def test_swap_ema_weights_around_predict_restores_raw_weights():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5), "mse")
+    x, y = np.ones((4, 2), "float32"), np.full((4, 1), 3.0, "float32")
+    for _ in range(3):
+        model.train_on_batch(x, y)
+    raw = [w.copy() for w in model.get_weights()]
+    cb = keras.callbacks.SwapEMAWeights()
+    p_ema = model.predict(x, verbose=0, callbacks=[cb])
+    p_raw = model.predict(x, verbose=0)
+    assert not np.allclose(p_ema, p_raw)
+    for a, b in zip(model.get_weights(), raw):
+        np.testing.assert_array_equal(a, b)

@@ -117,3 +117,17 @@ def test_standardize_dtype_equals_keras(results):
 def test_small_utils_equal_keras(results, key):
     k, _, n, _ = results
     assert n[key] == k[key]
+
+
+def test_swap_ema_weights_equals_keras(results):
+    k, ka, n, na = results
+    # fit validates on the averages and ends with them in the model (finalize_variable_values)
+    assert n["ema_history"].keys() == k["ema_history"].keys()
+    for key in k["ema_history"]:
+        np.testing.assert_allclose(n["ema_history"][key], k["ema_history"][key], rtol=1e-4)
+    np.testing.assert_allclose(na["ema_swap_on_epoch_weights"], ka["ema_swap_on_epoch_weights"],
+                               rtol=1e-5)
+    np.testing.assert_allclose(n["ema_eval"], k["ema_eval"], rtol=1e-4)
+    assert n["ema_eval"][0] != n["ema_eval"][1]  # the averages are not the raw weights
+    assert n["ema_eval_restores"] and k["ema_eval_restores"]
+    assert n["ema_error"] == k["ema_error"] == "ValueError"

@@ -293,8 +293,44 @@ def _shape_of(p):
     return ["array", list(np.shape(p))]
 
 
+def callbacks_cases(keras, root, arrays, info):
+    """SwapEMAWeights during fit (validation on the averages, averages in the model between
+    epochs) and around evaluate/predict, on a linear model with fixed initial weights."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], "float32") + 0.3).astype("float32")
+    xv, yv = x[:8] + 0.1, y[:8]
+
+    def model():
+        m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        m.layers[0].set_weights([np.full((3, 1), 0.1, "float32"), np.zeros(1, "float32")])
+        m.compile(keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.8), "mse")
+        return m
+
+    m = model()
+    h = m.fit(x, y, batch_size=8, epochs=3, shuffle=False, validation_data=(xv, yv),
+              verbose=0, callbacks=[keras.callbacks.SwapEMAWeights(swap_on_epoch=True)])
+    info["ema_history"] = {k: [round(float(v), 6) for v in vals]
+                           for k, vals in h.history.items()}
+    arrays["ema_swap_on_epoch_weights"] = np.asarray(m.layers[0].get_weights()[0])
+    m = model()
+    for i in range(4):  # train_on_batch does not finalize: raw weights and averages differ
+        m.train_on_batch(x[8 * i:8 * i + 8], y[8 * i:8 * i + 8])
+    raw = [np.asarray(w) for w in m.layers[0].get_weights()]
+    cb = keras.callbacks.SwapEMAWeights()
+    info["ema_eval"] = [round(float(m.evaluate(xv, yv, verbose=0)), 6),
+                        round(float(m.evaluate(xv, yv, verbose=0, callbacks=[cb])), 6)]
+    info["ema_eval_restores"] = all(np.array_equal(np.asarray(a), b) for a, b in
+                                    zip(m.layers[0].get_weights(), raw))
+    plain = model()
+    plain.compile(keras.optimizers.SGD(0.1), "mse")
+    info["ema_error"] = _error(lambda: plain.evaluate(
+        xv, yv, verbose=0, callbacks=[keras.callbacks.SwapEMAWeights()]))
+
+
 def run_all(keras, root, arrays):
     info: dict = {}
+    callbacks_cases(keras, root, arrays, info)
     image_dataset_cases(keras, root, arrays, info)
     image_utils_cases(keras, root, arrays, info)
     split_cases(keras, root, arrays, info)
