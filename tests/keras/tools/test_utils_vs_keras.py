@@ -131,3 +131,14 @@ def test_swap_ema_weights_equals_keras(results):
     assert n["ema_eval"][0] != n["ema_eval"][1]  # the averages are not the raw weights
     assert n["ema_eval_restores"] and k["ema_eval_restores"]
     assert n["ema_error"] == k["ema_error"] == "ValueError"
+
+
+def test_bounding_boxes_equal_keras(results):
+    k, ka, n, na = results
+    keys = sorted(key for key in ka if key.startswith("bb_"))
+    assert len(keys) == 39
+    for key in keys:
+        assert na[key].shape == ka[key].shape, key
+        assert na[key].dtype == ka[key].dtype, key
+        np.testing.assert_allclose(na[key], ka[key], rtol=2e-5, atol=2e-5, err_msg=key)
+    assert n["bb_errors"] == k["bb_errors"]

@@ -328,8 +328,79 @@ def callbacks_cases(keras, root, arrays, info):
         xv, yv, verbose=0, callbacks=[keras.callbacks.SwapEMAWeights()]))
 
 
+def bbox_cases(keras, root, arrays, info):
+    bb = keras.utils.bounding_boxes
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 50, (2, 5, 2)).astype("float32")
+    wh = rng.uniform(1, 30, (2, 5, 2)).astype("float32")
+    boxes = np.concatenate([xy, xy + wh], axis=-1)  # xyxy, batched (2, 5, 4)
+    fmts = ["xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw", "rel_xyxy", "rel_yxyx",
+            "rel_xywh", "rel_center_xywh"]
+    for f in fmts:
+        out = bb.convert_format(boxes, source="xyxy", target=f, height=80, width=100)
+        arrays[f"bb_to_{f}"] = _np(out)
+        back = bb.convert_format(_np(out), source=f, target="xyxy", height=80, width=100)
+        arrays[f"bb_from_{f}"] = _np(back)
+    arrays["bb_rel_rel"] = _np(bb.convert_format(boxes[0] / 100, "rel_xyxy", "rel_center_xywh",
+                                                 height=80, width=100))
+    arrays["bb_dict"] = _np(bb.convert_format({"boxes": boxes[0], "labels": np.arange(5)},
+                                              "xyxy", "xywh")["boxes"])
+    arrays["bb_float64"] = _np(bb.convert_format(boxes[0], "xyxy", "xywh", dtype="float64"))
+    clipped = bb.clip_to_image_size({"boxes": boxes[0] - 10, "labels": np.arange(5)},
+                                    height=30, width=40)
+    arrays["bb_clip_boxes"] = _np(clipped["boxes"])
+    arrays["bb_clip_labels"] = _np(clipped["labels"])
+    arrays["bb_clip_rel"] = _np(bb.clip_to_image_size(
+        {"boxes": boxes[0] / 60 - 0.2}, bounding_box_format="rel_xyxy")["boxes"])
+    arrays["bb_crop"] = _np(bb.crop(boxes, top=5, left=8, height=30, width=25))
+    arrays["bb_pad"] = _np(bb.pad(boxes, top=3, left=7))
+    ones = np.ones(2, "float32")
+    arrays["bb_affine"] = _np(bb.affine_transform(
+        boxes, angle=np.array([15.0, -30.0], "float32"), translate_x=0.1 * ones,
+        translate_y=-0.05 * ones, scale=np.array([1.0, 0.8], "float32"),
+        shear_x=np.array([5.0, 0.0], "float32"), shear_y=np.array([0.0, 10.0], "float32"),
+        height=80, width=100))
+    arrays["bb_iou"] = _np(bb.compute_iou(boxes[0], boxes[1], "xyxy"))
+    arrays["bb_iou_batched"] = _np(bb.compute_iou(boxes, boxes, "xyxy"))
+    arrays["bb_iou_mixed"] = _np(bb.compute_iou(boxes, boxes[0], "xyxy"))
+    masked = boxes[0].copy()
+    masked[2] = -1
+    arrays["bb_iou_masked"] = _np(bb.compute_iou(masked, boxes[1], "xyxy", use_masking=True,
+                                                 mask_val=-2))
+    arrays["bb_iou_rel"] = _np(bb.compute_iou(boxes[0] / 100, boxes[1] / 100, "rel_xyxy",
+                                              image_shape=(100, 100, 3)))
+    arrays["bb_ciou"] = _np(bb.compute_ciou(boxes[0], boxes[1], "xyxy"))
+    arrays["bb_ciou_c"] = _np(bb.compute_ciou(
+        bb.convert_format(boxes, "xyxy", "center_xywh"), boxes[::-1].copy(), "xyxy"))
+    anchors = boxes[0]
+    for enc in ("center_yxhw", "center_xywh"):
+        d = bb.encode_box_to_deltas(anchors, boxes, "xyxy", "xyxy", encoding_format=enc,
+                                    variance=[0.1, 0.1, 0.2, 0.2])
+        arrays[f"bb_delta_{enc}"] = _np(d)
+        arrays[f"bb_decode_{enc}"] = _np(bb.decode_deltas_to_boxes(
+            anchors, d, "xyxy", "xywh", encoded_format=enc, variance=[0.1, 0.1, 0.2, 0.2]))
+    zeros = keras.ops.convert_to_tensor(np.zeros((5, 4), "float32"))
+    lv = bb.decode_deltas_to_boxes({"p3": anchors}, {"p3": zeros}, "xyxy", "xyxy")
+    arrays["bb_decode_dict"] = _np(lv["p3"])
+    info["bb_errors"] = [
+        _error(lambda: bb.convert_format(boxes[..., :3], "xyxy", "xywh")),
+        _error(lambda: bb.convert_format(boxes, "xyxy", "polar")),
+        _error(lambda: bb.convert_format(boxes, "xyxy", "rel_xyxy")),
+        _error(lambda: bb.clip_to_image_size({"boxes": boxes})),
+        _error(lambda: bb.compute_iou(boxes[0, 0], boxes[0], "xyxy")),
+        _error(lambda: bb.compute_iou(boxes, boxes, "rel_xyxy")),
+        _error(lambda: bb.compute_ciou(boxes, boxes, "rel_xyxy")),
+        _error(lambda: bb.encode_box_to_deltas(anchors, boxes, "xyxy", "xyxy", variance=[1, 2])),
+        _error(lambda: bb.encode_box_to_deltas(anchors, boxes, "xyxy", "xyxy",
+                                               encoding_format="xyxy")),
+        _error(lambda: bb.decode_deltas_to_boxes(anchors, boxes, "xyxy", "xyxy",
+                                                 encoded_format="xyxy")),
+    ]
+
+
 def run_all(keras, root, arrays):
     info: dict = {}
+    bbox_cases(keras, root, arrays, info)
     callbacks_cases(keras, root, arrays, info)
     image_dataset_cases(keras, root, arrays, info)
     image_utils_cases(keras, root, arrays, info)

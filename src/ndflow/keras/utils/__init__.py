@@ -14,7 +14,7 @@ from ndflow.keras.saving import (
     serialize_keras_object,
 )
 from ndflow.keras.trainer.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
-from ndflow.keras.utils import legacy
+from ndflow.keras.utils import bounding_boxes, legacy
 from ndflow.keras.utils.config import Config
 from ndflow.keras.utils.dataset_split import split_dataset
 from ndflow.keras.utils.dtype_utils import standardize_dtype
@@ -34,11 +34,11 @@ from ndflow.keras.utils.rng_utils import SeedGenerator, set_random_seed
 Sequence = PyDataset  # Keras 3 keeps the Keras 2 name as an alias
 
 __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "SeedGenerator", "Sequence",
-           "array_to_img", "clear_session", "custom_object_scope", "deserialize_keras_object",
-           "disable_interactive_logging", "enable_interactive_logging", "get_custom_objects",
-           "get_file", "get_registered_name", "get_registered_object", "get_source_inputs",
-           "image_dataset_from_directory", "img_to_array", "is_interactive_logging_enabled",
-           "is_keras_tensor", "legacy", "load_img", "model_to_dot", "normalize",
-           "pack_x_y_sample_weight", "plot_model", "register_keras_serializable", "save_img",
-           "serialize_keras_object", "set_random_seed", "split_dataset", "standardize_dtype",
-           "to_categorical", "unpack_x_y_sample_weight"]
+           "array_to_img", "bounding_boxes", "clear_session", "custom_object_scope",
+           "deserialize_keras_object", "disable_interactive_logging",
+           "enable_interactive_logging", "get_custom_objects", "get_file", "get_registered_name",
+           "get_registered_object", "get_source_inputs", "image_dataset_from_directory",
+           "img_to_array", "is_interactive_logging_enabled", "is_keras_tensor", "legacy",
+           "load_img", "model_to_dot", "normalize", "pack_x_y_sample_weight", "plot_model",
+           "register_keras_serializable", "save_img", "serialize_keras_object", "set_random_seed",
+           "split_dataset", "standardize_dtype", "to_categorical", "unpack_x_y_sample_weight"]
