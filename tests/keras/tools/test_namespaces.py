@@ -30,9 +30,16 @@ NOT_YET = {"utils": {"FeatureSpace"}}
 
 @pytest.fixture(scope="module")
 def keras_names():
-    code = ("import json, keras\n"
-            "print(json.dumps({ns: sorted(n for n in dir(getattr(keras, ns)) "
-            f"if not n.startswith('_')) for ns in {NAMESPACES!r}}}))")
+    code = ("import json, types, keras\n"
+            "out = {}\n"
+            f"for ns in {NAMESPACES!r}:\n"
+            "    mod = getattr(keras, ns)\n"
+            "    out[ns] = sorted(n for n in dir(mod) if not n.startswith('_'))\n"
+            "    for n in out[ns]:\n"
+            "        sub = getattr(mod, n)\n"
+            "        if isinstance(sub, types.ModuleType):\n"
+            "            out[ns + '.' + n] = sorted(m for m in dir(sub) if not m.startswith('_'))\n"
+            "print(json.dumps(out))")
     env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
     env.pop("PYTHONPATH", None)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -62,8 +69,11 @@ def test_every_name_is_real(keras_names, ns):
         if ns == "datasets":
             assert callable(obj.load_data), name
         elif inspect.ismodule(obj):
-            public = [n for n in dir(obj) if not n.startswith("_")]
+            public = getattr(obj, "__all__", None)
             assert public and all(callable(getattr(obj, n)) for n in public), name
+            # the submodule holds Keras's names too
+            theirs = keras_names.get(f"{ns}.{name}", [])
+            assert set(theirs) <= set(public), (name, sorted(set(theirs) - set(public)))
         else:
             assert callable(obj), name
             if ns == "callbacks":

@@ -15,6 +15,7 @@ from ndflow.keras.saving import (
 )
 from ndflow.keras.trainer.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from ndflow.keras.utils import bounding_boxes, legacy
+from ndflow.keras.utils.audio_dataset_utils import audio_dataset_from_directory
 from ndflow.keras.utils.config import Config
 from ndflow.keras.utils.dataset_split import split_dataset
 from ndflow.keras.utils.dtype_utils import standardize_dtype
@@ -34,7 +35,8 @@ from ndflow.keras.utils.rng_utils import SeedGenerator, set_random_seed
 Sequence = PyDataset  # Keras 3 keeps the Keras 2 name as an alias
 
 __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "SeedGenerator", "Sequence",
-           "array_to_img", "bounding_boxes", "clear_session", "custom_object_scope",
+           "array_to_img", "audio_dataset_from_directory",
+           "bounding_boxes", "clear_session", "custom_object_scope",
            "deserialize_keras_object", "disable_interactive_logging",
            "enable_interactive_logging", "get_custom_objects", "get_file", "get_registered_name",
            "get_registered_object", "get_source_inputs", "image_dataset_from_directory",
