@@ -32,6 +32,7 @@ def test_disabled_interactive_logging_sends_fit_progress_to_the_logger(capsys, c
     "ndflow.keras.utils.config", "ndflow.keras.utils.io_utils",
     "ndflow.keras.utils.dtype_utils", "ndflow.keras.utils.keras_tensor_utils",
     "ndflow.keras.utils.dataset_split", "ndflow.keras.utils.legacy",
+    "ndflow.keras.utils.py_dataset_workers", "ndflow.keras.utils.bounding_boxes",
 ])
 def test_docstring_examples(module):
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
@@ -121,3 +122,55 @@ def test_swap_ema_weights_around_predict_restores_raw_weights():
     assert not np.allclose(p_ema, p_raw)
     for a, b in zip(model.get_weights(), raw):
         np.testing.assert_array_equal(a, b)
+
+
+class _Batches(keras.utils.PyDataset):
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        rng = np.random.default_rng(0)
+        self.x = rng.normal(size=(n, 3)).astype("float32")
+        self.y = (self.x @ np.array([[1.0], [2.0], [-1.0]], "float32"))
+        self.who = []
+
+    def __len__(self):
+        return len(self.x) // 4
+
+    def __getitem__(self, i):
+        import os
+        import threading
+
+        self.who.append((os.getpid(), threading.get_ident()))
+        return self.x[4 * i:4 * i + 4], self.y[4 * i:4 * i + 4]
+
+
+@pytest.mark.parametrize("kw", [{"workers": 3}, {"workers": 2, "use_multiprocessing": True}],
+                         ids=["threads", "processes"])
+def test_pydataset_workers_load_in_parallel_in_order(kw):
+    import os
+
+    def train(data):
+        keras.utils.set_random_seed(0)
+        m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        m.compile(keras.optimizers.SGD(0.05), "mse")
+        h = m.fit(data, epochs=2, verbose=0, shuffle=False)
+        return h.history["loss"], m.predict(data, verbose=0)
+
+    seq = _Batches(40)
+    par = _Batches(40, max_queue_size=3, **kw)
+    loss_a, pred_a = train(seq)
+    loss_b, pred_b = train(par)
+    assert loss_a == loss_b  # the same batches in the same order
+    np.testing.assert_array_equal(pred_a, pred_b)
+    if kw.get("use_multiprocessing"):
+        assert not par.who  # loaded in the workers' copies, not here
+    else:
+        assert len({t for _, t in par.who}) > 1 and {p for p, _ in par.who} == {os.getpid()}
+
+
+def test_ordered_batches_stops_early_without_leaking():
+    from ndflow.keras.utils.py_dataset_workers import ordered_batches
+
+    gen = ordered_batches(list(range(100)), range(100), workers=4, use_multiprocessing=False,
+                          max_queue_size=5)
+    assert [next(gen) for _ in range(3)] == [0, 1, 2]
+    gen.close()
