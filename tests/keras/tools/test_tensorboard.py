@@ -144,6 +144,9 @@ def test_tensorboard_server_serves_the_scalars_and_chromium_shows_them(tmp_path)
         val = json.loads(_get(f"{base}/data/plugin/scalars/scalars?run=validation"
                               f"&tag=epoch_loss"))
         np.testing.assert_allclose([d[2] for d in val], hist.history["val_loss"], rtol=1e-6)
+        graph = _get(f"{base}/data/plugin/graphs/graph?run=train&conceptual=false").decode()
+        assert 'op: "Placeholder"' in graph and 'op: "VarHandleOp"' in graph
+        assert 'op: "matmul"' in graph
 
         chromium = _chromium()
         if chromium is None:
