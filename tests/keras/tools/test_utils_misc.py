@@ -174,3 +174,23 @@ def test_ordered_batches_stops_early_without_leaking():
                           max_queue_size=5)
     assert [next(gen) for _ in range(3)] == [0, 1, 2]
     gen.close()
+
+
+def test_progbar_first_draw_on_a_freshly_booted_host(monkeypatch):
+    # perf_counter counts from boot on Linux: below the redraw interval an hour after boot
+    import io
+
+    from ndflow.keras.utils import progbar
+
+    ticks = iter(range(10, 10_000))
+    monkeypatch.setattr(progbar.time, "perf_counter", lambda: float(next(ticks)))
+
+    class TTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = TTY()
+    bar = progbar.Progbar(10, stream=out, interval=3600)
+    for i in range(1, 11):
+        bar.update(i)
+    assert out.getvalue().count("\r") == 2  # the first draw and the final one

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -88,7 +89,7 @@ class Progbar:
         self._values: dict = {}
         self._order: list = []
         self._start = time.perf_counter()
-        self._last_draw = 0.0
+        self._last_draw = -math.inf  # perf_counter may start near 0 (a freshly booted host)
         self._last_plain = self._start
         self._seen = 0
         self._prev_len = 0
