@@ -7,6 +7,7 @@ and clear_session."""
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -27,16 +28,30 @@ sys.path.insert(0, HERE)
 import tools_cases  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("tree"))
-    tools_cases.make_tree(root)
-    out = str(tmp_path_factory.mktemp("keras_out"))
+def _keras_reference(root, out):
     env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
     env.pop("PYTHONPATH", None)  # Keras must not see ndflow's source tree
     proc = subprocess.run([sys.executable, os.path.join(HERE, "keras_utils_reference.py"),
                            root, out], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    # One tree and one Keras run per test session, shared by the xdist workers (a lock file
+    # lets the first worker make them; the others wait and read).
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
+    shared = tmp_path_factory.getbasetemp().parent / f"keras_ref_{run_id}"
+    shared.mkdir(exist_ok=True)
+    root, out = str(shared / "tree"), str(shared / "keras_out")
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(out, "done")):
+            os.makedirs(root, exist_ok=True)
+            os.makedirs(out, exist_ok=True)
+            tools_cases.make_tree(root)
+            _keras_reference(root, out)
+            open(os.path.join(out, "done"), "w").close()
     with np.load(os.path.join(out, "keras.npz")) as f:
         k_arrays = dict(f)
     with open(os.path.join(out, "keras.json")) as f:
