@@ -5,7 +5,8 @@
     python benchmarks/run.py --workloads W5,L      # a subset
 
 Each (workload, framework) pair runs in its own subprocess (benchmarks/worker.py) under the
-benchmark interpreter (default /work/benchenv/bin/python when it exists, else this one), with
+benchmark interpreter (default benchmarks/.venv, made by benchmarks/make_env.py, when it
+exists, else this one), with
 the same environment for every process, except KERAS_BACKEND for the two Keras 3 runs.
 Prints a Markdown report and writes it to benchmarks/results/latest.md (and the raw results
 to benchmarks/results/latest.json). Frameworks that are not installed are skipped with a note.
@@ -36,7 +37,8 @@ from common import (  # noqa: E402
     W2_CONV_TRAIN_FLOP_PER_SAMPLE, W2_QUICK_SAMPLES, W2_SAMPLES,
 )
 
-DEFAULT_PYTHON = Path("/work/benchenv/bin/python")
+# the environment `python3 benchmarks/make_env.py` creates, inside this checkout
+DEFAULT_PYTHON = HERE / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 WORKLOADS = ["W5", "W5f", "L", "W1", "W2"]
 # Which frameworks run each workload, in table order. "reference" marks the frameworks that
 # ndflow is compared against (the NumPy rows are floors, not references).

@@ -28,6 +28,7 @@ def _filenames(filenames: Any, stage: str) -> Dataset:
     """File names as a dataset of bytes scalars."""
     if isinstance(filenames, Dataset):
         return filenames
+    filenames = st.plain(filenames)
     if isinstance(filenames, (str, bytes, os.PathLike)):
         names = [filenames]
     else:
@@ -46,6 +47,7 @@ def _filenames(filenames: Any, stage: str) -> Dataset:
 
 
 def _name(x: Any) -> str:
+    x = st.plain(x)
     v = x.item() if isinstance(x, np.ndarray) else x
     return os.fsdecode(v)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.core.string_array import to_bytes_array
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.errors import InvalidArgumentError
 
@@ -102,16 +103,29 @@ def _opaque(x: Any) -> bool:
 
 
 def _leaf_out(a: Any) -> Any:
-    if _opaque(a) or isinstance(a, bytes):
+    if _opaque(a):
         return a
+    if isinstance(a, (bytes, str)):  # a scalar string: a tf.string tensor, as TF yields it
+        return Tensor(to_bytes_array(a))
     a = np.asarray(a) if not isinstance(a, np.ndarray) else a
-    if a.dtype.kind == "O":
-        return a.item() if a.ndim == 0 else a
+    if a.dtype.kind in "OSU":
+        return Tensor(to_bytes_array(a, "Dataset"))
     return Tensor(a)
 
 
+def plain(x: Any) -> Any:
+    """A string tensor's value as Python/NumPy (bytes for a scalar, an object array of bytes
+    otherwise); anything else unchanged. For functions that take file names or serialized
+    records either as tensors (inside `Dataset.map`) or as plain values."""
+    if isinstance(x, Tensor) and getattr(x._value, "dtype", None) is not None and \
+            x._value.dtype.kind == "O":
+        v = x._value
+        return v.item() if v.ndim == 0 else v
+    return x
+
+
 def to_tensors(element: Any) -> Any:
-    """Numeric leaves become tensors; string leaves stay NumPy (bytes for scalars)."""
+    """Leaves become tensors; strings become tf.string tensors (object arrays of bytes)."""
     return map_leaves(_leaf_out, element)
 
 

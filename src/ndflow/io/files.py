@@ -22,7 +22,14 @@ from ndflow.data.tfrecord import AtomicWriter, check_compression, write_record
 from ndflow.errors import InvalidArgumentError, NotFoundError
 
 
+def plain(x: Any) -> Any:
+    from ndflow.data.structure import plain as _plain
+
+    return _plain(x)
+
+
 def _path(x: Any, where: str) -> str:
+    x = plain(x)
     if isinstance(x, np.ndarray) and x.ndim == 0:
         x = x.item()
     if isinstance(x, (bytes, str, os.PathLike)):
@@ -31,6 +38,7 @@ def _path(x: Any, where: str) -> str:
 
 
 def _bytes(x: Any, where: str) -> bytes:
+    x = plain(x)
     if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "OS":
         x = x.item()
     if isinstance(x, str):

@@ -76,6 +76,9 @@ class VarLenFeature(NamedTuple):
 
 
 def _as_bytes(x: Any, where: str) -> bytes:
+    from ndflow.data.structure import plain
+
+    x = plain(x)
     if isinstance(x, (bytes, bytearray)):
         return bytes(x)
     if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "OS":
@@ -197,6 +200,9 @@ def parse_example(serialized: Any, features: dict, name: str | None = None,
                   example_names: Any = None) -> dict:
     """Parse a batch (a vector) of serialized Examples: dense features gain a batch
     dimension; VarLen features become [batch, max_len] SparseTensors."""
+    from ndflow.data.structure import plain
+
+    serialized = plain(serialized)
     if isinstance(serialized, (bytes, bytearray)):
         raise InvalidArgumentError("parse_example: expected a vector of serialized Examples, "
                                    "got one bytes scalar; use parse_single_example")

@@ -77,7 +77,7 @@ def _traced_call(op: str, func: Callable, args: list, dtypes: list, single: bool
     from ndflow.graph.trace import GraphTensor, host_call
 
     def host(*xs: Any) -> tuple:
-        vals = [x.numpy() if as_numpy and isinstance(x, Tensor) else x for x in xs]
+        vals = [_np(x) if as_numpy and isinstance(x, Tensor) else x for x in xs]
         return tuple(_convert_outputs(op, func(*vals), dtypes, single))
 
     probe = []
@@ -86,7 +86,7 @@ def _traced_call(op: str, func: Callable, args: list, dtypes: list, single: bool
             z = np.zeros(tuple(x.shape), x.dtype.as_numpy_dtype)
             probe.append(z if as_numpy else Tensor(z))
         else:
-            probe.append(x.numpy() if as_numpy and isinstance(x, Tensor) else x)
+            probe.append(_np(x) if as_numpy and isinstance(x, Tensor) else x)
     try:
         with np.errstate(all="ignore"):
             example = host(*probe)
@@ -124,7 +124,7 @@ def _call(op: str, func: Callable, inp: Any, Tout: Any, as_numpy: bool) -> Any: 
     if current_trace() is not None and any(isinstance(x, GraphTensor) for x in args):
         return _traced_call(op, func, args, dtypes, single, as_numpy)
     if as_numpy:
-        vals = [x.numpy() if isinstance(x, Tensor) else x for x in args]
+        vals = [_np(x) if isinstance(x, Tensor) else x for x in args]
         return _wrap(_convert_outputs(op, func(*vals), dtypes, single), single)
     result = func(*args)
     outs = [result] if single else list(result)
@@ -142,6 +142,15 @@ def _call(op: str, func: Callable, inp: Any, Tout: Any, as_numpy: bool) -> Any: 
         else:
             conv.append(Tensor(np.asarray(v, dtype=dt)))
     return conv[0] if single else conv
+
+
+def _np(x: Tensor) -> Any:
+    """A tensor's value as the Python function sees it in TF: an array, or ``bytes`` for a
+    scalar string."""
+    v = x.numpy()
+    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind == "O":
+        return v.item()
+    return v
 
 
 def numpy_function(func: Callable, inp: Any, Tout: Any, stateful: bool = True,  # noqa: N803

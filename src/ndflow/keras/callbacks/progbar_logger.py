@@ -58,7 +58,9 @@ class ProgbarLogger(Callback):
         self._mode = "train"
         self._new_bar()
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}")
+            from ndflow.keras.utils.io_utils import print_msg
+
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self._seen = batch + 1

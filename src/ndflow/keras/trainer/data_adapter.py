@@ -361,10 +361,19 @@ class SequenceAdapter:
         self.exhausted = False
 
     def epoch(self) -> Iterator[tuple]:
+        from ndflow.keras.utils import py_dataset_workers as pw
+
         n = len(self.data)
         order = np.random.permutation(n) if self.shuffle else np.arange(n)
-        for k in range(self.num_batches):
-            x, y, sw = _convert_batch(self.data[int(order[k % n])])
+        indices = (int(order[k % n]) for k in range(self.num_batches))
+        if pw.uses_workers(self.data):  # PyDataset(workers=..., use_multiprocessing=...)
+            raw: Iterator = pw.ordered_batches(
+                self.data, indices, self.data.workers, self.data.use_multiprocessing,
+                getattr(self.data, "max_queue_size", 10))
+        else:
+            raw = (self.data[i] for i in indices)
+        for item in raw:
+            x, y, sw = _convert_batch(item)
             if self.class_weight is not None and y is not None:
                 cw = class_weight_to_sample_weight(np.asarray(nest.flatten(y)[0]),
                                                    self.class_weight)

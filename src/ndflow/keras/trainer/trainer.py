@@ -504,6 +504,10 @@ class Trainer:
             _release_buffers(train_fn)
             if val_adapter is not None:
                 _release_buffers(self.test_function)
+        opt = getattr(self, "optimizer", None)
+        if opt is not None and hasattr(opt, "finalize_variable_values") and epochs > 0:
+            # with use_ema the weights become their moving averages, as Keras's fit ends
+            opt.finalize_variable_values(self.trainable_weights)
         cbs.on_train_end(epoch_logs)
         return cbs._history
 
@@ -521,24 +525,23 @@ class Trainer:
     # --- evaluate -----------------------------------------------------------------------------
     def _run_evaluate(self, adapter: Any, cbs: Any, verbose: int, in_fit: bool = False,
                       sync: Any = None, data: Any = None) -> dict:
+        # Validation inside fit calls the test hooks too, as Keras's fit does through
+        # evaluate (SwapEMAWeights validates with the averaged weights, TensorBoard logs it);
+        # ProgbarLogger draws no separate bar then.
         test_fn = self.make_test_function()
         self.reset_metrics()
-        if not in_fit:
-            cbs.on_test_begin()
+        cbs.on_test_begin()
         logs: Any = {}
         batches = adapter.epoch() if sync is None else sync.batches(adapter.epoch(), data,
                                                                       train=False)
         for step, batch in enumerate(batches):
-            if not in_fit:
-                cbs.on_test_batch_begin(step)
+            cbs.on_test_batch_begin(step)
             logs = test_fn(batch)
-            if not in_fit:
-                cbs.on_test_batch_end(step, logs)
+            cbs.on_test_batch_end(step, logs)
         if sync is not None:
             sync.reduce_metrics(self.metrics)
         logs = self._metrics_or_logs(logs)
-        if not in_fit:
-            cbs.on_test_end(logs)
+        cbs.on_test_end(logs)
         return logs
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,

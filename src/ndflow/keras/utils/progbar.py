@@ -17,9 +17,9 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 import sys
-import math
 import time
 from typing import Any
 
@@ -175,5 +175,12 @@ class Progbar:
         return line
 
     def _write(self, text: str) -> None:
+        from ndflow.keras.utils import io_utils
+
+        if self.stream is sys.stdout and not io_utils.is_interactive_logging_enabled():
+            line = text.strip("\r\n").rstrip()
+            if line:
+                io_utils.logger.info(line)
+            return
         self.stream.write(text)
         self.stream.flush()

@@ -24,9 +24,10 @@ class PyDataset:
     """Base class for datasets given as ``__len__`` (number of batches) and
     ``__getitem__(index)`` returning ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
 
-    ``on_epoch_end`` is called after every epoch (e.g. to reshuffle). ``workers``,
-    ``use_multiprocessing`` and ``max_queue_size`` are accepted for Keras compatibility;
-    batches are loaded in the training thread.
+    ``on_epoch_end`` is called after every epoch (e.g. to reshuffle). With ``workers > 1``
+    batches are loaded by that many threads, with ``use_multiprocessing=True`` by worker
+    processes (the dataset is copied into each); ``max_queue_size`` bounds the batches
+    loaded ahead. Batches reach the model in order either way.
     """
 
     def __init__(self, workers: int = 1, use_multiprocessing: bool = False,
