@@ -1,0 +1,24 @@
+"""`keras.applications`: the image-classification architectures Keras ships, with Keras's
+layer names, weight shapes and weights files (``weights="imagenet"`` reads the Keras cache
+``~/.keras/models`` or downloads Keras's file there), and each family's `preprocess_input`
+and `decode_predictions`.
+
+>>> from ndflow import keras
+>>> base = keras.applications.MobileNetV2(weights=None, include_top=False,
+...                                       input_shape=(32, 32, 3), pooling="avg")
+>>> base.output_shape
+(None, 1280)
+"""
+
+from ndflow.keras.applications import (  # noqa: F401
+    imagenet_utils, resnet, resnet50, resnet_v2, vgg16, vgg19,
+)
+from ndflow.keras.applications.resnet import ResNet50, ResNet101, ResNet152
+from ndflow.keras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
+from ndflow.keras.applications.vgg16 import VGG16
+from ndflow.keras.applications.vgg19 import VGG19
+
+__all__ = [
+    "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "ResNet50", "ResNet50V2", "VGG16",
+    "VGG19",
+]
