@@ -9,7 +9,8 @@ ResNetV2 shares, with Keras's layer names and weights files.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ndflow.keras import layers
 from ndflow.keras.applications import _common, imagenet_utils

@@ -10,7 +10,8 @@ with Keras's layer names and weights files.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ndflow.keras.applications import imagenet_utils
 from ndflow.keras.applications.imagenet_utils import decode_predictions  # noqa: F401

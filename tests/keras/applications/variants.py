@@ -1,0 +1,17 @@
+"""Every application variant the structure test compares with Keras: key -> (module, function,
+keyword arguments besides weights=None). Small inputs and class counts keep builds quick;
+the layer names, classes and weight shapes of the body do not depend on them."""
+
+T32 = {"input_shape": (32, 32, 3), "classes": 10}
+N32 = {"include_top": False, "input_shape": (32, 32, 3)}
+
+VARIANTS = {
+    "VGG16": ("vgg16", "VGG16", T32),
+    "VGG19": ("vgg19", "VGG19", T32),
+    "ResNet50": ("resnet", "ResNet50", T32),
+    "ResNet101": ("resnet", "ResNet101", N32),
+    "ResNet152": ("resnet", "ResNet152", N32),
+    "ResNet50V2": ("resnet_v2", "ResNet50V2", T32),
+    "ResNet101V2": ("resnet_v2", "ResNet101V2", N32),
+    "ResNet152V2": ("resnet_v2", "ResNet152V2", N32),
+}
