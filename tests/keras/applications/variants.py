@@ -14,4 +14,14 @@ VARIANTS = {
     "ResNet50V2": ("resnet_v2", "ResNet50V2", T32),
     "ResNet101V2": ("resnet_v2", "ResNet101V2", N32),
     "ResNet152V2": ("resnet_v2", "ResNet152V2", N32),
+    "MobileNet": ("mobilenet", "MobileNet", T32),
+    "MobileNet_a025": ("mobilenet", "MobileNet", {**N32, "alpha": 0.25, "depth_multiplier": 2}),
+    "MobileNetV2": ("mobilenet_v2", "MobileNetV2", T32),
+    "MobileNetV2_a035": ("mobilenet_v2", "MobileNetV2", {**N32, "alpha": 0.35}),
+    "MobileNetV2_a14": ("mobilenet_v2", "MobileNetV2", {**N32, "alpha": 1.4}),
+    "DenseNet121": ("densenet", "DenseNet121", T32),
+    "DenseNet169": ("densenet", "DenseNet169", N32),
+    "DenseNet201": ("densenet", "DenseNet201", N32),
+    **{f"EfficientNetB{i}": ("efficientnet", f"EfficientNetB{i}", T32 if i == 0 else N32)
+       for i in range(8)},
 }

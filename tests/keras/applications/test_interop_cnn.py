@@ -1,4 +1,4 @@
-"""VGG and ResNet (v1, v2) against real Keras 3, live (see interop.py): layer names, order,
+"""VGG, ResNet (v1, v2) and DenseNet against real Keras 3, live (see interop.py): layer names, order,
 classes, weight shapes, parameter counts, and outputs with each side's weights files loaded by
 the other (and Keras's legacy .h5 layout through ``weights=PATH``). The deeper variants share
 these blocks; test_structure.py checks their structure."""
@@ -19,6 +19,7 @@ SPECS = [
     Spec("resnet50v2", "resnet_v2", "ResNet50V2", {"include_top": False,
                                                    "input_shape": (32, 32, 3),
                                                    "pooling": "avg"}),
+    Spec("densenet121", "densenet", "DenseNet121", S32, legacy=True),
 ]
 
 

@@ -1,0 +1,32 @@
+"""MobileNet, MobileNetV2 and EfficientNet against real Keras 3, live (see interop.py): layer
+names, order, classes, weight shapes, parameter counts, and outputs with each side's weights
+files loaded by the other (and Keras's legacy .h5 layout through ``weights=PATH``). Other
+variants share these blocks; test_structure.py checks their structure."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.keras.applications.interop import Spec, check, needs_keras, run
+
+pytestmark = needs_keras
+SPECS = [
+    Spec("mobilenet", "mobilenet", "MobileNet",
+         {"input_shape": (32, 32, 3), "classes": 7, "alpha": 0.5}, legacy=True),
+    Spec("mobilenetv2", "mobilenet_v2", "MobileNetV2",
+         {"input_shape": (32, 32, 3), "classes": 7, "alpha": 0.35}, legacy=True),
+    Spec("efficientnetb0", "efficientnet", "EfficientNetB0",
+         {"input_shape": (32, 32, 3), "classes": 7}, legacy=True),
+]
+
+
+@pytest.fixture(scope="module")
+def keras_run(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("apps_mobile"))
+    return folder, run(SPECS, folder)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.key for s in SPECS])
+def test_same_as_keras(spec, keras_run):
+    folder, nd_out = keras_run
+    check(spec, folder, nd_out)
