@@ -1,7 +1,7 @@
-"""VGG, ResNet (v1, v2) and DenseNet against real Keras 3, live (see interop.py): layer names, order,
-classes, weight shapes, parameter counts, and outputs with each side's weights files loaded by
-the other (and Keras's legacy .h5 layout through ``weights=PATH``). The deeper variants share
-these blocks; test_structure.py checks their structure."""
+"""VGG, ResNet (v1, v2) and DenseNet against real Keras 3, live (see interop.py): layer names,
+order, classes, weight shapes, parameter counts, and outputs with each side's weights files
+loaded by the other (and Keras's legacy .h5 layout through ``weights=PATH``). The deeper
+variants share these blocks; test_structure.py checks their structure."""
 
 from __future__ import annotations
 
