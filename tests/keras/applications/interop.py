@@ -62,7 +62,7 @@ def perturb(model: keras.Model, seed: int) -> None:
 
 def build(spec: Spec, **extra) -> keras.Model:
     keras.backend.clear_session(free_memory=False)  # automatic names restart, as in Keras
-    module = getattr(keras.applications, spec.module)
+    module = getattr(keras.applications, spec.module) if spec.module else keras.applications
     return getattr(module, spec.fn)(weights=None, **spec.kwargs, **extra)
 
 
@@ -126,7 +126,8 @@ def check(spec: Spec, folder: str, nd_out: dict) -> None:
     assert_close(np.load(os.path.join(folder, f"kfromnd_{key}.npy")), nd_out[key],
                  f"{key}: ndflow weights in Keras")
     if spec.legacy:
-        module = getattr(keras.applications, spec.module)
+        module = getattr(keras.applications, spec.module) if spec.module else \
+            keras.applications
         again = getattr(module, spec.fn)(weights=os.path.join(folder, f"k_{key}.h5"),
                                          **spec.kwargs)
         assert_close(np.asarray(again(x, training=False)), want,

@@ -47,7 +47,8 @@ def run_models(folder):
     for spec in specs:
         keras.backend.clear_session()
         key = spec["key"]
-        module = getattr(keras.applications, spec["module"])
+        module = (getattr(keras.applications, spec["module"]) if spec["module"]
+                  else keras.applications)
         model = getattr(module, spec["fn"])(weights=None, **spec["kwargs"])
         meta = {
             "name": model.name,

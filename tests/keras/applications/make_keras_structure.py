@@ -29,7 +29,8 @@ if __name__ == "__main__":
         if only and key not in only and module not in only:
             continue
         keras.backend.clear_session()
-        model = getattr(getattr(keras.applications, module), fn)(weights=None, **kwargs)
+        owner = getattr(keras.applications, module) if module else keras.applications
+        model = getattr(owner, fn)(weights=None, **kwargs)
         out[key] = summary(model)
         print(key, out[key]["params"], flush=True)
     tmp = path + ".tmp"

@@ -1,7 +1,8 @@
-"""MobileNet, MobileNetV2 and EfficientNet against real Keras 3, live (see interop.py): layer
-names, order, classes, weight shapes, parameter counts, and outputs with each side's weights
-files loaded by the other (and Keras's legacy .h5 layout through ``weights=PATH``). Other
-variants share these blocks; test_structure.py checks their structure."""
+"""MobileNet (v1-v3), EfficientNet, Xception and InceptionV3 against real Keras 3, live (see
+interop.py): layer names, order, classes, weight shapes, parameter counts, and outputs with
+each side's weights files loaded by the other (and Keras's legacy .h5 layout through
+``weights=PATH``). Other variants share these blocks; test_structure.py checks their
+structure."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ SPECS = [
          {"input_shape": (32, 32, 3), "classes": 7, "alpha": 0.35}, legacy=True),
     Spec("efficientnetb0", "efficientnet", "EfficientNetB0",
          {"input_shape": (32, 32, 3), "classes": 7}, legacy=True),
+    Spec("mobilenetv3small", "", "MobileNetV3Small",
+         {"input_shape": (32, 32, 3), "classes": 7, "alpha": 0.75}, legacy=True),
+    Spec("xception", "xception", "Xception",
+         {"input_shape": (71, 71, 3), "include_top": False, "pooling": "avg"}, batch=1),
+    Spec("inceptionv3", "inception_v3", "InceptionV3",
+         {"input_shape": (75, 75, 3), "classes": 7}, legacy=True, batch=1),
 ]
 
 

@@ -21,7 +21,8 @@ with open(os.path.join(os.path.dirname(__file__), "keras_structure.json")) as _f
 def test_structure_equals_keras(key):
     module, fn, kwargs = VARIANTS[key]
     keras.backend.clear_session(free_memory=False)
-    model = getattr(getattr(keras.applications, module), fn)(weights=None, **kwargs)
+    owner = getattr(keras.applications, module) if module else keras.applications
+    model = getattr(owner, fn)(weights=None, **kwargs)
     ours, want = summary(model), KERAS[key]
     assert ours["name"] == want["name"]
     assert ours["params"] == want["params"], "parameter count differs from Keras's"

@@ -1,6 +1,7 @@
 """Every application variant the structure test compares with Keras: key -> (module, function,
-keyword arguments besides weights=None). Small inputs and class counts keep builds quick;
-the layer names, classes and weight shapes of the body do not depend on them."""
+keyword arguments besides weights=None); module "" means `keras.applications` itself (Keras
+exports MobileNetV3 only there). Small inputs and class counts keep builds quick; the layer
+names, classes and weight shapes of the body do not depend on them."""
 
 T32 = {"input_shape": (32, 32, 3), "classes": 10}
 N32 = {"include_top": False, "input_shape": (32, 32, 3)}
@@ -24,4 +25,12 @@ VARIANTS = {
     "DenseNet201": ("densenet", "DenseNet201", N32),
     **{f"EfficientNetB{i}": ("efficientnet", f"EfficientNetB{i}", T32 if i == 0 else N32)
        for i in range(8)},
+    "MobileNetV3Small": ("", "MobileNetV3Small", T32),
+    "MobileNetV3Small_min": ("", "MobileNetV3Small",
+                             {**N32, "minimalistic": True, "alpha": 0.75}),
+    "MobileNetV3Large": ("", "MobileNetV3Large", T32),
+    "MobileNetV3Large_min": ("", "MobileNetV3Large",
+                             {**N32, "minimalistic": True, "include_preprocessing": False}),
+    "Xception": ("xception", "Xception", {"input_shape": (71, 71, 3), "classes": 10}),
+    "InceptionV3": ("inception_v3", "InceptionV3", {"input_shape": (75, 75, 3), "classes": 10}),
 }

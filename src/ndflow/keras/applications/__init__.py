@@ -11,8 +11,8 @@ and `decode_predictions`.
 """
 
 from ndflow.keras.applications import (  # noqa: F401
-    densenet, efficientnet, imagenet_utils, mobilenet, mobilenet_v2, resnet, resnet50,
-    resnet_v2, vgg16, vgg19,
+    densenet, efficientnet, imagenet_utils, inception_v3, mobilenet, mobilenet_v2,
+    mobilenet_v3, resnet, resnet50, resnet_v2, vgg16, vgg19, xception,
 )
 from ndflow.keras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from ndflow.keras.applications.efficientnet import (
@@ -20,7 +20,10 @@ from ndflow.keras.applications.efficientnet import (
     EfficientNetB5, EfficientNetB6, EfficientNetB7,
 )
 from ndflow.keras.applications.mobilenet import MobileNet
+from ndflow.keras.applications.inception_v3 import InceptionV3
 from ndflow.keras.applications.mobilenet_v2 import MobileNetV2
+from ndflow.keras.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from ndflow.keras.applications.xception import Xception
 from ndflow.keras.applications.resnet import ResNet50, ResNet101, ResNet152
 from ndflow.keras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from ndflow.keras.applications.vgg16 import VGG16
@@ -29,7 +32,8 @@ from ndflow.keras.applications.vgg19 import VGG19
 __all__ = [
     "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1",
     "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6",
-    "EfficientNetB7", "MobileNet", "MobileNetV2",
+    "EfficientNetB7", "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Large",
+    "MobileNetV3Small", "Xception",
     "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "ResNet50", "ResNet50V2", "VGG16",
     "VGG19",
 ]
