@@ -60,9 +60,15 @@ def perturb(model: keras.Model, seed: int) -> None:
         v.assign(new.astype(val.dtype))
 
 
+def _owner(module: str):
+    if module.startswith("src:"):  # a family's generic builder (e.g. convnext.ConvNeXt)
+        return getattr(keras.applications, module[4:])
+    return getattr(keras.applications, module) if module else keras.applications
+
+
 def build(spec: Spec, **extra) -> keras.Model:
     keras.backend.clear_session(free_memory=False)  # automatic names restart, as in Keras
-    module = getattr(keras.applications, spec.module) if spec.module else keras.applications
+    module = _owner(spec.module)
     return getattr(module, spec.fn)(weights=None, **spec.kwargs, **extra)
 
 
@@ -126,8 +132,7 @@ def check(spec: Spec, folder: str, nd_out: dict) -> None:
     assert_close(np.load(os.path.join(folder, f"kfromnd_{key}.npy")), nd_out[key],
                  f"{key}: ndflow weights in Keras")
     if spec.legacy:
-        module = getattr(keras.applications, spec.module) if spec.module else \
-            keras.applications
+        module = _owner(spec.module)
         again = getattr(module, spec.fn)(weights=os.path.join(folder, f"k_{key}.h5"),
                                          **spec.kwargs)
         assert_close(np.asarray(again(x, training=False)), want,

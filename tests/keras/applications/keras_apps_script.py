@@ -47,8 +47,13 @@ def run_models(folder):
     for spec in specs:
         keras.backend.clear_session()
         key = spec["key"]
-        module = (getattr(keras.applications, spec["module"]) if spec["module"]
-                  else keras.applications)
+        if spec["module"].startswith("src:"):  # a family's generic builder
+            import importlib
+
+            module = importlib.import_module("keras.src.applications." + spec["module"][4:])
+        else:
+            module = (getattr(keras.applications, spec["module"]) if spec["module"]
+                      else keras.applications)
         model = getattr(module, spec["fn"])(weights=None, **spec["kwargs"])
         meta = {
             "name": model.name,

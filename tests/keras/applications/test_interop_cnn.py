@@ -1,13 +1,16 @@
-"""VGG, ResNet (v1, v2) and DenseNet against real Keras 3, live (see interop.py): layer names,
-order, classes, weight shapes, parameter counts, and outputs with each side's weights files
-loaded by the other (and Keras's legacy .h5 layout through ``weights=PATH``). The deeper
-variants share these blocks; test_structure.py checks their structure."""
+"""VGG, ResNet (v1, v2), DenseNet, ConvNeXt (a small configuration of its generic builder) and
+InceptionResNetV2 (in CI or with NDFLOW_SLOW_TESTS=1) against real Keras 3, live (see
+interop.py): layer names, order, classes, weight shapes, parameter counts, and outputs with
+each side's weights files loaded by the other (and Keras's legacy .h5 layout through
+``weights=PATH``). The other variants share these blocks; test_structure.py checks their
+structure."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.keras.applications.interop import Spec, check, needs_keras, run
+from tests.keras.applications.test_structure import RUN_HEAVY
 
 pytestmark = needs_keras
 S32 = {"input_shape": (32, 32, 3), "classes": 7}
@@ -20,7 +23,14 @@ SPECS = [
                                                    "input_shape": (32, 32, 3),
                                                    "pooling": "avg"}),
     Spec("densenet121", "densenet", "DenseNet121", S32, legacy=True),
+    # ConvNeXt's blocks, nested Sequential stem/downsampling and head at a small width
+    Spec("convnext_small_cfg", "src:convnext", "ConvNeXt",
+         {"depths": [1, 2, 1, 1], "projection_dims": [8, 16, 24, 32], "drop_path_rate": 0.1,
+          "name": "convnext_mini", "input_shape": (32, 32, 3), "classes": 7}, legacy=True),
 ]
+if RUN_HEAVY:
+    SPECS.append(Spec("inception_resnet_v2", "inception_resnet_v2", "InceptionResNetV2",
+                      {"input_shape": (75, 75, 3), "include_top": False}, batch=1))
 
 
 @pytest.fixture(scope="module")

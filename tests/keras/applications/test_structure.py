@@ -17,7 +17,15 @@ with open(os.path.join(os.path.dirname(__file__), "keras_structure.json")) as _f
     KERAS = json.load(_f)
 
 
-@pytest.mark.parametrize("key", sorted(VARIANTS))
+# the largest variants take seconds each to build (hundreds of millions of weights to draw)
+HEAVY = {"ConvNeXtLarge", "ConvNeXtXLarge", "EfficientNetB6", "EfficientNetB7", "NASNetLarge"}
+RUN_HEAVY = os.environ.get("NDFLOW_SLOW_TESTS") == "1" or os.environ.get("CI") == "true"
+
+
+@pytest.mark.parametrize("key", [
+    pytest.param(k, marks=pytest.mark.skipif(
+        not RUN_HEAVY, reason="large variant: runs in CI or with NDFLOW_SLOW_TESTS=1"))
+    if k in HEAVY else k for k in sorted(VARIANTS)])
 def test_structure_equals_keras(key):
     module, fn, kwargs = VARIANTS[key]
     keras.backend.clear_session(free_memory=False)

@@ -33,4 +33,11 @@ VARIANTS = {
                              {**N32, "minimalistic": True, "include_preprocessing": False}),
     "Xception": ("xception", "Xception", {"input_shape": (71, 71, 3), "classes": 10}),
     "InceptionV3": ("inception_v3", "InceptionV3", {"input_shape": (75, 75, 3), "classes": 10}),
+    "InceptionResNetV2": ("inception_resnet_v2", "InceptionResNetV2",
+                          {"input_shape": (75, 75, 3), "classes": 10}),
+    "ConvNeXtTiny": ("convnext", "ConvNeXtTiny", T32),
+    "ConvNeXtSmall": ("convnext", "ConvNeXtSmall", {**N32, "pooling": "avg"}),
+    "ConvNeXtBase": ("convnext", "ConvNeXtBase", N32),
+    "ConvNeXtLarge": ("convnext", "ConvNeXtLarge", {**N32, "include_preprocessing": False}),
+    "ConvNeXtXLarge": ("convnext", "ConvNeXtXLarge", N32),
 }

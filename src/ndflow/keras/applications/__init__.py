@@ -11,8 +11,12 @@ and `decode_predictions`.
 """
 
 from ndflow.keras.applications import (  # noqa: F401
-    densenet, efficientnet, imagenet_utils, inception_v3, mobilenet, mobilenet_v2,
+    convnext, densenet, efficientnet, imagenet_utils, inception_resnet_v2, inception_v3,
+    mobilenet, mobilenet_v2,
     mobilenet_v3, resnet, resnet50, resnet_v2, vgg16, vgg19, xception,
+)
+from ndflow.keras.applications.convnext import (
+    ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge,
 )
 from ndflow.keras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from ndflow.keras.applications.efficientnet import (
@@ -20,6 +24,7 @@ from ndflow.keras.applications.efficientnet import (
     EfficientNetB5, EfficientNetB6, EfficientNetB7,
 )
 from ndflow.keras.applications.mobilenet import MobileNet
+from ndflow.keras.applications.inception_resnet_v2 import InceptionResNetV2
 from ndflow.keras.applications.inception_v3 import InceptionV3
 from ndflow.keras.applications.mobilenet_v2 import MobileNetV2
 from ndflow.keras.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
@@ -30,6 +35,8 @@ from ndflow.keras.applications.vgg16 import VGG16
 from ndflow.keras.applications.vgg19 import VGG19
 
 __all__ = [
+    "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
+    "InceptionResNetV2",
     "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1",
     "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6",
     "EfficientNetB7", "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Large",
