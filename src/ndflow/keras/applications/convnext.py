@@ -12,7 +12,8 @@ in Keras) and weights files. The models take RGB pixels in [0, 255] (with
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
