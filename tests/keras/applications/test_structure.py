@@ -18,7 +18,8 @@ with open(os.path.join(os.path.dirname(__file__), "keras_structure.json")) as _f
 
 
 # the largest variants take seconds each to build (hundreds of millions of weights to draw)
-HEAVY = {"ConvNeXtLarge", "ConvNeXtXLarge", "EfficientNetB6", "EfficientNetB7", "NASNetLarge"}
+HEAVY = {"ConvNeXtLarge", "ConvNeXtXLarge", "EfficientNetB6", "EfficientNetB7", "NASNetLarge",
+         "EfficientNetV2L"}
 RUN_HEAVY = os.environ.get("NDFLOW_SLOW_TESTS") == "1" or os.environ.get("CI") == "true"
 
 

@@ -40,4 +40,7 @@ VARIANTS = {
     "ConvNeXtBase": ("convnext", "ConvNeXtBase", N32),
     "ConvNeXtLarge": ("convnext", "ConvNeXtLarge", {**N32, "include_preprocessing": False}),
     "ConvNeXtXLarge": ("convnext", "ConvNeXtXLarge", N32),
+    **{f"EfficientNetV2{s}": ("efficientnet_v2", f"EfficientNetV2{s}",
+                              T32 if s == "B0" else N32)
+       for s in ("B0", "B1", "B2", "B3", "S", "M", "L")},
 }

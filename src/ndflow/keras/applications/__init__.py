@@ -11,9 +11,9 @@ and `decode_predictions`.
 """
 
 from ndflow.keras.applications import (  # noqa: F401
-    convnext, densenet, efficientnet, imagenet_utils, inception_resnet_v2, inception_v3,
-    mobilenet, mobilenet_v2,
-    mobilenet_v3, resnet, resnet50, resnet_v2, vgg16, vgg19, xception,
+    convnext, densenet, efficientnet, efficientnet_v2, imagenet_utils, inception_resnet_v2,
+    inception_v3, mobilenet, mobilenet_v2, mobilenet_v3, resnet, resnet50, resnet_v2, vgg16,
+    vgg19, xception,
 )
 from ndflow.keras.applications.convnext import (
     ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge,
@@ -24,6 +24,10 @@ from ndflow.keras.applications.efficientnet import (
     EfficientNetB5, EfficientNetB6, EfficientNetB7,
 )
 from ndflow.keras.applications.mobilenet import MobileNet
+from ndflow.keras.applications.efficientnet_v2 import (
+    EfficientNetV2B0, EfficientNetV2B1, EfficientNetV2B2, EfficientNetV2B3, EfficientNetV2L,
+    EfficientNetV2M, EfficientNetV2S,
+)
 from ndflow.keras.applications.inception_resnet_v2 import InceptionResNetV2
 from ndflow.keras.applications.inception_v3 import InceptionV3
 from ndflow.keras.applications.mobilenet_v2 import MobileNetV2
@@ -36,7 +40,8 @@ from ndflow.keras.applications.vgg19 import VGG19
 
 __all__ = [
     "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
-    "InceptionResNetV2",
+    "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3",
+    "EfficientNetV2L", "EfficientNetV2M", "EfficientNetV2S", "InceptionResNetV2",
     "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1",
     "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6",
     "EfficientNetB7", "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Large",
