@@ -73,7 +73,8 @@ class Functional(Model):
         steps: list = []
         done: set = set()  # ids of Nodes / tensors already scheduled
         available = set(input_ids)
-        order_layers: list = [layer for layer in self._input_layers if layer is not None]
+        # first-visit (pre-order) index of each operation, as Keras's graph walk numbers them
+        pre_index: dict = {}
 
         def producer(t: SymbolicTensor) -> Any:
             h = t._keras_history
@@ -90,6 +91,9 @@ class Functional(Model):
             while stack:
                 t, expanded = stack.pop()
                 if id(t) in available:
+                    h = t._keras_history
+                    if h is not None and id(t) in input_ids:
+                        pre_index.setdefault(id(h.operation), len(pre_index))
                     continue
                 prod = producer(t)
                 if prod is None or (isinstance(prod, Node) and isinstance(prod.layer, InputLayer)):
@@ -108,19 +112,56 @@ class Functional(Model):
                         if isinstance(prod, Node):
                             for o in prod.flat_outputs:
                                 available.add(id(o))
-                            if prod.layer not in order_layers:
-                                order_layers.append(prod.layer)
                         else:
                             available.add(id(t))
                     continue
+                op_key = id(prod.layer) if isinstance(prod, Node) else id(t)
+                pre_index.setdefault(op_key, len(pre_index))
                 stack.append((t, True))
                 for p in reversed(parents):
                     if id(p) not in available:
                         stack.append((p, False))
         self._graph_steps = steps
-        self._ordered_layers = order_layers
+        self._ordered_layers = self._keras_layer_order(steps, pre_index)
         self._output_layers = [t._keras_history.operation if t._keras_history is not None
                                else None for t in self._graph_outputs]
+
+    def _keras_layer_order(self, steps: list, pre_index: dict) -> list:
+        """The layers in Keras's order: by decreasing depth (the longest path to an output),
+        ties broken by first visit in the walk from the outputs. Weights files name layers by
+        class and position in this order, so it must match Keras's for files to move."""
+        producer: dict = {}  # tensor id -> vertex key
+        for step in steps:
+            if isinstance(step, Node):
+                for o in step.flat_outputs:
+                    producer[id(o)] = id(step)
+            else:
+                producer[id(step.output)] = id(step)
+        for t, layer in zip(self._graph_inputs, self._input_layers):
+            if layer is not None:
+                producer[id(t)] = ("input", id(layer))
+        depth: dict = {}
+        layer_depth: dict = {}
+        for step in reversed(steps):
+            key = id(step)
+            d = depth.setdefault(key, 0)
+            if isinstance(step, Node):
+                d = max(d, layer_depth.get(id(step.layer), (0, None))[0])
+                layer_depth[id(step.layer)] = (d, step.layer)
+                depth[key] = d
+                parents = step.input_tensors
+            else:
+                parents = [x for x in step.inputs if isinstance(x, SymbolicTensor)]
+            for p in parents:
+                pk = producer.get(id(p))
+                if pk is not None:
+                    depth[pk] = max(depth.get(pk, 0), d + 1)
+        for layer in self._input_layers:
+            if layer is not None and id(layer) not in layer_depth:
+                layer_depth[id(layer)] = (depth.get(("input", id(layer)), 0), layer)
+                pre_index.setdefault(id(layer), -1)
+        ranked = sorted(layer_depth.items(), key=lambda kv: (-kv[1][0], pre_index[kv[0]]))
+        return [layer for _, (_, layer) in ranked]
 
     # --- tracking -----------------------------------------------------------------------------
     def _tracked_sublayers(self) -> list:
