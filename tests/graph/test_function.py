@@ -468,3 +468,21 @@ def test_released_buffers_are_allocated_again_and_results_stay_right():
         assert [float(f(xb)), float(f(xa))] == pytest.approx(expected[::-1], rel=1e-5)
     assert f._buffer_pool and f.experimental_get_tracing_count() == 2
     assert "out=buf" in cf.code and "matmul" in str(cf.graph)
+
+
+def test_variable_slices_are_read_when_the_function_runs():
+    """`v[0]` inside a traced function reads the variable on every call (it was folded into
+    the graph as a constant, so compiled training kept using the first step's bias rows)."""
+    v = tf.Variable(np.array([[1.0, 2.0], [3.0, 4.0]], "float32"))
+
+    @tf.function
+    def f(x):
+        return x * v[0] + v[1, 1]
+
+    x = tf.constant(np.ones(2, "float32"))
+    np.testing.assert_array_equal(f(x).numpy(), [5.0, 6.0])
+    v.assign(np.array([[10.0, 20.0], [30.0, 40.0]], "float32"))
+    np.testing.assert_array_equal(f(x).numpy(), [50.0, 60.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v[0] * 2.0)
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [[2.0, 2.0], [0.0, 0.0]])

@@ -160,6 +160,11 @@ class Variable(Tensor):
         from ndflow.ops.array import _SLICE, _canonical_key
 
         k = _canonical_key(key, self._value.shape)
+        if dispatch.trace_hook is not None:
+            # inside a traced function the slice is a graph op reading the variable at run
+            # time (a snapshot taken now would be folded into the graph as a constant, and
+            # later steps would keep reading the first step's value)
+            return dispatch.execute(_SLICE, (self,), {"key": k})
         out = _SliceRef(self._value[k].copy(), self, k)  # a snapshot, like any read
         if dispatch.active_tapes:
             dispatch.record(_SLICE, (self,), out, {"key": k})
