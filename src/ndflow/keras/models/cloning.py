@@ -34,6 +34,20 @@ def deserialize_layer(config: dict, custom_objects: Any = None) -> Any:
     return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
+def deserialize_layer_entry(spec: Any, i: int, custom_objects: Any, where: str) -> Any:
+    """Layer ``i`` of a model config's ``layers`` list, checked to be a layer."""
+    from ndflow.keras.layers.layer import Layer
+
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        shown = sorted(spec)[:10] if isinstance(spec, dict) else spec
+        raise ValueError(f"{where}: layers[{i}] must be a layer config (a dict with "
+                         f"'class_name' and 'config'), got {shown!r:.80}")
+    layer = deserialize_layer(spec, custom_objects)
+    if not isinstance(layer, Layer):
+        raise ValueError(f"{where}: layers[{i}] describes a {type(layer).__name__}, not a layer")
+    return layer
+
+
 def _model_nodes(model: Any) -> dict:
     """For each layer: its nodes that belong to ``model``, in call order -> new index."""
     from ndflow.keras.layers.layer import Node
@@ -299,15 +313,7 @@ def functional_from_config(config: dict, custom_objects: Any = None) -> Any:
             mask_ops.add(entry.get("name"))
             continue
         spec = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
-        if "class_name" not in spec:
-            raise ValueError(f"Functional.from_config: layers[{i}] must be a layer config (with "
-                             f"'class_name' and 'config'), got keys {sorted(spec)[:10]}")
-        layer = deserialize_layer(spec, custom_objects)
-        from ndflow.keras.layers.layer import Layer
-
-        if not isinstance(layer, Layer):
-            raise ValueError(f"Functional.from_config: layers[{i}] describes a "
-                             f"{type(layer).__name__}, not a layer")
+        layer = deserialize_layer_entry(spec, i, custom_objects, "Functional.from_config")
         name = entry.get("name", getattr(layer, "name", None))
         if not isinstance(name, str):
             raise ValueError(f"Functional.from_config: layers[{i}] has a non-string name "

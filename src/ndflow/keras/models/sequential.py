@@ -223,7 +223,7 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: Any = None) -> Sequential:
-        from ndflow.keras.models.cloning import deserialize_layer
+        from ndflow.keras.models.cloning import deserialize_layer_entry
 
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             got = sorted(config)[:10] if isinstance(config, dict) else config
@@ -237,13 +237,7 @@ class Sequential(Model):
                              f"{trainable!r:.60}")
         model = cls(name=name, trainable=trainable)
         for i, spec in enumerate(config["layers"]):
-            if not isinstance(spec, dict) or "class_name" not in spec:
-                raise ValueError(f"Sequential.from_config: layers[{i}] must be a layer config "
-                                 f"(a dict with 'class_name' and 'config'), got {spec!r:.80}")
-            layer = deserialize_layer(spec, custom_objects)
-            if not isinstance(layer, Layer):
-                raise ValueError(f"Sequential.from_config: layers[{i}] describes a "
-                                 f"{type(layer).__name__}, not a layer")
-            model.add(layer, rebuild=False)
+            model.add(deserialize_layer_entry(spec, i, custom_objects, "Sequential.from_config"),
+                      rebuild=False)
         model._maybe_rebuild()
         return model
