@@ -53,6 +53,13 @@ def keras_snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def h5_name(obj: Any) -> str:
+    """The h5 group name of an object in a list: Keras's snake case of its Python class name
+    (a class may name the Keras class it mirrors with ``_keras_class_name`` when the two
+    differ, e.g. Keras's ``GroupedQueryAttention`` is exported as ``GroupQueryAttention``)."""
+    return keras_snake_case(getattr(type(obj), "_keras_class_name", None) or type(obj).__name__)
+
+
 def _name_key(name: str) -> str:
     return f"~{name}" if name.startswith("_") else name
 
@@ -282,7 +289,7 @@ def iter_saveables(root: Any, include_optimizer: bool = True) -> list:
         items = list(value.values()) if isinstance(value, dict) else list(value)
         for item in items:
             if _is_saveable(item):
-                name = _unique(keras_snake_case(type(item).__name__), used)
+                name = _unique(h5_name(item), used)
                 visit(item, f"{path}/{name}")
             elif isinstance(item, (list, tuple, dict)):
                 name = _unique("container", used)

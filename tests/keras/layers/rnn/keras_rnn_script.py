@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import torch  # noqa: E402
 
-NAMES = ["stack", "masked", "attn", "attn2", "convlstm"]
+NAMES = ["stack", "masked", "attn", "attn2", "convlstm", "gqa"]
 
 
 def build(name):
@@ -43,6 +43,10 @@ def build(name):
         b = L.AdditiveAttention()([inp, a])
         c = L.Attention()([a, b, inp])
         return keras.Model(inp, L.Dense(3)(L.Concatenate()([b, c])))
+    if name == "gqa":  # Keras's class is GroupedQueryAttention: its h5 group is named so
+        inp = keras.Input((6, 8))
+        h = L.GroupQueryAttention(head_dim=4, num_query_heads=4, num_key_value_heads=2)(inp, inp)
+        return keras.Model(inp, L.Dense(3)(h))
     if name == "attn":
         inp = keras.Input((6, 8))
         h = L.MultiHeadAttention(2, 3, value_dim=5)(inp, inp, use_causal_mask=True)
@@ -63,6 +67,9 @@ def data(name):
         w = rng.standard_normal((4, 2)).astype("float32")
     elif name == "attn2":
         x = rng.standard_normal((4, 6, 4)).astype("float32")
+        w = rng.standard_normal((4, 6, 3)).astype("float32")
+    elif name == "gqa":
+        x = rng.standard_normal((4, 6, 8)).astype("float32")
         w = rng.standard_normal((4, 6, 3)).astype("float32")
     elif name == "attn":
         x = rng.standard_normal((4, 6, 8)).astype("float32")

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs the keras-interop extra (keras + torch==2.13.0)")
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "keras_rnn_script.py")
-NAMES = ["stack", "masked", "attn", "attn2", "convlstm"]
+NAMES = ["stack", "masked", "attn", "attn2", "convlstm", "gqa"]
 
 
 def _keras(mode: str, folder: str) -> None:

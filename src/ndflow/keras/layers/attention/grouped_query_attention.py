@@ -37,6 +37,10 @@ class GroupQueryAttention(Layer):
     2
     """
 
+    # Keras's class is named GroupedQueryAttention (exported as GroupQueryAttention); weight
+    # files name its h5 group after the class, "grouped_query_attention".
+    _keras_class_name = "GroupedQueryAttention"
+
     def _default_name(self) -> str:
         return "grouped_query_attention"  # Keras's class is GroupedQueryAttention
 
