@@ -23,7 +23,7 @@ from typing import Any
 
 from ndflow.keras.saving.file_io import FileFormatError
 
-__all__ = ["ConfigError", "check_init_config"]
+__all__ = ["ConfigError", "check_init_config", "constructor_keys"]
 
 
 class ConfigError(FileFormatError):
@@ -44,10 +44,12 @@ def _signature(cls: type) -> tuple:
     params: dict = {}
     var_kw = True
     first = True
+    found = False
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None or klass is object:
             continue
+        found = True
         try:
             sig = inspect.signature(init)
         except (TypeError, ValueError):
@@ -63,7 +65,18 @@ def _signature(cls: type) -> tuple:
         if not var_kw:
             break
         first = False
+    if not found:  # only object.__init__: the class takes no arguments
+        return {}, False
     return params, var_kw
+
+
+def constructor_keys(cls: type) -> frozenset | None:
+    """The argument names ``cls(...)`` takes (its own and those ``**kwargs`` passes on to base
+    classes), or None when it takes any keyword."""
+    params, var_kw = _signature(cls)
+    if not params and var_kw:
+        return None
+    return frozenset(params)
 
 
 def _allowed_types(annotation: Any) -> tuple | None:

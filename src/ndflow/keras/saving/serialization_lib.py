@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.keras.saving import function_configs as _fn
-from ndflow.keras.saving.config_checks import ConfigError, check_init_config
+from ndflow.keras.saving.config_checks import ConfigError, check_init_config, constructor_keys
 from ndflow.keras.saving import object_registration as _reg
 
 __all__ = ["serialize_keras_object", "deserialize_keras_object", "SafeModeScope",
@@ -515,29 +515,6 @@ _BASE_LAYER_KEYS = frozenset({"trainable", "dtype", "name", "activity_regularize
                               "weights"})
 
 
-@functools.lru_cache(maxsize=1024)
-def _accepted_keys(cls: type) -> frozenset | None:
-    """Constructor argument names of a built-in ndflow class (None: accepts anything)."""
-    return _constructor_keys(cls)
-
-
-def _constructor_keys(cls: type) -> frozenset | None:
-    names: set = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        try:
-            params = inspect.signature(init).parameters.values()
-        except (TypeError, ValueError):
-            return None
-        names.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD,
-                                                         p.KEYWORD_ONLY))
-        if not any(p.kind is p.VAR_KEYWORD for p in params):
-            return frozenset(names)
-    return frozenset(names)
-
-
 def _drop_keras_only_defaults(cls: type, inner: dict) -> dict:
     """Keras 3 writes some arguments ndflow does not have (``ragged``, ``lora_rank``,
     ``quantization_config`` ...). When they hold their neutral value (None/False/0/empty) they
@@ -546,7 +523,7 @@ def _drop_keras_only_defaults(cls: type, inner: dict) -> dict:
         return inner
     from ndflow.keras.layers.layer import Layer
 
-    accepted = _accepted_keys(cls)
+    accepted = constructor_keys(cls)
     if accepted is None:
         return inner
     if issubclass(cls, Layer):
@@ -599,6 +576,7 @@ def check_builtin_config(cls: type, inner: dict) -> None:
         check_init_config(cls, inner)
 
 
+@functools.lru_cache(maxsize=1024)
 def _from_config_is_plain(cls: type) -> bool:
     """True when ``cls.from_config(config)`` is ``cls(**config)`` (Keras's base behaviour for
     initializers, regularizers, constraints, losses, metrics)."""
@@ -649,6 +627,7 @@ def _instantiate(cls: type, inner: dict, custom_objects: dict | None) -> Any:
         raise ConfigError(f"{cls.__name__}: the config cannot create it: {e}") from e
 
 
+@functools.lru_cache(maxsize=1024)
 def _has_own_from_config(cls: type) -> bool:
     """True when ``cls`` (or a base below Layer/Optimizer...) rewrites its config in
     ``from_config`` before calling the constructor, so the raw config is not the arguments."""
