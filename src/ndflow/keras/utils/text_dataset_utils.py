@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.data.dataset import Dataset
+from ndflow.keras.utils.image_dataset_utils import check_validation_split_arg
 
 
 def _index_directory(directory: str, labels: Any, class_names: Any, shuffle: bool, seed: int,
@@ -160,18 +161,7 @@ def text_dataset_from_directory(directory: str, labels: Any = "inferred",
                          f'Dataset), got {format!r}')
     if labels is None or label_mode is None:
         labels, label_mode = None, None
-    if validation_split and not 0 < validation_split < 1:
-        raise ValueError(f"`validation_split` must be between 0 and 1, received: "
-                         f"{validation_split}")
-    if (validation_split or subset) and not (validation_split and subset):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely.")
-    if subset not in ("training", "validation", "both", None):
-        raise ValueError(f'`subset` must be either "training", "validation" or "both", '
-                         f"received: {subset}")
-    if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide "
-                         "a `seed` argument, to make sure that there is no overlap between the "
-                         "training and validation subset.")
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
     if seed is None:
         seed = int(np.random.randint(1e6))
     paths, labs, names = _index_directory(directory, labels, class_names, shuffle, seed,
