@@ -7,6 +7,13 @@ import pytest
 
 import ndflow as tf
 from ndflow import keras
+from ndflow.graph import passes
+
+
+@pytest.fixture(autouse=True)
+def _op_by_op_graphs(monkeypatch):
+    """These tests read the rewritten graph op by op: element-wise fusion off."""
+    monkeypatch.setitem(passes.OPTIONS, "fuse_elementwise", False)
 
 
 def _grads(step, *args):
