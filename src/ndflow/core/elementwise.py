@@ -82,7 +82,7 @@ def calls(tree: tuple) -> int:
     seen: set = set()
 
     def walk(t: tuple) -> None:
-        if t[0] in ("arg", "const", "attr") or t in seen:
+        if t[0] in ("arg", "const", "attr", "val") or t in seen:
             return
         seen.add(t)
         for c in t[1:]:

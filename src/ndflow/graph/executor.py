@@ -22,14 +22,13 @@ from ndflow.core.elementwise import xp_function
 from ndflow.core.tensor import Tensor
 from ndflow.graph.codegen import elementwise as ew
 from ndflow.graph.ir import Graph, GNode, Value
-from ndflow.graph.passes.fuse_elementwise import FUSED
+from ndflow.graph.passes import elementwise_fusion as _fusion
+from ndflow.graph.passes.elementwise_fusion import FUSED
 from ndflow.util import nest
 
 # Pool buffers only for arrays at least this large (elements).
 POOL_MIN_SIZE = 4096
-# A fused group runs as one compiled loop (ndflow[jit]) from this many output elements and
-# two scalar functions on; smaller groups run as their ufunc sequence (no compile time).
-JIT_MIN_SIZE = 16384
+
 
 
 def _is_fused(node: GNode) -> bool:
@@ -65,7 +64,7 @@ class _FusedPlan:
                 self.cupy = xp.ElementwiseKernel(*ew.cupy_source(self.expr, self.specs),
                                                  name="ndflow_fused")
             self.safe = set()
-        elif int(np.prod(out.shape)) >= JIT_MIN_SIZE and ew_calls(self.expr) >= 2:
+        elif int(np.prod(out.shape)) >= _fusion.JIT_MIN_SIZE and ew_calls(self.expr) >= 2:
             self.loop = ew.numba_ufunc(self.expr, self.specs)
         if self.loop is not None:
             self.safe = set(range(len(self.specs)))
@@ -331,8 +330,7 @@ def _emit_fused(cg: _Codegen, node: GNode, ins: list[str], name: str, buf: str |
         counter[0] += 1
         return f"{name}_{counter[0]}"
 
-    lines, result, _ = ew.numpy_lines(plan.expr, ins, buf, plan.out_spec if buf else None,
-                                      plan.specs, temp)
+    lines, result, _ = ew.numpy_lines(plan.expr, ins, buf, plan.out_spec, plan.specs, temp)
     cg.lines.extend(lines)
     if result != name:
         # a 0-d result of a ufunc is a NumPy scalar: keep arrays flowing between kernels

@@ -66,7 +66,8 @@ def _use_counts(tree: tuple) -> dict:
 
 def numpy_lines(tree: tuple, args: list[str], out: str | None, out_spec: tuple | None,
                 arg_specs: list[tuple], temp: Any) -> tuple[list[str], str, set]:
-    """Statements that compute `tree`; returns (lines, result name, safe_alias) where
+    """Statements that compute `tree` (into `out` when given, else into the first full-size
+    array the group makes); returns (lines, result name, safe_alias) where
     `safe_alias` holds the argument positions that `out` may share memory with (each is read
     for the last time no later than the first write into `out`).
 
@@ -77,6 +78,7 @@ def numpy_lines(tree: tuple, args: list[str], out: str | None, out_spec: tuple |
     names: dict = {}
     lines: list[str] = []
     holder: list = [None]  # the subtree whose value is in `out` now
+    dest: list = [None]  # without `out`: the group's own fresh array, once it has one
     last_read: dict[int, int] = {}
     first_write: list = [None]
 
@@ -102,14 +104,23 @@ def numpy_lines(tree: tuple, args: list[str], out: str | None, out_spec: tuple |
         h = holder[0]
         out_free = h is None or remaining.get(h, 0) == 0
         ufunc = isinstance(getattr(np, fname, None), np.ufunc)
-        if out is not None and out_free and ufunc and out_spec == (shape, dtype):
-            lines.append(f"np.{fname}({', '.join(operands)}, out={out})")
+        target = out if out is not None else dest[0]
+        if target is not None and out_free and ufunc and out_spec == (shape, dtype):
+            lines.append(f"np.{fname}({', '.join(operands)}, out={target})")
             if first_write[0] is None:
                 first_write[0] = len(lines) - 1
             holder[0] = t
-            names[t] = out
+            names[t] = target
             return
         name = temp()
+        if ufunc and out is None and out_spec == (shape, dtype) and dest[0] is None:
+            # no buffer given: the first full-size result is a fresh array that the rest of
+            # the group then writes into
+            lines.append(f"{name} = np.{fname}({', '.join(operands)})")
+            dest[0] = name
+            holder[0] = t
+            names[t] = name
+            return
         if ufunc:
             lines.append(f"{name} = np.{fname}({', '.join(operands)})")
         else:

@@ -11,7 +11,7 @@ from ndflow.graph.ir import Graph
 from ndflow.graph.passes.cse import eliminate_common_subexpressions
 from ndflow.graph.passes.dce import eliminate_dead_code
 from ndflow.graph.passes.fold import fold_constants
-from ndflow.graph.passes.fuse_elementwise import fuse_elementwise
+from ndflow.graph.passes.elementwise_fusion import fuse_elementwise
 from ndflow.graph.passes.pool_relu import (
     conv_max_pool_backprop, crop_dropped_pool_gradients, fuse_conv_max_pool,
     fuse_conv_max_pool_bias_relu, pool_before_bias_relu, push_relu_grad_through_max_pool,
