@@ -113,7 +113,8 @@ def numpy_lines(tree: tuple, args: list[str], out: str | None, out_spec: tuple |
             names[t] = target
             return
         name = temp()
-        if ufunc and out is None and out_spec == (shape, dtype) and dest[0] is None:
+        if ufunc and out is None and out_spec == (shape, dtype) and dest[0] is None \
+                and shape != ():  # (a 0-d ufunc result is a NumPy scalar, not a buffer)
             # no buffer given: the first full-size result is a fresh array that the rest of
             # the group then writes into
             lines.append(f"{name} = np.{fname}({', '.join(operands)})")
