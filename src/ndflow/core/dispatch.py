@@ -49,7 +49,7 @@ class Op:
     - ``elementwise``: the op's scalar expression tree (`ndflow.core.elementwise`); the op
       broadcasts its inputs and computes each output element from the same-position inputs.
     - ``monotone``: ``"increasing"`` or ``"nondecreasing"`` in its first input, the other
-      inputs held fixed.
+      inputs held fixed (or a function of the node's attributes giving one of those or None).
     - ``linear_in``: input positions in which the op is linear (f(0, ...) == 0 there).
     - ``flat_mask``: for a non-decreasing op with flat regions, the op that zeros a gradient
       where the function is flat (relu: relu_grad(g, relu(x))).

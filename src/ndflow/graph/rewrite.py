@@ -120,6 +120,19 @@ class Rewriter:
     def alive(self, node: GNode) -> bool:
         return id(node) in self._alive
 
+    def remove_dead(self, values: Sequence[Value]) -> None:
+        """Remove the pure producers of `values` (and theirs, transitively) that nothing
+        reads any more, so that use lists show only live readers."""
+        stack = [v.producer for v in values if v.kind == "node" and v.producer is not None]
+        while stack:
+            n = stack.pop()
+            if not self.alive(n) or n.kind != "op" or n.op.stateful or any(
+                    self.users(o) for o in n.outputs):
+                continue
+            inputs = list(n.inputs)
+            self.remove(n)
+            stack.extend(v.producer for v in inputs if v.kind == "node" and v.producer)
+
 
 def rewrite(graph: Graph, rules: Sequence[Rule], max_rounds: int = 50) -> int:
     """Apply `rules` until none fires; returns how many rewrites were made."""

@@ -61,8 +61,10 @@ relu6 = _def_act("relu6", None, _relu6_grad, elementwise="minimum(maximum(x, 0),
 
 
 def _elu_grad(node: Any, g: Tensor) -> tuple:
-    x, y = node.inputs[0], node.outputs
-    return (m.where(m.greater(x, 0), g, m.multiply(g, m.add(y, 1))),)
+    # written with the output only (y > 0 exactly where x > 0) and as one product with g, so
+    # the compiler can move it to a max pool's pooled size
+    y = node.outputs
+    return (m.multiply(g, m.where(m.greater(y, 0), m.ones_like_(y), m.add(y, 1))),)
 
 
 elu = _def_act("elu", None, _elu_grad, elementwise="where(greater(x, 0), x, expm1(minimum(x, 0)))",
@@ -88,12 +90,17 @@ selu = _def_act("selu", _selu_fwd, _selu_grad)
 
 
 def _leaky_grad(node: Any, g: Tensor) -> tuple:
-    x = node.inputs[0]
-    return (m.where(m.greater(x, 0), g, m.multiply(g, node.attrs["alpha"])),)
+    alpha = node.attrs["alpha"]
+    # with alpha >= 0, y > 0 exactly where x > 0: the output decides (see _elu_grad)
+    x = node.outputs if alpha >= 0 else node.inputs[0]
+    one = m.ones_like_(x)
+    slope = m.where(m.greater(x, 0), one, m.multiply(one, alpha))
+    return (m.multiply(g, slope),)
 
 
 _LEAKY = register_op("leaky_relu", None, same_spec, _leaky_grad,
-                     elementwise="where(greater(x, 0), x, multiply(x, alpha))")
+                     elementwise="where(greater(x, 0), x, multiply(x, alpha))",
+                     monotone=lambda attrs: "increasing" if attrs["alpha"] > 0 else None)
 
 
 def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:

@@ -48,13 +48,42 @@ def _is_op(node: GNode | None, name: str) -> bool:
 
 
 # --- forward and masking rules ------------------------------------------------------------
+def _uniform_const(v: Value) -> bool:
+    a = v.payload
+    return v.kind == "const" and a is not None and a.size > 0 and bool((a == a.flat[0]).all())
+
+
+def _at_pooled(rw: Rewriter, v: Value, y: Value, p: Value, rank: int, axis: int,
+               before: GNode, depth: int = 6) -> Value | None:
+    """`v` computed at the pooled positions: `p` for the pool input `y`, per-channel values
+    as they are, and element-wise functions of those recomputed on the pooled values (new
+    nodes before `before`); None when `v` is not such a function."""
+    if v is y:
+        return p
+    if _uniform_const(v):  # e.g. a folded ones_like: the same value at every position
+        return rw.graph.new_value("const", (), v.dtype, payload=v.payload.reshape(-1)[:1]
+                                  .reshape(()))
+    if tuple(v.shape) != tuple(y.shape):
+        return v if _per_channel(v, rank, axis) else None
+    f = rw.producer(v, trait="elementwise")
+    if f is None or depth == 0 or f.op.stateful:
+        return None
+    args = []
+    for i in f.inputs:
+        a = _at_pooled(rw, i, y, p, rank, axis, before, depth - 1)
+        if a is None:
+            return None
+        args.append(a)
+    return rw.node(f.op, args, f.attrs, [(p.shape, v.dtype)], before=before).outputs[0]
+
+
 def mask_before_scatter(rw: Rewriter, m: GNode) -> bool:
     if m.kind != "op" or 0 not in m.op.traits.get("linear_in", ()) \
             or "elementwise" not in m.op.traits or not m.inputs:
         return False
     s = m.inputs[0]
     grad = rw.producer(s, "max_pool_grad")
-    if grad is None or rw.users(s) != [m]:
+    if grad is None or rw.users(s) != [m] or s in m.inputs[1:]:
         return False
     g, idx = grad.inputs
     pool = rw.producer(idx, "max_pool")
@@ -63,21 +92,30 @@ def mask_before_scatter(rw: Rewriter, m: GNode) -> bool:
     y, (p, _) = pool.inputs[0], pool.outputs
     rank = len(y.shape)
     axis = _pool_channel_axis(pool.attrs, rank)
-    others = []
-    for o in m.inputs[1:]:
-        if o is y:
-            others.append(p)
-        elif o is not s and _per_channel(o, rank, axis):
-            others.append(o)
-        else:
-            return False
     if tuple(p.shape) != tuple(g.shape) or tuple(m.outputs[0].shape) != tuple(y.shape):
         return False
+    if not all(_pooled_form(rw, o, y, rank, axis) for o in m.inputs[1:]):
+        return False
+    others = [_at_pooled(rw, o, y, p, rank, axis, grad) for o in m.inputs[1:]]
     mask = rw.node(m.op, [g] + others, m.attrs, [(g.shape, m.outputs[0].dtype)], before=grad)
     rw.set_inputs(grad, [mask.outputs[0], idx])
+    old_inputs = list(m.inputs[1:])
     rw.replace_uses(m.outputs[0], grad.outputs[0])
     rw.remove(m)
+    rw.remove_dead(old_inputs)
     return True
+
+
+def _pooled_form(rw: Rewriter, v: Value, y: Value, rank: int, axis: int,
+                 depth: int = 6) -> bool:
+    """Whether `_at_pooled` can express `v` (checked before any node is made)."""
+    if v is y or _uniform_const(v):
+        return True
+    if tuple(v.shape) != tuple(y.shape):
+        return _per_channel(v, rank, axis)
+    f = rw.producer(v, trait="elementwise")
+    return f is not None and depth > 0 and not f.op.stateful and all(
+        _pooled_form(rw, i, y, rank, axis, depth - 1) for i in f.inputs)
 
 
 def _masked_by(rw: Rewriter, use: GNode | None, mask_op: object, pooled: Value) -> bool:
@@ -95,6 +133,10 @@ def pool_before_monotone(rw: Rewriter, pool: GNode) -> bool:
     f = rw.producer(x, trait="monotone")
     if f is None or "elementwise" not in f.op.traits or rw.users(x) != [pool]:
         return False
+    mono = f.op.traits["monotone"]
+    mono = mono(f.attrs) if callable(mono) else mono  # e.g. leaky_relu: only for alpha > 0
+    if mono is None:
+        return False
     z = f.inputs[0]
     rank = len(x.shape)
     axis = _pool_channel_axis(pool.attrs, rank)
@@ -102,7 +144,7 @@ def pool_before_monotone(rw: Rewriter, pool: GNode) -> bool:
             not all(_per_channel(o, rank, axis) and o is not z for o in f.inputs[1:]):
         return False
     p, idx = pool.outputs
-    if f.op.traits["monotone"] != "increasing":
+    if mono != "increasing":
         mask_op = f.op.traits.get("flat_mask")
         if not all(mask_op is not None and _masked_by(rw, u, mask_op, p)
                    for u in rw.users(idx)):
