@@ -64,7 +64,8 @@ class _FusedPlan:
                 self.cupy = xp.ElementwiseKernel(*ew.cupy_source(self.expr, self.specs),
                                                  name="ndflow_fused")
             self.safe = set()
-        elif int(np.prod(out.shape)) >= _fusion.JIT_MIN_SIZE and ew_calls(self.expr) >= 2:
+        elif (int(np.prod(out.shape)) >= _fusion.JIT_MIN_SIZE and ew_calls(self.expr) >= 2) \
+                or ew_calls(self.expr) >= _fusion.JIT_MIN_CALLS:
             self.loop = ew.numba_ufunc(self.expr, self.specs)
         if self.loop is not None:
             self.safe = set(range(len(self.specs)))

@@ -68,6 +68,8 @@ class Graph:
     nodes: list[GNode] = field(default_factory=list)
     outputs: list[Value] = field(default_factory=list)
     _next_id: int = 0
+    # the array module the graph runs on: NumPy unless its inputs live on a GPU (CuPy)
+    xp: Any = np
 
     def new_value(self, kind: str, shape: tuple, dtype: Any, producer: GNode | None = None,
                   index: int = 0, payload: Any = None) -> Value:

@@ -48,7 +48,12 @@ def node_expression(node: GNode) -> tuple:
 # loop instead of written out and read back (XLA does the same): a pass over memory costs more
 # than a few floating-point operations.
 JIT_MIN_SIZE = 16384
+# ... and so does a long chain of any size: one loop call instead of a ufunc call per op.
+JIT_MIN_CALLS = 24
 DUPLICATE_MAX_CALLS = 8
+# Ops chained into one group at most (a longer chain becomes several groups): bounds the
+# expression trees' depth (they are walked recursively) and the generated loops' size.
+MAX_GROUP_DEPTH = 32
 
 
 def _duplicating(graph_size: int | None = None) -> bool:
@@ -77,7 +82,7 @@ def fuse_elementwise(graph: Graph) -> int:
     duplicating = _duplicating()
     root: list = [None]
 
-    def inline(v: Value, consumer: GNode) -> str | None:
+    def inline(v: Value, consumer: GNode, budget: int) -> str | None:
         """"absorb" (v's producer has no other user), "copy" (recompute it here) or None."""
         p = v.producer
         if v.kind != "node" or p is None or id(p) in absorbed or not _fusible(p) \
@@ -91,19 +96,19 @@ def fuse_elementwise(graph: Graph) -> int:
             return "absorb"
         if duplicating and int(np.prod(v.shape)) >= JIT_MIN_SIZE \
                 and all(_fusible(u) for u in vusers) \
-                and calls(expr_of(p)) <= DUPLICATE_MAX_CALLS:
+                and calls(expr_of(p, budget)) <= DUPLICATE_MAX_CALLS:
             return "copy"
         return None
 
-    def expr_of(node: GNode) -> tuple:
+    def expr_of(node: GNode, budget: int = MAX_GROUP_DEPTH) -> tuple:
         """The node's expression with inlined producers, over ("val", id) leaves (cached: a
-        node computes the same wherever it is recomputed)."""
+        node computes the same wherever it is recomputed); at most `budget` ops deep."""
         t = built.get(id(node))
         if t is not None:
             return t
         kids = []
         for v in node.inputs:
-            how = inline(v, node)
+            how = inline(v, node, budget - 1) if budget > 1 else None
             if how == "absorb":
                 absorbed.add(id(v.producer))
             elif how == "copy":
@@ -112,7 +117,7 @@ def fuse_elementwise(graph: Graph) -> int:
                 leaf_values[id(v)] = v
                 kids.append(("val", id(v)))
             else:
-                kids.append(expr_of(v.producer))
+                kids.append(expr_of(v.producer, budget - 1))
         t = built[id(node)] = substitute(node_expression(node), kids)
         return t
 
