@@ -115,6 +115,10 @@ def _plan_buffers(graph: Graph, plans: dict, pooling: bool = True) -> dict[int, 
     for n in nodes:
         if id(n) in pool_nodes:
             roots[id(n.outputs[0])] = frozenset([id(n.outputs[0])])
+        elif _is_fused(n) or (n.kind == "op" and n.op.name == "matmul"):
+            # these always return a new array: it shares memory with no input
+            for o in n.outputs:
+                roots[id(o)] = frozenset()
         else:
             r: frozenset = frozenset()
             for v in n.inputs:
