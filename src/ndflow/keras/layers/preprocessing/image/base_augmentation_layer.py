@@ -6,8 +6,9 @@ need `bounding_box_format`. Each call draws its random parameters from the layer
 `SeedGenerator` (so a seeded layer repeats its sequence) and transforms every entry
 consistently. The work runs through `ndflow.numpy_function`, so the same code serves eager
 calls, `Dataset.map` and compiled `ndflow.function` steps (where each call of the compiled
-function draws fresh parameters); outputs carry no gradient. As in Keras, `training` defaults
-to True, and most layers return their inputs unchanged when it is False.
+function draws fresh parameters); outputs carry no gradient. As in Keras, a direct call
+augments (training defaults to True), `predict`/`evaluate` (training=False) return the
+inputs unchanged for most layers, and `fit` augments.
 
 Subclasses implement hooks on NumPy arrays (images channels-last, in the compute dtype):
 `draw(rng, n, h, w, c)`, `augment_images`, and where they move pixels `augment_boxes`
@@ -100,8 +101,10 @@ class BaseAugmentationLayer(BaseImageLayer):
         return masks
 
     # --- call ------------------------------------------------------------------------------
-    def call(self, data: Any, training: Any = True) -> Any:
-        apply = bool(training) or not self._inference_identity
+    def call(self, data: Any, training: Any = None) -> Any:
+        # None (a direct call outside fit/predict) means True, as Keras's default; a
+        # predict/evaluate context passes False down
+        apply = training is None or bool(training) or not self._inference_identity
         name = type(self).__name__
         if not isinstance(data, dict):
             x = self._tensor(data)

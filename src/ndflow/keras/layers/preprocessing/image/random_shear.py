@@ -46,6 +46,9 @@ class RandomShear(BaseHostWarp):
                          fill_value=fill_value, data_format=data_format, seed=seed, **kwargs)
         self.x_factor = self._factor("x_factor", x_factor)
         self.y_factor = self._factor("y_factor", y_factor)
+        # the config keeps the arguments: Keras's stored ranges (-f, f) fail its own checks
+        self._args = {k: v if isinstance(v, (int, float)) else list(v)
+                      for k, v in (("x_factor", x_factor), ("y_factor", y_factor))}
 
     @staticmethod
     def _factor(name: str, f: Any) -> tuple:
@@ -66,7 +69,6 @@ class RandomShear(BaseHostWarp):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update({"x_factor": list(self.x_factor), "y_factor": list(self.y_factor),
-                       "interpolation": self.interpolation, "fill_mode": self.fill_mode,
+        config.update({**self._args, "interpolation": self.interpolation, "fill_mode": self.fill_mode,
                        "fill_value": self.fill_value})
         return config
