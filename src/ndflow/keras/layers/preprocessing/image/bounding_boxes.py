@@ -82,14 +82,17 @@ def clip_to_image(boxes: np.ndarray, labels: np.ndarray, height: int, width: int
 
 def transform_boxes(boxes: np.ndarray, inverse: np.ndarray) -> np.ndarray:
     """Map absolute xyxy boxes (N, B, 4) through per-image projective maps `inverse`
-    (N, 3, 3, input point -> output pixel) and take the box around the mapped corners."""
-    x1, y1, x2, y2 = (boxes[..., k] for k in range(4))
+    (N, 3, 3, input point -> output pixel) and take the box around the mapped corners.
+
+    The maps act on pixel indices (pixel i's centre is the point i) while box edges are
+    continuous (pixel i spans [i, i + 1]), hence the half-pixel shifts."""
+    x1, y1, x2, y2 = (boxes[..., k] - 0.5 for k in range(4))
     xs, ys = [], []
     for cx, cy in ((x1, y1), (x2, y1), (x1, y2), (x2, y2)):
         pts = np.stack([cx, cy, np.ones_like(cx)], -1)  # (N, B, 3)
         q = np.einsum("nij,nbj->nbi", inverse, pts)
-        xs.append(q[..., 0] / q[..., 2])
-        ys.append(q[..., 1] / q[..., 2])
+        xs.append(q[..., 0] / q[..., 2] + 0.5)
+        ys.append(q[..., 1] / q[..., 2] + 0.5)
     xs, ys = np.stack(xs, -1), np.stack(ys, -1)
     return np.stack([xs.min(-1), ys.min(-1), xs.max(-1), ys.max(-1)], -1)
 

@@ -69,6 +69,6 @@ class RandomShear(BaseHostWarp):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update({**self._args, "interpolation": self.interpolation, "fill_mode": self.fill_mode,
-                       "fill_value": self.fill_value})
+        config.update({**self._args, "interpolation": self.interpolation,
+                       "fill_mode": self.fill_mode, "fill_value": self.fill_value})
         return config
