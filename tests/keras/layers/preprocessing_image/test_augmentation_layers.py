@@ -116,6 +116,10 @@ def test_compiled_function_draws_fresh_parameters_per_call():
     f = tf.function(lambda t: layer(t, training=True))
     a, b = f(tf.constant(IMG)).numpy(), f(tf.constant(IMG)).numpy()
     assert not np.array_equal(a, b)
+    # tracing does not consume draws: the compiled calls repeat an eager twin's sequence
+    twin = L.RandomHue(0.8, seed=0)
+    np.testing.assert_array_equal(a, twin(IMG).numpy())
+    np.testing.assert_array_equal(b, twin(IMG).numpy())
 
 
 # --- statistics of the random layers ---------------------------------------------------------

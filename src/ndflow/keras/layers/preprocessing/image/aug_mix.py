@@ -38,6 +38,8 @@ class AugMix(BaseAugmentationLayer):
         interpolation, seed, data_format.
     """
 
+    _float_masks = True
+
     def __init__(self, value_range: Any = (0, 255), num_chains: int = 3, chain_depth: int = 3,
                  factor: Any = 0.3, alpha: float = 1.0, all_ops: bool = True,
                  interpolation: str = "bilinear", seed: int | None = None,
@@ -87,9 +89,6 @@ class AugMix(BaseAugmentationLayer):
 
     def augment_masks(self, masks: np.ndarray, p: dict) -> np.ndarray:
         return self._mixture(masks.astype(np.float32), p, True).astype(np.float32)
-
-    def _out_dtype(self, key: str, t: Any) -> np.dtype:
-        return np.dtype(np.float32) if key == "masks" else super()._out_dtype(key, t)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -59,11 +59,12 @@ def hsv_to_rgb(x: np.ndarray) -> np.ndarray:
 
 
 def warp(x: np.ndarray, matrices: np.ndarray, interpolation: str = "bilinear",
-         fill_mode: str = "reflect", fill_value: float = 0.0) -> np.ndarray:
+         fill_mode: str = "reflect", fill_value: float = 0.0,
+         output_shape: tuple | None = None) -> np.ndarray:
     """Projective warp: `matrices` (N, 8) map output pixels to input points (TF's
-    convention, as `ndflow.image` uses)."""
+    convention, as `ndflow.image` uses); `output_shape` (OH, OW) defaults to the input's."""
     n, h, w, c = x.shape
-    idx, wts, out = sampling_table(matrices, (n, h, w), interpolation, fill_mode)
+    idx, wts, out = sampling_table(matrices, (n, h, w), interpolation, fill_mode, output_shape)
     return _gather(x, idx, wts, out, fill_value if fill_mode == "constant" else 0.0)
 
 

@@ -75,8 +75,8 @@ class BaseAugmentationLayer(BaseImageLayer):
 
     def __init__(self, bounding_box_format: str | None = None, seed: int | None = None,
                  data_format: str | None = None, **kwargs: Any) -> None:
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.bounding_box_format = bbox.check_format(type(self).__name__, bounding_box_format)
+        super().__init__(seed=seed, data_format=data_format,
+                         bounding_box_format=bounding_box_format, **kwargs)
 
     # --- hooks (NumPy) ---------------------------------------------------------------------
     def draw(self, rng: np.random.Generator | None, n: int, h: int, w: int, c: int) -> Any:
@@ -105,117 +105,127 @@ class BaseAugmentationLayer(BaseImageLayer):
         # None (a direct call outside fit/predict) means True, as Keras's default; a
         # predict/evaluate context passes False down
         apply = training is None or bool(training) or not self._inference_identity
-        name = type(self).__name__
-        if not isinstance(data, dict):
-            x = self._tensor(data)
-            if is_keras_symbolic(x):
-                return self._symbolic(x)
-            return self._run({"images": x})["images"] if apply else x
-        if "images" not in data:
-            raise ValueError(f"{name}: expected a dict input to have an 'images' key, got keys "
-                             f"{sorted(data)}")
-        out = dict(data)
-        x = self._tensor(data["images"])
-        batched = len(tuple(x.shape)) == 4
-        parts: dict[str, Tensor] = {"images": x}
-        if "labels" in data:
-            parts["labels"] = convert_to_tensor(data["labels"])
-        if "bounding_boxes" in data:
-            if not self.bounding_box_format:
-                raise ValueError(f"{name}: got an input with a 'bounding_boxes' key but no "
-                                 "bounding_box_format; pass e.g. bounding_box_format='xyxy'")
-            if not self._supports_boxes and apply:
-                raise ValueError(f"{name} does not transform bounding boxes (neither does "
-                                 "Keras); drop the 'bounding_boxes' key or use another layer")
-            boxes, labels = bbox.densify(name, data["bounding_boxes"], batched)
-            parts["boxes"] = m.cast(convert_to_tensor(boxes), np.float32)
-            parts["box_labels"] = convert_to_tensor(labels)
-        if "segmentation_masks" in data:
-            parts["masks"] = convert_to_tensor(data["segmentation_masks"])
+        return augment_call(self, self, data, apply)
+
+
+def augment_call(layer: Any, op: Any, data: Any, apply: bool) -> Any:
+    """The call of an image layer on images or a Keras dict, with `op`'s host hooks
+    (`draw`, `augment_images`, ... and the class flags of `BaseAugmentationLayer`)."""
+    name = type(layer).__name__
+    if not isinstance(data, dict):
+        x = layer._tensor(data)
         if is_keras_symbolic(x):
-            parts["images"] = self._symbolic(x)
-        elif apply:
-            parts = self._run(parts)
-        out["images"] = parts["images"]
-        if "labels" in parts:
-            out["labels"] = parts["labels"]
-        if "boxes" in parts:
-            out["bounding_boxes"] = dict(data["bounding_boxes"], boxes=parts["boxes"],
-                                         labels=parts["box_labels"])
-        if "masks" in parts:
-            out["segmentation_masks"] = parts["masks"]
-        return out
+            return layer._symbolic(x)
+        return _run(layer, op, {"images": x})["images"] if apply else x
+    if "images" not in data:
+        raise ValueError(f"{name}: expected a dict input to have an 'images' key, got keys "
+                         f"{sorted(data)}")
+    out = dict(data)
+    x = layer._tensor(data["images"])
+    batched = len(tuple(x.shape)) == 4
+    parts: dict[str, Tensor] = {"images": x}
+    if "labels" in data:
+        parts["labels"] = convert_to_tensor(data["labels"])
+    if "bounding_boxes" in data:
+        if not getattr(layer, "bounding_box_format", None):
+            raise ValueError(f"{name}: got an input with a 'bounding_boxes' key but no "
+                             "bounding_box_format; pass e.g. bounding_box_format='xyxy'")
+        if not op._supports_boxes and apply:
+            raise ValueError(f"{name} does not transform bounding boxes (neither does "
+                             "Keras); drop the 'bounding_boxes' key or use another layer")
+        boxes, labels = bbox.densify(name, data["bounding_boxes"], batched)
+        parts["boxes"] = m.cast(convert_to_tensor(boxes), np.float32)
+        parts["box_labels"] = convert_to_tensor(labels)
+    if "segmentation_masks" in data:
+        parts["masks"] = convert_to_tensor(data["segmentation_masks"])
+    if is_keras_symbolic(x):
+        parts["images"] = layer._symbolic(x)
+    elif apply:
+        parts = _run(layer, op, parts)
+    out["images"] = parts["images"]
+    if "labels" in parts:
+        out["labels"] = parts["labels"]
+    if "boxes" in parts:
+        out["bounding_boxes"] = dict(data["bounding_boxes"], boxes=parts["boxes"],
+                                     labels=parts["box_labels"])
+    if "masks" in parts:
+        out["segmentation_masks"] = parts["masks"]
+    return out
 
-    def _out_dtype(self, key: str, t: Tensor) -> np.dtype:
-        if key == "images":
-            return np.dtype(self.compute_dtype)
-        if key == "boxes":
-            return np.dtype(np.float32)
-        if key in ("labels", "masks") and self._mixes_labels:
-            return np.dtype(self.compute_dtype)
-        return npdt(t)
 
-    def _run(self, parts: dict) -> dict:
-        from ndflow.ops.py_function import numpy_function
+def _out_dtype(layer: Any, op: Any, key: str, t: Tensor) -> np.dtype:
+    if key == "images":
+        return np.dtype(layer.compute_dtype)
+    if key == "boxes":
+        return np.dtype(np.float32)
+    if (key == "labels" and op._mixes_labels) or (key == "masks" and (
+            op._mixes_labels or getattr(op, "_float_masks", False))):
+        return np.dtype(layer.compute_dtype)
+    return npdt(t)
 
-        keys = list(parts)
-        single = len(tuple(parts["images"].shape)) == 3
 
-        def host(*vals: np.ndarray) -> list:
-            res = self._host(dict(zip(keys, vals)), single)
-            return [res[k] for k in keys]
+def _run(layer: Any, op: Any, parts: dict) -> dict:
+    from ndflow.ops.py_function import numpy_function
 
-        outs = numpy_function(host, [parts[k] for k in keys],
-                              [self._out_dtype(k, parts[k]) for k in keys])
-        return dict(zip(keys, outs if isinstance(outs, list) else [outs]))
+    keys = list(parts)
+    single = len(tuple(parts["images"].shape)) == 3
 
-    def _np_nhwc(self, a: np.ndarray, single: bool) -> np.ndarray:
-        if single:
-            a = a[None]
-        if self.data_format == "channels_first":
-            a = np.moveaxis(a, 1, -1)
-        return a
+    def host(*vals: np.ndarray) -> list:
+        res = _host(layer, op, dict(zip(keys, vals)), single)
+        return [res[k] for k in keys]
 
-    def _np_back(self, a: np.ndarray, single: bool) -> np.ndarray:
-        if self.data_format == "channels_first":
-            a = np.moveaxis(a, -1, 1)
+    outs = numpy_function(host, [parts[k] for k in keys],
+                          [_out_dtype(layer, op, k, parts[k]) for k in keys])
+    return dict(zip(keys, outs if isinstance(outs, list) else [outs]))
+
+
+def _host(layer: Any, op: Any, d: dict, single: bool) -> dict:
+    cf = layer.data_format == "channels_first"
+
+    def nhwc(a: np.ndarray) -> np.ndarray:
+        a = a[None] if single else a
+        return np.moveaxis(a, 1, -1) if cf else a
+
+    def back(a: np.ndarray) -> np.ndarray:
+        a = np.moveaxis(a, -1, 1) if cf else a
         return np.ascontiguousarray(a[0] if single else a)
 
-    def _host(self, d: dict, single: bool) -> dict:
-        dt = np.dtype(self.compute_dtype)
-        x = self._np_nhwc(np.asarray(d["images"]), single).astype(dt)
-        n, h, w, c = x.shape
-        rng = self.seed_generator.next_rng() if self._random else None
-        p = self.draw(rng, n, h, w, c)
-        out = {"images": self._np_back(np.asarray(self.augment_images(x, p), dt), single)}
-        if "labels" in d:
-            y = np.asarray(d["labels"])
-            y = self.augment_labels(y[None] if single else y, p)
-            out["labels"] = y[0] if single else y
-        if "boxes" in d:
-            b, lab = np.asarray(d["boxes"], np.float64), np.asarray(d["box_labels"])
-            if single:
-                b, lab = b[None], lab[None]
-            if self._geometric:
-                fmt = self.bounding_box_format
-                xyxy = bbox.to_xyxy(b, fmt, h, w)
-                nb, lab = self.augment_boxes(xyxy, lab, p, h, w)
-                if nb is not xyxy:
-                    nb, lab = bbox.clip_to_image(nb, lab, h, w)
-                    b = bbox.from_xyxy(nb, fmt, h, w)
-            b, lab = self.augment_box_sets(b, lab, p)
-            out["boxes"] = (b[0] if single else b).astype(np.float32)
-            out["box_labels"] = lab[0] if single else lab
-        if "masks" in d:
-            mk = self._np_nhwc(np.asarray(d["masks"]), single)
-            out["masks"] = self._np_back(np.asarray(self.augment_masks(mk, p)), single)
-        return out
+    dt = np.dtype(layer.compute_dtype)
+    x = nhwc(np.asarray(d["images"])).astype(dt)
+    n, h, w, c = x.shape
+    rng = None
+    if op._random:
+        from ndflow.graph.trace import current_trace
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        if self.bounding_box_format is not None:
-            config["bounding_box_format"] = self.bounding_box_format
-        return config
+        # while ndflow.function traces, numpy_function probes this once on zeros to learn
+        # the output shapes: that probe must not advance the layer's random stream
+        rng = (np.random.default_rng(0) if current_trace() is not None
+               else layer.seed_generator.next_rng())
+    p = op.draw(rng, n, h, w, c)
+    y = np.asarray(op.augment_images(x, p), dt)
+    oh, ow = y.shape[1:3]
+    out = {"images": back(y)}
+    if "labels" in d:
+        lab = np.asarray(d["labels"])
+        lab = op.augment_labels(lab[None] if single else lab, p)
+        out["labels"] = lab[0] if single else lab
+    if "boxes" in d:
+        b, lab = np.asarray(d["boxes"], np.float64), np.asarray(d["box_labels"])
+        if single:
+            b, lab = b[None], lab[None]
+        if op._geometric:
+            fmt = layer.bounding_box_format
+            xyxy = bbox.to_xyxy(b, fmt, h, w)
+            nb, lab = op.augment_boxes(xyxy, lab, p, h, w)
+            if nb is not xyxy or (oh, ow) != (h, w):
+                nb, lab = bbox.clip_to_image(nb, lab, oh, ow)
+                b = bbox.from_xyxy(nb, fmt, oh, ow)
+        b, lab = op.augment_box_sets(b, lab, p)
+        out["boxes"] = (b[0] if single else b).astype(np.float32)
+        out["box_labels"] = lab[0] if single else lab
+    if "masks" in d:
+        out["masks"] = back(np.asarray(op.augment_masks(nhwc(np.asarray(d["masks"])), p)))
+    return out
 
 
 class BaseHostWarp(BaseAugmentationLayer):

@@ -24,8 +24,8 @@ class CutMix(BaseAugmentationLayer):
     """CutMix while training (Keras 3 arguments; Yun et al. 2019): with a random permutation
     `p` of the batch and `lam ~ Beta(a, a)` per image (`a` uniform in `factor`'s range, plus
     1e-6), a rectangle of side fractions `sqrt(1 - lam)` at a random place is copied from image
-    `p[i]`; labels mix with the weight `1 - rectangle area / image area`. A single image is
-    returned unchanged; bounding boxes are refused, as in Keras.
+    `p[i]`; labels mix with the weight `1 - rectangle area / image area`. Bounding boxes are
+    refused, as in Keras.
 
     Args:
         factor: a number in [0, 1] (range (0, f)) or a (lower, upper) pair.
@@ -39,7 +39,6 @@ class CutMix(BaseAugmentationLayer):
                  data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = keras_factor("CutMix", "factor", factor, (0.0, 1.0))
-        self._single = False
 
     def draw(self, rng: np.random.Generator, n: int, h: int, w: int, c: int) -> dict:
         a = rng.uniform(self.factor[0], self.factor[1]) + 1e-6
@@ -51,8 +50,6 @@ class CutMix(BaseAugmentationLayer):
         return {"perm": rng.permutation(n), "mask": mask, "weight": 1.0 - cw * ch / (w * h)}
 
     def augment_images(self, x: np.ndarray, p: dict) -> np.ndarray:
-        if self._single:
-            return x
         return np.where(p["mask"], x[p["perm"]], x)
 
     def augment_masks(self, masks: np.ndarray, p: dict) -> np.ndarray:
@@ -60,14 +57,8 @@ class CutMix(BaseAugmentationLayer):
 
     def augment_labels(self, y: np.ndarray, p: dict) -> np.ndarray:
         y = y.astype(np.float32)
-        if self._single:
-            return y
         lam = p["weight"].reshape((-1,) + (1,) * (y.ndim - 1)).astype(np.float32)
         return lam * y + (1 - lam) * y[p["perm"]]
-
-    def _host(self, d: dict, single: bool) -> dict:
-        self._single = single
-        return super()._host(d, single)
 
     def get_config(self) -> dict:
         config = super().get_config()

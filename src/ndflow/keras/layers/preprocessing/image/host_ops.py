@@ -10,10 +10,33 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.keras.layers.preprocessing.image.augment_kernels import warp
+from ndflow.keras.layers.preprocessing.image import bounding_boxes as bbox
+from ndflow.keras.layers.preprocessing.image.augment_kernels import invert_projective, warp
 
 
-class HostBrightness:
+class HostOp:
+    """Default hooks and flags (see `BaseAugmentationLayer`)."""
+
+    _random = True
+    _geometric = False
+    _supports_boxes = True
+    _mixes_labels = False
+
+    def augment_labels(self, y: np.ndarray, p: Any) -> np.ndarray:
+        return y
+
+    def augment_boxes(self, boxes: np.ndarray, labels: np.ndarray, p: Any, h: int,
+                      w: int) -> tuple:
+        return boxes, labels
+
+    def augment_box_sets(self, boxes: np.ndarray, labels: np.ndarray, p: Any) -> tuple:
+        return boxes, labels
+
+    def augment_masks(self, masks: np.ndarray, p: Any) -> np.ndarray:
+        return masks
+
+
+class HostBrightness(HostOp):
     """`RandomBrightness`'s formula: add `u * (max - min)`, clip to the value range."""
 
     _geometric = False
@@ -29,7 +52,7 @@ class HostBrightness:
         return np.clip(x + p.astype(x.dtype).reshape(-1, 1, 1, 1), *self.value_range)
 
 
-class HostContrast:
+class HostContrast(HostOp):
     """`RandomContrast`'s formula: `(x - mean) * f + mean` per channel, clipped."""
 
     _geometric = False
@@ -46,14 +69,21 @@ class HostContrast:
         return np.clip((x - mean) * f + mean, *self.value_range)
 
 
-class HostAffine:
-    """A `BaseRandomAffine` layer (RandomRotation, RandomTranslation, RandomZoom) on the host:
-    its own `_matrices` draw, applied with `augment_kernels.warp`."""
+class HostAffine(HostOp):
+    """A geometric layer on the host: per-image projective maps (output pixel -> input
+    point) applied with `augment_kernels.warp`, boxes through the inverse maps, masks with
+    nearest sampling. By default the maps are the layer's own `_matrices` draw
+    (RandomRotation, RandomTranslation, RandomZoom)."""
 
     _geometric = True
 
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: Any, interpolation: str | None = None,
+                 fill_mode: str | None = None, output_shape: tuple | None = None) -> None:
         self.layer = layer
+        self.interpolation = interpolation or layer.interpolation
+        self.fill_mode = fill_mode or layer.fill_mode
+        self.fill_value = getattr(layer, "fill_value", 0.0)
+        self.output_shape = output_shape
 
     def draw(self, rng: np.random.Generator, n: int, h: int, w: int, c: int) -> np.ndarray:
         return self.layer._matrices(rng, n, h, w)
@@ -63,11 +93,66 @@ class HostAffine:
 
     def augment_images(self, x: np.ndarray, p: np.ndarray, interpolation: str | None = None
                        ) -> np.ndarray:
-        lay = self.layer
-        return warp(x, p, interpolation or lay.interpolation, lay.fill_mode, lay.fill_value)
+        return warp(x, p, interpolation or self.interpolation, self.fill_mode, self.fill_value,
+                    self.output_shape)
 
     def augment_masks(self, masks: np.ndarray, p: np.ndarray) -> np.ndarray:
         return self.augment_images(masks.astype(np.float32), p, "nearest").astype(masks.dtype)
+
+    def augment_boxes(self, boxes: np.ndarray, labels: np.ndarray, p: np.ndarray, h: int,
+                      w: int) -> tuple:
+        return bbox.transform_boxes(boxes, invert_projective(p)), labels
+
+
+class HostFlip(HostAffine):
+    """`RandomFlip` on the host: flips as exact projective maps."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.interpolation, self.fill_mode, self.fill_value = "nearest", "nearest", 0.0
+        self.output_shape = None
+
+    def draw(self, rng: np.random.Generator, n: int, h: int, w: int, c: int) -> np.ndarray:
+        mode = self.layer.mode
+        out = np.zeros((n, 8))
+        out[:, 0] = out[:, 4] = 1.0
+        if mode in ("horizontal", "horizontal_and_vertical"):
+            flip = rng.random(n) < 0.5
+            out[flip, 0], out[flip, 2] = -1.0, w - 1
+        if mode in ("vertical", "horizontal_and_vertical"):
+            flip = rng.random(n) < 0.5
+            out[flip, 4], out[flip, 5] = -1.0, h - 1
+        return out
+
+
+def crop_resize_matrix(n: int, top: Any, left: Any, ch: Any, cw: Any, oh: int,
+                       ow: int) -> np.ndarray:
+    """(N, 8) maps resizing the window (top, left, ch, cw) of each image to (oh, ow) with
+    half-pixel centres (TensorFlow's resize; a plain crop when the sizes agree)."""
+    sy, sx = np.asarray(ch, float) / oh, np.asarray(cw, float) / ow
+    out = np.zeros((n, 8))
+    out[:, 0], out[:, 2] = sx, left + 0.5 * sx - 0.5
+    out[:, 4], out[:, 5] = sy, top + 0.5 * sy - 0.5
+    return out
+
+
+class HostWindow(HostAffine):
+    """RandomCrop / CenterCrop / Resizing on the host: each image's window `(top, left,
+    height, width)` (from `windows(rng, n, h, w)`) is resized to the output size; outside
+    points are clamped (or take `fill_value` when padding to an aspect ratio)."""
+
+    def __init__(self, layer: Any, windows: Any, output_shape: tuple, interpolation: str,
+                 fill_mode: str = "nearest", random: bool = False) -> None:
+        self.layer = layer
+        self.windows = windows
+        self.output_shape = output_shape
+        self.interpolation, self.fill_mode = interpolation, fill_mode
+        self.fill_value = getattr(layer, "fill_value", 0.0)
+        self._random = random
+
+    def draw(self, rng: Any, n: int, h: int, w: int, c: int) -> np.ndarray:
+        top, left, ch, cw = self.windows(rng, n, h, w)
+        return crop_resize_matrix(n, top, left, ch, cw, *self.output_shape)
 
 
 def host_op(layer: Any) -> Any:
