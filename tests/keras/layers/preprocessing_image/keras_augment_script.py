@@ -105,6 +105,31 @@ def main(out: str) -> None:
     tr = {"permutation_order": t(perm), "mix_weight": t(lam)}
     save("mixup", img, mixup.transform_images(t(img), tr), perm=perm, lam=lam)
     res["mixup.labels"] = ops.convert_to_numpy(mixup.transform_labels(t(lab), tr))
+    # --- bounding boxes through the geometric layers --------------------------------------
+    scene = np.zeros((2, 20, 30, 3), "float32")
+    bx = np.array([[[6.0, 5, 14, 9], [20, 2, 29, 18]], [[0, 0, 12, 10], [3, 12, 27, 19]]],
+                  "float32")
+    res["boxes.x"] = bx
+    for name, layer in [
+            ("resize", layers.Resizing(10, 12, bounding_box_format="xyxy")),
+            ("resize_crop", layers.Resizing(10, 10, crop_to_aspect_ratio=True,
+                                            bounding_box_format="xyxy")),
+            ("resize_pad", layers.Resizing(12, 12, pad_to_aspect_ratio=True,
+                                           bounding_box_format="xyxy")),
+            ("center_crop", layers.CenterCrop(12, 16, bounding_box_format="xyxy")),
+            ("resize_rel", layers.Resizing(10, 12, bounding_box_format="rel_yxyx"))]:
+        given = bx / np.array([30, 20, 30, 20], "float32") if name.endswith("rel") else bx
+        if name.endswith("rel"):
+            given = given[..., [1, 0, 3, 2]]
+        got = layer({"images": scene, "bounding_boxes": {"boxes": given,
+                                                         "labels": np.array([[1, 2], [3, 4]])}})
+        res[f"boxes.{name}"] = ops.convert_to_numpy(got["bounding_boxes"]["boxes"])
+        res[f"boxes.{name}.labels"] = ops.convert_to_numpy(got["bounding_boxes"]["labels"])
+    flip = layers.RandomFlip("horizontal", bounding_box_format="xyxy")
+    fb = flip.transform_bounding_boxes(
+        {"boxes": t(bx), "labels": t(np.array([[1, 2], [3, 4]]))},
+        {"flips": t(np.array([True, False]).reshape(2, 1, 1, 1)), "input_shape": scene.shape})
+    res["boxes.flip"] = ops.convert_to_numpy(fb["boxes"])
     res["keras_version"] = np.asarray(keras.__version__)
     np.savez(out, **res)
 

@@ -354,3 +354,45 @@ def test_errors_are_clear():
         L.RandomGrayscale(factor=1.0)(np.ones((1, 4, 4, 1)))
     with pytest.raises(ValueError, match="rank 3"):
         L.AutoContrast()(np.ones((4, 4)))
+
+
+@pytest.mark.parametrize("layer,kwargs", [
+    (L.RandomFlip("horizontal", seed=1, bounding_box_format="xyxy"), {"training": True}),
+    (L.RandomRotation(0.2, seed=1, bounding_box_format="xyxy", fill_mode="constant"),
+     {"training": True}),
+    (L.RandomTranslation(0.2, 0.2, seed=1, bounding_box_format="rel_xywh",
+                         fill_mode="constant"), {"training": True}),
+    (L.RandomZoom(0.3, seed=1, bounding_box_format="center_yxhw", fill_mode="constant"),
+     {"training": True}),
+    (L.RandomCrop(12, 16, seed=1, bounding_box_format="xyxy"), {"training": True}),
+    (L.RandomCrop(12, 16, seed=1, bounding_box_format="yxyx"), {}),
+    (L.CenterCrop(12, 16, bounding_box_format="xyxy"), {}),
+    (L.Resizing(10, 10, bounding_box_format="rel_xyxy"), {}),
+    (L.Resizing(10, 10, pad_to_aspect_ratio=True, bounding_box_format="xyxy"), {}),
+    (L.Resizing(10, 10, crop_to_aspect_ratio=True, bounding_box_format="xyxy"), {}),
+], ids=["flip", "rotation", "translation", "zoom", "crop", "crop_infer", "center_crop",
+        "resize", "resize_pad", "resize_crop"])
+def test_existing_geometric_layers_take_keras_dicts(layer, kwargs):
+    x = np.zeros((4, 20, 30, 3), "float32")
+    x[:, 5:9, 6:14] = 255.0
+    fmt = layer.bounding_box_format
+    boxes = bbox.from_xyxy(np.tile(np.array([[[6.0, 5, 14, 9]]]), (4, 1, 1)), fmt, 20, 30)
+    data = {"images": x, "labels": np.arange(4),
+            "bounding_boxes": {"boxes": boxes.astype("float32"),
+                               "labels": np.ones((4, 1), "int32")},
+            "segmentation_masks": (x[..., :1] > 0).astype("int32")}
+    out = layer(data, **kwargs)
+    # the pixels are those of the tensor path (same draws for a seeded twin)
+    twin = type(layer).from_config(layer.get_config())
+    np.testing.assert_allclose(out["images"].numpy(), twin(x, **kwargs).numpy(), atol=1e-4)
+    np.testing.assert_array_equal(out["labels"].numpy(), np.arange(4))
+    oh, ow = out["images"].shape[1:3]
+    got = bbox.to_xyxy(out["bounding_boxes"]["boxes"].numpy(), fmt, oh, ow)[:, 0]
+    masks = out["segmentation_masks"].numpy()[..., 0]
+    assert out["segmentation_masks"].dtype == tf.int32
+    for i in range(4):
+        ys, xs = np.nonzero(masks[i])
+        assert len(ys)
+        x1, y1, x2, y2 = got[i]
+        assert x1 - 1 <= xs.min() and xs.max() + 1 <= x2 + 1 and y1 - 1 <= ys.min() \
+            and ys.max() + 1 <= y2 + 1, (i, got[i], xs.min(), xs.max(), ys.min(), ys.max())

@@ -121,3 +121,33 @@ def test_max_num_bounding_boxes_matches_keras(ref):
          "bounding_boxes": {"boxes": boxes, "labels": np.array([[1, 2, 3]])}})
     np.testing.assert_array_equal(out["bounding_boxes"]["boxes"].numpy(), ref["maxnum.boxes"])
     np.testing.assert_array_equal(out["bounding_boxes"]["labels"].numpy(), ref["maxnum.labels"])
+
+
+def test_bounding_boxes_of_resizing_crop_and_flip_match_keras(ref):
+    """Boxes through Resizing (stretch, relative format), CenterCrop and a horizontal flip
+    match Keras to float32 rounding. Not compared: Resizing with crop_to_aspect_ratio /
+    pad_to_aspect_ratio, where Keras floors its offsets on the output scale (off by up to a
+    pixel from where its own images put the content); ndflow maps boxes with the same window
+    as the pixels (checked in test_augmentation_layers.py)."""
+    bx = ref["boxes.x"]
+    scene = np.zeros((2, 20, 30, 3), "float32")
+    labels = np.array([[1, 2], [3, 4]])
+    for name, layer in [("resize", L.Resizing(10, 12, bounding_box_format="xyxy")),
+                        ("center_crop", L.CenterCrop(12, 16, bounding_box_format="xyxy")),
+                        ("resize_rel", L.Resizing(10, 12, bounding_box_format="rel_yxyx"))]:
+        given = bx
+        if name.endswith("rel"):
+            given = (bx / np.array([30, 20, 30, 20], "float32"))[..., [1, 0, 3, 2]]
+        out = layer({"images": scene, "bounding_boxes": {"boxes": given, "labels": labels}})
+        np.testing.assert_allclose(out["bounding_boxes"]["boxes"].numpy(),
+                                   ref[f"boxes.{name}"], atol=1e-5, err_msg=name)
+        np.testing.assert_array_equal(out["bounding_boxes"]["labels"].numpy(),
+                                      ref[f"boxes.{name}.labels"])
+    from ndflow.keras.layers.preprocessing.image.host_ops import HostFlip
+
+    flips = np.zeros((2, 8))
+    flips[:, 0] = flips[:, 4] = 1.0
+    flips[0, 0], flips[0, 2] = -1.0, 29.0  # the first image flipped left-right
+    got, _ = HostFlip(L.RandomFlip("horizontal")).augment_boxes(
+        bx.astype(float), labels, flips, 20, 30)
+    np.testing.assert_allclose(got, ref["boxes.flip"], atol=1e-5)
