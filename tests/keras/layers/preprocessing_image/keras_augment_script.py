@@ -1,20 +1,62 @@
 """Run real Keras 3 (torch backend) image layers on fixed inputs and save the results.
 
-Usage: KERAS_BACKEND=torch python keras_augment_script.py OUT.npz
+Usage: KERAS_BACKEND=torch python keras_augment_script.py ref DIR    (writes DIR/ref.npz and
+                                                                      DIR/keras_aug.keras)
+       KERAS_BACKEND=torch python keras_augment_script.py load DIR   (reads DIR/ndflow_aug.keras,
+                                                                      writes DIR/back.npz)
 
 Deterministic layers run through `layer(x)`; random layers run their `transform_images`
 with explicit transformation parameters (saved too), so ndflow's kernels can be compared
-with the same parameters.
+with the same parameters. A model holding every augmentation layer moves between Keras and
+ndflow through .keras files.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
 
 
-def main(out: str) -> None:
+def model_layers(layers) -> list:
+    # CLAHE first: it bins values, so it takes the integer-valued input (a float32 rounding
+    # difference upstream could move a value across a bin edge)
+    return [layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2)),
+            layers.AutoContrast(), layers.RandomShear(0.2, 0.1), layers.RandAugment(),
+            layers.AugMix(), layers.RandomColorJitter(brightness_factor=0.2,
+                                                      contrast_factor=0.3, hue_factor=0.1),
+            layers.RandomErasing(), layers.RandomGaussianBlur(), layers.RandomGrayscale(),
+            layers.RandomHue(0.2), layers.RandomInvert(), layers.RandomPerspective(),
+            layers.RandomPosterization(4), layers.RandomSaturation(0.5),
+            layers.RandomSharpness(0.5), layers.Solarization(0.1, 0.2), layers.CutMix(),
+            layers.MixUp(), layers.RandomElasticTransform(), layers.RandomColorDegeneration(0.5),
+            # not Equalization: in a Keras model it forms a graph cycle (its
+            # compute_output_spec returns its input tensor)
+            layers.MaxNumBoundingBoxes(4, bounding_box_format="xyxy")]
+
+
+def save_model(folder: str, res: dict) -> None:
+    import keras
+
+    x = np.random.default_rng(3).uniform(0, 255, (4, 16, 16, 3)).astype("float32")
+    model = keras.Sequential([keras.Input((16, 16, 3)), *model_layers(keras.layers),
+                              keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.save(os.path.join(folder, "keras_aug.keras"))
+    res["model.x"] = x
+    res["model.y"] = model.predict(x, verbose=0)
+
+
+def load_model(folder: str) -> None:
+    import keras
+
+    ref = np.load(os.path.join(folder, "ref.npz"))
+    model = keras.models.load_model(os.path.join(folder, "ndflow_aug.keras"))
+    np.savez(os.path.join(folder, "back.npz"), y=model.predict(ref["model.x"], verbose=0),
+             names=np.array([type(layer).__name__ for layer in model.layers]))
+
+
+def main(folder: str) -> None:
     import keras
     from keras import layers, ops
 
@@ -131,8 +173,9 @@ def main(out: str) -> None:
         {"flips": t(np.array([True, False]).reshape(2, 1, 1, 1)), "input_shape": scene.shape})
     res["boxes.flip"] = ops.convert_to_numpy(fb["boxes"])
     res["keras_version"] = np.asarray(keras.__version__)
-    np.savez(out, **res)
+    save_model(folder, res)
+    np.savez(os.path.join(folder, "ref.npz"), **res)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    (main if sys.argv[1] == "ref" else load_model)(sys.argv[2])

@@ -32,7 +32,9 @@ class RandomShear(BaseHostWarp):
     box around their sheared corners, clipped to the image.
 
     Args:
-        x_factor, y_factor: a number `f` in [0, 1] (range (-f, f)) or a (lower, upper) pair.
+        x_factor, y_factor: a number `f` in [0, 1] (range (-f, f)) or a (lower, upper) pair
+            (Keras wants it within [0, 1]; ndflow also takes [-1, 1], which Keras writes in
+            its saved configs).
         interpolation: "bilinear" or "nearest".
         fill_mode: "reflect", "wrap", "constant" or "nearest"; fill_value for "constant".
         bounding_box_format, data_format, seed.
@@ -46,9 +48,12 @@ class RandomShear(BaseHostWarp):
                          fill_value=fill_value, data_format=data_format, seed=seed, **kwargs)
         self.x_factor = self._factor("x_factor", x_factor)
         self.y_factor = self._factor("y_factor", y_factor)
-        # the config keeps the arguments: Keras's stored ranges (-f, f) fail its own checks
-        self._args = {k: v if isinstance(v, (int, float)) else list(v)
-                      for k, v in (("x_factor", x_factor), ("y_factor", y_factor))}
+        # the config keeps the arguments, a symmetric range (-f, f) as the number f: Keras
+        # refuses its own saved ranges (-f, f)
+        self._args = {k: v if isinstance(v, (int, float)) else
+                      (r[1] if r[0] == -r[1] else list(r))
+                      for k, v, r in (("x_factor", x_factor, self.x_factor),
+                                      ("y_factor", y_factor, self.y_factor))}
 
     @staticmethod
     def _factor(name: str, f: Any) -> tuple:
@@ -56,7 +61,8 @@ class RandomShear(BaseHostWarp):
             if not 0 <= f <= 1:
                 raise ValueError(f"RandomShear: expected {name} in [0, 1], got {name}={f!r}")
             return (-abs(float(f)), abs(float(f)))
-        return keras_factor("RandomShear", name, f, (0.0, 1.0))
+        # pairs within [-1, 1]: Keras saves the range (-f, f) it made of a number f
+        return keras_factor("RandomShear", name, f, (-1.0, 1.0))
 
     def draw(self, rng: np.random.Generator, n: int, h: int, w: int, c: int) -> dict:
         sign = np.where(rng.uniform(0, 1, n) > 0.5, -1.0, 1.0)
