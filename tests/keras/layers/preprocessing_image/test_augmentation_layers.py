@@ -109,6 +109,15 @@ def test_inside_compiled_fit_and_dataset_map():
         np.testing.assert_allclose(lab.sum(-1), 1.0, rtol=1e-5)
         assert b["images"].shape == (8, 8, 8, 3) and b["labels"].dtype == tf.float32
     assert not np.array_equal(np.concatenate([b["labels"].numpy() for b in batches]), onehot)
+    # boxes through Dataset.map: a per-image pipeline (rank-3 images, (num_boxes, 4) boxes)
+    scene, boxes = _square_scene(n=4)
+    shear = L.RandomShear(0.3, fill_mode="constant", bounding_box_format="xyxy", seed=5)
+    ds = tf.data.Dataset.from_tensor_slices(
+        {"images": scene, "bounding_boxes": {"boxes": boxes, "labels": np.ones((4, 1), "int32")}})
+    for d in ds.map(lambda d: shear(d)):
+        img, b = d["images"].numpy(), d["bounding_boxes"]["boxes"].numpy()
+        ys, xs = np.nonzero(img.max(-1) > 128)
+        assert b.shape == (1, 4) and b[0, 0] - 1 <= xs.min() and xs.max() <= b[0, 2] + 1
 
 
 def test_compiled_function_draws_fresh_parameters_per_call():

@@ -128,11 +128,26 @@ def filter2d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return out
 
 
+def filter1d(x: np.ndarray, kernel: np.ndarray, axis: int) -> np.ndarray:
+    """Correlation along one axis with zero padding, 'same' output."""
+    k = len(kernel)
+    before = (k - 1) // 2
+    pads = [(0, 0)] * x.ndim
+    pads[axis] = (before, k - 1 - before)
+    p = np.pad(x, pads)
+    size = x.shape[axis]
+    out = np.zeros_like(x)
+    for i in range(k):
+        out += kernel[i] * np.take(p, np.arange(i, i + size), axis=axis)
+    return out
+
+
 def gaussian_blur(x: np.ndarray, kernel_size: tuple, sigma: tuple) -> np.ndarray:
-    """Zero-padded Gaussian blur; `kernel_size` and `sigma` are (x, y) pairs."""
+    """Zero-padded Gaussian blur; `kernel_size` and `sigma` are (x, y) pairs. The kernel is
+    separable, so two 1-D passes give the 2-D correlation with `outer(k_y, k_x)`."""
     kx = gaussian_kernel1d(int(kernel_size[0]), sigma[0], x.dtype)
     ky = gaussian_kernel1d(int(kernel_size[1]), sigma[1], x.dtype)
-    return filter2d(x, np.outer(ky, kx).astype(x.dtype))
+    return filter1d(filter1d(x, kx, 2), ky, 1)
 
 
 def equalize(x: np.ndarray, value_range: tuple, bins: int) -> np.ndarray:
