@@ -230,7 +230,7 @@ def _host(layer: Any, op: Any, d: dict, single: bool) -> dict:
 
 class BaseHostWarp(BaseAugmentationLayer):
     """Geometric host layers defined by per-image projective maps: `matrices(p, n, h, w)`
-    returns (N, 8) maps from output pixels to input points (None where an image is kept)."""
+    returns (N, 8) maps from output pixels to input points (identities for kept images)."""
 
     _geometric = True
 
