@@ -405,3 +405,26 @@ def test_existing_geometric_layers_take_keras_dicts(layer, kwargs):
         x1, y1, x2, y2 = got[i]
         assert x1 - 1 <= xs.min() and xs.max() + 1 <= x2 + 1 and y1 - 1 <= ys.min() \
             and ys.max() + 1 <= y2 + 1, (i, got[i], xs.min(), xs.max(), ys.min(), ys.max())
+
+
+def test_composite_layers():
+    x = np.full((3, 6, 6, 3), 100.0, "float32")
+    jit = L.RandomColorJitter(brightness_factor=(0.2, 0.2), seed=0)(x).numpy()
+    np.testing.assert_allclose(jit, 100.0 + 0.2 * 255)  # RandomBrightness's rule
+    np.testing.assert_array_equal(L.RandAugment(num_ops=0, seed=0)(IMG).numpy(), IMG)
+    y = L.AugMix(value_range=(0, 255), seed=0)(IMG).numpy()
+    assert y.min() >= 0 and y.max() <= 255 and not np.allclose(y, IMG)
+    # RandAugment with only the rotation available at strength (0.25, 0.25) is a quarter turn
+    ra = L.RandAugment(num_ops=1, factor=(0.25, 0.25), interpolation="nearest", seed=0)
+    ra._ops = [ra._ops[2]]  # random_rotation
+    sq = RNG.uniform(0, 255, (1, 5, 5, 1)).astype("float32")
+    np.testing.assert_allclose(ra(sq).numpy()[0, ..., 0], np.rot90(sq[0, ..., 0]), atol=1e-4)
+
+
+def test_gaussian_blur_smooths_and_keeps_the_mean():
+    x = RNG.uniform(0, 255, (4, 24, 24, 3)).astype("float32")
+    y = L.RandomGaussianBlur(factor=(1.0, 1.0), kernel_size=5, sigma=(1.0, 1.0), seed=0)(x)
+    y = y.numpy()
+    inner = (slice(None), slice(3, -3), slice(3, -3))
+    assert y[inner].std() < 0.6 * x[inner].std()
+    assert abs(y[inner].mean() - x[inner].mean()) < 2.0
