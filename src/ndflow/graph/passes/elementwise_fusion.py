@@ -107,7 +107,11 @@ def fuse_elementwise(graph: Graph) -> int:
         if t is not None:
             return t
         kids = []
+        here: dict[int, tuple] = {}  # a value this node reads twice is inlined once
         for v in node.inputs:
+            if id(v) in here:
+                kids.append(here[id(v)])
+                continue
             how = inline(v, node, budget - 1) if budget > 1 else None
             if how == "absorb":
                 absorbed.add(id(v.producer))
@@ -118,6 +122,7 @@ def fuse_elementwise(graph: Graph) -> int:
                 kids.append(("val", id(v)))
             else:
                 kids.append(expr_of(v.producer, budget - 1))
+            here[id(v)] = kids[-1]
         t = built[id(node)] = substitute(node_expression(node), kids)
         return t
 
