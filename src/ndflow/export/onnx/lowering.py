@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.core.dispatch import REGISTRY
 from ndflow.errors import InvalidArgumentError
 from ndflow.graph.ir import Graph, GNode, Value
 
@@ -37,6 +38,19 @@ def onnx_module() -> Any:
 
 # Rules for op families registered on first use (split_3, split_4...): name prefix -> rule.
 FAMILY_RULES: dict[str, Any] = {}
+# Rules of ops whose modules are not imported yet (ops registered by keras layers): attached
+# to their registry entry by `attach` now, or at their first export.
+_PENDING: dict[str, Any] = {}
+
+
+def attach(rules: dict[str, Any]) -> None:
+    """Store each op's ONNX rule in its registry entry (`Op.onnx`)."""
+    for name, rule in rules.items():
+        op = REGISTRY.get(name)
+        if op is None:
+            _PENDING[name] = rule
+        else:
+            op.onnx = rule
 
 
 class UnsupportedOpError(InvalidArgumentError):
@@ -206,6 +220,8 @@ class Lowering:
                     "an inference graph cannot hold", None,
                     "Export the model's inference function (training=False).")
             rule = node.op.onnx
+            if rule is None and node.name in _PENDING:
+                rule = node.op.onnx = _PENDING.pop(node.name)
             if rule is None:
                 rule = next((r for p, r in FAMILY_RULES.items() if node.name.startswith(p)), None)
             if rule is None:

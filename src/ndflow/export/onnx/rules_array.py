@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.dispatch import REGISTRY
-from ndflow.export.onnx.lowering import FAMILY_RULES, INT64_MAX, INT64_MIN, Lowering
+from ndflow.export.onnx.lowering import FAMILY_RULES, INT64_MAX, INT64_MIN, Lowering, attach
 from ndflow.graph.ir import GNode
 
 
@@ -196,8 +195,7 @@ RULES: dict[str, Any] = {
     "argmax": _arg("ArgMax"), "argmin": _arg("ArgMin"), "matmul": _matmul, "einsum": _einsum,
 }
 
-for _name, _rule in RULES.items():
-    REGISTRY[_name].onnx = _rule
+attach(RULES)
 
 
 FAMILY_RULES["split_"] = _split

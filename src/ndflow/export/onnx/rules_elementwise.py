@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.dispatch import REGISTRY
-from ndflow.export.onnx.lowering import Lowering
+from ndflow.export.onnx.lowering import Lowering, attach
 from ndflow.graph.ir import GNode
 
 
@@ -162,5 +161,4 @@ RULES: dict[str, Any] = {
     "where": _where, "cast": _cast, "identity": _identity, "stop_gradient": _identity,
 }
 
-for _name, _rule in RULES.items():
-    REGISTRY[_name].onnx = _rule
+attach(RULES)

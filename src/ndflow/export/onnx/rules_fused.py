@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core.dispatch import REGISTRY
-from ndflow.export.onnx.lowering import Lowering
+from ndflow.export.onnx.lowering import Lowering, attach
 from ndflow.export.onnx.rules_nn import conv_geometry, kernel_oi, to_first, to_last
 from ndflow.graph.ir import GNode
 
@@ -48,5 +47,4 @@ RULES: dict[str, Any] = {
     "conv_max_pool": _conv_max_pool, "conv_max_pool_fused": _conv_max_pool,
 }
 
-for _name, _rule in RULES.items():
-    REGISTRY[_name].onnx = _rule
+attach(RULES)

@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.dispatch import REGISTRY
-from ndflow.export.onnx.lowering import Lowering
+from ndflow.export.onnx.lowering import Lowering, attach
 from ndflow.graph.ir import GNode
 from ndflow.ops.conv import _geometry
 
@@ -257,5 +256,4 @@ RULES: dict[str, Any] = {
     "simple_rnn_sequence": _srnn, "lstm_sequence": _lstm, "gru_sequence": _gru,
 }
 
-for _name, _rule in RULES.items():
-    REGISTRY[_name].onnx = _rule
+attach(RULES)
