@@ -169,7 +169,9 @@ def load(path: str | os.PathLike) -> OnnxModel:
     if size > MAX_FILE_BYTES:
         raise InvalidArgumentError(f"ndflow.onnx.load: expected a file under "
                                    f"{MAX_FILE_BYTES} bytes, got {size} bytes ({path})")
-    proto = onnx.load(path, load_external_data=False)
+    # weights in an external data file (torch.onnx.export's default) load from the model's
+    # folder; onnx refuses locations outside it
+    proto = onnx.load(path)
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as e:
