@@ -29,8 +29,10 @@ def _ir_version(opset: int) -> int:
 
 
 def _specs_of_model(model: Any) -> list[TensorSpec]:
-    inputs = getattr(model, "_inputs_struct", None) or _safe_inputs(model)
-    if inputs:
+    inputs = getattr(model, "_inputs_struct", None)
+    if inputs is None:
+        inputs = _safe_inputs(model)
+    if inputs is not None and nest.flatten(inputs):
         return [TensorSpec(tuple(t.shape), t.dtype, getattr(t, "name", None))
                 for t in nest.flatten(inputs)]
     shapes = getattr(model, "_build_shapes", None)
