@@ -8,7 +8,6 @@ without the optimiser: the result holds only registry ops, each of which has an 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 

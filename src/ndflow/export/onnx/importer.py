@@ -483,7 +483,7 @@ def _cumsum(m: OnnxModel, n: _Node, x: Any, axis: Any) -> Any:
                      reverse=bool(n.attrs.get("reverse", 0)))
 
 
-# --- reductions ------------------------------------------------------------------------------------
+# --- reductions ---------------------------------------------------------------------------
 @_op("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd")
 def _reduce(m: OnnxModel, n: _Node, x: Any, axes: Any = None) -> Any:
     ax = _axes(n, axes)
@@ -502,7 +502,7 @@ def _arg(m: OnnxModel, n: _Node, x: Any) -> Any:
     return tf.expand_dims(y, axis) if n.attrs.get("keepdims", 1) else y
 
 
-# --- linear algebra and neural-network ops -----------------------------------------------------------
+# --- linear algebra and neural-network ops ---------------------------------------------------
 @_op("MatMul")
 def _matmul(m: OnnxModel, n: _Node, a: Any, b: Any) -> Any:
     if len(a.shape) >= 2 and len(b.shape) == 2 and len(a.shape) > 2:
