@@ -150,3 +150,19 @@ def test_bad_arguments(tmp_path):
         model.export(str(tmp_path / "m"), format="tf_saved_model")
     with pytest.raises(ValueError, match="known shape apart from the batch"):
         tf.onnx.export(lambda x: x * 2.0, [tf.TensorSpec((None, None), F)], tmp_path / "g.onnx")
+
+
+def test_main_job_onnx_step(tmp_path, monkeypatch):
+    import sys
+
+    from ndflow.demo import export_onnx_check
+
+    model = _sequential()
+    x, y = sample((20, 12), F, 3), np.arange(20) % 3
+    line, acc = export_onnx_check(model, x, y, str(tmp_path / "d.onnx"))
+    expected = float(np.mean(model.predict(x, verbose=0).argmax(1) == y))
+    assert acc == expected and "onnxruntime test accuracy" in line
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # the extra is not installed
+    line, acc = export_onnx_check(model, x, y, str(tmp_path / "e.onnx"))
+    assert acc is None and 'pip install "ndflow[onnx]"' in line
+    assert not (tmp_path / "e.onnx").exists()
