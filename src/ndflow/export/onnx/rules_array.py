@@ -48,12 +48,32 @@ def _tile(ctx: Lowering, node: GNode) -> str:
     return ctx.emit("Tile", [ctx.input(node, 0), ctx.ints(node.attrs["multiples"], "repeats")])
 
 
+def _pad_symmetric(ctx: Lowering, node: GNode) -> str:
+    """SYMMETRIC padding (edge included; no ONNX Pad mode): per axis, the mirrored edge
+    slices concatenated around the input."""
+    x = ctx.input(node, 0)
+    for axis, (lo, hi) in enumerate(node.attrs["paddings"]):
+        parts = []
+        if lo:
+            parts.append(ctx.emit("Slice", [x, ctx.ints([lo - 1]), ctx.ints([INT64_MIN]),
+                                            ctx.ints([axis]), ctx.ints([-1])]))
+        parts.append(x)
+        if hi:
+            parts.append(ctx.emit("Slice", [x, ctx.ints([-1]), ctx.ints([-hi - 1]),
+                                            ctx.ints([axis]), ctx.ints([-1])]))
+        if len(parts) > 1:
+            x = ctx.emit("Concat", parts, axis=axis)
+    return x if x != ctx.input(node, 0) else ctx.emit("Identity", [x])
+
+
 def _pad(ctx: Lowering, node: GNode) -> str:
     a = node.attrs
+    if a["mode"] == "SYMMETRIC":
+        return _pad_symmetric(ctx, node)
     mode = {"CONSTANT": "constant", "REFLECT": "reflect"}.get(a["mode"])
     if mode is None:
         raise ctx.unsupported(f"with mode {a['mode']!r} has no ONNX Pad mode", None,
-                              "Use mode='CONSTANT' or 'REFLECT'.")
+                              "Use mode='CONSTANT', 'REFLECT' or 'SYMMETRIC'.")
     pads = [int(lo) for lo, _ in a["paddings"]] + [int(hi) for _, hi in a["paddings"]]
     ins = [ctx.input(node, 0), ctx.ints(pads, "pads")]
     if mode == "constant":
