@@ -166,3 +166,15 @@ def test_main_job_onnx_step(tmp_path, monkeypatch):
     line, acc = export_onnx_check(model, x, y, str(tmp_path / "e.onnx"))
     assert acc is None and 'pip install "ndflow[onnx]"' in line
     assert not (tmp_path / "e.onnx").exists()
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_gelu_is_one_op_from_opset_20(tmp_path, approximate):
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(
+        8, activation=lambda x: tf.nn.gelu(x, approximate=approximate)), layers.Dense(2)])
+    for opset, single in ((17, False), (20, True)):
+        proto = assert_matches(model, tmp_path / f"g{opset}.onnx", [((6,), F)], batches=(1, 3),
+                               opset_version=opset)
+        ops = [n.op_type for n in proto.graph.node]
+        assert ("Gelu" in ops) == single
+        assert ("Erf" in ops or "Tanh" in ops) != single

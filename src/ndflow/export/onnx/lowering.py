@@ -212,8 +212,21 @@ class Lowering:
 
     # --- the walk -----------------------------------------------------------------------------
     def run(self) -> None:
+        fused: dict = {}
+        inner: set = set()
+        if self.opset >= 20:  # Gelu is one ONNX op from opset 20
+            from ndflow.export.onnx.patterns import gelu_nodes
+
+            fused, inner = gelu_nodes(self.graph)
         for node in self.graph.nodes:
             self.current = node
+            if id(node) in inner:
+                continue
+            if id(node) in fused:
+                x, approximate = fused[id(node)]
+                self.bind(node.outputs[0], self.emit("Gelu", [self.name(x)],
+                                                     approximate=approximate))
+                continue
             if node.kind != "op":
                 raise self.unsupported(
                     f"is a {node.kind} node (a Python callback or a variable update), which "
