@@ -41,7 +41,7 @@ def digits_model(tmp_path_factory):
     keras.utils.set_random_seed(0)
     (x_train, y_train), (x_test, y_test) = keras.datasets.digits.load_data()
     model = keras.Sequential([
-        keras.Input((8, 8, 1)),
+        keras.Input((8, 8, 1), name="digits"),
         layers.Conv2D(8, 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
         layers.Flatten(), layers.Dropout(0.2), layers.Dense(10, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -56,7 +56,7 @@ def digits_model(tmp_path_factory):
     assert acc > 0.85, acc
     folder = tmp_path_factory.mktemp("digits_onnx")
     model.export(str(folder / "digits.onnx"))
-    ort_pred = session(str(folder / "digits.onnx")).run(None, {"input_layer": x})[0].argmax(1)
+    ort_pred = session(str(folder / "digits.onnx")).run(None, {"digits": x})[0].argmax(1)
     np.testing.assert_array_equal(ort_pred, pred)
     return {"folder": folder, "raw": raw, "x": x, "y": np.asarray(y_test), "pred": pred,
             "acc": acc}
@@ -76,7 +76,7 @@ def test_node_classifies_digits_like_ndflow(digits_model, tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=JS)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["input"] == "input_layer"
+    assert result["input"] == "digits"
     np.testing.assert_array_equal(result["predictions"], d["pred"])
     assert result["accuracy"] == pytest.approx(d["acc"], abs=1e-12)
 
