@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ndflow.errors import InvalidArgumentError
-from ndflow.export.onnx import rules_array, rules_elementwise, rules_fused, rules_nn  # noqa: F401
+from ndflow.export.onnx import (  # noqa: F401  (attach the rules to the registry)
+    rules_array, rules_elementwise, rules_fused, rules_more, rules_nn,
+)
 from ndflow.export.onnx.capture import capture
 from ndflow.export.onnx.lowering import (
     BATCH_SENTINEL, DEFAULT_OPSET, MIN_OPSET, Lowering, onnx_module,
