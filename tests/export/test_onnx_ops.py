@@ -32,7 +32,7 @@ NO_RULE = {
         "kops_custom_gradient"],
     "reason: random sampling (no seeded equivalent in ONNX)": ["random_sample"],
     "reason: not yet lowered (no single ONNX op; a decomposition is future work)": [
-        "argsort", "cumprod", "sparsemax", "kops_inv", "kops_det", "kops_solve",
+        "cumprod", "sparsemax", "kops_inv", "kops_det", "kops_solve",
         "kops_slogdet", "kops_left_shift", "kops_right_shift"],
 }
 _NO_RULE = {op for ops in NO_RULE.values() for op in ops}

@@ -39,6 +39,15 @@ def _scatter_nd(ctx: Lowering, node: GNode) -> str:
                     reduction="add")
 
 
+def _argsort(ctx: Lowering, node: GNode) -> str:
+    """Stable argsort as TopK over the whole axis (ONNX: equal values keep index order)."""
+    axis = int(node.attrs["axis"])
+    k = ctx.ints([node.inputs[0].shape[axis]], "k")
+    _, idx = ctx.emit("TopK", [ctx.input(node, 0), k], outputs=2, axis=axis,
+                      largest=int(bool(node.attrs["descending"])), sorted=1)
+    return ctx.cast(idx, node.outputs[0].dtype)
+
+
 def _atan2(ctx: Lowering, node: GNode) -> str:
     y, x = ctx.input(node, 0), ctx.input(node, 1)
     dt = node.inputs[0].dtype
@@ -67,7 +76,7 @@ def _bitwise(op_type: str, logical: str) -> Any:
 
 attach({
     "gather_nd": _gather_nd, "take_along_axis": _take_along_axis, "scatter_nd": _scatter_nd,
-    "atan2": _atan2, "kops_bitwise_and": _bitwise("BitwiseAnd", "And"),
+    "atan2": _atan2, "argsort": _argsort, "kops_bitwise_and": _bitwise("BitwiseAnd", "And"),
     "kops_bitwise_or": _bitwise("BitwiseOr", "Or"), "kops_bitwise_xor": _bitwise("BitwiseXor",
                                                                                  "Xor"),
     "kops_bitwise_invert": _bitwise("BitwiseNot", "Not"),
