@@ -629,3 +629,55 @@ def _layer_norm(m: OnnxModel, n: _Node, x: Any, scale: Any, bias: Any = None) ->
     var = tf.reduce_mean(tf.multiply(d, d), axis=axes, keepdims=True)
     y = tf.multiply(tf.divide(d, tf.sqrt(tf.add(var, n.attrs.get("epsilon", 1e-5)))), scale)
     return y if bias is None else tf.add(y, bias)
+
+
+# --- indexing by index tensors, sorting, bitwise ---------------------------------------------
+@_op("GatherND")
+def _gather_nd(m: OnnxModel, n: _Node, x: Any, idx: Any) -> Any:
+    if n.attrs.get("batch_dims", 0):
+        raise InvalidArgumentError("GatherND with batch_dims > 0 is not supported")
+    return tf.gather_nd(x, idx)
+
+
+@_op("GatherElements")
+def _gather_elements(m: OnnxModel, n: _Node, x: Any, idx: Any) -> Any:
+    axis = n.attrs.get("axis", 0) % len(x.shape)
+    idx = tf.where(tf.less(idx, 0), tf.add(idx, tf.cast(_shape(x)[axis], idx.dtype)), idx) \
+        if not isinstance(idx, np.ndarray) else np.where(idx < 0, idx + _shape(x)[axis], idx)
+    return _take_along(x, idx, axis)
+
+
+def _take_along(x: Any, idx: Any, axis: int) -> Any:
+    from ndflow.ops.array import take_along_axis
+
+    return take_along_axis(x, idx, axis)
+
+
+@_op("ScatterND")
+def _scatter_nd(m: OnnxModel, n: _Node, data: Any, idx: Any, updates: Any) -> Any:
+    reduction = n.attrs.get("reduction", "none")
+    if reduction not in ("none", "add"):
+        raise InvalidArgumentError(f"ScatterND reduction={reduction!r} is not supported")
+    if reduction == "none":
+        return tf.tensor_scatter_nd_update(data, idx, updates)
+    return tf.tensor_scatter_nd_add(data, idx, updates)
+
+
+@_op("TopK")
+def _top_k(m: OnnxModel, n: _Node, x: Any, k: Any) -> Any:
+    axis = n.attrs.get("axis", -1) % len(x.shape)
+    k = int(_np(k, "k").reshape(-1)[0])
+    largest = bool(n.attrs.get("largest", 1))
+    idx = tf.argsort(x, axis=axis, direction="DESCENDING" if largest else "ASCENDING")
+    key = tuple(slice(None) if a != axis else slice(0, k) for a in range(len(x.shape)))
+    idx = idx[key]
+    return _take_along(x, idx, axis), tf.cast(idx, "int64")
+
+
+def _bitwise(name: str) -> Callable:
+    return lambda m, n, *xs: getattr(tf.keras.ops, name)(*xs)
+
+
+for _name, _fn in [("BitwiseAnd", "bitwise_and"), ("BitwiseOr", "bitwise_or"),
+                   ("BitwiseXor", "bitwise_xor"), ("BitwiseNot", "bitwise_invert")]:
+    _IMPL[_name] = _bitwise(_fn)
