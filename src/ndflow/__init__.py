@@ -65,10 +65,10 @@ newaxis = None
 
 
 def __getattr__(name: str):  # `tf.keras` without importing the Keras layer up front
-    if name == "keras":
+    if name in ("keras", "onnx"):  # tf.onnx: export/import, needs the onnx extra when used
         import importlib
 
-        return importlib.import_module("ndflow.keras")
+        return importlib.import_module(f"ndflow.{name}")
     raise AttributeError(f"module 'ndflow' has no attribute {name!r}")
 
 

@@ -1,0 +1,50 @@
+"""ONNX rules of today's fused layer ops (dense, dense_relu, conv_max_pool...), decomposed
+into standard ONNX nodes. The graph compiler's rewrite (issue 12) removes these ops from
+traced graphs; delete this module with them. (`conv`'s `act=` attribute is handled by the
+conv rule through `rules_nn.apply_activation`.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ndflow.export.onnx.lowering import Lowering, attach
+from ndflow.export.onnx.rules_nn import conv_geometry, kernel_oi, to_first, to_last
+from ndflow.graph.ir import GNode
+
+
+def _dense(relu: bool) -> Any:
+    def rule(ctx: Lowering, node: GNode) -> str:
+        y = ctx.emit("MatMul", [ctx.input(node, 0), ctx.input(node, 1)])
+        if len(node.inputs) > 2:
+            y = ctx.emit("Add", [y, ctx.input(node, 2)])
+        return ctx.emit("Relu", [y]) if relu else y
+    return rule
+
+
+def _conv_max_pool(ctx: Lowering, node: GNode) -> tuple:
+    """conv (no bias) -> max pool (window = stride = pool_size, VALID) -> + bias -> relu."""
+    a = node.attrs
+    shape = node.inputs[0].shape
+    rank = len(shape)
+    nd = rank - 2
+    ks = tuple(node.inputs[1].shape[:nd])
+    pads, _ = conv_geometry(node, tuple(shape[1:-1]), ks)
+    x = to_first(ctx, ctx.input(node, 0), rank)
+    y = ctx.emit("Conv", [x, kernel_oi(ctx, node, 1)], strides=list(a["strides"]),
+                 dilations=list(a["dilations"]), pads=pads, kernel_shape=list(ks))
+    pool = [int(p) for p in a["pool_size"]]
+    y = to_last(ctx, ctx.emit("MaxPool", [y], kernel_shape=pool, strides=pool), rank)
+    if len(node.inputs) > 2:
+        y = ctx.emit("Add", [y, ctx.input(node, 2)])
+    if a.get("relu"):
+        y = ctx.emit("Relu", [y])
+    return (y, None) + ((None,) if len(node.outputs) == 3 else ())
+
+
+RULES: dict[str, Any] = {
+    "dense": _dense(False), "dense_relu": _dense(True), "dense_nobias_relu": _dense(True),
+    "conv_max_pool": _conv_max_pool, "conv_max_pool_fused": _conv_max_pool,
+}
+
+attach(RULES)
