@@ -31,6 +31,8 @@ NO_RULE = {
         "keras_sparse_categorical_crossentropy_probs_grad", "keras_ctc_loss", "class_ids",
         "kops_custom_gradient"],
     "reason: random sampling (no seeded equivalent in ONNX)": ["random_sample"],
+    "reason: the compiler's fused element-wise node (export lowers graphs before fusion)": [
+        "fused_elementwise"],
     "reason: not yet lowered (no single ONNX op; a decomposition is future work)": [
         "cumprod", "sparsemax", "kops_inv", "kops_det", "kops_solve",
         "kops_slogdet", "kops_left_shift", "kops_right_shift"],

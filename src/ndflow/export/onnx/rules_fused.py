@@ -1,7 +1,6 @@
-"""ONNX rules of today's fused layer ops (dense, dense_relu, conv_max_pool...), decomposed
-into standard ONNX nodes. The graph compiler's rewrite (issue 12) removes these ops from
-traced graphs; delete this module with them. (`conv`'s `act=` attribute is handled by the
-conv rule through `rules_nn.apply_activation`.)
+"""ONNX rules of the kernels the graph compiler selects (conv_max_pool and its fused form),
+decomposed into standard ONNX nodes. Export lowers the graph before the compiler's passes, so
+these appear only in graphs that were optimised first.
 """
 
 from __future__ import annotations
@@ -11,15 +10,6 @@ from typing import Any
 from ndflow.export.onnx.lowering import Lowering, attach
 from ndflow.export.onnx.rules_nn import conv_geometry, kernel_oi, to_first, to_last
 from ndflow.graph.ir import GNode
-
-
-def _dense(relu: bool) -> Any:
-    def rule(ctx: Lowering, node: GNode) -> str:
-        y = ctx.emit("MatMul", [ctx.input(node, 0), ctx.input(node, 1)])
-        if len(node.inputs) > 2:
-            y = ctx.emit("Add", [y, ctx.input(node, 2)])
-        return ctx.emit("Relu", [y]) if relu else y
-    return rule
 
 
 def _conv_max_pool(ctx: Lowering, node: GNode) -> tuple:
@@ -43,7 +33,6 @@ def _conv_max_pool(ctx: Lowering, node: GNode) -> tuple:
 
 
 RULES: dict[str, Any] = {
-    "dense": _dense(False), "dense_relu": _dense(True), "dense_nobias_relu": _dense(True),
     "conv_max_pool": _conv_max_pool, "conv_max_pool_fused": _conv_max_pool,
 }
 
