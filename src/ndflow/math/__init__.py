@@ -16,6 +16,7 @@ from ndflow.ops.reduce import (
     reduce_std, reduce_sum, reduce_variance,
 )
 from ndflow.ops.nn import softmax, log_softmax
+from ndflow.ops.spectral import angle, conj, imag, real
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]
