@@ -347,7 +347,8 @@ def signbit(x: Any) -> Tensor:
     if npdt(x).kind != "f":
         return m.less(x, m.zeros_like_(x))
     zero = m.equal(x, 0.0)
-    neg_zero = m.logical_and(zero, m.less(m.reciprocal(m.where(zero, x, m.ones_like_(x))), 0.0))
+    # atan2(-0.0, -1) = -pi while atan2(+0.0, -1) = +pi: reads the sign of zero
+    neg_zero = m.logical_and(zero, m.less(m.atan2(x, m.negative(m.ones_like_(x))), 0.0))
     return m.logical_or(m.less(x, 0.0), neg_zero)
 
 
