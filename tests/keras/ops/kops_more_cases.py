@@ -151,6 +151,40 @@ def _cases(k):
         "ctc_decode-beam": lambda: o.ctc_decode(LOGITS, np.array([6, 4]),
                                                 strategy="beam_search", beam_width=64,
                                                 top_paths=2),
+        # --- image
+        "rgb_to_hsv": lambda: o.image.rgb_to_hsv(RGB),
+        "hsv_to_rgb": lambda: o.image.hsv_to_rgb(RGB),
+        "hsv-roundtrip-cf": lambda: o.image.hsv_to_rgb(o.image.rgb_to_hsv(
+            np.transpose(RGB, (0, 3, 1, 2)), data_format="channels_first"),
+            data_format="channels_first"),
+        "pad_images": lambda: [o.image.pad_images(IMG, 1, 2, 0, 3),
+                               o.image.pad_images(IMG[0], top_padding=2, target_height=10,
+                                                  left_padding=0, target_width=6)],
+        "crop_images": lambda: [o.image.crop_images(IMG, 1, 2, 0, 1),
+                                o.image.crop_images(IMG, top_cropping=2, target_height=4,
+                                                    right_cropping=1, target_width=3)],
+        "extract_patches": lambda: [o.image.extract_patches(IMG, 3),
+                                    o.image.extract_patches(IMG, (2, 3), strides=(1, 2),
+                                                            padding="same"),
+                                    o.image.extract_patches(IMG, 2, strides=1,
+                                                            dilation_rate=2)],
+        "extract_patches_3d": lambda: [o.image.extract_patches_3d(VOL, 2),
+                                       o.image.extract_patches_3d(VOL, (2, 3, 2), strides=1,
+                                                                  padding="same")],
+        "sobel_edges": lambda: o.image.sobel_edges(IMG),
+        "ssim": lambda: o.image.ssim(BIG, BIG * 0.8 + 0.1 * BIG[:, ::-1], filter_size=5),
+        **{f"map_coordinates-{order}-{mode}": (lambda order=order, mode=mode:
+                                               o.image.map_coordinates(
+            IMG[0, :, :, 0], COORDS, order, fill_mode=mode, fill_value=0.5))
+           for order in (0, 1) for mode in ("constant", "nearest", "wrap", "mirror",
+                                             "reflect")},
+        **{f"affine_transform-{interp}-{mode}": (lambda interp=interp, mode=mode:
+                                                 o.image.affine_transform(
+            IMG, AFFINE, interpolation=interp, fill_mode=mode))
+           for interp in ("nearest", "bilinear") for mode in ("constant", "nearest",
+                                                                "wrap", "reflect")},
+        "perspective_transform": lambda: o.image.perspective_transform(
+            IMG, [[0, 0], [4, 0], [0, 6], [4, 6]], [[0.5, 0.2], [4, 0.3], [0.2, 6], [3.6, 5.5]]),
         # --- core
         "associative_scan": lambda: [o.associative_scan(lambda a, b: a + b, F, axis=1),
                                      o.associative_scan(lambda a, b: a * b, F[0],
@@ -162,6 +196,13 @@ def _cases(k):
     }
 
 
+BIG = np.random.default_rng(9).uniform(size=(2, 12, 13, 3)).astype(np.float32)
+RGB = np.random.default_rng(5).uniform(size=(2, 4, 5, 3)).astype(np.float32)
+VOL = np.random.default_rng(6).normal(size=(2, 4, 5, 4, 2)).astype(np.float32)
+COORDS = np.random.default_rng(8).uniform(-2.5, 8.5, size=(2, 6, 4)).astype(np.float32)
+# affine only (Keras's backends ignore c0, c1), away from exact half-pixel ties
+AFFINE = np.array([[0.93, 0.21, 0.37, -0.11, 1.07, -0.69, 0.0, 0.0],
+                   [1.0, 0.0, -2.13, 0.0, 1.0, 1.41, 0.0, 0.0]], np.float32)
 CHW = np.ascontiguousarray(np.transpose(IMG, (0, 3, 1, 2)))
 R2 = np.random.default_rng(3).normal(size=(5, 2)).astype(np.float32)
 R4 = np.random.default_rng(4).normal(size=(2, 4, 6, 8)).astype(np.float32)

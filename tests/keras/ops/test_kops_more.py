@@ -381,3 +381,40 @@ def test_docstring_examples(module):
     failures, _ = doctest.testmod(importlib.import_module(module),
                                   optionflags=doctest.ELLIPSIS)
     assert failures == 0
+
+
+# --- keras.ops.image ---------------------------------------------------------------------------
+
+
+def test_gaussian_blur_matches_a_numpy_reference():
+    # (Keras's torch backend mixes channels here; its NumPy backend and this agree.)
+    x = rng.normal(size=(2, 6, 7, 3))
+    for ks, sg in (((3, 3), (1.0, 1.0)), ((5, 3), (1.5, 0.7))):
+        g = [np.exp(-0.5 * ((np.arange(k) - (k - 1) / 2) / s) ** 2) for k, s in zip(ks, sg)]
+        kern = np.outer(g[1] / g[1].sum(), g[0] / g[0].sum())
+        kh, kw = kern.shape
+        xp = np.pad(x, [(0, 0), ((kh - 1) // 2, kh - 1 - (kh - 1) // 2),
+                        ((kw - 1) // 2, kw - 1 - (kw - 1) // 2), (0, 0)])
+        ref = sum(kern[i, j] * xp[:, i:i + 6, j:j + 7] for i in range(kh) for j in range(kw))
+        np.testing.assert_allclose(_np(ops.image.gaussian_blur(x, ks, sg)), ref, atol=1e-12)
+        cf = ops.image.gaussian_blur(np.transpose(x, (0, 3, 1, 2)), ks, sg,
+                                     data_format="channels_first")
+        np.testing.assert_allclose(np.transpose(_np(cf), (0, 2, 3, 1)), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,fn,inputs", [
+    ("rgb_to_hsv", lambda x: ops.image.rgb_to_hsv(x), [rng.uniform(0.1, 0.9, (1, 2, 2, 3))]),
+    ("hsv_to_rgb", lambda x: ops.image.hsv_to_rgb(x), [rng.uniform(0.1, 0.9, (1, 2, 2, 3))]),
+    ("extract_patches", lambda x: ops.image.extract_patches(x, 2, 1, padding="same"),
+     [rng.normal(size=(1, 3, 3, 2))]),
+    ("affine_transform", lambda x: ops.image.affine_transform(
+        x, [0.9, 0.1, 0.3, -0.2, 1.1, 0.2, 0, 0], fill_mode="reflect"),
+     [rng.normal(size=(1, 3, 4, 1))]),
+    ("map_coordinates", lambda x, c: ops.image.map_coordinates(x, c, 1, "mirror"),
+     [rng.normal(size=(3, 4)), rng.uniform(-1.3, 4.3, (2, 5)) + 0.0137]),
+    ("ssim", lambda a: ops.image.ssim(a, a[:, ::-1] * 0.5 + 0.2, filter_size=3),
+     [rng.uniform(size=(1, 4, 4, 1))]),
+    ("sobel_edges", ops.image.sobel_edges, [rng.normal(size=(1, 3, 3, 1))]),
+])
+def test_image_gradients_match_finite_differences(name, fn, inputs):
+    _fd_check(fn, *inputs)

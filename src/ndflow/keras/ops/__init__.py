@@ -21,7 +21,7 @@ from ndflow.keras.ops.linalg import *  # noqa: F403
 from ndflow.keras.ops.math import *  # noqa: F403
 from ndflow.keras.ops.nn import *  # noqa: F403
 from ndflow.keras.ops.numpy import *  # noqa: F403
-from ndflow.keras.ops import core_more, linalg_more, math_more, nn_more, numpy_more
+from ndflow.keras.ops import core_more, image_more, linalg_more, math_more, nn_more, numpy_more
 from ndflow.keras.ops.core_more import *  # noqa: F403
 from ndflow.keras.ops.linalg_more import *  # noqa: F403
 from ndflow.keras.ops.math_more import *  # noqa: F403
@@ -29,8 +29,8 @@ from ndflow.keras.ops.nn_more import *  # noqa: F403
 from ndflow.keras.ops.numpy_more import *  # noqa: F403
 
 # The *_more modules extend their families (`ops.numpy.nanmean`, `ops.linalg.qr` ...).
-for _family, _more in ((core, core_more), (linalg, linalg_more), (math, math_more),
-                       (nn, nn_more), (numpy, numpy_more)):
+for _family, _more in ((core, core_more), (image, image_more), (linalg, linalg_more),
+                       (math, math_more), (nn, nn_more), (numpy, numpy_more)):
     for _n in _more.__all__:
         setattr(_family, _n, getattr(_more, _n))
     _family.__all__ = sorted(set(_family.__all__) | set(_more.__all__))
