@@ -36,7 +36,6 @@ _AUG = "h16-aug (#16 image augmentation and preprocessing layers)"
 _LAYERS = "h16-layers (#16 layers)"
 _OPTIM = "h16-optim (#16 optimizers, losses, metrics, initializers)"
 _JSON = "h16-autograph (#16 JSON models: layers.serialize/deserialize)"
-_IMAGE_OPS = "#16 ops (h16-ops): keras.ops.image not built yet"
 KNOWN_GAPS: dict = {
     "layers": {
         **dict.fromkeys(["AugMix", "AutoContrast", "CutMix", "Equalization", "MixUp",
@@ -62,7 +61,6 @@ KNOWN_GAPS: dict = {
     "metrics": dict.fromkeys(["ConcordanceCorrelation", "PearsonCorrelation",
                               "concordance_correlation", "pearson_correlation"], _OPTIM),
     "initializers": dict.fromkeys(["STFT", "STFTInitializer", "stft"], _OPTIM),
-    "ops.image": dict.fromkeys(["elastic_transform", "scale_and_translate"], _IMAGE_OPS),
 }
 
 

@@ -185,6 +185,10 @@ def _cases(k):
                                                                 "wrap", "reflect")},
         "perspective_transform": lambda: o.image.perspective_transform(
             IMG, [[0, 0], [4, 0], [0, 6], [4, 6]], [[0.5, 0.2], [4, 0.3], [0.2, 6], [3.6, 5.5]]),
+        **{f"scale_and_translate-{meth}-{aa}": (lambda meth=meth, aa=aa:
+                                                 o.image.scale_and_translate(
+            IMG, (2, 11, 3, 3), [1.6, 0.55], [0.3, -0.4], (1, 2), meth, antialias=aa))
+           for meth in ("linear", "cubic", "lanczos3", "lanczos5") for aa in (True, False)},
         # --- core
         "associative_scan": lambda: [o.associative_scan(lambda a, b: a + b, F, axis=1),
                                      o.associative_scan(lambda a, b: a * b, F[0],

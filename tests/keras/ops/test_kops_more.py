@@ -418,3 +418,30 @@ def test_gaussian_blur_matches_a_numpy_reference():
 ])
 def test_image_gradients_match_finite_differences(name, fn, inputs):
     _fd_check(fn, *inputs)
+
+
+def test_elastic_transform_statistics_and_seeding():
+    from ndflow.keras import random as kr
+
+    h = w = 48
+    ramp = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :, None], (h, w, 1)).copy()
+    img = np.stack([ramp, ramp])  # (2, h, w, 1): the value is the x coordinate
+    sigma, alpha = 2.0, 3.0
+    out = _np(ops.image.elastic_transform(img, alpha, sigma, fill_mode="nearest", seed=3))
+    np.testing.assert_array_equal(
+        out, _np(ops.image.elastic_transform(img, alpha, sigma, fill_mode="nearest", seed=3)))
+    assert not np.array_equal(out, _np(ops.image.elastic_transform(
+        img, alpha, sigma, fill_mode="nearest", seed=4)))
+    g = kr.SeedGenerator(1)
+    a = _np(ops.image.elastic_transform(img, alpha, sigma, seed=g))
+    assert not np.array_equal(a, _np(ops.image.elastic_transform(img, alpha, sigma, seed=g)))
+    np.testing.assert_allclose(_np(ops.image.elastic_transform(img, 0.0, sigma, seed=1)), img,
+                               atol=1e-5)
+    # bilinear sampling of a ramp returns x + dx exactly inside: dx is the smoothed noise
+    dx = (out - img)[:, 10:-10, 10:-10, 0]
+    k = int(6 * sigma) | 1
+    g1 = np.exp(-0.5 * ((np.arange(k) - (k - 1) / 2) / sigma) ** 2)
+    g1 /= g1.sum()
+    expected_std = alpha * sigma * np.sqrt((np.outer(g1, g1) ** 2).sum())
+    assert abs(dx.mean()) < 0.3 * expected_std
+    assert 0.75 * expected_std < dx.std() < 1.25 * expected_std, (dx.std(), expected_std)

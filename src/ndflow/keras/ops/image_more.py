@@ -24,6 +24,7 @@ from ndflow.core.tensor import Tensor, constant
 from ndflow.keras.ops._common import as_tensor, rank, static_value, to_float
 from ndflow.keras.ops.image import _channels_first, _images_last, _to_first
 from ndflow.ops import array as a_
+from ndflow.ops import linalg as la_
 from ndflow.ops import math as m
 from ndflow.ops import reduce as r_
 from ndflow.ops import shape_ops as s_
@@ -448,7 +449,110 @@ def perspective_transform(images: Any, start_points: Any, end_points: Any,
     return _finish(y, sq, cf)
 
 
-__all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d",
-           "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
-           "perspective_transform", "rgb_to_hsv", "sobel_edges", "ssim"]
+def _kernel(method: str, x: np.ndarray) -> np.ndarray:
+    if method == "linear":
+        return np.maximum(0.0, 1.0 - x)
+    if method == "cubic":  # Keys, a = -0.5
+        near = ((1.5 * x - 2.5) * x) * x + 1.0
+        far = ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
+        return np.where(x >= 2.0, 0.0, np.where(x >= 1.0, far, near))
+    radius = 3.0 if method == "lanczos3" else 5.0
+    with np.errstate(all="ignore"):
+        y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius) / (np.pi * x) ** 2
+    return np.where(x > radius, 0.0, np.where(x > 1e-3, y, 1.0))
 
+
+_METHODS = {"linear": "linear", "bilinear": "linear", "trilinear": "linear",
+            "triangle": "linear", "cubic": "cubic", "bicubic": "cubic", "tricubic": "cubic",
+            "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
+
+
+def _resample_matrix(n_in: int, n_out: int, scale: float, shift: float, method: str,
+                     antialias: bool) -> np.ndarray:
+    """(n_in, n_out) weights: output pixel o samples the input at
+    `(o + 0.5 - shift) / scale - 0.5` with the kernel widened by 1/scale when shrinking."""
+    widen = max(1.0 / scale, 1.0) if antialias else 1.0
+    where = (np.arange(n_out) + 0.5 - shift) / scale - 0.5
+    w = _kernel(method, np.abs(where[None, :] - np.arange(n_in)[:, None]) / widen)
+    total = w.sum(0, keepdims=True)
+    w = np.where(np.abs(total) > 1000.0 * np.finfo(np.float32).eps,
+                 w / np.where(total != 0, total, 1.0), 0.0)
+    inside = (where >= -0.5) & (where <= n_in - 0.5)
+    return np.where(inside[None, :], w, 0.0)
+
+
+def scale_and_translate(images: Any, output_shape: Any, scale: Any, translation: Any,
+                        spatial_dims: Any, method: str, antialias: bool = True) -> Tensor:
+    """JAX's `scale_and_translate`: along each of `spatial_dims`, output pixel `o` samples
+    the input at `(o + 0.5 - translation) / scale - 0.5` with a 'linear', 'cubic',
+    'lanczos3' or 'lanczos5' kernel (widened when shrinking, with `antialias`)."""
+    x = as_tensor(images)
+    if method not in _METHODS:
+        raise fail(_name("scale_and_translate"), f"method in {sorted(_METHODS)}",
+                   repr(method))
+    kind = _METHODS[method]
+    dims = [int(d) % rank(x) for d in spatial_dims]
+    sc = np.asarray(static_value("scale_and_translate", scale, "scale"), np.float64)
+    tr = np.asarray(static_value("scale_and_translate", translation, "translation"),
+                    np.float64)
+    sc = np.broadcast_to(sc.reshape(-1), (len(dims),))
+    tr = np.broadcast_to(tr.reshape(-1), (len(dims),))
+    out_shape = [int(d) for d in output_shape]
+    dt = npdt(x)
+    work = x if dt.kind == "f" else m.cast(x, np.float32)
+    for i, d in enumerate(dims):
+        n_in = shape_of(work)[d]
+        mat = _resample_matrix(int(n_in), out_shape[d], float(sc[i]), float(tr[i]), kind,
+                               bool(antialias))
+        moved = la_.tensordot(work, constant(mat.astype(npdt(work))), [[d], [0]])
+        nd = rank(moved)
+        work = a_.transpose(moved, list(range(d)) + [nd - 1] + list(range(d, nd - 1)))
+    if dt.kind != "f":
+        lo = r_.reduce_min(m.cast(x, npdt(work)))
+        hi = r_.reduce_max(m.cast(x, npdt(work)))
+        work = m.cast(m.clip_by_value(m.round(work), lo, hi), dt)
+    return work
+
+
+def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0,
+                      interpolation: str = "bilinear", fill_mode: str = "reflect",
+                      fill_value: float = 0.0, seed: Any = None,
+                      data_format: Any = None) -> Tensor:
+    """Elastic distortion: every pixel moves by `alpha` times Gaussian noise (scale `sigma`)
+    smoothed by a Gaussian of width `sigma` (kernel `int(6 sigma) | 1`), one field per
+    image shared by its channels; `seed` as in `keras.random`."""
+    from ndflow.keras import random as kr
+
+    x, cf = _images_last("elastic_transform", images, data_format)
+    x, sq = _batched(x)
+    if interpolation not in ("nearest", "bilinear") or fill_mode not in _FILL:
+        raise fail(_name("elastic_transform"), f"interpolation nearest/bilinear and "
+                   f"fill_mode in {_FILL}", f"{interpolation!r}, {fill_mode!r}")
+    n, h, w, c = (int(d) for d in shape_of(x))
+    dt = npdt(x) if npdt(x).kind == "f" else np.dtype(np.float32)
+    xf = m.cast(x, dt) if npdt(x) != dt else x
+    sg, al = float(sigma), float(alpha)
+    k = int(6 * sg) | 1
+    noise = m.multiply(kr.normal((n, h, w, 2), dtype=dt, seed=seed), sg)
+    field = m.multiply(gaussian_blur(noise, (k, k), (sg, sg), "channels_last"), al)
+    dx, dy = a_.unstack(field, axis=-1)
+    ys, xs = np.meshgrid(np.arange(h, dtype=dt), np.arange(w, dtype=dt), indexing="ij")
+
+    def per_channel(v: Tensor) -> Tensor:
+        return a_.tile(a_.expand_dims(v, -1), [1, 1, 1, c])
+
+    coords = [constant(np.broadcast_to(np.arange(n, dtype=dt)[:, None, None, None],
+                                       (n, h, w, c)).copy()),
+              per_channel(m.add(dy, constant(ys))), per_channel(m.add(dx, constant(xs))),
+              constant(np.broadcast_to(np.arange(c, dtype=dt), (n, h, w, c)).copy())]
+    y = map_coordinates(xf, coords, 0 if interpolation == "nearest" else 1, fill_mode,
+                        fill_value)
+    if npdt(y) != npdt(x) and npdt(x).kind == "f":
+        y = m.cast(y, npdt(x))
+    return _finish(y, sq, cf)
+
+
+__all__ = ["affine_transform", "crop_images", "elastic_transform", "extract_patches",
+           "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates",
+           "pad_images", "perspective_transform", "rgb_to_hsv", "scale_and_translate",
+           "sobel_edges", "ssim"]
