@@ -680,3 +680,14 @@ add("rfft", lambda x: _spec("rfft_pair")(x, 9), r(2, 4), id="rfft-padded")
 add("irfft", lambda a, b: _spec("irfft_pair")(a, b), r(2, 5), r(2, 5), id="irfft")
 add("irfft", lambda a, b: _spec("irfft_pair")(a, b, 7), r(3), r(3), id="irfft-odd-padded")
 add("irfft", lambda a, b: _spec("irfft_pair")(a, b, 4), r(5), r(5), id="irfft-cut")
+
+
+def _kmath(name: str) -> Any:
+    from ndflow.keras.ops import math_more
+
+    return getattr(math_more, name)
+
+
+add("kops_erfinv", lambda y: _kmath("erfinv")(y), r(2, 3, lo=-0.9, hi=0.9), id="kops_erfinv")
+add("kops_erfinv", lambda y, u: _nested_grad(lambda v: _kmath("erfinv")(v), y, u),
+    r(4, lo=-0.8, hi=0.8), r(4), id="kops_erfinv-second-order")
