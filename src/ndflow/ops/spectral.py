@@ -320,3 +320,138 @@ def irfft(input_tensor: Any, fft_length: Any = None, name: str | None = None) ->
 
 __all__ = ["angle", "complex", "conj", "fft", "fft2d", "fft_pair", "ifft", "ifft2d", "imag",
            "irfft", "irfft_pair", "real", "rfft", "rfft_pair"]
+
+
+# --- framing, windows and short-time transforms (tf.signal) -------------------------------------
+
+
+def frame(signal: Any, frame_length: int, frame_step: int, pad_end: bool = False,
+          pad_value: float = 0.0, axis: int = -1, name: str | None = None) -> Tensor:
+    """Frames of `frame_length` samples every `frame_step` along the last axis:
+    `(..., frames, frame_length)` (`pad_end` pads the tail so every sample is framed).
+
+    >>> frame([1.0, 2.0, 3.0, 4.0, 5.0], 2, 2).numpy().tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    from ndflow.core.tensor import constant
+
+    x = t(signal)
+    nd = len(shape_of(x))
+    if axis not in (-1, nd - 1):
+        raise fail("signal.frame", "axis=-1 (the last axis)", f"axis={axis}")
+    n = shape_of(x)[-1]
+    fl, fs = int(frame_length), int(frame_step)
+    if n is None or fl < 1 or fs < 1:
+        raise fail("signal.frame", "a known last axis and positive frame_length/frame_step",
+                   f"shape {shape_of(x)}, {fl}, {fs}")
+    if pad_end:
+        frames = -(-n // fs)
+        extra = max((frames - 1) * fs + fl - n, 0)
+        x = a_.pad(x, [[0, 0]] * (nd - 1) + [[0, extra]], constant_values=pad_value)
+    else:
+        frames = 0 if n < fl else 1 + (n - fl) // fs
+    idx = np.arange(frames)[:, None] * fs + np.arange(fl)[None, :]
+    return a_.gather(x, constant(idx.astype(np.int32).reshape(frames, fl)), axis=nd - 1)
+
+
+def overlap_and_add(signal: Any, frame_step: int, name: str | None = None) -> Tensor:
+    """Sum of frames `(..., frames, frame_length)` placed every `frame_step` samples:
+    `(..., frame_length + frame_step * (frames - 1))`."""
+    from ndflow.core.tensor import constant
+    from ndflow.ops.shape_ops import reshape
+
+    frames = t(signal)
+    shp = shape_of(frames)
+    if len(shp) < 2 or shp[-1] is None or shp[-2] is None:
+        raise fail("signal.overlap_and_add", "known (frames, frame_length) last axes",
+                   f"shape {list(shp)}")
+    f, n, step = int(shp[-2]), int(shp[-1]), int(frame_step)
+    k = -(-n // step)
+    nd = len(shp)
+    padded = a_.pad(frames, [[0, 0]] * (nd - 1) + [[0, k * step - n]])
+    lead = [-1 if d is None else d for d in shp[:-2]]
+    blocks = reshape(padded, lead + [f, k, step])
+    total = None
+    for j in range(k):
+        part = a_.gather(blocks, constant(np.int32(j)), axis=nd - 1)  # [..., F, step]
+        part = a_.pad(part, [[0, 0]] * (nd - 2) + [[j, k - 1 - j], [0, 0]])
+        total = part if total is None else m.add(total, part)
+    out = reshape(total, lead + [(f + k - 1) * step])
+    return a_.slice_(out, [0] * (nd - 1), [-1] * (nd - 2) + [n + step * (f - 1)])
+
+
+def _cosine_window(length: int, periodic: bool, a0: float, dtype: Any) -> Tensor:
+    from ndflow.core.dtypes import np_dtype
+    from ndflow.core.tensor import constant
+
+    n = int(length)
+    if n == 1:
+        return constant(np.ones(1, np_dtype(dtype)))
+    denom = n if periodic else n - 1
+    w = a0 - (1 - a0) * np.cos(2 * np.pi * np.arange(n) / max(denom, 1))
+    return constant(w.astype(np_dtype(dtype)))
+
+
+def hann_window(window_length: int, periodic: bool = True, dtype: Any = np.float32,
+                name: str | None = None) -> Tensor:
+    """Hann window (periodic by default, as TensorFlow)."""
+    return _cosine_window(window_length, periodic, 0.5, dtype)
+
+
+def hamming_window(window_length: int, periodic: bool = True, dtype: Any = np.float32,
+                   name: str | None = None) -> Tensor:
+    """Hamming window (periodic by default, as TensorFlow)."""
+    return _cosine_window(window_length, periodic, 0.54, dtype)
+
+
+def _fft_len(frame_length: int, fft_length: Any) -> int:
+    if fft_length is None:
+        return 1 << max(int(frame_length) - 1, 0).bit_length()
+    return int(fft_length)
+
+
+def stft(signals: Any, frame_length: int, frame_step: int, fft_length: Any = None,
+         window_fn: Any = hann_window, pad_end: bool = False,
+         name: str | None = None) -> Tensor:
+    """TensorFlow's `stft`: windowed frames (no centring) through `rfft`, as a complex tensor
+    `(..., frames, fft_length // 2 + 1)`; `fft_length` defaults to the next power of 2."""
+    x = t(signals)
+    if npdt(x).kind != "f":
+        x = m.cast(x, np.float32)
+    framed = frame(x, frame_length, frame_step, pad_end)
+    if window_fn is not None:
+        framed = m.multiply(framed, window_fn(int(frame_length), dtype=npdt(x)))
+    return complex(*rfft_pair(framed, _fft_len(frame_length, fft_length)))
+
+
+def inverse_stft(stfts: Any, frame_length: int, frame_step: int, fft_length: Any = None,
+                 window_fn: Any = hann_window, name: str | None = None) -> Tensor:
+    """TensorFlow's `inverse_stft`: `irfft` of each frame, cut to `frame_length`, windowed
+    and overlap-added (pass `inverse_stft_window_fn(frame_step)` for a perfect inverse)."""
+    re, im = _split("inverse_stft", stfts)
+    frames = irfft_pair(re, im, _fft_len(frame_length, fft_length))
+    frames = _fit_last(frames, int(frame_length))
+    if window_fn is not None:
+        frames = m.multiply(frames, window_fn(int(frame_length), dtype=npdt(frames)))
+    return overlap_and_add(frames, frame_step)
+
+
+def inverse_stft_window_fn(frame_step: int, forward_window_fn: Any = hann_window,
+                           name: str | None = None) -> Any:
+    """The window that makes `inverse_stft` invert `stft`: the forward window divided by
+    the overlapped sum of its squares."""
+    def window_fn(frame_length: int, dtype: Any = np.float32) -> Tensor:
+        from ndflow.core.tensor import constant
+
+        w = np.asarray(forward_window_fn(frame_length, dtype=dtype).numpy(), np.float64)
+        step = int(frame_step)
+        k = -(-frame_length // step)
+        sq = np.pad(w ** 2, (0, k * step - frame_length)).reshape(k, step).sum(0)
+        denom = np.tile(sq, k)[:frame_length]
+        return constant((w / denom).astype(np.dtype(dtype)))
+
+    return window_fn
+
+
+__all__ += ["frame", "hamming_window", "hann_window", "inverse_stft", "inverse_stft_window_fn",
+            "overlap_and_add", "stft"]

@@ -1,5 +1,6 @@
 """`tf.signal`: Fourier transforms of complex tensors (`fft`, `ifft`, `fft2d`, `ifft2d`,
-`rfft`, `irfft`).
+`rfft`, `irfft`), framing (`frame`, `overlap_and_add`), windows and short-time transforms
+(`stft`, `inverse_stft`).
 
 >>> import ndflow as tf
 >>> x = tf.complex(tf.constant([1.0, 0.0]), tf.constant([0.0, 0.0]))
@@ -7,6 +8,10 @@
 [1.0, 1.0]
 """
 
-from ndflow.ops.spectral import fft, fft2d, ifft, ifft2d, irfft, rfft
+from ndflow.ops.spectral import (
+    fft, fft2d, frame, hamming_window, hann_window, ifft, ifft2d, inverse_stft,
+    inverse_stft_window_fn, irfft, overlap_and_add, rfft, stft,
+)
 
-__all__ = ["fft", "fft2d", "ifft", "ifft2d", "irfft", "rfft"]
+__all__ = ["fft", "fft2d", "frame", "hamming_window", "hann_window", "ifft", "ifft2d",
+           "inverse_stft", "inverse_stft_window_fn", "irfft", "overlap_and_add", "rfft", "stft"]

@@ -373,7 +373,7 @@ def test_bad_input_gives_a_clear_error(call, match):
 @pytest.mark.parametrize("module", [
     "ndflow.keras.ops.numpy_more", "ndflow.keras.ops.linalg_more", "ndflow.keras.ops.math_more",
     "ndflow.keras.ops.nn_more", "ndflow.keras.ops.core_more", "ndflow.ops.decomp",
-    "ndflow.ops.spectral", "ndflow.signal"])
+    "ndflow.ops.spectral", "ndflow.ops.segment", "ndflow.signal"])
 def test_docstring_examples(module):
     import doctest
     import importlib

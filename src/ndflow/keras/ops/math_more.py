@@ -124,30 +124,10 @@ def stft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int,
     if n is None or n < fl:
         raise fail(_name("stft"), f"a known signal length of at least fft_length={fl}",
                    f"shape {list(shape_of(x))}")
-    frames = 1 + (n - fl) // ss
-    idx = np.arange(frames)[:, None] * ss + np.arange(fl)[None, :]
-    framed = a_.gather(x, constant(idx.astype(np.int32)), axis=nd - 1)  # [..., F, fl]
+    framed = sp_.frame(x, fl, ss)  # [..., F, fl]
     win = _stft_window("stft", window, sl, fl, dt)
     framed = m.multiply(framed, constant(win) if isinstance(win, np.ndarray) else win)
     return sp_.rfft_pair(framed, fl)
-
-
-def _overlap_add(frames: Tensor, stride: int) -> Tensor:
-    """Sum of frames [..., F, N] placed every `stride` samples: [..., N + stride*(F-1)]."""
-    shp = shape_of(frames)
-    f, n = int(shp[-2]), int(shp[-1])
-    k = -(-n // stride)
-    nd = len(shp)
-    padded = a_.pad(frames, [[0, 0]] * (nd - 1) + [[0, k * stride - n]])
-    lead = [-1 if d is None else d for d in shp[:-2]]
-    blocks = s_.reshape(padded, lead + [f, k, stride])
-    total = None
-    for j in range(k):
-        part = a_.gather(blocks, constant(np.int32(j)), axis=nd - 1)  # [..., F, stride]
-        part = a_.pad(part, [[0, 0]] * (nd - 2) + [[j, k - 1 - j], [0, 0]])
-        total = part if total is None else m.add(total, part)
-    out = s_.reshape(total, lead + [(f + k - 1) * stride])
-    return a_.slice_(out, [0] * (nd - 1), [-1] * (nd - 2) + [n + stride * (f - 1)])
 
 
 def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int,
@@ -172,9 +152,9 @@ def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int,
     else:
         frames = m.multiply(frames, win)
         sq = a_.tile(a_.expand_dims(m.square(win), 0), [nframes, 1])
-        env_t = _overlap_add(sq, ss)
+        env_t = sp_.overlap_and_add(sq, ss)
         env_t = m.where(m.greater(env_t, 1e-11), env_t, m.ones_like_(env_t))
-    out = m.divide(_overlap_add(frames, ss), env_t)
+    out = m.divide(sp_.overlap_and_add(frames, ss), env_t)
     start = fl // 2 if center else 0
     total = shape_of(out)[-1]
     if length is not None:
