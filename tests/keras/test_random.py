@@ -130,3 +130,11 @@ def test_seed_generator_in_a_layer_trains_in_compiled_fit():
 def test_docstring_examples():
     failures, _ = doctest.testmod(kr, optionflags=doctest.ELLIPSIS)
     assert failures == 0
+
+
+def test_random_ops_on_keras_inputs_refuse_clearly():
+    x = keras.Input((4,))
+    for call in (lambda: kr.dropout(x, 0.5), lambda: kr.shuffle(x),
+                 lambda: kr.categorical(x, 2)):
+        with pytest.raises(ValueError, match="symbolic Keras tensor"):
+            call()

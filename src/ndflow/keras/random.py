@@ -82,6 +82,17 @@ def _draw(fn: Callable[[], np.ndarray], shape: tuple, dt: np.dtype) -> Tensor:
     return core_draw(fn, shape, dt)
 
 
+def _refuse_keras_symbolic(op: str, x: Tensor) -> None:
+    """Random ops on `keras.Input` tensors would be recorded as one fixed draw: refuse."""
+    from ndflow.core import dispatch
+
+    if x._symbolic and dispatch.trace_hook is None:
+        raise fail(f"keras.random.{op}", "a concrete tensor (or one traced by ndflow.function)",
+                   "a symbolic Keras tensor",
+                   "In a Functional model use a layer (keras.layers.Dropout, GaussianNoise) or "
+                   "call keras.random inside a layer's call().")
+
+
 def _work(dt: np.dtype) -> Any:
     return np.float64 if dt == np.float64 else np.float32
 
@@ -141,6 +152,7 @@ def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any =
     """Class ids drawn from unnormalised log-probabilities `logits` [batch, classes]
     (the Gumbel-max trick: works on traced tensors too)."""
     lg = as_tensor(logits)
+    _refuse_keras_symbolic("categorical", lg)
     if npdt(lg).kind != "f":
         lg = m.cast(lg, floatx())
     shp = shape_of(lg)
@@ -168,6 +180,7 @@ def dropout(inputs: Any, rate: float, noise_shape: Any = None, seed: Any = None)
     rate = float(rate)
     if not 0.0 <= rate < 1.0:
         raise fail("keras.random.dropout", "rate in [0, 1)", repr(rate))
+    _refuse_keras_symbolic("dropout", x)
     shp = tuple(shape_of(x))
     if noise_shape is None:
         ns = shp
@@ -192,6 +205,7 @@ def dropout(inputs: Any, rate: float, noise_shape: Any = None, seed: Any = None)
 def shuffle(x: Any, axis: int = 0, seed: Any = None) -> Tensor:
     """`x` with its entries along `axis` in a random order."""
     x = as_tensor(x)
+    _refuse_keras_symbolic("shuffle", x)
     nd = len(shape_of(x))
     ax = int(axis) % max(nd, 1)
     n = shape_of(x)[ax]

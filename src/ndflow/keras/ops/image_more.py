@@ -180,7 +180,8 @@ def _patches(op: str, x: Tensor, spatial: list, size: tuple, strides: tuple, dil
     ks = [a + 1 for a in spatial]
     y = a_.transpose(x, lead + outs + ks + [nd - 1])
     shp = [-1 if d is None else d for d in shape_of(y)]
-    return s_.reshape(y, shp[:len(lead) + len(outs)] + [-1])
+    depth = int(np.prod(size)) * shp[-1] if shp[-1] != -1 else -1
+    return s_.reshape(y, shp[:len(lead) + len(outs)] + [depth])
 
 
 def extract_patches(images: Any, size: Any, strides: Any = None, dilation_rate: Any = 1,
