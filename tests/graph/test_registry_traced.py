@@ -46,6 +46,16 @@ _I2 = [np.array([5, 12, -3]), np.array([3, 1, 2])]
 NON_DIFF += [(f"kops_{n}", lambda a, b, n=n: getattr(tf.keras.ops, n)(a, b), _I2)
              for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift")]
 NON_DIFF.append(("kops_bitwise_invert", lambda a: tf.keras.ops.bitwise_invert(a), _I2[:1]))
+# matrix decompositions without gradients (src/ndflow/ops/decomp.py; owner: #16 ops)
+_M3 = [np.array([[2.0, 1.0, 0.5], [1.0, 3.0, -1.0], [0.0, 4.0, 1.0]])]
+NON_DIFF.append(("eig", lambda a: tf.linalg.eig(a)[0], _M3))
+NON_DIFF.append(("lu_factor", lambda a: tf.keras.ops.lu_factor(a), _M3))
+# keras.ops primitives without gradients (src/ndflow/keras/ops/numpy_more.py; owner: #16 ops)
+NON_DIFF += [(f"kops_{n}", lambda a, b, n=n: getattr(tf.keras.ops, n)(a, b), _I2)
+             for n in ("gcd", "lcm")]
+NON_DIFF.append(("kops_nextafter", lambda a, b: tf.keras.ops.nextafter(a, b),
+                 [np.array([1.0, -2.0, 0.0]), np.array([2.0, -3.0, -1.0])]))
+NON_DIFF.append(("kops_view", lambda a: tf.keras.ops.view(a, "int64"), _M3))
 
 # Ops whose output cannot be compared value for value (covered by their own tests).
 UNCOMPARABLE = {"random_sample"}

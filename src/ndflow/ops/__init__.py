@@ -11,4 +11,6 @@ from ndflow.ops import (  # noqa: F401  (import order matters: each family regis
     creation,
     conv_pool,
     conv_pool_grad,
+    decomp,
+    spectral,
 )
