@@ -31,6 +31,11 @@ NO_RULE = {
         "keras_sparse_categorical_crossentropy_probs_grad", "keras_ctc_loss", "class_ids",
         "kops_custom_gradient"],
     "reason: random sampling (no seeded equivalent in ONNX)": ["random_sample"],
+    "reason: decompositions, complex numbers, FFTs and number theory (#16's keras.ops): no "
+    "ONNX lowering yet (ONNX has DFT from opset 17 and no eig/qr/svd)": [
+        "cholesky", "complex", "conj", "eig", "eigh", "fft_pair", "imag", "irfft",
+        "kops_erfinv", "kops_gcd", "kops_lcm", "kops_nextafter", "kops_view", "lu_factor", "qr",
+        "real", "rfft", "svd", "triangular_solve"],
     "reason: the compiler's fused element-wise node (export lowers graphs before fusion)": [
         "fused_elementwise"],
     "reason: not yet lowered (no single ONNX op; a decomposition is future work)": [

@@ -201,8 +201,9 @@ def erfc(x: Any) -> Tensor:
 
 
 def _erfinv_fwd(xp: Any, y: Any) -> Any:
-    from ndflow.ops.math import _erf_fwd
+    from ndflow.core.elementwise import xp_function
 
+    _erf_fwd = xp_function(xp, "erf")
     y64 = y.astype(np.float64)
     # Giles' single-precision approximation, then Newton steps on erf in float64
     w = -xp.log(xp.maximum((1.0 - y64) * (1.0 + y64), 1e-300))
@@ -220,7 +221,7 @@ def _erfinv_fwd(xp: Any, y: Any) -> Any:
     x = xp.where(small, p1, p2) * y64
     finite = xp.abs(y64) < 1.0
     for _ in range(2):
-        err = _erf_fwd(xp, xp.where(finite, x, 0.0)) - y64
+        err = _erf_fwd(xp.where(finite, x, 0.0)) - y64
         x = xp.where(finite, x - err / (2.0 / _pymath.sqrt(_pymath.pi) * xp.exp(-x * x)), x)
     x = xp.where(y64 == 1.0, xp.inf, xp.where(y64 == -1.0, -xp.inf, x))
     x = xp.where(xp.abs(y64) > 1.0, xp.nan, x)
