@@ -42,15 +42,6 @@ def conv_geometry(node: GNode, spatial: tuple, ks: tuple) -> tuple[list, tuple]:
     return [lo for lo, _ in pads] + [hi for _, hi in pads], out
 
 
-def apply_activation(ctx: Lowering, y: str, act: Any, dtype: Any) -> str:
-    """The activation a fused op applies after its linear part (None: none)."""
-    if act in (None, "linear"):
-        return y
-    if act in ("relu", True):
-        return ctx.emit("Relu", [y])
-    raise ctx.unsupported(f"with fused activation {act!r} has no ONNX rule", None)
-
-
 def _conv(ctx: Lowering, node: GNode) -> str:
     a = node.attrs
     x_shape = node.inputs[0].shape
@@ -63,14 +54,10 @@ def _conv(ctx: Lowering, node: GNode) -> str:
     x = ctx.input(node, 0)
     if not cf:
         x = to_first(ctx, x, rank)
-    ins = [x, kernel_oi(ctx, node, 1)]
-    if len(node.inputs) > 2:
-        ins.append(ctx.input(node, 2))
-    y = ctx.emit("Conv", ins, strides=list(a["strides"]), dilations=list(a["dilations"]),
-                 pads=pads, group=int(a["groups"]), kernel_shape=list(ks))
-    if not cf:
-        y = to_last(ctx, y, rank)
-    return apply_activation(ctx, y, a.get("act"), node.inputs[0].dtype)
+    y = ctx.emit("Conv", [x, kernel_oi(ctx, node, 1)], strides=list(a["strides"]),
+                 dilations=list(a["dilations"]), pads=pads, group=int(a["groups"]),
+                 kernel_shape=list(ks))
+    return y if cf else to_last(ctx, y, rank)
 
 
 def _conv_transpose(ctx: Lowering, node: GNode) -> str:
