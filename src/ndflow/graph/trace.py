@@ -678,3 +678,32 @@ def variable_created_while_tracing(var: Variable) -> None:
             "variables outside the function, or once (e.g. `if self.v is None:`)."
         )
 
+
+def trace_graph(fn: Callable, arg_specs: list[tuple[tuple, Any]], name: str) -> Graph:
+    """The graph of `fn(*args)` for arguments of these (shape, dtype) specs, as the ops ran:
+    no optimisation pass, no compilation (what export lowers)."""
+    graph = Graph(name)
+    state = _TraceState(graph, name, None, parent=None)
+    args = []
+    for shape, dtype in arg_specs:
+        v = graph.new_value("arg", tuple(shape), np.dtype(dtype), index=len(graph.args))
+        graph.args.append(v)
+        args.append(GraphTensor(graph, v))
+    prev_state, prev_hook = current_trace(), dispatch.trace_hook
+    _local.trace = state
+    dispatch.trace_hook = _trace_op
+    try:
+        out = fn(*args)
+    finally:
+        _local.trace = prev_state
+        dispatch.trace_hook = prev_hook
+    for leaf in nest.flatten(out):
+        if isinstance(leaf, GraphTensor):
+            graph.outputs.append(leaf._gv)
+        elif isinstance(leaf, Tensor):
+            graph.outputs.append(_value_of(state, leaf))
+        else:
+            raise TypeError(f"{name}: expected a function that returns tensors, got an "
+                            f"output of type {type(leaf).__name__}")
+    graph.keepalive = state.keepalive  # type: ignore[attr-defined]
+    return graph
