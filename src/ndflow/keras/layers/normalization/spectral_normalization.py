@@ -20,6 +20,7 @@ from ndflow.keras import initializers
 from ndflow.keras.layers.core.wrapper import Wrapper
 from ndflow.keras.layers.layer import InputSpec
 from ndflow.ops import math as m
+from ndflow.ops._util import npdt
 from ndflow.ops.linalg import matmul
 from ndflow.ops.reduce import reduce_all, reduce_sum
 from ndflow.ops.shape_ops import reshape
@@ -93,7 +94,9 @@ class SpectralNormalization(Wrapper):
             self.vector_u.assign(m.where(zero, self.vector_u.value(), new_u))
             self.kernel.assign(m.where(zero, self.kernel.value(), new_kernel))
         out = self.layer(inputs)
-        return m.cast(out, inputs.dtype)
+        # Keras casts to the inputs' dtype, which for Embedding's integer ids truncates the
+        # vectors to integers; only float inputs set the output dtype here
+        return m.cast(out, inputs.dtype) if npdt(inputs).kind == "f" else out
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return self.layer.compute_output_shape(input_shape)

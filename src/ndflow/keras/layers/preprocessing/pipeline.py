@@ -34,11 +34,13 @@ class Pipeline(Layer):
         if not isinstance(layers, (list, tuple)) or not all(isinstance(v, Layer)
                                                             for v in layers):
             raise ValueError(f"Pipeline: expected a list of layers, got {layers!r}")
-        self._pipeline_layers = list(layers)
+        # a plain attribute named as Keras's `layers` property: weight files keep the
+        # sublayers under "<pipeline>/layers/...", where Keras writes them
+        self.layers = list(layers)
 
     @property
-    def layers(self) -> list:
-        return self._pipeline_layers
+    def _pipeline_layers(self) -> list:
+        return self.layers
 
     def call(self, inputs: Any, training: Any = True, mask: Any = None) -> Any:
         outputs = inputs
