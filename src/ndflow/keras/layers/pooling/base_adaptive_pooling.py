@@ -24,7 +24,12 @@ from ndflow.ops.reduce import reduce_max, reduce_sum
 def adaptive_windows(length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     """``(indices (size, w), weights (size, w))``: the positions each output reads (short
     windows padded by repeating their last position) and, for averaging, ``1/len`` on real
-    positions and 0 on the padding."""
+    positions and 0 on the padding.
+
+    >>> idx, w = adaptive_windows(5, 3)
+    >>> idx.tolist()
+    [[0, 1, 1], [1, 2, 3], [3, 4, 4]]
+    """
     starts = (np.arange(size) * length) // size
     ends = -((-(np.arange(1, size + 1) * length)) // size)  # ceil division
     width = int((ends - starts).max())

@@ -25,6 +25,7 @@ class Pipeline(Layer):
         layers: the layers, in order.
         name: the layer's name.
 
+    >>> from ndflow.keras import layers
     >>> Pipeline([layers.Identity()]).get_config()["layers"][0]["class_name"]
     'Identity'
     """
