@@ -62,8 +62,7 @@ def circle(y_true: Any, y_pred: Any, ref_labels: Any = None, ref_embeddings: Any
     neg_wd = gamma * neg_w * ((1.0 - margin) - dist)
     # the lowest finite value stands for Keras's -inf: a row with no pair gets exp(.) = 0
     # terms and a zero loss just the same, without log(0) warnings or NaN gradients
-    low = tf.fill(tf.shape(dist), float(np.finfo(npdt(dist)).min))
-    low = tf.cast(low, npdt(dist))
+    low = tf.zeros_like(dist) + float(np.finfo(npdt(dist)).min)
     p_loss = tf.reduce_logsumexp(tf.where(positive, pos_wd, low), axis=1)
     n_loss = tf.reduce_logsumexp(tf.where(negative, neg_wd, low), axis=1)
     loss = tf.math.softplus(p_loss + n_loss)
