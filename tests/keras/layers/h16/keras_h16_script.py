@@ -1,14 +1,18 @@
 """Run by test_keras_interop.py in a subprocess with real Keras 3 (torch backend).
 
-usage: python keras_h16_script.py save DIR   build the models, save DIR/<name>.keras,
+usage: python keras_h16_script.py save DIR [URL]
+                                             build the models, save DIR/<name>.keras,
                                              DIR/<name>.keras.npz (inputs, outputs, grads,
                                              and for "train" models the weights after one
                                              training=True call) and DIR/<name>.json (the
-                                             layer configs)
+                                             layer configs); then as "values", and as
+                                             "remote" when URL is given
        python keras_h16_script.py load DIR   load DIR/<name>.nd.keras (saved by ndflow) and
                                              write DIR/<name>.nd.npz (outputs, grads)
        python keras_h16_script.py values DIR write DIR/values.npz: losses and metrics of
                                              Keras on a fixed table of inputs
+       python keras_h16_script.py remote URL  Keras's RemoteMonitor posts fixed logs to URL
+                                             (form-encoded, then JSON)
 The gradients are those of sum(output * w) for the stored w, with respect to every trainable
 weight (in model.trainable_weights order) and, for float inputs, the inputs.
 """
@@ -186,11 +190,25 @@ def values(folder):
         json.dump(cfgs, f)
 
 
+def remote(root):
+    logs = {"loss": np.float32(0.25), "acc": np.float64(0.5), "lr": 0.01, "n": np.int64(3)}
+    keras.callbacks.RemoteMonitor(root=root, headers={"X-Run": "k"}).on_epoch_end(3, logs)
+    keras.callbacks.RemoteMonitor(root=root, path="/j", send_as_json=True).on_epoch_end(
+        4, logs)
+
+
 def main():
     mode, folder = sys.argv[1], sys.argv[2]
     if mode == "values":
         values(folder)
         return
+    if mode == "remote":
+        remote(folder)
+        return
+    if mode == "save":
+        values(folder)
+        if len(sys.argv) > 3:
+            remote(sys.argv[3])
     for name in NAMES:
         xs = data(name)
         if mode == "save":
@@ -208,6 +226,12 @@ def main():
         else:
             model = keras.models.load_model(os.path.join(folder, name + ".nd.keras"))
             np.savez(os.path.join(folder, name + ".nd.npz"), **run(model, xs))
+    fresh = os.path.join(folder, "fresh.nd.keras")
+    if mode == "load" and os.path.exists(fresh):  # a model built by ndflow itself
+        model = keras.models.load_model(fresh)
+        ref = np.load(os.path.join(folder, "fresh.mine.npz"))
+        xs = [ref[f"x{i}"] for i in range(4) if f"x{i}" in ref]
+        np.savez(os.path.join(folder, "fresh.nd.npz"), **run(model, xs))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 backend, in a subprocess): `.keras` files saved by Keras load in ndflow and compute the same
 outputs and gradients, ndflow's files (after changing the weights) load in Keras and compute
 what ndflow computes, layer configs equal Keras's, and losses/metrics/initializers give
-Keras's values on a table of inputs.
+Keras's values on a table of inputs, and RemoteMonitor posts what Keras's posts. Keras's
+spectrogram layers and RemoteMonitor need scipy and requests (in the keras-interop extra).
 
 Tolerances: every layer agrees to float32 rounding (rtol 2e-4, atol 2e-5: different sum
 orders in conv/matmul kernels) except `MelSpectrogram`: Keras (torch) takes an FFT, ndflow a
@@ -38,19 +39,90 @@ MINE = {"GroupNormalization", "RMSNormalization", "SpectralNormalization", "Alph
         "STFTSpectrogram", "MelSpectrogram", "ReversibleEmbedding", "Pipeline"}
 
 
-def _keras(mode: str, folder: str) -> None:
+def _fresh_model():
+    """A model of the new layers built by ndflow (not loaded from a Keras file)."""
+    L = keras.layers
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((64, 2))
+    h = L.STFTSpectrogram(mode="magnitude", frame_length=16, frame_step=8,
+                          window="hamming")(inp)  # (None, 7, 18)
+    h = L.GroupNormalization(groups=-1)(h)
+    h = L.RMSNormalization(axis=[1, 2])(h)
+    h = L.SpectralNormalization(L.Dense(6))(h)
+    h = L.AdaptiveAveragePooling1D(4)(h)
+    h = L.AlphaDropout(0.1)(L.Pipeline([L.Dense(5, activation="relu"), L.Dense(4)])(h))
+    ids = keras.Input((4,), dtype="int32")
+    emb = L.ReversibleEmbedding(12, 5)
+    e = emb(emb(ids), reverse=True)
+    out = L.Concatenate()([L.Flatten()(h), L.Flatten()(e)])
+    return keras.Model([inp, ids], L.Dense(3)(out))
+
+
+def _keras(mode: str, *args: str) -> None:
     env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, SCRIPT, mode, folder], env=env,
+    proc = subprocess.run([sys.executable, SCRIPT, mode, *args], env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"keras subprocess failed:\n{proc.stdout}\n{proc.stderr}"
 
 
-@pytest.fixture(scope="module")
-def keras_files(tmp_path_factory):
-    folder = str(tmp_path_factory.mktemp("h16"))
-    _keras("save", folder)
-    _keras("values", folder)
-    return folder
+class _Posts:
+    """A local HTTP server recording the POSTs it gets: (path, content type, X-Run, data)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+        import urllib.parse
+
+        got: list = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server hook name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                ctype = self.headers["Content-Type"]
+                data = (json.loads(body) if ctype == "application/json" else
+                        json.loads(urllib.parse.parse_qs(body.decode())["data"][0]))
+                got.append((self.path, ctype, self.headers.get("X-Run"), data))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.got = got
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.root = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_keras_interop(tmp_path):
+    """One test, so that the Keras subprocesses (slow to import) run once under xdist:
+    Keras's files, values and posts are made in one subprocess, checked here, and ndflow's
+    files are checked by a second one."""
+    keras_files = str(tmp_path / "keras")
+    os.makedirs(keras_files)
+    _save_in_keras(keras_files)
+    for name in NAMES:
+        check_keras_file_loads_in_ndflow(keras_files, name)
+    check_losses_metrics_and_stft_initializer(keras_files)
+    check_remote_monitor_posts(keras_files)
+    mine = str(tmp_path / "ndflow")
+    os.makedirs(mine)
+    check_ndflow_files_load_in_keras(keras_files, mine)
+
+
+def _save_in_keras(folder: str) -> None:
+    """The models, the loss/metric values, and RemoteMonitor's posts, from Keras."""
+    server = _Posts()
+    try:
+        _keras("save", folder, server.root)
+    finally:
+        server.close()
+    with open(os.path.join(folder, "posts.json"), "w") as f:
+        json.dump(server.got, f)
 
 
 def _inputs(ref: dict) -> list:
@@ -99,8 +171,7 @@ def _plain(cfg):
     return cfg
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_keras_files_load_in_ndflow(keras_files, name):
+def check_keras_file_loads_in_ndflow(keras_files: str, name: str) -> None:
     ref = dict(np.load(os.path.join(keras_files, name + ".keras.npz"), allow_pickle=False))
     model = keras.models.load_model(os.path.join(keras_files, name + ".keras"))
     tol = TOL.get(name, (2e-4, 2e-5))
@@ -130,8 +201,7 @@ def test_keras_files_load_in_ndflow(keras_files, name):
                                        err_msg=f"{name}: weight {v.path} after training call")
 
 
-def test_ndflow_files_load_in_keras(keras_files, tmp_path):
-    folder = str(tmp_path)
+def check_ndflow_files_load_in_keras(keras_files: str, folder: str) -> None:
     for name in NAMES:
         ref = dict(np.load(os.path.join(keras_files, name + ".keras.npz"), allow_pickle=False))
         model = keras.models.load_model(os.path.join(keras_files, name + ".keras"))
@@ -144,7 +214,21 @@ def test_ndflow_files_load_in_keras(keras_files, tmp_path):
         np.savez(os.path.join(folder, name + ".keras.npz"),
                  **{f"x{i}": x for i, x in enumerate(xs)})
         model.save(os.path.join(folder, name + ".nd.keras"))
+    fresh = _fresh_model()
+    rng = np.random.default_rng(4)
+    xs = [rng.standard_normal((3, 64, 2)).astype("float32"),
+          rng.integers(0, 12, (3, 4)).astype("int32")]
+    # the cotangent the Keras script draws for a (3, 3) output
+    ref = {"w0": np.random.default_rng(11).standard_normal((3, 3)).astype("float32")}
+    fresh(xs, training=True)  # SpectralNormalization's update, so vector_u is not its init
+    mine = _run(fresh, xs, ref)
+    np.savez(os.path.join(folder, "fresh.mine.npz"), **mine,
+             **{f"x{i}": x for i, x in enumerate(xs)})
+    fresh.save(os.path.join(folder, "fresh.nd.keras"))
     _keras("load", folder)
+    back = dict(np.load(os.path.join(folder, "fresh.nd.npz"), allow_pickle=False))
+    mine = {k: v for k, v in mine.items() if not k.startswith("w")}
+    _close(back, mine, "fresh ndflow model -> Keras")
     for name in NAMES:
         mine = dict(np.load(os.path.join(folder, name + ".mine.npz"), allow_pickle=False))
         back = dict(np.load(os.path.join(folder, name + ".nd.npz"), allow_pickle=False))
@@ -154,7 +238,25 @@ def test_ndflow_files_load_in_keras(keras_files, tmp_path):
         _close(back, mine, f"{name}: ndflow -> Keras", TOL.get(name, (2e-4, 2e-5)))
 
 
-def test_losses_metrics_and_stft_initializer_match_keras(keras_files):
+def check_remote_monitor_posts(keras_files: str) -> None:
+    """RemoteMonitor sends what Keras's sends (path, content type, headers, data)."""
+    with open(os.path.join(keras_files, "posts.json")) as f:
+        keras_posts = [tuple(p) for p in json.load(f)]
+    server = _Posts()
+    try:
+        logs = {"loss": np.float32(0.25), "acc": np.float64(0.5), "lr": 0.01,
+                "n": np.int64(3)}
+        keras.callbacks.RemoteMonitor(root=server.root, headers={"X-Run": "k"}).on_epoch_end(
+            3, logs)
+        keras.callbacks.RemoteMonitor(root=server.root, path="/j",
+                                      send_as_json=True).on_epoch_end(4, logs)
+    finally:
+        server.close()
+    assert len(keras_posts) == 2
+    assert server.got == keras_posts
+
+
+def check_losses_metrics_and_stft_initializer(keras_files: str) -> None:
     ref = dict(np.load(os.path.join(keras_files, "values.npz"), allow_pickle=False))
     rng = np.random.default_rng(0)  # the script's table, drawn in the same order
     emb = rng.standard_normal((8, 5)).astype("float32")
