@@ -7,8 +7,9 @@ spectrogram layers and RemoteMonitor need scipy and requests (in the keras-inter
 
 Tolerances: every layer agrees to float32 rounding (rtol 2e-4, atol 2e-5: different sum
 orders in conv/matmul kernels) except `MelSpectrogram`: Keras (torch) takes an FFT, ndflow a
-DFT as matrix products, and the decibel scale turns tiny relative differences of small
-powers into absolute ones; 1e-3 relative / 2e-3 dB absolute covers it.
+DFT as a matrix product (float32 both); measured differences are <= 3e-5 relative on the
+mel powers (sums of up to 2048 products) and <= 1e-4 dB after the decibel scale, so the test
+allows 1e-4 relative / 2e-4 absolute there.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 SCRIPT = os.path.join(os.path.dirname(__file__), "keras_h16_script.py")
 NAMES = ["norm", "pool2d", "pool13", "spec", "spec2", "mel", "rev", "pipe"]
 TRAIN = ["norm"]
-TOL = {"mel": (1e-3, 2e-3)}
+TOL = {"mel": (1e-4, 2e-4)}
 MINE = {"GroupNormalization", "RMSNormalization", "SpectralNormalization", "AlphaDropout",
         "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
         "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
