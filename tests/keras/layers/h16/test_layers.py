@@ -398,3 +398,40 @@ def test_wrapper_base_and_aliases():
     with pytest.raises(ValueError, match="Layer"):
         Twice(42)
     assert layers.Convolution1DTranspose is layers.Conv1DTranspose
+
+
+# --- graph functions ------------------------------------------------------------------------------
+@pytest.mark.parametrize("make,shape,dtype", [
+    (lambda: layers.GroupNormalization(groups=2), (3, 5, 4), "float32"),
+    (lambda: layers.RMSNormalization(axis=[1, 2]), (3, 5, 4), "float32"),
+    (lambda: layers.AdaptiveMaxPooling2D((2, 3)), (2, 5, 7, 3), "float32"),
+    (lambda: layers.AdaptiveAveragePooling1D(4), (2, 9, 3), "float32"),
+    (lambda: layers.STFTSpectrogram(mode="angle", frame_length=8, frame_step=4), (2, 40, 2),
+     "float32"),
+    (lambda: layers.MelSpectrogram(fft_length=64, sequence_stride=32, num_mel_bins=6),
+     (2, 200), "float32"),
+    (lambda: layers.ReversibleEmbedding(9, 4), (2, 5), "int32"),
+])
+def test_traced_matches_eager(make, shape, dtype):
+    layer = make()
+    x = (rng.integers(0, 9, shape) if dtype == "int32" else rng.standard_normal(shape)).astype(
+        dtype)
+    eager = layer(x).numpy()
+    traced = tf.function(lambda v: layer(v))(tf.constant(x)).numpy()
+    np.testing.assert_allclose(traced, eager, rtol=1e-6, atol=1e-6)
+
+
+def test_spectral_normalization_update_inside_a_graph_function():
+    x = rng.standard_normal((4, 5)).astype("float32")
+    a = layers.SpectralNormalization(layers.Dense(3), power_iterations=2)
+    a(x)
+    b = layers.SpectralNormalization(layers.Dense(3), power_iterations=2)
+    b(x)
+    b.set_weights(a.get_weights())
+    step = tf.function(lambda v: b(v, training=True))
+    for _ in range(3):
+        ya = a(x, training=True).numpy()
+        yb = step(tf.constant(x)).numpy()
+    np.testing.assert_allclose(yb, ya, rtol=1e-5, atol=1e-6)
+    for wa, wb in zip(a.weights, b.weights):
+        np.testing.assert_allclose(wb.numpy(), wa.numpy(), rtol=1e-5, atol=1e-7)
