@@ -435,3 +435,28 @@ def test_spectral_normalization_update_inside_a_graph_function():
     np.testing.assert_allclose(yb, ya, rtol=1e-5, atol=1e-6)
     for wa, wb in zip(a.weights, b.weights):
         np.testing.assert_allclose(wb.numpy(), wa.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16"])
+def test_layers_follow_their_dtype_policy(dtype):
+    x = rng.standard_normal((2, 32, 2))
+    cases = [
+        (layers.GroupNormalization(groups=2, dtype=dtype), x),
+        (layers.RMSNormalization(dtype=dtype), x),
+        (layers.AdaptiveAveragePooling1D(5, dtype=dtype), x),
+        (layers.AdaptiveMaxPooling1D(5, dtype=dtype), x),
+        (layers.STFTSpectrogram(frame_length=8, dtype=dtype), x),
+        (layers.AlphaDropout(0.3, seed=0, dtype=dtype), x),
+    ]
+    if dtype == "float64":  # Keras computes mel spectrograms in float32 or float64 only
+        cases.append((layers.MelSpectrogram(fft_length=16, sequence_stride=8, num_mel_bins=4,
+                                            dtype=dtype), x[:, :, 0]))
+    for layer, inp in cases:
+        y = layer(inp.astype(dtype), training=True)
+        assert y.dtype == tf.as_dtype(dtype), type(layer).__name__
+        assert all(w.dtype == tf.as_dtype(dtype) for w in layer.weights), type(layer).__name__
+        assert np.all(np.isfinite(y.numpy().astype("float64"))), type(layer).__name__
+    ref = layers.GroupNormalization(groups=2, dtype="float64")(x).numpy()
+    low = layers.GroupNormalization(groups=2, dtype=dtype)(x.astype(dtype)).numpy()
+    np.testing.assert_allclose(low.astype("float64"), ref, rtol=0,
+                               atol=1e-12 if dtype == "float64" else 5e-3)
