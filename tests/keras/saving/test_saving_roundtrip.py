@@ -118,6 +118,26 @@ LAYER_CASES: dict = {
     "ConvLSTM3D": (lambda: L.ConvLSTM3D(2, 2), (2, 4, 4, 4, 2), "float32", 1),
     "EinsumDense": (lambda: L.EinsumDense("abc,cd->abd", (None, 3), bias_axes="d"), (6, 4),
                     "float32", 1),
+    # issue 16: normalization, adaptive pooling, wrappers, spectrograms
+    "GroupNormalization": (lambda: L.GroupNormalization(groups=2), (6, 4), "float32", 1),
+    "RMSNormalization": (lambda: L.RMSNormalization(), (5,), "float32", 1),
+    "SpectralNormalization": (lambda: L.SpectralNormalization(L.Dense(3)), (5,), "float32", 1),
+    "AlphaDropout": (lambda: L.AlphaDropout(0.2, seed=1), (5,), "float32", 1),
+    "AdaptiveAveragePooling1D": (lambda: L.AdaptiveAveragePooling1D(3), (7, 3), "float32", 1),
+    "AdaptiveMaxPooling1D": (lambda: L.AdaptiveMaxPooling1D(3), (7, 3), "float32", 1),
+    "AdaptiveAveragePooling2D": (lambda: L.AdaptiveAveragePooling2D((2, 4)), (6, 6, 3),
+                                 "float32", 1),
+    "AdaptiveMaxPooling2D": (lambda: L.AdaptiveMaxPooling2D(4), (6, 6, 3), "float32", 1),
+    "AdaptiveAveragePooling3D": (lambda: L.AdaptiveAveragePooling3D(3), (4, 4, 4, 2),
+                                 "float32", 1),
+    "AdaptiveMaxPooling3D": (lambda: L.AdaptiveMaxPooling3D((1, 2, 3)), (4, 4, 4, 2),
+                             "float32", 1),
+    "STFTSpectrogram": (lambda: L.STFTSpectrogram(frame_length=8, frame_step=4), (32, 1),
+                        "float32", 1),
+    "MelSpectrogram": (lambda: L.MelSpectrogram(fft_length=32, sequence_stride=16,
+                                                num_mel_bins=8), (64,), "float32", 1),
+    "ReversibleEmbedding": (lambda: L.ReversibleEmbedding(11, 3), (6,), "int32", 1),
+    "Pipeline": (lambda: L.Pipeline([L.Dense(4), L.Dense(3)]), (5,), "float32", 1),
 }
 
 

@@ -20,6 +20,7 @@ from ndflow.keras.initializers.initializers import (
     RandomInitializer, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros,
     compute_fans,
 )
+from ndflow.keras.initializers.stft import STFT, STFTInitializer
 
 
 def _snake(name: str) -> str:
@@ -28,13 +29,14 @@ def _snake(name: str) -> str:
 
 ALL_OBJECTS = (Initializer, Constant, Identity, Ones, Zeros, GlorotNormal, GlorotUniform,
                HeNormal, HeUniform, LecunNormal, LecunUniform, RandomNormal, TruncatedNormal,
-               RandomUniform, VarianceScaling, OrthogonalInitializer)
+               RandomUniform, VarianceScaling, OrthogonalInitializer, STFT)
 ALL_OBJECTS_DICT: dict[str, Any] = {c.__name__: c for c in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({_snake(c.__name__): c for c in ALL_OBJECTS})
 ALL_OBJECTS_DICT.update({
     "uniform": RandomUniform, "normal": RandomNormal, "orthogonal": OrthogonalInitializer,
     "Orthogonal": OrthogonalInitializer, "one": Ones, "zero": Zeros,
     "IdentityInitializer": Identity, "identity": Identity,
+    "STFTInitializer": STFT, "stft": STFT,
 })
 
 # Keras writes this module path into saved configs.
@@ -138,6 +140,7 @@ he_normal = HeNormal
 lecun_uniform = LecunUniform
 lecun_normal = LecunNormal
 orthogonal = OrthogonalInitializer
+stft = STFT
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -146,5 +149,6 @@ __all__ = [
     "TruncatedNormal", "VarianceScaling", "Zeros", "compute_fans", "constant", "deserialize",
     "get", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
     "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
-    "serialize", "truncated_normal", "variance_scaling", "zeros",
+    "serialize", "truncated_normal", "variance_scaling", "zeros", "STFT", "STFTInitializer",
+    "stft",
 ]

@@ -242,3 +242,41 @@ _AUGMENT_EXPORTS = (
 )
 __all__ += [n for n in _AUGMENT_EXPORTS if n not in __all__]
 # === end image augmentation layers ============================================================
+
+# === issue 16 layers: normalization, adaptive pooling, wrappers, spectrograms (h16-layers) ===
+from ndflow.keras.layers.core.reversible_embedding import ReversibleEmbedding  # noqa: E402
+from ndflow.keras.layers.core.wrapper import Wrapper  # noqa: E402
+from ndflow.keras.layers.normalization.group_normalization import (  # noqa: E402
+    GroupNormalization,
+)
+from ndflow.keras.layers.normalization.rms_normalization import RMSNormalization  # noqa: E402
+from ndflow.keras.layers.normalization.spectral_normalization import (  # noqa: E402
+    SpectralNormalization,
+)
+from ndflow.keras.layers.pooling.adaptive_average_pooling1d import (  # noqa: E402
+    AdaptiveAveragePooling1D,
+)
+from ndflow.keras.layers.pooling.adaptive_average_pooling2d import (  # noqa: E402
+    AdaptiveAveragePooling2D,
+)
+from ndflow.keras.layers.pooling.adaptive_average_pooling3d import (  # noqa: E402
+    AdaptiveAveragePooling3D,
+)
+from ndflow.keras.layers.pooling.adaptive_max_pooling1d import AdaptiveMaxPooling1D  # noqa: E402
+from ndflow.keras.layers.pooling.adaptive_max_pooling2d import AdaptiveMaxPooling2D  # noqa: E402
+from ndflow.keras.layers.pooling.adaptive_max_pooling3d import AdaptiveMaxPooling3D  # noqa: E402
+from ndflow.keras.layers.preprocessing.mel_spectrogram import MelSpectrogram  # noqa: E402
+from ndflow.keras.layers.preprocessing.pipeline import Pipeline  # noqa: E402
+from ndflow.keras.layers.preprocessing.stft_spectrogram import STFTSpectrogram  # noqa: E402
+from ndflow.keras.layers.regularization.alpha_dropout import AlphaDropout  # noqa: E402
+
+Convolution1DTranspose = Conv1DTranspose
+_H16_EXPORTS = [
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AlphaDropout",
+    "Convolution1DTranspose", "GroupNormalization", "MelSpectrogram", "Pipeline",
+    "RMSNormalization", "ReversibleEmbedding", "STFTSpectrogram", "SpectralNormalization",
+    "Wrapper",
+]
+__all__ += [n for n in _H16_EXPORTS if n not in __all__]
+# === end issue 16 layers =====================================================================

@@ -12,6 +12,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ndflow.keras.losses.circle import Circle, circle
+from ndflow.keras.losses.generalized_cross_entropy import (
+    CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy,
+)
 from ndflow.keras.losses.loss import Loss, reduce_weighted_values
 from ndflow.keras.losses.losses import (
     BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
@@ -38,13 +42,14 @@ _CLASSES = (Loss, LossFunctionWrapper, BinaryCrossentropy, BinaryFocalCrossentro
             CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge,
             CosineSimilarity, Dice, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError,
             MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
-            SparseCategoricalCrossentropy, SquaredHinge, Tversky, CTC)
+            SparseCategoricalCrossentropy, SquaredHinge, Tversky, CTC, Circle,
+            CategoricalGeneralizedCrossEntropy)
 _FUNCTIONS = (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
               categorical_focal_crossentropy, categorical_hinge, cosine_similarity, dice, hinge,
               huber, kl_divergence, log_cosh, mean_absolute_error,
               mean_absolute_percentage_error, mean_squared_error,
               mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
-              squared_hinge, tversky, ctc)
+              squared_hinge, tversky, ctc, circle, categorical_generalized_cross_entropy)
 ALL_OBJECTS_DICT: dict[str, Any] = {c.__name__: c for c in _CLASSES}
 ALL_OBJECTS_DICT.update({f.__name__: f for f in _FUNCTIONS})
 ALL_OBJECTS_DICT.update({

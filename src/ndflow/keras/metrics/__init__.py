@@ -27,6 +27,9 @@ from ndflow.keras.metrics.confusion_metrics import (
     RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
     TruePositives,
 )
+from ndflow.keras.metrics.correlation_metrics import (
+    ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation,
+)
 from ndflow.keras.metrics.f_score_metrics import F1Score, FBetaScore
 from ndflow.keras.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from ndflow.keras.metrics.metric import Metric
@@ -56,14 +59,15 @@ _CLASSES = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, Cate
             CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence, Poisson,
             Hinge, SquaredHinge, CategoricalHinge, IoU, BinaryIoU, OneHotIoU, OneHotMeanIoU,
             PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
-            SpecificityAtSensitivity)
+            SpecificityAtSensitivity, PearsonCorrelation, ConcordanceCorrelation)
 _FUNCTIONS: dict[str, Any] = {f.__name__: f for f in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, binary_crossentropy,
     binary_focal_crossentropy, categorical_crossentropy, categorical_focal_crossentropy,
     categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, poisson,
-    sparse_categorical_crossentropy, squared_hinge)}
+    sparse_categorical_crossentropy, squared_hinge, pearson_correlation,
+    concordance_correlation)}
 _FUNCTIONS.update({"_accuracy": accuracy})
 
 

@@ -295,6 +295,10 @@ class Functional(Model):
                     vals = [values.get(id(a), a) if isinstance(a, SymbolicTensor) else a
                             for a in step.flat_args]
                     args, kwargs = nest.pack_sequence_as((step.args, step.kwargs), vals)
+                    if training is not None and "training" in kwargs:
+                        # as Keras: the model's training mode overrides the one recorded when
+                        # the graph was built (Keras records a call's default, e.g. False)
+                        kwargs["training"] = training
                     out = layer(*args, **kwargs)
                 fo = step.flat_outputs
                 if len(fo) == 1:
