@@ -108,6 +108,23 @@ CASES: dict = {
     "ZeroPadding1D": (lambda: L.ZeroPadding1D(2), [((4, 3), F)]),
     "ZeroPadding2D": (lambda: L.ZeroPadding2D(((1, 2), (0, 1))), [((3, 3, 2), F)]),
     "ZeroPadding3D": (lambda: L.ZeroPadding3D(1), [((2, 2, 2, 1), F)]),
+    # #16's layers (h16-layers)
+    "AdaptiveAveragePooling1D": (lambda: L.AdaptiveAveragePooling1D(3), [((7, 2), F)]),
+    "AdaptiveAveragePooling2D": (lambda: L.AdaptiveAveragePooling2D((2, 3)), [((5, 7, 2), F)]),
+    "AdaptiveAveragePooling3D": (lambda: L.AdaptiveAveragePooling3D(2), [((4, 5, 3, 1), F)]),
+    "AdaptiveMaxPooling1D": (lambda: L.AdaptiveMaxPooling1D(3), [((7, 2), F)]),
+    "AdaptiveMaxPooling2D": (lambda: L.AdaptiveMaxPooling2D((2, 3)), [((5, 7, 2), F)]),
+    "AdaptiveMaxPooling3D": (lambda: L.AdaptiveMaxPooling3D(2), [((4, 5, 3, 1), F)]),
+    "AlphaDropout": (lambda: L.AlphaDropout(0.3), [((6,), F)]),
+    "GroupNormalization": (lambda: L.GroupNormalization(2), [((5, 4), F)]),
+    "RMSNormalization": (lambda: L.RMSNormalization(), [((5, 4), F)]),
+    "ReversibleEmbedding": (lambda: L.ReversibleEmbedding(10, 4), [((6,), "int32")]),
+    "SpectralNormalization": (lambda: L.SpectralNormalization(L.Dense(3)), [((5,), F)]),
+    "STFTSpectrogram": (lambda: L.STFTSpectrogram(frame_length=8, frame_step=4,
+                                                  fft_length=8), [((32, 1), F)]),
+    "MelSpectrogram": (lambda: L.MelSpectrogram(fft_length=16, sequence_stride=4,
+                                                sequence_length=16, num_mel_bins=8),
+                       [((64,), F)]),
 }
 
 # Layers that are not part of an exportable inference graph, and why.
@@ -124,6 +141,8 @@ NOT_EXPORTED = {
     "IntegerLookup": "a hash-table lookup (preprocessing, runs before the model)",
     "CategoryEncoding": "preprocessing (counts per example), runs before the model",
     "Discretization": "preprocessing (bucketize), runs before the model",
+    "Pipeline": "a sequence of preprocessing layers (exported when its layers are)",
+    "Wrapper": "an abstract base class (SpectralNormalization is tested)",
     # #16's augmentation layers run their kernels on the host (numpy_function); the random ones
     # are the identity at inference, the others (AutoContrast, CLAHE, MaxNumBoundingBoxes) have
     # no ONNX lowering yet
@@ -135,7 +154,8 @@ NOT_EXPORTED = {
         "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness",
         "RandomShear", "Solarization"], "image augmentation on the host (numpy_function)"),
 }
-ALIASES = {"AvgPool1D", "AvgPool2D", "AvgPool3D", "Convolution1D", "Convolution2D",
+ALIASES = {"AvgPool1D", "AvgPool2D", "AvgPool3D", "Convolution1D", "Convolution1DTranspose",
+           "Convolution2D",
            "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose",
            "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
            "GlobalMaxPool2D", "GlobalMaxPool3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
