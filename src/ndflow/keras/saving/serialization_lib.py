@@ -112,6 +112,8 @@ _FAMILIES: tuple = (
      ("ndflow.keras.regularizers.regularizers", "Regularizer")),
     ("keras.constraints", "ndflow.keras.constraints",
      ("ndflow.keras.constraints.constraints", "Constraint")),
+    # layers Keras exports from keras.utils (FeatureSpace)
+    ("keras.utils", "ndflow.keras.utils", ("ndflow.keras.layers.layer", "Layer")),
 )
 def _import(name: str) -> Any:
     try:
