@@ -358,3 +358,39 @@ def test_parallel_batch_errors_name_the_stage():
     it = iter(tf.data.Dataset.range(100).batch(2, num_parallel_calls=4))
     next(it)
     del it  # abandoned: the autouse fixture checks that the pool's threads end
+
+
+def test_parallel_interleave_reads_the_next_cycle_ahead():
+    started = [threading.Event() for _ in range(6)]
+
+    def source(i):
+        def gen():
+            started[i].set()
+            yield from (10 * i + k for k in range(3))
+        return tf.data.Dataset.from_generator(gen, output_signature=tf.TensorSpec([], tf.int64))
+
+    ds = tf.data.Dataset.range(6).interleave(lambda i: source(int(i)), cycle_length=2,
+                                             num_parallel_calls=2)
+    it = ds.as_numpy_iterator()
+    assert [next(it), next(it)] == [0, 10]  # inputs 0 and 1 fill the cycle
+    # inputs 2 and 3 refill the slots only after 0 and 1 run dry, yet they are already read
+    for i in (2, 3):
+        assert started[i].wait(T), f"input {i} was not read ahead"
+    rest = list(it)
+    seq = list(tf.data.Dataset.range(6).interleave(lambda i: source(int(i)), cycle_length=2)
+               .as_numpy_iterator())
+    assert [0, 10] + rest == seq  # same order as the sequential interleave
+
+
+def test_parallel_interleave_read_ahead_error_waits_for_its_turn():
+    def make(i):
+        if int(i) == 3:
+            raise RuntimeError("input 3 is broken")
+        return tf.data.Dataset.range(2).map(lambda x: x + 10 * i)
+
+    ds = tf.data.Dataset.range(5).interleave(make, cycle_length=2, num_parallel_calls=2)
+    got = []
+    with pytest.raises(Exception, match="input 3 is broken"):
+        for x in ds.as_numpy_iterator():
+            got.append(int(x))
+    assert got == [0, 10, 1, 11, 20]  # everything before input 3's turn came out
