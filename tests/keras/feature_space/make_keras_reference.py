@@ -55,6 +55,13 @@ if __name__ == "__main__":
         result["cases"][case["id"]] = rec
         if case["id"] == "defaults_concat":
             fs.save(os.path.join(here, "keras_feature_space.keras"))
+            # the end-to-end model of Keras's guide: raw features in, a prediction out
+            keras.utils.set_random_seed(0)
+            model = keras.Model(fs.get_inputs(),
+                                keras.layers.Dense(1)(fs.get_encoded_features()))
+            model.save(os.path.join(here, "keras_feature_space_model.keras"))
+            x = {k: tf.constant(v[:, None]) for k, v in call_data(case).items()}
+            rec["model_output"] = plain(model(x))
     path = os.path.join(here, "keras_reference.json")
     with open(path + ".tmp", "w") as f:
         json.dump(result, f, indent=None, separators=(",", ":"))

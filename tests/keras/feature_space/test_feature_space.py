@@ -2,7 +2,8 @@
 outputs (a batch, one element, one element through `Dataset.map`), the learned vocabularies and
 bin boundaries, and the encoded features' shapes equal those Keras 3.15.1 gave on TensorFlow
 2.21 (keras_reference.json, made by make_keras_reference.py: Keras's FeatureSpace needs
-TensorFlow, which the tests do not install). A `.keras` file Keras saved loads in ndflow."""
+TensorFlow, which the tests do not install). `.keras` files Keras saved (a FeatureSpace, and a
+model built on one) load in ndflow and give Keras's outputs."""
 
 from __future__ import annotations
 
@@ -187,3 +188,17 @@ def test_float_features_need_no_adapt_and_dict_mode_keeps_names():
 def test_errors(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_keras_saved_end_to_end_model_loads(tmp_path):
+    """Keras's guide's model (FeatureSpace inputs and encoded features, then a Dense layer),
+    saved by Keras: it loads in ndflow (FeatureSpace's helper layers resolve by Keras's
+    module name) and predicts as Keras did; ndflow's own save of it reloads the same."""
+    case = CASES[0]
+    model = keras.models.load_model(os.path.join(HERE, "keras_feature_space_model.keras"))
+    x = {k: v[:, None] for k, v in call_data(case).items()}
+    want = REFERENCE[case["id"]]["model_output"]
+    assert_same(model(x), want, "Keras's model in ndflow")
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    assert_same(keras.models.load_model(path)(x), want, "ndflow's save of it")
