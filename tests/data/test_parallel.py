@@ -308,3 +308,89 @@ def test_pipeline_threads_run_ops_eagerly_while_the_main_thread_traces():
     th.join(T)
     assert out == [2.0]
     assert float(f(tf.constant(2.0))) == 6.0 and f.experimental_get_tracing_count() == 1
+
+
+def test_parallel_batch_stacks_several_batches_at_once_in_order(monkeypatch):
+    import ndflow.data.dataset as dataset_mod
+
+    barrier = threading.Barrier(3, timeout=T)
+    calls = {"n": 0}
+    lock = threading.Lock()
+    real = dataset_mod.stack
+
+    def stack(chunk, stage):
+        with lock:
+            calls["n"] += 1
+            first = calls["n"] <= 3
+        if first:
+            barrier.wait()  # only passes when three batches are being stacked together
+        return real(chunk, stage)
+
+    monkeypatch.setattr(dataset_mod, "stack", stack)
+    ds = tf.data.Dataset.range(10).batch(3, num_parallel_calls=3)
+    assert [b.tolist() for b in ds.as_numpy_iterator()] == [[0, 1, 2], [3, 4, 5], [6, 7, 8],
+                                                            [9]]
+
+
+@pytest.mark.parametrize("kwargs", [{"num_parallel_calls": 4},
+                                    {"num_parallel_calls": AUTOTUNE},
+                                    {"num_parallel_calls": 2, "drop_remainder": True},
+                                    {"num_parallel_calls": 3, "deterministic": False}])
+def test_parallel_batch_gives_the_sequential_batches(kwargs):
+    x = np.arange(46 * 3, dtype="float32").reshape(46, 3)
+    ds = tf.data.Dataset.from_tensor_slices((x, np.arange(46)))
+    drop = kwargs.get("drop_remainder", False)
+    want = [(a.tolist(), b.tolist()) for a, b in ds.batch(5, drop).as_numpy_iterator()]
+    got = [(a.tolist(), b.tolist()) for a, b in ds.batch(5, **kwargs).as_numpy_iterator()]
+    if kwargs.get("deterministic") is False:
+        got, want = sorted(got, key=lambda p: p[1]), sorted(want, key=lambda p: p[1])
+    assert got == want
+    assert ds.batch(5, **kwargs).cardinality() == ds.batch(5, drop).cardinality()
+
+
+def test_parallel_batch_errors_name_the_stage():
+    ds = tf.data.Dataset.from_generator(lambda: (np.zeros(i % 3 + 1) for i in range(9)),
+                                        output_signature=tf.TensorSpec([None], tf.float64))
+    with pytest.raises(ValueError, match="Dataset.batch"):
+        list(ds.batch(3, num_parallel_calls=2))
+    with pytest.raises(ValueError, match="num_parallel_calls"):
+        tf.data.Dataset.range(3).batch(2, num_parallel_calls=0)
+    it = iter(tf.data.Dataset.range(100).batch(2, num_parallel_calls=4))
+    next(it)
+    del it  # abandoned: the autouse fixture checks that the pool's threads end
+
+
+def test_parallel_interleave_reads_the_next_cycle_ahead():
+    started = [threading.Event() for _ in range(6)]
+
+    def source(i):
+        def gen():
+            started[i].set()
+            yield from (10 * i + k for k in range(3))
+        return tf.data.Dataset.from_generator(gen, output_signature=tf.TensorSpec([], tf.int64))
+
+    ds = tf.data.Dataset.range(6).interleave(lambda i: source(int(i)), cycle_length=2,
+                                             num_parallel_calls=2)
+    it = ds.as_numpy_iterator()
+    assert [next(it), next(it)] == [0, 10]  # inputs 0 and 1 fill the cycle
+    # inputs 2 and 3 refill the slots only after 0 and 1 run dry, yet they are already read
+    for i in (2, 3):
+        assert started[i].wait(T), f"input {i} was not read ahead"
+    rest = list(it)
+    seq = list(tf.data.Dataset.range(6).interleave(lambda i: source(int(i)), cycle_length=2)
+               .as_numpy_iterator())
+    assert [0, 10] + rest == seq  # same order as the sequential interleave
+
+
+def test_parallel_interleave_read_ahead_error_waits_for_its_turn():
+    def make(i):
+        if int(i) == 3:
+            raise RuntimeError("input 3 is broken")
+        return tf.data.Dataset.range(2).map(lambda x: x + 10 * i)
+
+    ds = tf.data.Dataset.range(5).interleave(make, cycle_length=2, num_parallel_calls=2)
+    got = []
+    with pytest.raises(Exception, match="input 3 is broken"):
+        for x in ds.as_numpy_iterator():
+            got.append(int(x))
+    assert got == [0, 10, 1, 11, 20]  # everything before input 3's turn came out

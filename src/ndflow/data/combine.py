@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -101,20 +102,52 @@ def _interleave_seq(inputs: Iterator, map_func: Callable, cycle: int, block: int
         close_iterator(inputs)
 
 
+class _FailedOpen:
+    """A read-ahead input whose `map_func` raised: the error waits for its turn."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def stop(self) -> None:
+        return
+
+
 def _interleave_par(inputs: Iterator, map_func: Callable, cycle: int, block: int,
                     ctx: IterContext, stage: str, deterministic: bool) -> Iterator:
-    """Each open slot's dataset is read ahead by its own thread. Deterministic: the sequential
-    order exactly. Otherwise a slot with nothing ready is passed over for one that has."""
+    """Each open slot's dataset is read ahead by its own thread, and so are the next
+    `cycle` inputs (the ones that will refill slots as they run dry, TF's prefetched input
+    elements), so a new slot starts with elements ready. Deterministic: the sequential order
+    exactly (an error of a read-ahead input surfaces at its turn). Otherwise a slot with
+    nothing ready is passed over for one that has."""
     cond = threading.Condition()
-    slots: list[Producer | None] = [None] * cycle
+    slots: list = [None] * cycle
+    future: collections.deque = collections.deque()  # opened ahead, in input order
     idx, taken, n_open, end_of_input = 0, 0, 0, False
 
     def take(p: Producer) -> Any:
         item, _ = p.get()
         return item
 
+    def open_next() -> Any:
+        """The producer of the next input's dataset (None at the end of the input)."""
+        nonlocal end_of_input
+        while not end_of_input:
+            try:
+                el = next(inputs)
+            except StopIteration:
+                end_of_input = True
+                return None
+            try:
+                ds = _open(map_func, el, ctx, stage)
+            except Exception as e:
+                return _FailedOpen(e)
+            if not isinstance(ds, _Dropped):
+                return Producer(lambda d=ds: d._iter(ctx), max(2, block),
+                                "ndflow.data.interleave", cond)
+        return None
+
     try:
-        while not end_of_input or n_open:
+        while not end_of_input or n_open or future:
             p = slots[idx]
             if p is not None:
                 if not deterministic and not p.buffer.ready():
@@ -122,7 +155,7 @@ def _interleave_par(inputs: Iterator, map_func: Callable, cycle: int, block: int
                     if ready:
                         idx, taken = ready[0], 0
                         continue
-                    if not end_of_input and None in slots:
+                    if (future or not end_of_input) and None in slots:
                         idx, taken = slots.index(None), 0  # open another input meanwhile
                         continue
                     with cond:
@@ -140,16 +173,16 @@ def _interleave_par(inputs: Iterator, map_func: Callable, cycle: int, block: int
                 taken += 1
                 if taken == block:
                     idx, taken = (idx + 1) % cycle, 0
-            elif not end_of_input:
-                try:
-                    el = next(inputs)
-                except StopIteration:
-                    end_of_input = True
-                    continue
-                ds = _open(map_func, el, ctx, stage)
-                if not isinstance(ds, _Dropped):
-                    slots[idx] = Producer(lambda d=ds: d._iter(ctx), max(2, block),
-                                          "ndflow.data.interleave", cond)
+            elif future or not end_of_input:
+                q = future.popleft() if future else open_next()
+                while len(future) < cycle and not end_of_input:
+                    ahead = open_next()
+                    if ahead is not None:
+                        future.append(ahead)
+                if isinstance(q, _FailedOpen):
+                    raise q.exc
+                if q is not None:
+                    slots[idx] = q
                     n_open += 1
             else:
                 idx, taken = (idx + 1) % cycle, 0
@@ -157,6 +190,8 @@ def _interleave_par(inputs: Iterator, map_func: Callable, cycle: int, block: int
         for p in slots:
             if p is not None:
                 p.stop()
+        for p in future:
+            p.stop()
         close_iterator(inputs)
 
 

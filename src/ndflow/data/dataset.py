@@ -399,17 +399,40 @@ class Dataset:
     def batch(self, batch_size: int, drop_remainder: bool = False,
               num_parallel_calls: Any = None, deterministic: Any = None,
               name: str | None = None) -> Dataset:
-        """Stack consecutive elements into batches of `batch_size` (the last may be smaller)."""
+        """Stack consecutive elements into batches of `batch_size` (the last may be smaller).
+
+        With `num_parallel_calls` (an int or `tf.data.AUTOTUNE`), elements are read in order
+        and several batches are stacked at once on a thread pool (as TF copies them in
+        parallel); batches keep their order unless `deterministic=False`.
+        """
         batch_size = _positive("Dataset.batch", "batch_size", batch_size)
         src = self
+        n = None if num_parallel_calls is None else int(num_parallel_calls)
+        if n is not None and n != AUTOTUNE and n <= 0:
+            raise InvalidArgumentError(f"Dataset.batch: expected num_parallel_calls > 0 or "
+                                       f"tf.data.AUTOTUNE, got {num_parallel_calls}")
 
         def make(ctx: IterContext) -> Iterator:
             it = src._iter(ctx)
-            while True:
-                chunk = list(itertools.islice(it, batch_size))
-                if not chunk or (drop_remainder and len(chunk) < batch_size):
-                    return
-                yield stack(chunk, "Dataset.batch")
+
+            def chunks() -> Iterator:
+                try:
+                    while True:
+                        chunk = list(itertools.islice(it, batch_size))
+                        if not chunk or (drop_remainder and len(chunk) < batch_size):
+                            return
+                        yield chunk
+                finally:
+                    close_iterator(it)
+
+            def stack_chunk(chunk: list) -> Any:
+                return stack(chunk, "Dataset.batch")
+
+            if n is None or n == 1:
+                return _sequential(chunks(), stack_chunk)
+            det = ctx.deterministic if deterministic is None else bool(deterministic)
+            width = n if n != AUTOTUNE or ctx.options.autotune.enabled else os.cpu_count() or 1
+            return parallel_map_iter(chunks(), stack_chunk, width, det, ctx.max_threads)
 
         return self._derive(make, batched_card(self._cardinality, batch_size, drop_remainder))
 

@@ -115,16 +115,23 @@ def _uniform(rng: np.random.Generator, shape: tuple, minval: Any, maxval: Any, d
 
 def _truncated(rng: np.random.Generator, shape: tuple, mean: Any, stddev: Any, dt: np.dtype
                ) -> np.ndarray:
+    # rejection sampling in the output's precision (float32 draws are about twice as fast);
+    # 95.45% of draws land in [-2, 2], so one pass of n / 0.95 + slack almost always suffices
+    # (the large kernels of the model zoo made the old 2n float64 draws the cost of building)
+    work = np.float64 if dt == np.float64 else np.float32
     n = int(np.prod(shape))
-    out = np.empty(n, np.float64)
+    out = np.empty(n, work)
     filled = 0
     while filled < n:
-        z = rng.standard_normal(max(2 * (n - filled), 16))
+        need = n - filled
+        z = rng.standard_normal(int(need * 1.06) + 64, dtype=work)
         z = z[np.abs(z) <= 2.0]
-        take = min(len(z), n - filled)
+        take = min(len(z), need)
         out[filled:filled + take] = z[:take]
         filled += take
-    return (out.reshape(shape) * float(stddev) + float(mean)).astype(dt)
+    out *= work(float(stddev))
+    out += work(float(mean))
+    return out.reshape(shape).astype(dt, copy=False)
 
 
 def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = np.float32,

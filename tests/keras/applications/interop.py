@@ -97,7 +97,7 @@ def run(specs: list, folder: str) -> dict:
                     "numeric": s.numeric} for i, s in enumerate(specs)], f)
     env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
     proc = subprocess.run([sys.executable, SCRIPT, folder], env=env, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=1800)  # one Keras run for every family
     assert proc.returncode == 0, f"keras subprocess failed:\n{proc.stdout}\n{proc.stderr}"
     return nd_out
 

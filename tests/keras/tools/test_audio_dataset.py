@@ -1,5 +1,6 @@
 """keras.utils.audio_dataset_from_directory on WAV files the test writes: decoding as
 TensorFlow's decode_wav (int16 / 32768, (samples, channels)), truncation and zero padding,
+resampling to `sampling_rate` (band-limited signals kept, content above the new Nyquist removed),
 padded batches, labels, class names, split and seeded shuffling (Keras's file order). Keras's
 own version needs TensorFlow, which is not installed, so the reference values are computed
 from the samples written."""
@@ -78,8 +79,10 @@ def test_fixed_length_categorical_split_and_shuffle(tree):
 def test_unsupported_and_bad_arguments(tree):
     root, _ = tree
     f = keras.utils.audio_dataset_from_directory
-    with pytest.raises(ValueError, match="tensorflow|resampl"):
-        f(root, sampling_rate=16000)
+    with pytest.raises(ValueError, match="integer value"):
+        f(root, sampling_rate=16000.0)
+    with pytest.raises(ValueError, match="higher than 0"):
+        f(root, sampling_rate=0)
     with pytest.raises(ValueError, match="ragged"):
         f(root, ragged=True)
     with pytest.raises(ValueError, match="Cannot set both"):
@@ -90,3 +93,49 @@ def test_unsupported_and_bad_arguments(tree):
         f(root, label_mode="onehot")
     ds = f(root, labels=None, batch_size=3, shuffle=False, verbose=False)
     assert ds.class_names is None and tuple(next(iter(ds)).shape) == (3, 34, 1)
+
+
+def _tone(freq, rate, n, amp=0.5):
+    return amp * np.sin(2 * np.pi * freq * np.arange(n) / rate)
+
+
+@pytest.mark.parametrize("rate_in, rate_out", [(8000, 16000), (16000, 8000), (44100, 16000),
+                                               (22050, 24000)])
+def test_resample_keeps_band_limited_signals(rate_in, rate_out):
+    from ndflow.keras.utils.audio_dataset_utils import resample
+
+    n = rate_in // 10
+    x = np.stack([_tone(300, rate_in, n), _tone(1100, rate_in, n, 0.3)], -1)
+    y = resample(x.astype("float32"), rate_in, rate_out)
+    assert y.shape == (n * rate_out // rate_in, 2) and y.dtype == np.float32
+    m = len(y)
+    want = np.stack([_tone(300, rate_out, m), _tone(1100, rate_out, m, 0.3)], -1)
+    edge = rate_out // 200  # the filter's reach: zeros are assumed outside the clip
+    np.testing.assert_allclose(y[edge:-edge], want[edge:-edge], atol=2e-3)
+
+
+def test_resample_removes_what_the_new_rate_cannot_hold():
+    from ndflow.keras.utils.audio_dataset_utils import resample
+
+    rate = 16000
+    x = (_tone(500, rate, rate) + _tone(6000, rate, rate))[:, None].astype("float32")
+    y = resample(x, rate, 8000)[200:-200, 0]  # 6 kHz is above the new 4 kHz Nyquist
+    spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    freqs = np.fft.rfftfreq(len(y), 1 / 8000)
+    alias = spec[np.abs(freqs - 2000) < 50].max()  # where 6 kHz would fold to
+    assert alias < 1e-3 * spec[np.abs(freqs - 500) < 50].max()
+
+
+def test_sampling_rate_resamples_each_file_after_truncation(tmp_path):
+    (tmp_path / "a").mkdir()
+    s = (_tone(440, 8000, 800) * 32767).astype(np.int64)[:, None]
+    _write(tmp_path / "a" / "tone.wav", s, rate=8000)
+    f = keras.utils.audio_dataset_from_directory
+    x, _ = next(iter(f(str(tmp_path), sampling_rate=16000, shuffle=False, verbose=False)))
+    assert tuple(x.shape) == (1, 1600, 1)
+    want = _tone(440, 16000, 1600) * 32767 / 32768  # the same tone at the new rate
+    np.testing.assert_allclose(x.numpy()[0, 100:-100, 0], want[100:-100], atol=3e-3)
+    # Keras decodes to output_sequence_length samples first, then resamples them
+    x, _ = next(iter(f(str(tmp_path), sampling_rate=16000, output_sequence_length=500,
+                       shuffle=False, verbose=False)))
+    assert tuple(x.shape) == (1, 1000, 1)

@@ -22,8 +22,8 @@ NAMESPACES = ("utils", "datasets", "callbacks")
 BACKEND_BOUND = {"callbacks": {"OrbaxCheckpoint"}}  # checkpoints through JAX's Orbax
 # Names another issue owns (none left: #13's text utilities and datasets have landed).
 OTHER_ISSUE: dict = {}
-# Names of this issue not built yet, with the reason (see the issue's report).
-NOT_YET = {"utils": {"FeatureSpace"}}
+# Names of this issue not built yet, with the reason (none left: FeatureSpace has landed).
+NOT_YET: dict = {}
 
 
 @pytest.fixture(scope="module")

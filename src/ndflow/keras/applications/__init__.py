@@ -12,8 +12,8 @@ and `decode_predictions`.
 
 from ndflow.keras.applications import (  # noqa: F401
     convnext, densenet, efficientnet, efficientnet_v2, imagenet_utils, inception_resnet_v2,
-    inception_v3, mobilenet, mobilenet_v2, mobilenet_v3, resnet, resnet50, resnet_v2, vgg16,
-    vgg19, xception,
+    inception_v3, mobilenet, mobilenet_v2, mobilenet_v3, nasnet, resnet, resnet50, resnet_v2,
+    vgg16, vgg19, xception,
 )
 from ndflow.keras.applications.convnext import (
     ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge,
@@ -32,6 +32,7 @@ from ndflow.keras.applications.inception_resnet_v2 import InceptionResNetV2
 from ndflow.keras.applications.inception_v3 import InceptionV3
 from ndflow.keras.applications.mobilenet_v2 import MobileNetV2
 from ndflow.keras.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from ndflow.keras.applications.nasnet import NASNetLarge, NASNetMobile
 from ndflow.keras.applications.xception import Xception
 from ndflow.keras.applications.resnet import ResNet50, ResNet101, ResNet152
 from ndflow.keras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
@@ -45,7 +46,7 @@ __all__ = [
     "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1",
     "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6",
     "EfficientNetB7", "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Large",
-    "MobileNetV3Small", "Xception",
+    "MobileNetV3Small", "NASNetLarge", "NASNetMobile", "Xception",
     "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "ResNet50", "ResNet50V2", "VGG16",
     "VGG19",
 ]

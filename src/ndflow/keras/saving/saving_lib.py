@@ -901,7 +901,29 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
             check_layer_calls(model, where)
             read_h5_state(h5, model, f"{where}:{VARS_FILENAME}", include_optimizer=compile,
                           strict_optimizer=strict_optimizer)
+        read_assets(zr, model)
     return model
+
+
+def read_assets(zr: file_io.SafeZipReader, root: Any) -> None:
+    """Hand each object with `load_assets` the files Keras wrote for it under
+    ``assets/<object path>/`` (lookup layers' vocabulary.txt), through a temporary folder."""
+    names = [n for n in zr.names() if n.startswith("assets/") and not n.endswith("/")]
+    if not names:
+        return
+    with tempfile.TemporaryDirectory(prefix="ndflow-assets-") as tmp:
+        for i, (path, obj) in enumerate(iter_saveables(root)):
+            prefix = f"assets/{path}/" if path else "assets/"
+            members = [n for n in names if n.startswith(prefix) and "/" not in n[len(prefix):]]
+            if not members or not hasattr(obj, "load_assets"):
+                continue
+            folder = os.path.join(tmp, str(i))
+            os.mkdir(folder)
+            for n in members:
+                file_io.check_member_name(n)
+                with open(os.path.join(folder, n[len(prefix):]), "wb") as f:
+                    zr.copy_to(n, f)
+            obj.load_assets(folder)
 
 
 # --- weights only ---------------------------------------------------------------------------------

@@ -112,6 +112,11 @@ _FAMILIES: tuple = (
      ("ndflow.keras.regularizers.regularizers", "Regularizer")),
     ("keras.constraints", "ndflow.keras.constraints",
      ("ndflow.keras.constraints.constraints", "Constraint")),
+    # layers Keras exports from keras.utils (FeatureSpace), and the helper layers FeatureSpace
+    # puts in models (Keras names them by their source module)
+    ("keras.utils", "ndflow.keras.utils", ("ndflow.keras.layers.layer", "Layer")),
+    ("keras.src.layers.preprocessing.feature_space",
+     "ndflow.keras.layers.preprocessing.feature_space", ("ndflow.keras.layers.layer", "Layer")),
 )
 def _import(name: str) -> Any:
     try:

@@ -53,3 +53,8 @@ from ndflow.keras.utils.timeseries_dataset_utils import (  # noqa: E402
 )
 
 __all__ += ["pad_sequences", "text_dataset_from_directory", "timeseries_dataset_from_array"]
+
+# --- structured data (issue 19) ---
+from ndflow.keras.layers.preprocessing.feature_space import FeatureSpace  # noqa: E402
+
+__all__ += ["FeatureSpace"]

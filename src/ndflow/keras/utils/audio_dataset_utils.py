@@ -3,6 +3,10 @@
 seeded shuffling (see `image_dataset_from_directory`). WAV files are decoded with Python's
 `wave` module (no extra needed) to float32 in [-1, 1) of shape (samples, channels), as
 TensorFlow's ``decode_wav`` does; batches are padded with zeros to their longest clip.
+`sampling_rate` resamples each clip with a band-limited (Kaiser-windowed sinc) interpolator
+to ``floor(samples * sampling_rate / file_rate)`` samples, the length Keras's resampler
+(tensorflow-io's Speex) gives; the two filters differ in their details, so values agree to the
+band-limited signal, not bit for bit.
 
 >>> from ndflow import keras
 >>> ds = keras.utils.audio_dataset_from_directory("speech/", batch_size=16,
@@ -24,13 +28,15 @@ from ndflow.keras.utils.image_dataset_utils import (
 ALLOWED_FORMATS = (".wav",)
 
 
-def read_wav(path: str, output_sequence_length: int | None = None) -> np.ndarray:
+def read_wav(path: str, output_sequence_length: int | None = None,
+             sampling_rate: int | None = None) -> np.ndarray:
     """float32 samples (n, channels) of a PCM WAV file: 16-bit values / 32768 (8-bit
     unsigned and 32-bit signed are scaled to the same range); `output_sequence_length`
-    truncates or pads with zeros."""
+    truncates or pads with zeros, then `sampling_rate` resamples (Keras's order)."""
     try:
         with wave.open(path, "rb") as w:
             channels, width, frames = w.getnchannels(), w.getsampwidth(), w.getnframes()
+            rate = w.getframerate()
             raw = w.readframes(frames)
     except (wave.Error, EOFError) as e:
         raise ValueError(f"audio_dataset_from_directory: {path} is not a PCM WAV file ({e})"
@@ -50,7 +56,48 @@ def read_wav(path: str, output_sequence_length: int | None = None) -> np.ndarray
         n = int(output_sequence_length)
         x = x[:n] if len(x) >= n else np.concatenate(
             [x, np.zeros((n - len(x), channels), np.float32)])
+    if sampling_rate is not None and sampling_rate != rate:
+        x = resample(x, rate, sampling_rate)
     return x
+
+
+def resample(x: np.ndarray, rate_in: int, rate_out: int, zero_crossings: int = 16,
+             beta: float = 8.6) -> np.ndarray:
+    """Resample `x` (samples, channels) from `rate_in` to `rate_out` Hz: each output sample
+    is the windowed-sinc interpolation of the input at its time, low-passed at the lower of
+    the two Nyquist frequencies (`zero_crossings` lobes each side, Kaiser window `beta`);
+    ``floor(samples * rate_out / rate_in)`` samples come out, zeros assumed outside.
+
+    >>> t = np.arange(480) / 48000.0
+    >>> y = resample(np.sin(2 * np.pi * 440 * t)[:, None], 48000, 16000)
+    >>> y.shape, bool(np.abs(y[40:-40, 0] - np.sin(2 * np.pi * 440 * t[::3][40:-40])).max()
+    ...                     < 1e-3)
+    ((160, 1), True)
+    """
+    if rate_in <= 0 or rate_out <= 0:
+        raise ValueError(f"resample: rates must be positive, got {rate_in} -> {rate_out}")
+    n_in = x.shape[0]
+    n_out = n_in * rate_out // rate_in
+    out = np.zeros((n_out,) + x.shape[1:], np.float32)
+    if n_out == 0 or n_in == 0:
+        return out
+    fc = min(1.0, rate_out / rate_in)  # cutoff as a fraction of the input Nyquist
+    half = int(np.ceil(zero_crossings / fc))  # taps each side, in input samples
+    xp = np.concatenate([np.zeros((half,) + x.shape[1:], np.float64), x.astype(np.float64),
+                         np.zeros((half + 1,) + x.shape[1:], np.float64)])
+    offsets = np.arange(-half + 1, half + 1)
+    norm = np.i0(beta)
+    chunk = max(1, (1 << 20) // len(offsets))  # bounded memory for long clips
+    for s in range(0, n_out, chunk):
+        m = np.arange(s, min(n_out, s + chunk))
+        t = m * (rate_in / rate_out)  # output times in input samples
+        base = np.floor(t).astype(np.int64)
+        k = base[:, None] + offsets[None, :]  # the input samples around each time
+        d = t[:, None] - k
+        u = np.clip(d / (half + 1), -1.0, 1.0)
+        w = fc * np.sinc(fc * d) * np.i0(beta * np.sqrt(1.0 - u * u)) / norm
+        out[m] = np.einsum("mk,mk...->m...", w, xp[k + half]).astype(np.float32)
+    return out
 
 
 def _pad_batch(clips: list) -> np.ndarray:
@@ -66,7 +113,8 @@ def _pad_batch(clips: list) -> np.ndarray:
 
 
 def _dataset(paths: list, labels: Any, label_mode: Any, num_classes: int, batch_size: Any,
-             output_sequence_length: Any, shuffle: bool, seed: int) -> Any:
+             output_sequence_length: Any, shuffle: bool, seed: int,
+             sampling_rate: int | None = None) -> Any:
     from ndflow.data.dataset import Dataset
 
     lab = _labels_array(labels, label_mode, num_classes)
@@ -80,7 +128,7 @@ def _dataset(paths: list, labels: Any, label_mode: Any, num_classes: int, batch_
         step = batch_size or 1
         for s in range(0, n, step):
             sel = idx[s:s + step]
-            clips = [read_wav(paths[i], output_sequence_length) for i in sel]
+            clips = [read_wav(paths[i], output_sequence_length, sampling_rate) for i in sel]
             x = _pad_batch(clips) if batch_size else clips[0]
             if lab is None:
                 yield x
@@ -102,8 +150,8 @@ def audio_dataset_from_directory(directory: str, labels: Any = "inferred",
     ``.wav`` files under `directory`, labelled as in Keras (int32, one-hot float32 with
     ``"categorical"``, float32 (n, 1) with ``"binary"``), with ``.class_names``; the last
     `validation_split` of the seed-shuffled files for ``subset="validation"`` (``"both"``
-    returns both). Not supported, with a clear error: `sampling_rate` (Keras resamples with
-    tensorflow-io) and ``ragged=True`` (ndflow has no ragged tensors)."""
+    returns both). `sampling_rate` resamples every clip to that rate (see `resample`).
+    Not supported, with a clear error: ``ragged=True`` (ndflow has no ragged tensors)."""
     if labels not in ("inferred", None):
         if not isinstance(labels, (list, tuple)):
             raise ValueError("The `labels` argument should be a list/tuple of integer labels, "
@@ -122,12 +170,12 @@ def audio_dataset_from_directory(directory: str, labels: Any = "inferred",
                          "has no ragged tensors); batches are padded to their longest clip, "
                          "or set output_sequence_length")
     if sampling_rate is not None:
-        if not isinstance(sampling_rate, int) or sampling_rate <= 0:
-            raise ValueError(f"`sampling_rate` should be a positive integer. Received: "
+        if not isinstance(sampling_rate, int) or isinstance(sampling_rate, bool):
+            raise ValueError("`sampling_rate` should have an integer value. Received: "
                              f"sampling_rate={sampling_rate}")
-        raise ValueError("audio_dataset_from_directory: resampling (`sampling_rate`) is not "
-                         "supported in ndflow; resample the files first, or leave "
-                         "sampling_rate=None to keep each file's rate")
+        if sampling_rate <= 0:
+            raise ValueError("`sampling_rate` should be higher than 0. Received: "
+                             f"sampling_rate={sampling_rate}")
     if labels is None or label_mode is None:
         labels, label_mode = None, None
     check_validation_split_arg(validation_split, subset, shuffle, seed)
@@ -148,7 +196,7 @@ def audio_dataset_from_directory(directory: str, labels: Any = "inferred",
                              f"found in directory {directory}. Allowed format(s): "
                              f"{ALLOWED_FORMATS}")
         ds = _dataset(p, lab, label_mode, num_classes, batch_size, output_sequence_length,
-                      shuffled, seed)
+                      shuffled, seed, sampling_rate)
         ds.class_names = names
         return ds
 

@@ -52,6 +52,23 @@ def test_matches_keras(case):
         assert layer.vocabulary_size() == case["vocabulary_size"]
 
 
+
+# ndflow's HashedCrossing also writes `trainable`, which Keras's constructor accepts
+_EXTRA_KEYS = {"HashedCrossing": {"trainable"}}
+
+
+@pytest.mark.parametrize("case", [c for c in REFERENCE if "config_keys" in c],
+                         ids=lambda c: c["cls"])
+def test_config_keys_equal_keras(case):
+    """Keras rebuilds a layer from ndflow's config with cls(**config): no key it refuses
+    (StringLookup's `vocabulary_dtype` was one), none missing."""
+    kwargs = dict(case["kwargs"])
+    if isinstance(kwargs.get("ngrams"), list):
+        kwargs["ngrams"] = tuple(kwargs["ngrams"])
+    keys = set(getattr(keras.layers, case["cls"])(**kwargs).get_config())
+    assert keys - _EXTRA_KEYS.get(case["cls"], set()) == set(case["config_keys"])
+
+
 _LIVE = r'''
 import json, sys
 import numpy as np
