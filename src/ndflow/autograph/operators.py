@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import threading
+
 import numpy as np
 
 from ndflow.core import dispatch
@@ -17,6 +19,17 @@ from ndflow.util import nest
 
 __all__ = ["Undefined", "UndefinedReturnValue", "and_", "for_stmt", "if_exp", "if_stmt", "ld",
            "not_", "or_", "range_", "retval", "while_stmt"]
+
+_loops = threading.local()  # depth of tensor loops whose bodies are being traced
+
+
+class _InLoop:
+    def __enter__(self) -> None:
+        _loops.depth = getattr(_loops, "depth", 0) + 1
+
+    def __exit__(self, *exc: Any) -> None:
+        _loops.depth -= 1
+
 
 # --- undefined values ---------------------------------------------------------------------------
 
@@ -209,6 +222,11 @@ def if_stmt(cond: Any, body: Callable, orelse: Callable, get_state: Callable,
             out.append(nest.pack_sequence_as(t, merged) if nest.is_nested(t) else merged[0])
         elif isinstance(t, Undefined) or isinstance(f, Undefined):
             out.append(_undefined_after_if(name, t, f))
+            if (name == "retval_" and getattr(_loops, "depth", 0)
+                    and (_tensorlike_struct(t) or _tensorlike_struct(f))):
+                # the return value only counts where do_return is set: the other branch's
+                # value may be anything of the same type (TensorFlow uses a placeholder)
+                out[-1] = t if _tensorlike_struct(t) else f
         elif t is f or _same_python(t, f):
             out.append(t)
         elif _tensorlike_struct(t) and _tensorlike_struct(f):
@@ -275,9 +293,12 @@ class _LoopState:
     """Splits a loop's variables into tensor loop variables and the rest (Python objects that
     must stay the same, and names first set inside the body)."""
 
-    def __init__(self, init: tuple, names: tuple) -> None:
+    def __init__(self, init: tuple, names: tuple, auto: dict | None = None) -> None:
         self.names = names
         self.init = init
+        self.auto = auto or {}  # undefined at entry, typed by a dry run: zeros placeholders
+        if self.auto:
+            init = tuple(self.auto.get(i, v) for i, v in enumerate(init))
         self.carried: list[int] = []
         self.structs: dict[int, Any] = {}
         for i, v in enumerate(init):
@@ -288,7 +309,7 @@ class _LoopState:
                     continue  # a variable is state already: read and assigned in the body
                 self.carried.append(i)
                 self.structs[i] = v
-        self.flat0 = [convert_to_tensor(x) for i in self.carried for x in _leaves(self.init[i])]
+        self.flat0 = [convert_to_tensor(x) for i in self.carried for x in _leaves(self.structs[i])]
 
     def rebuild(self, flat: list) -> tuple:
         vals = list(self.init)
@@ -315,6 +336,8 @@ class _LoopState:
         for i, v in enumerate(vals):
             if i in self.structs or isinstance(self.init[i], Undefined):
                 continue
+            if isinstance(v, Undefined):
+                v = self.init[i]
             if v is not self.init[i] and not isinstance(self.init[i], Variable):
                 raise ValueError(
                     f"'{self.names[i]}' is a Python {type(self.init[i]).__name__} that a loop "
@@ -325,18 +348,56 @@ class _LoopState:
     def finish(self, flat: list) -> tuple:
         vals = list(self.rebuild(flat))
         for i, v in enumerate(self.init):
-            if isinstance(v, Undefined):
+            if isinstance(v, Undefined) and i not in self.auto:
                 vals[i] = Undefined(self.names[i], f"'{self.names[i]}' must be defined before "
                                                    "the loop.", ValueError)
         return tuple(vals)
 
 
+def _auto_init(init: tuple, set_state: Callable, get_state: Callable, loop_vars: list,
+               step: Callable) -> dict:
+    """Names undefined before a loop that its body defines as tensors: their types come from
+    one dry trace of the body (discarded), and they start as zeros, as in TensorFlow."""
+    undefined = [i for i, v in enumerate(init) if isinstance(v, Undefined)]
+    if not undefined:
+        return {}
+    from ndflow.graph.trace import Function
+    found: dict = {}
+
+    def zeros(shape: tuple, dtype: Any) -> Tensor:
+        return Tensor(np.zeros(shape, dtype.as_numpy_dtype))
+
+    def dry(*flat: Any) -> tuple:
+        step(list(flat))
+        vals = get_state()
+        for i in undefined:
+            v = vals[i]
+            if _tensorlike_struct(v):
+                found[i] = nest.map_structure(
+                    lambda t: zeros(tuple(convert_to_tensor(t).shape),
+                                    convert_to_tensor(t).dtype), v)
+        return ()
+
+    specs = [np.zeros(tuple(t.shape), t.dtype.as_numpy_dtype) for t in loop_vars]
+    try:
+        with _InLoop():
+            Function(dry, name="autograph_loop_types").get_concrete_function(*specs)
+    finally:
+        set_state(init)
+    return found
+
+
 def _tf_while(test: Callable, body: Callable, get_state: Callable, set_state: Callable,
               names: tuple, max_iter: int | None = None) -> None:
-    from ndflow.graph.control_flow import while_loop
-
     state = _LoopState(get_state(), names)
-    set_state(state.init)
+    if any(isinstance(v, Undefined) for v in state.init):
+        def step(flat: list) -> None:
+            set_state(state.rebuild(flat))
+            body()
+
+        state = _LoopState(state.init, names,
+                           _auto_init(state.init, set_state, get_state, state.flat0, step))
+    set_state(state.rebuild(state.flat0))
 
     def cond_fn(*flat: Any) -> Any:
         set_state(state.rebuild(list(flat)))
@@ -349,18 +410,30 @@ def _tf_while(test: Callable, body: Callable, get_state: Callable, set_state: Ca
         return tuple(convert_to_tensor(o, dtype=f.dtype) if not isinstance(o, Tensor) else o
                      for o, f in zip(out, state.flat0))
 
-    flat0 = state.flat0
-    if not flat0:  # tf.while_loop needs a loop variable: count iterations
-        from ndflow.ops.math import add
+    outs = _while_loop(cond_fn, body_fn, list(state.flat0), max_iter)
+    set_state(state.finish(outs))
 
-        counter = [convert_to_tensor(0)]
-        outs = while_loop(lambda i: cond_fn(), lambda i: (body_fn(), add(i, 1))[1:], counter,
-                          maximum_iterations=max_iter)
-        set_state(state.finish([]))
-        return
-    outs = while_loop(cond_fn, body_fn, list(flat0), maximum_iterations=max_iter)
-    outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    set_state(state.finish(list(outs)))
+
+def _while_loop(cond_fn: Callable, body_fn: Callable, loop_vars: list,
+                max_iter: int | None = None) -> list:
+    """tf.while_loop over a flat list of tensors, padded with a counter to two or more
+    loop variables (the traced while op wants at least two)."""
+    from ndflow.graph.control_flow import while_loop
+    from ndflow.ops.math import add
+
+    pad = max(0, 2 - len(loop_vars))
+    counters = [convert_to_tensor(0) for _ in range(pad)]
+
+    def c(*vs: Any) -> Any:
+        return cond_fn(*vs[pad:])
+
+    def b(*vs: Any) -> tuple:
+        return tuple(add(v, 1) for v in vs[:pad]) + tuple(body_fn(*vs[pad:]))
+
+    with _InLoop():
+        outs = while_loop(c, b, counters + list(loop_vars), maximum_iterations=max_iter)
+    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+    return outs[pad:]
 
 
 def while_stmt(test: Callable, body: Callable, get_state: Callable, set_state: Callable,
@@ -440,11 +513,17 @@ def for_stmt(iterable: Any, extra_test: Callable | None, body: Callable, get_sta
 def _counted_loop(n_or_range: Any, item: Callable, extra_test: Callable | None,
                   body: Callable, get_state: Callable, set_state: Callable, names: tuple,
                   start: Any, limit_test: Callable, delta: Any) -> None:
-    from ndflow.graph.control_flow import while_loop
     from ndflow.ops.math import add, logical_and
 
     state = _LoopState(get_state(), names)
-    set_state(state.init)
+    if any(isinstance(v, Undefined) for v in state.init):
+        def step(flat: list) -> None:
+            set_state(state.rebuild(flat[1:]))
+            body(item(flat[0]))
+
+        state = _LoopState(state.init, names, _auto_init(
+            state.init, set_state, get_state, [convert_to_tensor(start)] + state.flat0, step))
+    set_state(state.rebuild(state.flat0))
     flat0 = state.flat0
 
     def cond_fn(i: Any, *flat: Any) -> Any:
@@ -462,8 +541,8 @@ def _counted_loop(n_or_range: Any, item: Callable, extra_test: Callable | None,
                     for o, f in zip(out, flat0))
         return (add(i, delta),) + out
 
-    outs = while_loop(cond_fn, body_fn, [start] + list(flat0))
-    set_state(state.finish(list(outs)[1:]))
+    outs = _while_loop(cond_fn, body_fn, [convert_to_tensor(start)] + list(flat0))
+    set_state(state.finish(outs[1:]))
 
 
 def _for_tensor(xs: Tensor, n: int, extra_test: Callable | None, body: Callable,

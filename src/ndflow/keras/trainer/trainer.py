@@ -338,9 +338,11 @@ class Trainer:
         """The step as an `ndflow.function` (compiled graph) unless `run_eagerly`."""
         if self.run_eagerly:
             return step
+        from ndflow.autograph.conversion import Entry
         from ndflow.graph.trace import Function
 
-        return Function(step, name=f"{getattr(self, 'name', 'model')}_{step.__name__}")
+        # AutoGraph converts an overridden train_step (and the layers' call) as tf.keras does
+        return Function(Entry(step), name=f"{getattr(self, 'name', 'model')}_{step.__name__}")
 
     def make_train_function(self, force: bool = False) -> Any:
         if self.train_function is None or force:
