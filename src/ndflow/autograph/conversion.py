@@ -46,6 +46,7 @@ class _Switch:
 _SKIP_PACKAGES = frozenset({"ndflow", "numpy", "keras", "torch", "h5py", "scipy", "cupy",
                             "tensorflow", "jax", "pytest", "_pytest", "pluggy", "hypothesis",
                             "mnist1d", "numba"})
+_NDFLOW_DIR = os.path.realpath(os.path.dirname(os.path.dirname(__file__))) + os.sep
 _SKIP_DIRS = tuple(os.path.realpath(p) + os.sep for p in {
     sysconfig.get_paths().get("stdlib", ""), sysconfig.get_paths().get("purelib", ""),
     sysconfig.get_paths().get("platlib", "")} if p)
@@ -62,9 +63,11 @@ def _should_convert(fn: types.FunctionType) -> bool:
     if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE
                         | inspect.CO_ASYNC_GENERATOR):
         return False
-    if fn.__name__ == "<lambda>":
-        return False
+    if fn.__name__ == "<lambda>" or fn.__qualname__.startswith("__ag_factory"):
+        return False  # lambdas stay; defs inside converted code were converted with it
     path = os.path.realpath(code.co_filename)
+    if path.startswith(_NDFLOW_DIR):  # e.g. an ndflow wrapper made with functools.wraps
+        return False
     return not path.startswith(_SKIP_DIRS) or "/tests/" in path
 
 
