@@ -204,12 +204,20 @@ class Trainer:
         from ndflow.keras.layers.layer import _UNTRACKED, Layer
 
         out = []
-        for k, v in self.__dict__.items():
-            if k in _UNTRACKED or isinstance(v, Layer):
-                continue
-            if hasattr(v, "update_state") and hasattr(v, "result") and hasattr(
-                    v, "reset_state") and not isinstance(v, type):
-                out.append(v)
+        seen: set = set()
+        # the model's own metric attributes, then its layers' (Keras 3 reports metrics that a
+        # layer updates in `call` in the fit logs)
+        for layer in [self] + [la for la in self._flatten_layers(include_self=False)
+                               if not isinstance(la, type(self)) or la is not self]:
+            for k, v in layer.__dict__.items():
+                if k in _UNTRACKED or isinstance(v, Layer) or id(v) in seen:
+                    continue
+                if layer is not self and k.startswith("_"):
+                    continue
+                if hasattr(v, "update_state") and hasattr(v, "result") and hasattr(
+                        v, "reset_state") and not isinstance(v, type):
+                    seen.add(id(v))
+                    out.append(v)
         return out
 
     @property
