@@ -326,3 +326,23 @@ def test_keras_call_and_train_step_convert_and_match_eager():
         hist[eager] = m.fit(x, y, batch_size=8, epochs=2, shuffle=False,
                             verbose=0).history["step_loss"]
     np.testing.assert_allclose(hist[False], hist[True], rtol=1e-4)
+
+
+def test_branches_and_loops_with_side_effects_run_only_when_taken(capsys):
+    v = tf.Variable(0.0)
+
+    @tf.function
+    def f(x, n):
+        if x > 0:
+            tf.print("positive")
+            v.assign_add(1.0)
+        else:
+            tf.print("not positive")
+        for _ in tf.range(n):  # a loop kept only for its effects
+            v.assign_add(10.0)
+
+    f(tf.constant(1.0), tf.constant(2))
+    f(tf.constant(-1.0), tf.constant(0))
+    assert float(v.numpy()) == 21.0
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["positive", "not positive"]

@@ -186,6 +186,10 @@ def if_stmt(cond: Any, body: Callable, orelse: Callable, get_state: Callable,
         return
     pred = _as_pred(cond, "if statement")
     init = get_state()
+    if _is_traced(pred) and not dispatch.active_tapes and _has_side_effects(
+            pred, body, orelse, get_state, set_state, names, init):
+        _if_by_loops(pred, body, orelse, get_state, set_state, names)
+        return
     seen: dict[str, tuple] = {}
     emitted: list[list] = []  # the true branch's leaves, per name
     merge: list[bool] = []
@@ -238,6 +242,84 @@ def if_stmt(cond: Any, body: Callable, orelse: Callable, get_state: Callable,
                 "the branches of a tensor condition set differently; only tensors (and Python "
                 "numbers, which become tensors) can differ between the branches of tf.cond")
     set_state(tuple(out))
+
+
+_SIDE_EFFECT_MESSAGE = "cond: inside ndflow.function, a branch with side effects"
+
+
+def _has_side_effects(pred: Tensor, body: Callable, orelse: Callable, get_state: Callable,
+                      set_state: Callable, names: tuple, init: tuple) -> bool:
+    """Whether a branch assigns, prints or updates state: tried once in a throwaway trace,
+    where `tf.cond` (which selects between both branches' values) refuses such branches."""
+    from ndflow.graph.control_flow import cond
+    from ndflow.graph.trace import Function
+
+    found = []
+
+    def branch(fn: Callable) -> Callable:
+        def run() -> list:
+            set_state(init)
+            fn()
+            return [convert_to_tensor(0)]
+        return run
+
+    def dry() -> tuple:
+        try:
+            cond(pred, branch(body), branch(orelse))
+        except InvalidArgumentError as e:
+            if str(e).startswith(_SIDE_EFFECT_MESSAGE):
+                found.append(True)
+                return ()
+            raise
+        return ()
+
+    try:
+        Function(dry, name="autograph_if_probe").get_concrete_function()
+    except Exception:
+        found.clear()  # the branches fail on their own: the real trace reports it
+    finally:
+        set_state(init)
+    return bool(found)
+
+
+def _if_by_loops(pred: Tensor, body: Callable, orelse: Callable, get_state: Callable,
+                 set_state: Callable, names: tuple) -> None:
+    """An `if` whose branches have side effects: each branch is a loop that runs at most once
+    (when its predicate holds), so only the taken branch's effects happen."""
+    from ndflow.ops.math import logical_not
+
+    for fn, p in ((body, pred), (orelse, logical_not(pred))):
+        _once(p, fn, get_state, set_state, names)
+
+
+def _once(p: Tensor, fn: Callable, get_state: Callable, set_state: Callable,
+          names: tuple) -> None:
+    from ndflow.ops.math import logical_and, logical_not
+
+    state = _LoopState(get_state(), names)
+    if any(isinstance(v, Undefined) for v in state.init):
+        def step(flat: list) -> None:
+            set_state(state.rebuild(flat[1:]))
+            fn()
+
+        state = _LoopState(state.init, names, _auto_init(
+            state.init, set_state, get_state, [convert_to_tensor(False)] + state.flat0, step))
+    set_state(state.rebuild(state.flat0))
+    flat0 = state.flat0
+
+    def cond_fn(done: Any, *flat: Any) -> Any:
+        return logical_and(p, logical_not(done))
+
+    def body_fn(done: Any, *flat: Any) -> tuple:
+        set_state(state.rebuild(list(flat)))
+        fn()
+        out = state.flatten(get_state())
+        out = tuple(convert_to_tensor(o, dtype=f.dtype) if not isinstance(o, Tensor) else o
+                    for o, f in zip(out, flat0))
+        return (logical_not(done),) + out
+
+    outs = _while_loop(cond_fn, body_fn, [convert_to_tensor(False)] + list(flat0))
+    set_state(state.finish(outs[1:]))
 
 
 def _undefined_after_if(name: str, t: Any, f: Any) -> Undefined:
@@ -421,7 +503,7 @@ def _while_loop(cond_fn: Callable, body_fn: Callable, loop_vars: list,
     from ndflow.graph.control_flow import while_loop
     from ndflow.ops.math import add
 
-    pad = max(0, 2 - len(loop_vars))
+    pad = max(1, 2 - len(loop_vars))
     counters = [convert_to_tensor(0) for _ in range(pad)]
 
     def c(*vs: Any) -> Any:
@@ -433,7 +515,17 @@ def _while_loop(cond_fn: Callable, body_fn: Callable, loop_vars: list,
     with _InLoop():
         outs = while_loop(c, b, counters + list(loop_vars), maximum_iterations=max_iter)
     outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+    # a loop run only for its effects (assign, print) has no used output: a host no-op that
+    # reads its counter keeps the compiler from dropping it as dead code
+    from ndflow.graph.trace import current_trace, host_call
+
+    if current_trace() is not None:
+        host_call(_keep, (outs[0],), {})
     return outs[pad:]
+
+
+def _keep(*args: Any, **kwargs: Any) -> None:
+    return None
 
 
 def while_stmt(test: Callable, body: Callable, get_state: Callable, set_state: Callable,
