@@ -46,7 +46,7 @@ def test_step(x, y):
 
 epochs = 4
 for epoch in range(epochs):
-    for step, (x_batch_train, y_batch_train) in enumerate(train_dataset):
+    for _step, (x_batch_train, y_batch_train) in enumerate(train_dataset):
         loss_value = train_step(x_batch_train, y_batch_train)
     train_acc = train_acc_metric.result()
     train_acc_metric.reset_state()

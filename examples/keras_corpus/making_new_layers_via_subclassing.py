@@ -1,6 +1,5 @@
 """After keras.io/guides/making_new_layers_and_models_via_subclassing: weights, build,
 add_loss, training argument, get_config, and the end-to-end VAE as a subclassed Model."""
-import numpy as np
 
 import ndflow as tf
 from ndflow import keras
@@ -132,7 +131,7 @@ train_dataset = tf.data.Dataset.from_tensor_slices(x_train)
 train_dataset = train_dataset.shuffle(buffer_size=1024).batch(64)
 
 for epoch in range(2):
-    for step, x_batch_train in enumerate(train_dataset):
+    for _step, x_batch_train in enumerate(train_dataset):
         with tf.GradientTape() as tape:
             reconstructed = vae(x_batch_train)
             loss = mse_loss_fn(x_batch_train, reconstructed)

@@ -110,7 +110,7 @@ def train_step(x, y, lr):
     return loss
 
 
-for step in range(200):
+for _step in range(200):
     loss = train_step(x, y, 0.1)
 print("final loss", float(loss))
 assert float(loss) < 1e-3
