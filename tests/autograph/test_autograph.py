@@ -346,3 +346,31 @@ def test_branches_and_loops_with_side_effects_run_only_when_taken(capsys):
     assert float(v.numpy()) == 21.0
     err = capsys.readouterr().err
     assert err.splitlines() == ["positive", "not positive"]
+
+
+class _ScaledDense(keras.layers.Dense):
+    def call(self, x):
+        y = super().call(x)  # zero-argument super() inside a converted method
+        if tf.reduce_mean(y) > 100.0:
+            y = y / 100.0
+        return y
+
+
+class _Doubler(tf.Module if hasattr(tf, "Module") else object):
+    @tf.function
+    def double_if_positive(self, x):
+        if tf.reduce_sum(x) > 0:
+            return x * 2.0
+        return x
+
+
+def test_converted_methods_keep_super_and_bound_tf_function_methods():
+    x = np.ones((4, 3), "float32") * 50.0
+    layer = _ScaledDense(2, kernel_initializer="ones")
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile(optimizer="sgd", loss="mse")
+    compiled = model.predict(x, verbose=0)  # predict runs a compiled step
+    np.testing.assert_allclose(compiled, np.full((4, 2), 1.5), rtol=1e-6)
+    d = _Doubler()
+    assert d.double_if_positive(tf.constant([1.0, 2.0])).numpy().tolist() == [2.0, 4.0]
+    assert d.double_if_positive(tf.constant([-1.0, -2.0])).numpy().tolist() == [-1.0, -2.0]

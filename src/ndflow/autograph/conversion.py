@@ -53,9 +53,19 @@ _SKIP_DIRS = tuple(os.path.realpath(p) + os.sep for p in {
 _failed: dict = {}
 
 
+_decided: dict = {}  # code object -> whether functions with that code convert
+
+
 def _should_convert(fn: types.FunctionType) -> bool:
     if getattr(fn, "__ag_do_not_convert__", False) or getattr(fn, "__ag_converted__", False):
         return False
+    hit = _decided.get(fn.__code__)
+    if hit is None:
+        hit = _decided[fn.__code__] = _is_user_code(fn)
+    return hit
+
+
+def _is_user_code(fn: types.FunctionType) -> bool:
     module = (getattr(fn, "__module__", None) or "").split(".")[0]
     if module in _SKIP_PACKAGES or module in sys.stdlib_module_names:
         return False
@@ -68,7 +78,7 @@ def _should_convert(fn: types.FunctionType) -> bool:
     path = os.path.realpath(code.co_filename)
     if path.startswith(_NDFLOW_DIR):  # e.g. an ndflow wrapper made with functools.wraps
         return False
-    return not path.startswith(_SKIP_DIRS) or "/tests/" in path
+    return not path.startswith(_SKIP_DIRS)
 
 
 # --- conversion --------------------------------------------------------------------------------
