@@ -43,7 +43,7 @@ class _Switch:
 
 # --- which functions convert ------------------------------------------------------------------
 
-_SKIP_PACKAGES = frozenset({"ndflow", "numpy", "keras", "torch", "h5py", "scipy", "cupy",
+_SKIP_PACKAGES = frozenset({"numpy", "keras", "torch", "h5py", "scipy", "cupy",
                             "tensorflow", "jax", "pytest", "_pytest", "pluggy", "hypothesis",
                             "mnist1d", "numba"})
 _NDFLOW_DIR = os.path.realpath(os.path.dirname(os.path.dirname(__file__))) + os.sep
