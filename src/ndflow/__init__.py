@@ -59,6 +59,7 @@ from ndflow.ops.reduce import (  # noqa: E402
 from ndflow.ops.shape_ops import broadcast_to, reshape  # noqa: E402
 from ndflow.util import nest  # noqa: E402
 from ndflow.graph import TensorSpec, cond, function, while_loop  # noqa: E402
+from ndflow import autograph  # noqa: E402
 from ndflow import distribute  # noqa: E402  (tf.distribute; MPI loads only when used)
 from ndflow.util.printing import print  # noqa: E402,A004
 

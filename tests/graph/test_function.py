@@ -217,7 +217,7 @@ def test_random_ops_draw_fresh_values_each_call():
 
 
 def test_tensor_dependent_python_if_names_cond():
-    @tf.function
+    @tf.function(autograph=False)  # with AutoGraph (the default) the `if` becomes a cond
     def f(x):
         if x > 0:
             return x

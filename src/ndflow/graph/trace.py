@@ -662,8 +662,10 @@ def function(func: Callable | None = None, input_signature: Any = None, autograp
     Usable as `@ndflow.function` or `ndflow.function(f, input_signature=[...])`.
     """
     def wrap(f: Callable) -> Function:
-        return Function(f, input_signature, reduce_retracing or bool(experimental_relax_shapes),
-                        jit_compile, name)
+        from ndflow.autograph.conversion import Entry  # AutoGraph: converted at trace time
+
+        return Function(Entry(f, autograph), input_signature,
+                        reduce_retracing or bool(experimental_relax_shapes), jit_compile, name)
 
     return wrap if func is None else wrap(func)
 

@@ -2,6 +2,7 @@
 
 from ndflow.ops.array import top_k
 from ndflow.ops.linalg import l2_normalize
+from ndflow.ops.embedding_lookup import embedding_lookup
 from ndflow.distribute.loss_scaling import compute_average_loss, scale_regularization_loss
 from ndflow.ops.nn import (
     batch_normalization, bias_add, crelu, dropout, elu, gelu, l2_loss, leaky_relu, log_poisson_loss,

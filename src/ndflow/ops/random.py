@@ -54,13 +54,19 @@ def _rng(seed: int | None) -> np.random.Generator:
     return rng
 
 
+def _symbolic(x: Any) -> bool:
+    return isinstance(x, Tensor) and x._symbolic and not x._traced
+
+
 def _shape(shape: Any) -> tuple:
+    if _symbolic(shape):  # tf.shape(x) of a Keras Input: sizes known only per call
+        return (None,) * (shape.shape[0] or 0) if shape.shape.rank == 1 else ()
     if isinstance(shape, Tensor):
         shape = shape.numpy().tolist()
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
     try:
-        return tuple(int(d) for d in shape)
+        return tuple(None if _symbolic(d) else int(d) for d in shape)
     except TypeError:
         raise fail("random", "a fully known shape (list of ints)", repr(shape)) from None
 
@@ -76,6 +82,10 @@ _SAMPLE = register_op("random_sample", _sample_fwd,
 
 
 def _draw(fn: Any, shape: tuple, dtype: np.dtype) -> Tensor:
+    if None in shape:  # a Keras model being built: a symbolic sample (drawn on every call)
+        from ndflow.core.tensor import SymbolicTensor
+
+        return SymbolicTensor(shape, dtype)
     if dispatch.trace_hook is not None:
         return dispatch.execute(_SAMPLE, (), {"draw": fn, "shape": shape, "dtype": dtype})
     return _place(fn())

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.autograph import conversion as _autograph
 from ndflow.core import dispatch as _dispatch
 from ndflow.core import dtypes as _dt
 from ndflow.core.tensor import SymbolicTensor, Tensor
@@ -850,6 +851,8 @@ class Layer:
         try:
             if symbolic:
                 outputs = self._symbolic_call(args, kwargs, auto_mask)
+            elif _dispatch.trace_hook is not None and _autograph.is_enabled():
+                outputs = _autograph.convert(self.call)(*args, **kwargs)
             else:
                 outputs = self.call(*args, **kwargs)
         except Exception as e:

@@ -18,6 +18,7 @@ raw arrays: updating a metric records nothing on gradient tapes and allocates li
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from ndflow.core.tensor import Tensor
 from ndflow.core.variable import Variable
 from ndflow.graph.trace import host_callable
+from ndflow.util import nest
 
 
 def floatx() -> str:
@@ -80,6 +82,23 @@ def to_scalar_tensor(value: Any, dtype: str) -> Tensor:
     return Tensor(a)
 
 
+def _skip_symbolic(update: Any) -> Any:
+    """`update_state` on symbolic tensors (a layer's `call` while a Functional model is built)
+    does nothing, as in Keras: there is no data yet; real calls update the state."""
+    if getattr(update, "_skips_symbolic", False):
+        return update
+
+    @functools.wraps(update)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for a in nest.flatten((args, kwargs)):
+            if isinstance(a, Tensor) and a._symbolic and not a._traced:
+                return None
+        return update(self, *args, **kwargs)
+
+    wrapper._skips_symbolic = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class Metric:
     """Base class of stateful metrics: `update_state`, `result`, `reset_state`.
 
@@ -94,7 +113,10 @@ class Metric:
         super().__init_subclass__(**kwargs)
         for name in ("update_state", "reset_state"):
             if name in cls.__dict__:
-                setattr(cls, name, host_callable(cls.__dict__[name]))
+                fn = cls.__dict__[name]
+                if name == "update_state":
+                    fn = _skip_symbolic(fn)
+                setattr(cls, name, host_callable(fn))
         if "result" in cls.__dict__:
             cls.result = host_callable(cls.__dict__["result"], returns=True)
 

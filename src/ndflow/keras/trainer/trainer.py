@@ -204,12 +204,20 @@ class Trainer:
         from ndflow.keras.layers.layer import _UNTRACKED, Layer
 
         out = []
-        for k, v in self.__dict__.items():
-            if k in _UNTRACKED or isinstance(v, Layer):
-                continue
-            if hasattr(v, "update_state") and hasattr(v, "result") and hasattr(
-                    v, "reset_state") and not isinstance(v, type):
-                out.append(v)
+        seen: set = set()
+        # the model's own metric attributes, then its layers' (Keras 3 reports metrics that a
+        # layer updates in `call` in the fit logs)
+        for layer in [self] + [la for la in self._flatten_layers(include_self=False)
+                               if not isinstance(la, type(self)) or la is not self]:
+            for k, v in layer.__dict__.items():
+                if k in _UNTRACKED or isinstance(v, Layer) or id(v) in seen:
+                    continue
+                if layer is not self and k.startswith("_"):
+                    continue
+                if hasattr(v, "update_state") and hasattr(v, "result") and hasattr(
+                        v, "reset_state") and not isinstance(v, type):
+                    seen.add(id(v))
+                    out.append(v)
         return out
 
     @property
@@ -338,9 +346,11 @@ class Trainer:
         """The step as an `ndflow.function` (compiled graph) unless `run_eagerly`."""
         if self.run_eagerly:
             return step
+        from ndflow.autograph.conversion import Entry
         from ndflow.graph.trace import Function
 
-        return Function(step, name=f"{getattr(self, 'name', 'model')}_{step.__name__}")
+        # AutoGraph converts an overridden train_step (and the layers' call) as tf.keras does
+        return Function(Entry(step), name=f"{getattr(self, 'name', 'model')}_{step.__name__}")
 
     def make_train_function(self, force: bool = False) -> Any:
         if self.train_function is None or force:
