@@ -310,13 +310,15 @@ class Trainer:
             y_pred = self(x, training=True)  # type: ignore[operator]
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
+            # loss scaling (loss_scale_factor, LossScaleOptimizer): apply() unscales
+            scaled = self.optimizer.scale_loss(loss)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
         variables = self._train_vars_cache
         if variables is None:
             variables = self.trainable_variables  # type: ignore[attr-defined]
             if not variables:
                 raise ValueError(f"Model '{self.name}' has no trainable weights to train")  # type: ignore
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(scaled, variables)
         self.optimizer.apply(grads, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
