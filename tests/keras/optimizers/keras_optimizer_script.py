@@ -1,7 +1,10 @@
 """Run by test_new_optimizers.py in a subprocess with real Keras 3 (torch backend).
 
-usage: python keras_optimizer_script.py CASES.json DATA.npz OUT.npz
+usage: python keras_optimizer_script.py steps CASES.json DATA.npz OUT.npz
+       python keras_optimizer_script.py save DIR   (DIR/files.json: {name: optimizer config})
+       python keras_optimizer_script.py load DIR
 
+steps:
 For each case: Keras variables named after DATA's "path:<i>" entries start from "init:<i>",
 the optimizer deserialized from the case's config applies the gradients "grad:<step>:<i>"
 (a variable left out of a case gets no gradient), and OUT gets the final variables
@@ -70,5 +73,55 @@ def main(cases_path, data_path, out_path):
     np.savez(out_path, **out)
 
 
+def _model():
+    inp = keras.Input((3,))
+    x = keras.layers.Dense(4, name="d1")(inp)
+    x = keras.layers.Dense(2, name="d2")(x)
+    return keras.Model(inp, x)
+
+
+def _deserialize(spec):
+    opt = keras.optimizers.deserialize(spec)
+    if isinstance(opt, str):  # Keras 3.15's optimizers.deserialize does not know Lamb
+        opt = getattr(keras.optimizers, spec["class_name"]).from_config(spec["config"])
+    return opt
+
+
+def save_files(folder):
+    """Train a small model with each optimizer for 3 steps and save it (Keras -> ndflow)."""
+    with open(os.path.join(folder, "files.json")) as f:
+        specs = json.load(f)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((12, 3)).astype("float32")
+    y = rng.standard_normal((12, 2)).astype("float32")
+    out = {}
+    for name, spec in specs.items():
+        model = _model()
+        model.compile(optimizer=_deserialize(spec), loss="mse")
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+        model.save(os.path.join(folder, f"keras_{name}.keras"))
+        for j, v in enumerate(model.optimizer.variables):
+            out[f"{name}:opt:{j}"] = keras.ops.convert_to_numpy(v.value)
+    np.savez(os.path.join(folder, "keras_saved.npz"), **out)
+
+
+def load_files(folder):
+    """Load each ndflow-saved file and dump its optimizer state (ndflow -> Keras)."""
+    with open(os.path.join(folder, "files.json")) as f:
+        specs = json.load(f)
+    out = {}
+    for name in specs:
+        model = keras.saving.load_model(os.path.join(folder, f"ndflow_{name}.keras"))
+        out[f"{name}:class"] = np.array(type(model.optimizer).__name__)
+        for j, v in enumerate(model.optimizer.variables):
+            out[f"{name}:opt:{j}"] = keras.ops.convert_to_numpy(v.value)
+    np.savez(os.path.join(folder, "keras_loaded.npz"), **out)
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    if sys.argv[1] == "steps":
+        main(*sys.argv[2:5])
+    elif sys.argv[1] == "save":
+        save_files(sys.argv[2])
+    else:
+        load_files(sys.argv[2])

@@ -98,12 +98,15 @@ def keras_results(tmp_path_factory):
     spec = {n: {"optimizer": _ser(c[0]), "variables": c[1], "steps": c[2],
                 "snapshot_reads": n.startswith("sfadamw")} for n, c in cases.items()}
     (d / "cases.json").write_text(json.dumps(spec))
-    env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, SCRIPT, str(d / "cases.json"), str(d / "data.npz"),
-                           str(d / "out.npz")], env=env, capture_output=True, text=True,
-                          timeout=300)
-    assert proc.returncode == 0, f"keras subprocess failed:\n{proc.stdout}\n{proc.stderr}"
+    _keras("steps", str(d / "cases.json"), str(d / "data.npz"), str(d / "out.npz"))
     return data, dict(np.load(d / "out.npz"))
+
+
+def _keras(*args):
+    env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, SCRIPT, *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, f"keras subprocess failed:\n{proc.stdout}\n{proc.stderr}"
 
 
 # ScheduleFreeAdamW reads the momentum before updating it; Keras's torch backend returns the
@@ -134,6 +137,51 @@ def test_matches_keras(keras_results, name):
     kcfg = json.loads(str(ref[f"{name}:config"]))
     again = K.deserialize(kcfg)
     assert _norm(again.get_config()) == _norm(opt.get_config())
+
+
+def _file_specs():
+    return {
+        "adafactor": K.Adafactor(0.05), "lamb": K.Lamb(0.01), "muon": K.Muon(0.01),
+        "sfadamw": K.ScheduleFreeAdamW(0.01, warmup_steps=2),
+        "lso": K.LossScaleOptimizer(K.Adam(0.01), initial_scale=16.0, dynamic_growth_steps=2),
+        "multi": K.MultiOptimizer(K.OptimizerMap(K.SGD(0.1, momentum=0.5),
+                                                 {"d1/.*": K.Adam(0.01)})),
+        "adam_ema": K.Adam(0.01, use_ema=True),
+    }
+
+
+@pytest.mark.skipif(not HAS_KERAS, reason="needs the keras-interop extra (keras + torch)")
+def test_keras_files_with_optimizer_state_move_both_ways(tmp_path):
+    specs = _file_specs()
+    (tmp_path / "files.json").write_text(json.dumps({n: _ser(o) for n, o in specs.items()}))
+    _keras("save", str(tmp_path))
+    saved = dict(np.load(tmp_path / "keras_saved.npz"))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((12, 3)).astype("float32")
+    y = rng.standard_normal((12, 2)).astype("float32")
+    mine = {}
+    for name in specs:
+        # Keras -> ndflow: the state Keras had is the state ndflow loads
+        model = keras.saving.load_model(str(tmp_path / f"keras_{name}.keras"))
+        opt = model.optimizer
+        assert type(opt).__name__ == type(specs[name]).__name__
+        state = [v.numpy() for v in opt.variables]
+        assert len(state) == len([k for k in saved if k.startswith(f"{name}:opt:")]), name
+        for j, s in enumerate(state):
+            np.testing.assert_allclose(s, saved[f"{name}:opt:{j}"], rtol=1e-6,
+                                       err_msg=f"{name} optimizer variable {j}")
+        # ndflow -> Keras: train on in ndflow, save, Keras loads the same state
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+        model.save(str(tmp_path / f"ndflow_{name}.keras"))
+        mine[name] = [v.numpy() for v in opt.variables]
+    _keras("load", str(tmp_path))
+    loaded = dict(np.load(tmp_path / "keras_loaded.npz"))
+    for name, state in mine.items():
+        assert str(loaded[f"{name}:class"]) == type(specs[name]).__name__
+        assert len(state) == len([k for k in loaded if k.startswith(f"{name}:opt:")]), name
+        for j, s in enumerate(state):
+            np.testing.assert_allclose(loaded[f"{name}:opt:{j}"], s, rtol=1e-6,
+                                       err_msg=f"{name} optimizer variable {j}")
 
 
 def _norm(cfg):

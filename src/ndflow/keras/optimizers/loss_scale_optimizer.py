@@ -83,6 +83,9 @@ class LossScaleOptimizer(Optimizer):
         self._trainable_variables = list(variables)
         self.built = True
 
+    def _saveable_children(self) -> list:
+        return [("inner_optimizer", self.inner_optimizer)]
+
     @property
     def variables(self) -> list[Variable]:
         return list(self._variables) + self.inner_optimizer.variables

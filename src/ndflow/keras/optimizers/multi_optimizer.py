@@ -150,6 +150,9 @@ class MultiOptimizer(Optimizer):
         """The sub-optimizers, in the order their variables are saved."""
         return list(self._inner_optimizers)
 
+    def _saveable_children(self) -> list:
+        return [("optimizers", list(self._inner_optimizers))]
+
     @property
     def variables(self) -> list[Variable]:
         out = list(self._variables)

@@ -100,8 +100,9 @@ def _walk(obj: Any) -> list:
     """``[(attribute name, child)]`` of a saveable, in Keras's order."""
     layer_cls, opt_cls = _classes()
     out: list = []
-    if isinstance(obj, opt_cls):
-        return out
+    if isinstance(obj, opt_cls):  # wrappers hold their inner optimizers, as Keras writes them
+        children = getattr(obj, "_saveable_children", None)
+        return list(children()) if children is not None else out
     kind = _model_kind(obj)
     if kind == "Sequential":
         out.append(("layers", list(obj.layers)))
