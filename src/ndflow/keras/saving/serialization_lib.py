@@ -152,6 +152,8 @@ def _lookup_in_family(fam: tuple, name: str) -> Any:
         return obj
     if fam[0] == "keras.models" and name in ("Functional", "Sequential", "Model"):
         return obj
+    if fam[0] == "keras.optimizers" and name == "OptimizerMap":  # a mapping, not an Optimizer
+        return obj
     return None
 
 

@@ -52,5 +52,5 @@ class StringLookup(IndexLookup):
     def get_config(self) -> dict:
         config = super().get_config()
         config["encoding"] = self.encoding
-        config.pop("oov_method", None)
+        config.pop("vocabulary_dtype", None)  # one valid value for strings: Keras omits it
         return config
