@@ -187,3 +187,9 @@ from ndflow.keras.layers.rnn.conv_lstm2d import ConvLSTM2D  # noqa: E402
 from ndflow.keras.layers.rnn.conv_lstm3d import ConvLSTM3D  # noqa: E402
 
 __all__ += [n for n in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D") if n not in __all__]
+
+# === keras.layers.serialize / deserialize (issue 16) ===========================================
+from ndflow.keras.saving.json_api import deserialize_layer as deserialize  # noqa: E402
+from ndflow.keras.saving.json_api import serialize_layer as serialize  # noqa: E402
+
+__all__ += [n for n in ("serialize", "deserialize") if n not in __all__]

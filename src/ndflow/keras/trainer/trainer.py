@@ -157,6 +157,32 @@ class Trainer:
         self.compiled = True
         self.train_function = self.test_function = self.predict_function = None
 
+    def get_compile_config(self) -> dict:
+        """The arguments `compile` was called with, serialized as Keras 3 does (optimizer,
+        loss, metrics ...); ``{}`` if the model is not compiled. `.keras` files store it and
+        loading calls `compile_from_config` with it.
+
+        >>> from ndflow import keras
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> model.get_compile_config()["loss"]
+        'mse'
+        """
+        from ndflow.keras.saving import serialization_lib
+
+        return serialization_lib.default_compile_config(self) or {}
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compile the model from `get_compile_config`'s output (used when loading)."""
+        from ndflow.keras.saving import serialization_lib
+
+        if not isinstance(config, dict):
+            raise ValueError(f"compile_from_config: expected the dict get_compile_config "
+                             f"returns, got {type(config).__name__}")
+        serialization_lib.default_compile_from_config(self, config, None)
+        if self.optimizer is not None and getattr(self, "built", False):
+            self.optimizer.build(self.trainable_variables)  # type: ignore[attr-defined]
+
     def _output_names_for_compile(self) -> list:
         try:
             return list(self.output_names)  # type: ignore[attr-defined]
