@@ -297,3 +297,48 @@ def test_training_on_digits(make):
     model.fit(x_tr, y_tr, batch_size=32, epochs=8, verbose=0)
     acc = model.evaluate(x_te, y_te, verbose=0)[1]
     assert acc > 0.85, acc
+
+
+@pytest.mark.parametrize("wrap", ["loss_scale", "multi"])
+def test_swap_ema_weights_through_wrappers(wrap):
+    # SwapEMAWeights finds the averages inside LossScaleOptimizer and MultiOptimizer; at the
+    # end of fit (swap_on_epoch) the model holds the moving averages
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((32, 3)).astype("float32")
+    y = rng.standard_normal((32, 2)).astype("float32")
+    inp = keras.Input((3,))
+    model = keras.Model(inp, keras.layers.Dense(2, name="d2")(
+        keras.layers.Dense(4, name="d1")(inp)))
+    if wrap == "loss_scale":
+        inner = [K.SGD(0.05, use_ema=True, ema_momentum=0.5)]
+        opt = K.LossScaleOptimizer(inner[0], initial_scale=8.0)
+    else:
+        inner = [K.Adam(0.01, use_ema=True, ema_momentum=0.5),
+                 K.SGD(0.05, use_ema=True, ema_momentum=0.5)]
+        opt = K.MultiOptimizer(K.OptimizerMap(inner[1], {"d1/.*": inner[0]}))
+    model.compile(optimizer=opt, loss="mse")
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False,
+              callbacks=[keras.callbacks.SwapEMAWeights(swap_on_epoch=True)])
+    for v in model.trainable_variables:
+        owner = [o for o in inner if id(v) in o._index]
+        assert len(owner) == 1
+        avg = owner[0]._ema[owner[0]._index[id(v)]]
+        np.testing.assert_array_equal(v.numpy(), avg.numpy())
+
+
+def test_mixed_float16_compile_wraps_in_a_loss_scale_optimizer():
+    # Keras 3: compile(auto_scale_loss=True) wraps the optimizer for a mixed_float16 model
+    def model():
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                                 keras.layers.Dense(1)], dtype="mixed_float16")
+
+    m = model()
+    m.compile(optimizer=K.SGD(0.05), loss="mse")
+    assert isinstance(m.optimizer, K.LossScaleOptimizer)
+    assert isinstance(m.optimizer.inner_optimizer, K.SGD)
+    x = np.random.default_rng(0).standard_normal((64, 4)).astype("float32")
+    hist = m.fit(x, x.sum(axis=1, keepdims=True), epochs=10, verbose=0)
+    assert hist.history["loss"][-1] < 0.2 * hist.history["loss"][0]
+    m = model()
+    m.compile(optimizer=K.SGD(0.05), loss="mse", auto_scale_loss=False)
+    assert isinstance(m.optimizer, K.SGD)

@@ -141,6 +141,12 @@ class Trainer:
         if optimizer is None:
             raise ValueError("compile: an optimizer is required (e.g. optimizer='rmsprop')")
         self.optimizer = optimizers.get(optimizer)
+        policy = getattr(getattr(self, "dtype_policy", None), "name", None)
+        if auto_scale_loss and policy == "mixed_float16" and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without loss scaling (as Keras, wrap the optimizer)
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer,
+                                                           name="loss_scale_optimizer")
         names = self._output_names_for_compile()
         self._compile_loss = (CompileLoss(loss, loss_weights, names) if loss is not None
                               else None)
