@@ -144,14 +144,99 @@ def test_output_gradients_shape_mismatch_is_clear():
         tape.gradient(y, x, output_gradients=tf.constant([1.0, 2.0, 3.0]))
 
 
-def test_non_scalar_target_without_output_gradients_raises():
-    # Deliberate deviation from TensorFlow (which silently sums): ask for an explicit choice.
+def test_non_scalar_target_is_the_gradient_of_its_sum():
+    # TensorFlow: without output_gradients, the target's elements are summed (ones seed).
+    x = tf.constant([1.0, 2.0, 3.0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+        s = tf.reduce_sum(y)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), tape.gradient(s, x).numpy())
+    # several targets: the gradient of the sum of all of them
+    z = [y, x]
+    np.testing.assert_allclose(tape.gradient(z, x).numpy(), [3.0, 5.0, 7.0])
+
+
+def test_per_sample_loss_gradient_matches_torch_sum_backward():
+    torch = pytest.importorskip("torch")
+    from ndflow import keras
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(5, 4)).astype(np.float32)
+    labels = np.array([0, 3, 1, 2, 3])
+    w = tf.Variable(np.eye(4, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        per_sample = keras.losses.sparse_categorical_crossentropy(
+            labels, tf.matmul(tf.constant(logits), w), from_logits=True)
+    g = tape.gradient(per_sample, w)
+    tw = torch.eye(4, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(torch.from_numpy(logits) @ tw,
+                                             torch.from_numpy(labels), reduction="none")
+    loss.sum().backward()
+    np.testing.assert_allclose(g.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_strict_targets_is_an_opt_in_error(monkeypatch):
+    monkeypatch.setattr(tf.GradientTape, "strict_targets", True)
     x = tf.constant([1.0, 2.0])
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = x * x
-    with pytest.raises(InvalidArgumentError, match=r"scalar.*\(2,\).*ones_like"):
+    with pytest.raises(InvalidArgumentError, match=r"scalar.*strict_targets.*\(2,\).*ones_like"):
         tape.gradient(y, x)
+
+
+def test_gradient_uses_values_read_in_the_forward_pass():
+    # TF: a variable read on a tape is a snapshot; a later assign does not change the gradient.
+    v = tf.Variable([1.0, 2.0])
+    w = tf.Variable([3.0, 4.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v * w)
+    v.assign([100.0, 100.0])
+    w.assign_add([50.0, 50.0])
+    gv, gw = tape.gradient(y, [v, w])
+    np.testing.assert_allclose(gv.numpy(), [3.0, 4.0])
+    np.testing.assert_allclose(gw.numpy(), [1.0, 2.0])
+
+
+def test_gradient_after_optimizer_step_inside_the_tape_matches_torch():
+    # an in-place optimizer update between forward and gradient (Keras SGD writes the buffer)
+    torch = pytest.importorskip("torch")
+    from ndflow import keras
+
+    x0 = np.array([[0.5, -1.0], [2.0, 0.3]], np.float32)
+    v = tf.Variable(x0)
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(tf.exp(tf.matmul(v, v)))
+        keras.optimizers.SGD(1.0).apply_gradients([(tf.ones_like(v), v)])
+        y2 = tf.reduce_sum(v * v)  # read after the update: uses the new value
+    g = tape.gradient([y, y2], v)
+    t = torch.tensor(x0, requires_grad=True)
+    torch.exp(t @ t).sum().backward()
+    expected = t.grad.numpy() + 2 * (x0 - 1.0)
+    np.testing.assert_allclose(g.numpy(), expected, rtol=1e-5)
+
+
+def test_view_of_a_variable_keeps_its_forward_value():
+    v = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with tf.GradientTape() as tape:
+        r = tf.reshape(v, [4])  # a NumPy view of the variable's buffer
+        y = tf.reduce_sum(r * r)
+    v.assign(tf.zeros_like(v))
+    np.testing.assert_allclose(r.numpy(), [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_allclose(tape.gradient(y, v).numpy(), [[2.0, 4.0], [6.0, 8.0]])
+
+
+def test_snapshot_gradients_of_gradients():
+    v = tf.Variable(3.0)
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            y = v * v * v
+        dy = inner.gradient(y, v)
+    v.assign(0.0)
+    np.testing.assert_allclose(float(dy), 27.0)
+    np.testing.assert_allclose(float(outer.gradient(dy, v)), 18.0)
 
 
 def test_unconnected_gradients():

@@ -223,13 +223,42 @@ def record(op: Op, inputs: tuple, outputs: Any, attrs: dict) -> None:
                 hit = True
         if hit:
             if node is None:
-                node = Node(op, inputs, outputs, attrs)
+                node = Node(op, _read_inputs(inputs, outputs), outputs, attrs)
+            if node.inputs is not inputs:
+                for t, s in zip(inputs, node.inputs):
+                    if s is not t and id(t) in watched:
+                        watched[id(s)] = s
+                        tape._aliases[id(s)] = id(t)
             tape._nodes.append(node)
             if type(outputs) is tuple:
                 for o in outputs:
                     watched[id(o)] = o
             else:
                 watched[id(outputs)] = outputs
+
+
+def _read_inputs(inputs: tuple, outputs: Any) -> tuple:
+    """The inputs as the op read them: a variable is replaced by a snapshot of its value, so a
+    gradient uses the values of the forward pass even if the variable is assigned before
+    `tape.gradient` (as in TensorFlow, where reading a variable yields a tensor). An output
+    that is a view of a variable's buffer is made a copy for the same reason."""
+    if not any(t._mutable for t in inputs):
+        return inputs
+    first = outputs[0] if type(outputs) is tuple else outputs
+    if first._symbolic:  # traced: the graph reads the variable when it runs
+        return inputs
+    for o in (outputs if type(outputs) is tuple else (outputs,)):
+        ov = o._value
+        if any(t._mutable and (ov is t._value or (getattr(ov, "base", None) is not None
+                                                   and _shares(ov, t._value))) for t in inputs):
+            o._value = ov.copy()
+    return tuple(Tensor(t._value.copy()) if t._mutable else t for t in inputs)
+
+
+def _shares(a: Any, b: Any) -> bool:
+    if type(a) is _ndarray and type(b) is _ndarray:
+        return bool(np.may_share_memory(a, b))
+    return True  # other array modules: copy to be safe
 
 
 def spec_of(t: Tensor) -> Spec:

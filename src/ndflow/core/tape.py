@@ -34,7 +34,23 @@ class GradientTape:
     Args:
         persistent: allow several `gradient` calls on the same tape.
         watch_accessed_variables: watch trainable variables used inside the block.
+
+    As in TensorFlow, the gradient of a non-scalar target is the gradient of its sum, and a
+    gradient uses the variable values read while recording (assigning a variable afterwards
+    does not change it). Set ``GradientTape.strict_targets = True`` to make a non-scalar target
+    without `output_gradients` an error instead (a guard against forgetting a reduction).
+
+    >>> import ndflow as tf
+    >>> x = tf.Variable([1.0, 2.0])
+    >>> with tf.GradientTape() as tape:
+    ...     y = x * x                  # a vector target: d(sum(y))/dx
+    >>> _ = x.assign([10.0, 10.0])     # does not affect the recorded values
+    >>> tape.gradient(y, x).numpy().tolist()
+    [2.0, 4.0]
     """
+
+    # Opt-in strictness: refuse a non-scalar target when no output_gradients are given.
+    strict_targets: bool = False
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
         self._persistent = persistent
@@ -42,6 +58,8 @@ class GradientTape:
         self._watched: dict[int, Any] = {}
         self._variables: dict[int, Any] = {}
         self._nodes: list[dispatch.Node] = []
+        # id of a variable's recorded snapshot -> id of the variable (see dispatch.record)
+        self._aliases: dict[int, int] = {}
         self._recording = False
         self._used = False
 
@@ -81,6 +99,7 @@ class GradientTape:
         self._watched.clear()
         self._variables.clear()
         self._nodes.clear()
+        self._aliases.clear()
         self._used = False
 
     # --- watching ------------------------------------------------------------------------
@@ -110,8 +129,8 @@ class GradientTape:
                  ) -> Any:
         """Gradients of `target` with respect to `sources` (same nested structure as sources).
 
-        `target` must be a scalar unless `output_gradients` gives the upstream gradient;
-        pass `output_gradients=tf.ones_like(target)` for the gradient of its sum.
+        Without `output_gradients`, a non-scalar target's gradient is that of its sum (as in
+        TensorFlow), unless ``GradientTape.strict_targets`` is set.
         """
         if self._used and not self._persistent:
             raise RuntimeError(
@@ -144,12 +163,12 @@ class GradientTape:
                 raise ValueError(f"GradientTape.gradient: target must be a tensor, got "
                                  f"{type(t).__name__}")
             if g is None:
-                if t.shape.num_elements() != 1:
+                if self.strict_targets and t.shape.num_elements() != 1:
                     raise InvalidArgumentError(
                         f"GradientTape.gradient: target must be a scalar when output_gradients "
-                        f"is not given, got a target of shape {t.shape}. Reduce it first (e.g. "
-                        "tf.reduce_mean), or pass output_gradients=tf.ones_like(target) for the "
-                        "gradient of its sum"
+                        f"is not given (GradientTape.strict_targets is set), got a target of "
+                        f"shape {t.shape}. Reduce it first (e.g. tf.reduce_mean), or pass "
+                        "output_gradients=tf.ones_like(target) for the gradient of its sum"
                     )
                 g = _ones_like(t)
             else:
@@ -173,6 +192,7 @@ class GradientTape:
         if not self._persistent:
             self._used = True
             self._nodes = []
+            self._aliases = {}
         result = []
         for s in flat_sources:
             g = grads.get(id(s))
@@ -183,6 +203,7 @@ class GradientTape:
 
     def _backward(self, grads: dict[int, Any], source_ids: set[int]) -> dict[int, Any]:
         watched = self._watched
+        aliases = self._aliases
         for node in reversed(self._nodes):
             outs = node.outputs
             if type(outs) is tuple:
@@ -207,6 +228,7 @@ class GradientTape:
                 if ig is None or not needs[i]:
                     continue
                 k = id(ins[i])
+                k = aliases.get(k, k)
                 prev = grads.get(k)
                 grads[k] = ig if prev is None else prev + ig
         return grads

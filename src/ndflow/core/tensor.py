@@ -29,6 +29,7 @@ class Tensor:
 
     __slots__ = ("_value", "__weakref__")
     _auto_watch = False  # trainable variables are watched by tapes on first use
+    _mutable = False  # variables: a tape keeps a snapshot of the value each op read
     _symbolic = False
     _traced = False  # True for tensors inside a graph being traced (their value is abstract)
     __array_priority__ = 100

@@ -33,6 +33,7 @@ class Variable(Tensor):
     """
 
     __slots__ = ("_auto_watch", "_trainable", "_name", "_constraint", "_unique_id", "__dict__")
+    _mutable = True
 
     def __init__(self, initial_value: Any = None, trainable: bool = True,
                  validate_shape: bool = True, caching_device: Any = None,

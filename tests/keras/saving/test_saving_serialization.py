@@ -32,6 +32,10 @@ ARGS = {
     "SensitivityAtSpecificity": {"specificity": 0.5},
     "SpecificityAtSensitivity": {"sensitivity": 0.5},
     "MeanMetricWrapper": None, "LossFunctionWrapper": None,  # need a function
+    "LossScaleOptimizer": {"inner_optimizer": keras.optimizers.Adam(0.01)},
+    "MultiOptimizer": {"optimizer_map": keras.optimizers.OptimizerMap(
+        keras.optimizers.SGD(0.1), {"enc/.*": keras.optimizers.Adam(0.01)})},
+    "OptimizerMap": {"default_optimizer": keras.optimizers.SGD(0.1)},
 }
 ABSTRACT = {"Initializer", "Regularizer", "Constraint", "Loss", "Metric", "Optimizer",
             "LearningRateSchedule", "RandomInitializer", "Any", "Tensor"}

@@ -280,3 +280,9 @@ _H16_EXPORTS = [
 ]
 __all__ += [n for n in _H16_EXPORTS if n not in __all__]
 # === end issue 16 layers =====================================================================
+
+# === keras.layers.serialize / deserialize (issue 16) ===========================================
+from ndflow.keras.saving.json_api import deserialize_layer as deserialize  # noqa: E402
+from ndflow.keras.saving.json_api import serialize_layer as serialize  # noqa: E402
+
+__all__ += [n for n in ("serialize", "deserialize") if n not in __all__]

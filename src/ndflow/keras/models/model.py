@@ -118,6 +118,14 @@ class Model(Trainer, Layer):
     def get_config(self) -> dict:
         return Layer.get_config(self)
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's config as a JSON string (Keras 3's serialized form, with the build and
+        compile configs); read it back with `keras.models.model_from_json`. ``kwargs`` go to
+        `json.dumps` (e.g. ``indent=2``)."""
+        from ndflow.keras.saving.json_api import model_to_json
+
+        return model_to_json(self, **kwargs)
+
     @classmethod
     def from_config(cls, config: dict, custom_objects: Any = None) -> Model:
         if "layers" in config and "input_layers" in config:

@@ -1,5 +1,6 @@
 """`keras.optimizers`: SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl,
-learning-rate schedules, and `get`/`serialize`/`deserialize`.
+Adafactor, Lamb, Muon, ScheduleFreeAdamW, the wrappers LossScaleOptimizer and MultiOptimizer
+(with OptimizerMap), learning-rate schedules, and `get`/`serialize`/`deserialize`.
 
 >>> from ndflow.keras import optimizers
 >>> type(optimizers.get("rmsprop")).__name__
@@ -12,19 +13,26 @@ from typing import Any
 
 from ndflow.keras.optimizers import schedules
 from ndflow.keras.optimizers.adadelta import Adadelta
+from ndflow.keras.optimizers.adafactor import Adafactor
 from ndflow.keras.optimizers.adagrad import Adagrad
 from ndflow.keras.optimizers.adam import Adam
 from ndflow.keras.optimizers.adamax import Adamax
 from ndflow.keras.optimizers.adamw import AdamW
 from ndflow.keras.optimizers.base_optimizer import Optimizer
 from ndflow.keras.optimizers.ftrl import Ftrl
+from ndflow.keras.optimizers.lamb import Lamb
 from ndflow.keras.optimizers.lion import Lion
+from ndflow.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from ndflow.keras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from ndflow.keras.optimizers.muon import Muon
 from ndflow.keras.optimizers.nadam import Nadam
 from ndflow.keras.optimizers.rmsprop import RMSprop
+from ndflow.keras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from ndflow.keras.optimizers.schedules import LearningRateSchedule
 from ndflow.keras.optimizers.sgd import SGD
 
-_CLASSES = (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl)
+_CLASSES = (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl, Adafactor,
+            Lamb, Muon, ScheduleFreeAdamW, LossScaleOptimizer, MultiOptimizer)
 ALL_OBJECTS_DICT: dict[str, type] = {c.__name__: c for c in _CLASSES}
 ALL_OBJECTS_DICT.update({c.__name__.lower(): c for c in _CLASSES})
 
@@ -73,5 +81,6 @@ def get(identifier: Any) -> Optimizer:
 
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
-           "Nadam", "Lion", "Ftrl", "LearningRateSchedule", "schedules", "get", "serialize",
-           "deserialize"]
+           "Nadam", "Lion", "Ftrl", "Adafactor", "Lamb", "Muon", "ScheduleFreeAdamW",
+           "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "LearningRateSchedule",
+           "schedules", "get", "serialize", "deserialize"]

@@ -274,8 +274,9 @@ class Optimizer:
         for group in self._slot_groups():
             for i, v in enumerate(new):
                 for name in group:
-                    self._slots[first + i].append(self.add_variable_from_reference(
-                        v, name, initializer=self._slot_initial_value(name)))
+                    slot = self._slot_variable(v, name)
+                    if slot is not None:
+                        self._slots[first + i].append(slot)
 
     def _slot_groups(self) -> list[tuple]:
         """Names of the per-variable state of a built-in optimizer (overridden)."""
@@ -283,6 +284,12 @@ class Optimizer:
 
     def _slot_initial_value(self, name: str) -> Any:
         return "zeros"
+
+    def _slot_variable(self, variable: Any, name: str) -> Variable | None:
+        """The state `name` of `variable` (overridden where a slot's shape differs from the
+        variable's or a slot exists only for some variables: then None)."""
+        return self.add_variable_from_reference(variable, name,
+                                                initializer=self._slot_initial_value(name))
 
     def _scratch_for(self, arr: Any, k: int = 0) -> Any:
         """A reusable buffer shaped like `arr` (shared by all variables of that shape)."""
@@ -436,11 +443,7 @@ class Optimizer:
         garrs = self._clip(garrs)
         lr = self._current_lr()
         step = int(self._iterations._value) + 1
-        if self.weight_decay:
-            for v in variables:
-                if self._use_weight_decay(v):
-                    arr = v._value
-                    arr *= arr.dtype.type(1.0 - lr * self.weight_decay)
+        self._apply_weight_decay(variables, lr)
         custom = type(self).update_step is not Optimizer.update_step
         self._prepare_step(step, lr)
         if custom:
@@ -461,6 +464,14 @@ class Optimizer:
             self._update_ema(variables)
         if self._flush_every and step % self._flush_every == 0:
             self._flush_subnormals()
+
+    def _apply_weight_decay(self, variables: list, lr: float) -> None:
+        """Decoupled weight decay: ``var *= 1 - lr * weight_decay`` (before the update)."""
+        if self.weight_decay:
+            for v in variables:
+                if self._use_weight_decay(v):
+                    arr = v._value
+                    arr *= arr.dtype.type(1.0 - lr * self.weight_decay)
 
     def _prepare_step(self, step: int, lr: float) -> None:
         """Per-step scalars shared by all variables (overridden, e.g. by Nadam)."""
@@ -561,20 +572,21 @@ class Optimizer:
     # --- saving (the .keras format stores `variables` in order) -----------------------------
     def save_own_variables(self, store: Any) -> None:
         """Write every optimizer variable into `store` under keys "0", "1", ..."""
-        for i, v in enumerate(self._variables):
+        for i, v in enumerate(self.variables):
             store[str(i)] = v.numpy()
 
     def load_own_variables(self, store: Any) -> None:
         """Restore the variables written by `save_own_variables` (build the optimizer first)."""
-        if len(store.keys()) != len(self._variables):
+        variables = self.variables
+        if len(store.keys()) != len(variables):
             msg = (f"Skipping variable loading for optimizer '{self.name}': it has "
-                   f"{len(self._variables)} variables but the saved optimizer has "
+                   f"{len(variables)} variables but the saved optimizer has "
                    f"{len(store.keys())}.")
             if not self.built:
                 msg += " Build it first with optimizer.build(model.trainable_variables)."
             warnings.warn(msg, stacklevel=2)
             return
-        for i, v in enumerate(self._variables):
+        for i, v in enumerate(variables):
             v.assign(np.asarray(store[str(i)]).astype(v._value.dtype, copy=False))
 
     # --- config -----------------------------------------------------------------------------

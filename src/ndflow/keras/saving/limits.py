@@ -41,6 +41,8 @@ class LoadLimits:
             store weights uncompressed.
         allow_nonfinite_weights: load NaN/inf weights from any file (by default only from
             datasets that ndflow itself saved non-finite, see `saving_lib`).
+        max_asset_bytes: the total size of the asset files (``assets/`` in the archive,
+            e.g. vocabularies) that a load extracts.
     """
 
     max_layers: int = 20_000
@@ -49,6 +51,7 @@ class LoadLimits:
     max_weight_bytes: int = 32 << 30
     max_expansion_ratio: int = 20
     allow_nonfinite_weights: bool = False
+    max_asset_bytes: int = 1 << 30
 
 
 class LoadLimitError(FileFormatError):

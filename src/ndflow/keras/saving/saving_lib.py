@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.keras.saving import assets as _assets
 from ndflow.keras.saving import file_io, limits
 from ndflow.keras.saving import object_registration as _reg
 from ndflow.keras.saving import serialization_lib as _ser
@@ -100,8 +101,9 @@ def _walk(obj: Any) -> list:
     """``[(attribute name, child)]`` of a saveable, in Keras's order."""
     layer_cls, opt_cls = _classes()
     out: list = []
-    if isinstance(obj, opt_cls):
-        return out
+    if isinstance(obj, opt_cls):  # wrappers hold their inner optimizers, as Keras writes them
+        children = getattr(obj, "_saveable_children", None)
+        return list(children()) if children is not None else out
     kind = _model_kind(obj)
     if kind == "Sequential":
         out.append(("layers", list(obj.layers)))
@@ -327,6 +329,9 @@ def write_h5_state(h5: Any, root: Any, include_optimizer: bool = True) -> None:
             ds = vars_group.create_dataset(str(i), data=arr)
             if arr.dtype.kind == "f" and arr.size and not np.isfinite(arr).all():
                 ds.attrs[NONFINITE_ATTR] = True
+        # state Keras stores under a name rather than an index (e.g. "idf_weights")
+        for key, arr in (obj._saved_arrays() if hasattr(obj, "_saved_arrays") else {}).items():
+            vars_group.create_dataset(key, data=np.asarray(arr))
         gens = seed_generators_of(obj)
         if gens:  # an attribute: invisible to Keras, keeps random layers' streams exact
             vars_group.attrs[SEED_ATTR] = json.dumps([[int(g.seed), int(g._counter)]
@@ -608,6 +613,7 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
     _, opt_cls = _classes()
     pending: list = []  # (variable, array) pairs: assigned only if everything validates
     seeds: list = []
+    named: list = []  # (object, {name: array}) for state stored under a name
     for path, obj in iter_saveables(root, include_optimizer):
         label = _label(path, obj)
         variables = own_variables(obj)
@@ -630,6 +636,7 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
                 warnings.warn(msg, stacklevel=3)
                 continue
         else:
+            specs = obj._saved_array_specs() if hasattr(obj, "_saved_array_specs") else {}
             if group is None:
                 if variables:
                     msg = (f"Weights file {where} has no weights for {label}, which has "
@@ -640,7 +647,7 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
                         continue
                     raise FileFormatError(msg)
                 continue
-            keys = reader.dataset_keys(group)
+            keys = [k for k in reader.dataset_keys(group) if k not in specs]
             if len(keys) != len(variables):
                 msg = (f"Weights file {where}: {label} expects {len(variables)} variables, "
                        f"but the file holds {len(keys)}. The file does not match this model.")
@@ -661,6 +668,12 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
             raise
         if isinstance(obj, opt_cls):
             _check_optimizer_state(obj, staged, f"{where}: {label}")
+        else:
+            present = set(reader.dataset_keys(group))
+            arrays = {k: reader.read(group, k, shape, dtype, f"{label} {k}")
+                      for k, (shape, dtype) in specs.items() if k in present}
+            if arrays:
+                named.append((obj, arrays))
         pending.extend(staged)
         seeds.extend(_read_seed_state(group, obj, where))
     unused = [n for n in reader.all_datasets() if n not in reader.used
@@ -674,6 +687,8 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
         warnings.warn(msg, stacklevel=3)
     for v, arr in pending:
         _assign(v, arr)
+    for obj, arrays in named:
+        obj._load_saved_arrays(arrays)
     for gen, (seed, counter) in seeds:
         gen.seed, gen._counter = seed, counter
 
@@ -823,6 +838,7 @@ def save_model(model: Any, filepath: str | os.PathLike, include_optimizer: bool 
             zf.writestr(METADATA_FILENAME, metadata_json)
             zf.writestr(CONFIG_FILENAME, config_json)
             zf.writestr(VARS_FILENAME, weights)
+            _assets.write_assets(zf, iter_saveables(model, include_optimizer))
 
 
 def _is_hdf5(path: str) -> bool:
@@ -901,29 +917,8 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
             check_layer_calls(model, where)
             read_h5_state(h5, model, f"{where}:{VARS_FILENAME}", include_optimizer=compile,
                           strict_optimizer=strict_optimizer)
-        read_assets(zr, model)
+        _assets.load_assets(zr, iter_saveables(model, compile), where)
     return model
-
-
-def read_assets(zr: file_io.SafeZipReader, root: Any) -> None:
-    """Hand each object with `load_assets` the files Keras wrote for it under
-    ``assets/<object path>/`` (lookup layers' vocabulary.txt), through a temporary folder."""
-    names = [n for n in zr.names() if n.startswith("assets/") and not n.endswith("/")]
-    if not names:
-        return
-    with tempfile.TemporaryDirectory(prefix="ndflow-assets-") as tmp:
-        for i, (path, obj) in enumerate(iter_saveables(root)):
-            prefix = f"assets/{path}/" if path else "assets/"
-            members = [n for n in names if n.startswith(prefix) and "/" not in n[len(prefix):]]
-            if not members or not hasattr(obj, "load_assets"):
-                continue
-            folder = os.path.join(tmp, str(i))
-            os.mkdir(folder)
-            for n in members:
-                file_io.check_member_name(n)
-                with open(os.path.join(folder, n[len(prefix):]), "wb") as f:
-                    zr.copy_to(n, f)
-            obj.load_assets(folder)
 
 
 # --- weights only ---------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import inspect
 import re
 import threading
 import types
+import warnings
 from typing import Any
 
 import numpy as np
@@ -156,6 +157,8 @@ def _lookup_in_family(fam: tuple, name: str) -> Any:
     if inspect.isclass(obj) and base is not None and issubclass(obj, base):
         return obj
     if fam[0] == "keras.models" and name in ("Functional", "Sequential", "Model"):
+        return obj
+    if fam[0] == "keras.optimizers" and name == "OptimizerMap":  # a mapping, not an Optimizer
         return obj
     return None
 
@@ -314,11 +317,18 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
 
 
 def get_compile_config(model: Any) -> dict | None:
-    """Keras 3's ``compile_config`` of a compiled model (None if not compiled)."""
+    """Keras 3's ``compile_config`` of a compiled model (None if not compiled): what its
+    `get_compile_config()` returns (a subclass may override it)."""
     fn = getattr(type(model), "get_compile_config", None)
     if fn is not None:
         cfg = model.get_compile_config()
-        return None if cfg is None else _jsonable(cfg)
+        return _jsonable(cfg) if cfg else None
+    return default_compile_config(model)
+
+
+def default_compile_config(model: Any) -> dict | None:
+    """The compile config `Model.get_compile_config` returns by default (None if the model
+    is not compiled)."""
     raw = model.__dict__.get("_compile_config")
     if not raw or getattr(model, "optimizer", None) is None:
         return None
@@ -653,9 +663,31 @@ def compile_from_config(model: Any, compile_config: dict, custom_objects: dict |
                          f"dict (optimizer, loss, metrics ...), got {_short(compile_config, 60)}")
     if not compile_config or compile_config.get("optimizer") is None:
         return  # the model was saved uncompiled
+    from ndflow.keras.trainer.trainer import Trainer
+
     fn = getattr(type(model), "compile_from_config", None)
-    if fn is not None:
-        model.compile_from_config(compile_config)
+    if fn is not None and fn is not Trainer.compile_from_config:
+        model.compile_from_config(compile_config)  # the subclass's own
+        return
+    default_compile_from_config(model, compile_config, custom_objects)
+
+
+def default_compile_from_config(model: Any, compile_config: dict,
+                                custom_objects: dict | None) -> None:
+    """What `Model.compile_from_config` does by default: deserialize the optimizer, losses and
+    metrics and call `compile` with them. As in Keras, a model whose class overrides
+    `compile` (but not `compile_from_config`) is left uncompiled, with a warning."""
+    from ndflow.keras.trainer.trainer import Trainer
+
+    if not compile_config or compile_config.get("optimizer") is None:
+        return
+    compile_fn = getattr(type(model), "compile", None)
+    if compile_fn is not None and compile_fn is not Trainer.compile:
+        warnings.warn(
+            f"compile() was not called as part of loading model '{getattr(model, 'name', '?')}'"
+            " because its compile() method is custom. Subclassed models that override "
+            "compile() should also override get_compile_config() and "
+            "compile_from_config(config); or call compile() after loading.", stacklevel=3)
         return
     cfg = dict(compile_config)
     opt = cfg.get("optimizer")

@@ -141,6 +141,12 @@ class Trainer:
         if optimizer is None:
             raise ValueError("compile: an optimizer is required (e.g. optimizer='rmsprop')")
         self.optimizer = optimizers.get(optimizer)
+        policy = getattr(getattr(self, "dtype_policy", None), "name", None)
+        if auto_scale_loss and policy == "mixed_float16" and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without loss scaling (as Keras, wrap the optimizer)
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer,
+                                                           name="loss_scale_optimizer")
         names = self._output_names_for_compile()
         self._compile_loss = (CompileLoss(loss, loss_weights, names) if loss is not None
                               else None)
@@ -156,6 +162,32 @@ class Trainer:
                                 "weighted_metrics": weighted_metrics}
         self.compiled = True
         self.train_function = self.test_function = self.predict_function = None
+
+    def get_compile_config(self) -> dict:
+        """The arguments `compile` was called with, serialized as Keras 3 does (optimizer,
+        loss, metrics ...); ``{}`` if the model is not compiled. `.keras` files store it and
+        loading calls `compile_from_config` with it.
+
+        >>> from ndflow import keras
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> model.get_compile_config()["loss"]
+        'mse'
+        """
+        from ndflow.keras.saving import serialization_lib
+
+        return serialization_lib.default_compile_config(self) or {}
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compile the model from `get_compile_config`'s output (used when loading)."""
+        from ndflow.keras.saving import serialization_lib
+
+        if not isinstance(config, dict):
+            raise ValueError(f"compile_from_config: expected the dict get_compile_config "
+                             f"returns, got {type(config).__name__}")
+        serialization_lib.default_compile_from_config(self, config, None)
+        if self.optimizer is not None and getattr(self, "built", False):
+            self.optimizer.build(self.trainable_variables)  # type: ignore[attr-defined]
 
     def _output_names_for_compile(self) -> list:
         try:
@@ -318,13 +350,15 @@ class Trainer:
             y_pred = self(x, training=True)  # type: ignore[operator]
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
+            # loss scaling (loss_scale_factor, LossScaleOptimizer): apply() unscales
+            scaled = self.optimizer.scale_loss(loss)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
         variables = self._train_vars_cache
         if variables is None:
             variables = self.trainable_variables  # type: ignore[attr-defined]
             if not variables:
                 raise ValueError(f"Model '{self.name}' has no trainable weights to train")  # type: ignore
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(scaled, variables)
         self.optimizer.apply(grads, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

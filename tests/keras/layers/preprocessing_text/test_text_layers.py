@@ -2,6 +2,7 @@
 .keras files, adapt on datasets, use in Dataset.map and inside compiled models, custom
 standardize/split callables, vocabulary files, and clear errors for bad input."""
 
+import json
 import os
 
 import numpy as np
@@ -211,7 +212,16 @@ def test_assets_dir_round_trip_for_keras_layout(tmp_path):
 def test_text_model_saved_by_keras_loads_with_its_vocabulary_asset():
     # load_model hands assets/layers/text_vectorization/vocabulary.txt to the layer
     path = os.path.join(os.path.dirname(__file__), "keras_text_model.keras")
-    model = keras.models.load_model(path)
+    model = keras.models.load_model(path)  # reads assets/.../vocabulary.txt from the archive
     x = np.array([["the cat ate"], ["a dog"]])
     assert model.layers[1].get_vocabulary()[:4] == ["[UNK]", "the", "cat", "my"]
     np.testing.assert_allclose(model(x).numpy(), [[3.0, 3.0], [2.0, 2.0]])  # Keras's output
+    # a layer built from Keras's config alone says where its vocabulary is
+    zipfile.ZipFile(path).extractall(tmp_path)
+    with open(tmp_path / "config.json") as f:
+        cfg = json.load(f)["config"]["layers"][1]["config"]
+    layer = L.TextVectorization.from_config(cfg)
+    with pytest.raises(ValueError, match="vocabulary of 12 entries stored outside its config"):
+        layer(x)
+    layer.load_assets(str(tmp_path / "assets" / "layers" / "text_vectorization"))
+    assert layer.get_vocabulary() == model.layers[1].get_vocabulary()

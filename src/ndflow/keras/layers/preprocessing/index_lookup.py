@@ -493,6 +493,24 @@ class IndexLookup(Layer):
         })
         return config
 
+    # TF-IDF weights are saved under the name Keras gives them, "idf_weights", in the layer's
+    # vars group (the full table: OOV and mask entries included).
+    def _saved_arrays(self) -> dict:
+        if self.output_mode == "tf_idf" and self._idf is not None:
+            return {"idf_weights": self._idf}
+        return {}
+
+    def _saved_array_specs(self) -> dict:
+        if self.output_mode != "tf_idf":
+            return {}
+        n = len(self._idf) if self._idf is not None else self._frozen_vocab_size
+        return {"idf_weights": ((int(n),), np.dtype(np.float32))} if n else {}
+
+    def _load_saved_arrays(self, arrays: dict) -> None:
+        idf = arrays.get("idf_weights")
+        if idf is not None and self.output_mode == "tf_idf":
+            self._idf = np.asarray(idf, np.float32)
+
     def save_assets(self, dir_path: str) -> None:
         """Write `vocabulary.txt` (Keras's asset layout) into `dir_path`."""
         path = os.path.join(dir_path, "vocabulary.txt")
@@ -509,8 +527,22 @@ class IndexLookup(Layer):
             lines = f.read().splitlines()
         while lines and lines[-1] == "":
             lines.pop()
-        values = [line if self.vocabulary_dtype == "string" else int(line) for line in lines]
-        idf = self._idf if self.output_mode == "tf_idf" else None
+        if self.vocabulary_dtype == "string":
+            values: list = lines
+        else:
+            try:
+                values = [int(line) for line in lines]
+            except ValueError:
+                raise ValueError(f"{type(self).__name__} layer '{self.name}': the vocabulary "
+                                 "asset holds a line that is not an integer; expected one "
+                                 "integer term per line") from None
+        idf = None
+        if self.output_mode == "tf_idf":
+            if self._idf is None:
+                raise ValueError(f"{type(self).__name__} layer '{self.name}': a tf_idf "
+                                 "vocabulary asset needs the layer's idf_weights, which were "
+                                 "not loaded (the weights file should hold them)")
+            idf = self._idf[:len(values)]  # the saved table (padded with pad_to_max_tokens)
         self.set_vocabulary(values, idf_weights=idf)
 
 

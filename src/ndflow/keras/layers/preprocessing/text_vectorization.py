@@ -278,6 +278,15 @@ class TextVectorization(Layer):
             config["ngrams"] = tuple(config["ngrams"])
         return cls(**config)
 
+    def _saved_arrays(self) -> dict:
+        return self._lookup_layer._saved_arrays()
+
+    def _saved_array_specs(self) -> dict:
+        return self._lookup_layer._saved_array_specs()
+
+    def _load_saved_arrays(self, arrays: dict) -> None:
+        self._lookup_layer._load_saved_arrays(arrays)
+
     def save_assets(self, dir_path: str) -> None:
         self._lookup_layer.save_assets(dir_path)
 
