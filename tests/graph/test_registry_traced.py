@@ -49,9 +49,6 @@ NON_DIFF.append(("kops_bitwise_invert", lambda a: tf.keras.ops.bitwise_invert(a)
 
 # Ops whose output cannot be compared value for value (covered by their own tests).
 UNCOMPARABLE = {"random_sample"}
-# Fused backward kernels that gradient rules use only eagerly (under tracing or a recording
-# tape the rules use the composite, differentiable form, which the cases above check).
-EAGER_ONLY = {"batch_normalization_grad", "layer_normalization_grad"}
 
 
 def _flat(x):
@@ -83,8 +80,7 @@ def _traced_op_names(case) -> set:
 
 
 def test_every_registered_op_is_covered():
-    covered = ({c.op for c in CASES} | {name for name, _, _ in NON_DIFF} | UNCOMPARABLE
-               | EAGER_ONLY)
+    covered = {c.op for c in CASES} | {name for name, _, _ in NON_DIFF} | UNCOMPARABLE
     missing = sorted(n for n in REGISTRY if n not in covered and not n.startswith(
         ("split_", "while_loop_")))
     # Fused backward kernels (non-differentiable `*_grad` ops) and graph-only variants of an
