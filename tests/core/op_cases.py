@@ -402,6 +402,14 @@ if "keras_sparse_categorical_crossentropy_probs" in REGISTRY:
         lambda v: execute(op("keras_sparse_categorical_crossentropy_probs"), (v, z),
                           {"eps": 1e-7}), p, w),
         pos(2, 3, lo=0.2, hi=1.0), r(2), ints(2, 0), id="keras_sparse_xent_probs-second-order")
+    add("keras_sparse_categorical_crossentropy_probs_grad", lambda g, p, z: execute(
+        op("keras_sparse_categorical_crossentropy_probs_grad"), (g, p, z), {"eps": 1e-7}),
+        r(3), pos(3, 4, lo=0.2, hi=1.0), ints(0, 3, 1), id="keras_sparse_xent_probs_grad-direct")
+    add("keras_sparse_categorical_crossentropy_probs_grad", lambda p, w, z: _nested_grad(
+        lambda v: _nested_grad(lambda c: execute(
+            op("keras_sparse_categorical_crossentropy_probs"), (c, z), {"eps": 1e-7}), v, w),
+        p, None), pos(2, 3, lo=0.2, hi=1.0), r(2), ints(1, 2),
+        id="keras_sparse_xent_probs-third-order")
 if "keras_ctc_loss" in REGISTRY:
     from ndflow.keras.losses import ctc as _ctc
 
