@@ -43,6 +43,7 @@ class GradientTape:
         self._variables: dict[int, Any] = {}
         self._nodes: list[dispatch.Node] = []
         self._recording = False
+        self._stack: list | None = None  # the thread's tape stack it records on
         self._used = False
 
     # --- context -------------------------------------------------------------------------
@@ -58,11 +59,11 @@ class GradientTape:
             raise RuntimeError("GradientTape: this tape is already recording (nested `with` of "
                                "the same tape)")
         self._recording = True
-        dispatch.active_tapes.append(self)
+        self._stack = dispatch.push_tape(self)
 
     def _pop(self) -> None:
         if self._recording:
-            dispatch.active_tapes.remove(self)
+            dispatch.pop_tape(self, self._stack)
             self._recording = False
 
     @contextlib.contextmanager

@@ -17,7 +17,7 @@ from ndflow.keras import constraints, initializers, regularizers
 from ndflow.keras.layers.layer import Layer
 from ndflow.ops import math as m
 from ndflow.ops.normalization import normalize
-from ndflow.ops.reduce import reduce_mean, reduce_sum
+from ndflow.ops.reduce import reduce_mean
 from ndflow.ops.shape_ops import reshape
 
 
