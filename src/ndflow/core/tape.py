@@ -31,6 +31,9 @@ class UnconnectedGradients(enum.Enum):
 class GradientTape:
     """Record operations for automatic differentiation.
 
+    A tape records the ops of the thread that opened it only (as in TensorFlow), so ops that
+    input-pipeline threads run meanwhile never land on a training step's tape.
+
     Args:
         persistent: allow several `gradient` calls on the same tape.
         watch_accessed_variables: watch trainable variables used inside the block.
