@@ -19,7 +19,8 @@ _operators.install()
 
 from ndflow import data, errors, linalg, math, nn, random  # noqa: E402
 from ndflow import image  # noqa: E402  (tf.image: ops/image.py)
-from ndflow import io, sparse, train  # noqa: E402  (tf.io, tf.sparse, tf.train.Example)
+from ndflow import io, signal, sparse, train  # noqa: E402  (tf.io, tf.sparse, tf.train.Example)
+from ndflow.ops.spectral import complex  # noqa: E402,A004  (tf.complex)
 from ndflow.sparse import SparseTensor  # noqa: E402
 from ndflow.ops.py_function import numpy_function, py_function  # noqa: E402
 from ndflow import strings  # noqa: E402  (tf.strings: string tensors' ops)
@@ -65,10 +66,10 @@ newaxis = None
 
 
 def __getattr__(name: str):  # `tf.keras` without importing the Keras layer up front
-    if name == "keras":
+    if name in ("keras", "onnx"):  # tf.onnx: export/import, needs the onnx extra when used
         import importlib
 
-        return importlib.import_module("ndflow.keras")
+        return importlib.import_module(f"ndflow.{name}")
     raise AttributeError(f"module 'ndflow' has no attribute {name!r}")
 
 

@@ -4,7 +4,9 @@ handwritten digits, 8x8), print its accuracy, then save it in the `.keras`
 format, load it back and show that the loaded model scores the same. It draws the training
 curves (`digits_history.png`, with matplotlib) and the model (`digits_model.png`, with
 `keras.utils.plot_model`) when `ndflow[viz]` and Graphviz are installed, and says so in one
-line when they are not. `python -m ndflow info` prints versions, extras, devices and threads.
+line when they are not. With `ndflow[onnx]` installed it also exports the model to ONNX
+(`digits_model.onnx`) and scores it with onnxruntime; without, it says how to install it.
+`python -m ndflow info` prints versions, extras, devices and threads.
 
 Keras-style code, exactly as a Keras user writes it with `from ndflow import keras`.
 """
@@ -114,6 +116,25 @@ def plot_model_picture(model: object, path: str) -> str | None:
     return None
 
 
+def export_onnx_check(model: object, x: object, y: object, path: str) -> tuple[str, float | None]:
+    """Export `model` to ONNX at `path` and score it with onnxruntime on (x, y). Returns a
+    one-line report and the onnxruntime accuracy (None when the onnx extra is missing)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return (f"{path} not written: ONNX export needs the onnx extra "
+                '(pip install "ndflow[onnx]")', None)
+    import numpy as np
+
+    model.export(path, format="onnx")
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    probs = sess.run(None, {sess.get_inputs()[0].name: np.asarray(x)})[0]
+    diff = float(np.max(np.abs(probs - model.predict(x, verbose=0))))
+    acc = float(np.mean(np.argmax(probs, axis=1) == np.asarray(y)))
+    return (f"exported to {path}; onnxruntime test accuracy: {acc:.4f} (largest difference "
+            f"from ndflow's predictions {diff:.1e})", acc)
+
+
 def _atomic_write(path: str, write: object) -> None:
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".tmp-{uuid.uuid4().hex}.png")
     try:
@@ -140,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
     parser.add_argument("--save", default="digits_model.keras",
                         help="where to save the trained model (.keras)")
+    parser.add_argument("--onnx", default="digits_model.onnx",
+                        help="where to export the model to ONNX ('' to skip)")
     parser.add_argument("--history-plot", default="digits_history.png",
                         help="where to draw the training curves ('' to skip)")
     parser.add_argument("--model-plot", default="digits_model.png",
@@ -154,10 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     loaded = keras.models.load_model(args.save)
     loss, acc = loaded.evaluate(result["x_test"], result["y_test"], verbose=0)
     print(f"saved to {args.save}; reloaded model test accuracy: {acc:.4f} (loss {loss:.4f})")
+    onnx_acc = None
+    if args.onnx:
+        line, onnx_acc = export_onnx_check(result["model"], result["x_test"], result["y_test"],
+                                           args.onnx)
+        print(line)
     title = f"{args.model} on digits: test accuracy {result['test_accuracy']:.4f}"
     for path, draw in ((args.history_plot, lambda p: plot_history(result["history"], p, title)),
                        (args.model_plot, lambda p: plot_model_picture(result["model"], p))):
         if path:
             note = draw(path)
             print(note if note else f"drew {path}")
-    return 0 if abs(acc - result["test_accuracy"]) < 1e-9 else 1
+    # evaluate's accuracy is a float32 mean: equal predictions agree to float32 rounding
+    same_onnx = onnx_acc is None or abs(onnx_acc - result["test_accuracy"]) < 1e-6
+    return 0 if abs(acc - result["test_accuracy"]) < 1e-9 and same_onnx else 1

@@ -641,3 +641,75 @@ def _rnn_cases() -> None:
 
 _rnn_cases()
 # === end recurrent sequence ops =================================================================
+# === matrix decompositions and Fourier transforms (ops/decomp.py, ops/spectral.py; owner: #16 ops)
+
+
+def _spd(x: Any) -> Any:
+    """A symmetric positive-definite matrix from any square `x` (so finite differences move
+    both triangles together, as the symmetric gradient assumes)."""
+    n = x.shape[-1]
+    return tf.linalg.matmul(x, x, transpose_b=True) + tf.constant(3.0 * np.eye(n))
+
+
+def _sym(x: Any) -> Any:
+    return x + tf.linalg.matrix_transpose(x) if hasattr(tf.linalg, "matrix_transpose") else \
+        x + tf.transpose(x, [*range(len(x.shape) - 2), len(x.shape) - 1, len(x.shape) - 2])
+
+
+def _decomp(name: str) -> Any:
+    from ndflow.ops import decomp
+
+    return getattr(decomp, name)
+
+
+def _spec(name: str) -> Any:
+    from ndflow.ops import spectral
+
+    return getattr(spectral, name)
+
+
+_lower = np.tril(r(3, 3, lo=-0.5, hi=0.5)) + 2.0 * np.eye(3)
+add("triangular_solve", lambda a, b: tf.linalg.triangular_solve(a, b, lower=True),
+    _lower, r(3, 2), id="triangular_solve-lower")
+add("triangular_solve", lambda a, b: tf.linalg.triangular_solve(a, b, lower=False,
+                                                                adjoint=True),
+    np.stack([_lower.T, _lower.T]), r(2, 3, 1), id="triangular_solve-upper-adjoint-batched")
+add("cholesky", lambda x: tf.linalg.cholesky(_spd(x)), r(2, 3, 3), id="cholesky-batched")
+add("cholesky", lambda x, u: _nested_grad(lambda v: tf.linalg.cholesky(_spd(v)), x, u),
+    r(3, 3), r(3, 3), id="cholesky-second-order", rtol=1e-4, atol=1e-4)
+add("qr", lambda a: tf.linalg.qr(a), r(4, 3), id="qr-tall")
+add("qr", lambda a: tf.linalg.qr(a), _well(2), id="qr-square-batched")
+add("eigh", lambda x: tf.linalg.eigh(_sym(x)), distinct(3, 3) * 0.3, id="eigh")
+add("eigh", lambda x: tf.linalg.eigvalsh(_sym(x)), r(2, 3, 3), id="eigh-values-only")
+add("svd", lambda a: _decomp("svd_uv")(a), r(4, 3), id="svd-tall")
+add("svd", lambda a: _decomp("svd_uv")(a), r(2, 3, 4), id="svd-wide-batched")
+add("svd", lambda a: tf.linalg.svd(a, compute_uv=False), r(3, 3), id="svd-values-only")
+add("svd", lambda a: tf.linalg.pinv(a), r(3, 2), id="svd-pinv")
+add("complex", lambda a, b: tf.math.real(tf.complex(a, b) * 1.0), r(2, 3), r(2, 3),
+    id="complex-real")
+add("real", lambda a, b: tf.math.real(tf.math.conj(tf.complex(a, b))), r(3), r(3),
+    id="real-of-conj")
+add("imag", lambda a, b: tf.math.imag(tf.math.conj(tf.complex(a, b))), r(3), r(3),
+    id="imag-of-conj")
+add("conj", lambda a, b: tf.math.angle(tf.math.conj(tf.complex(a, b))), away(4), away(4),
+    id="conj-angle")
+add("fft_pair", lambda a, b: _spec("fft_pair")(a, b), r(2, 5), r(2, 5), id="fft_pair")
+add("fft_pair", lambda a, b: _spec("fft_pair")(a, b, rank=2, inverse=True), r(3, 4), r(3, 4),
+    id="fft_pair-2d-inverse")
+add("rfft", lambda x: _spec("rfft_pair")(x), r(2, 6), id="rfft")
+add("rfft", lambda x: _spec("rfft_pair")(x, 5), r(7), id="rfft-cut")
+add("rfft", lambda x: _spec("rfft_pair")(x, 9), r(2, 4), id="rfft-padded")
+add("irfft", lambda a, b: _spec("irfft_pair")(a, b), r(2, 5), r(2, 5), id="irfft")
+add("irfft", lambda a, b: _spec("irfft_pair")(a, b, 7), r(3), r(3), id="irfft-odd-padded")
+add("irfft", lambda a, b: _spec("irfft_pair")(a, b, 4), r(5), r(5), id="irfft-cut")
+
+
+def _kmath(name: str) -> Any:
+    from ndflow.keras.ops import math_more
+
+    return getattr(math_more, name)
+
+
+add("kops_erfinv", lambda y: _kmath("erfinv")(y), r(2, 3, lo=-0.9, hi=0.9), id="kops_erfinv")
+add("kops_erfinv", lambda y, u: _nested_grad(lambda v: _kmath("erfinv")(v), y, u),
+    r(4, lo=-0.8, hi=0.8), r(4), id="kops_erfinv-second-order")

@@ -146,6 +146,8 @@ NON_DIFFERENTIABLE = {
     "ones_like": tf.ones_like,
     "random_sample": lambda x: tf.random.normal([2, 3], dtype=tf.float64),
     "class_ids": lambda x: class_ids(tf.argmax(x, axis=1), 3),
+    "eig": lambda x: tf.linalg.eig(tf.stop_gradient(x)[:, :2])[1],
+    "lu_factor": lambda x: tf.linalg.lu(tf.stop_gradient(x)[:, :2])[0],
 }
 
 
@@ -175,7 +177,7 @@ for _n in ("simple_rnn_sequence_grad", "lstm_sequence_grad", "gru_sequence_grad"
 # Graph-only kernels the graph compiler substitutes after differentiation (so they need no
 # gradient); tests/graph/test_registry_traced.py checks them traced against eager through the
 # gradient of their forward op's case.
-GRAPH_ONLY = {"conv_max_pool_grad", "conv_max_pool_fused"}
+GRAPH_ONLY = {"conv_max_pool_grad", "conv_max_pool_fused", "fused_elementwise"}
 
 
 def test_every_non_differentiable_op_is_listed():

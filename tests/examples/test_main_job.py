@@ -20,3 +20,6 @@ def test_main_job_saves_and_reloads_with_same_accuracy(tmp_path):
     reloaded = float(re.search(r"reloaded model test accuracy: ([0-9.]+)", out.stdout).group(1))
     assert trained >= 0.97 and reloaded == trained  # the default main job is the convnet
     assert (tmp_path / "m.keras").exists()
+    # with ndflow[onnx] (a test extra) it also exports to ONNX and scores it in onnxruntime
+    onnx_acc = float(re.search(r"onnxruntime test accuracy: ([0-9.]+)", out.stdout).group(1))
+    assert abs(onnx_acc - trained) < 1e-4 and (tmp_path / "digits_model.onnx").exists()

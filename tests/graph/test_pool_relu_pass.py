@@ -7,6 +7,13 @@ import pytest
 
 import ndflow as tf
 from ndflow import keras
+from ndflow.graph import passes
+
+
+@pytest.fixture(autouse=True)
+def _op_by_op_graphs(monkeypatch):
+    """These tests read the rewritten graph op by op: element-wise fusion off."""
+    monkeypatch.setitem(passes.OPTIONS, "fuse_elementwise", False)
 
 
 def _grads(step, *args):
@@ -121,7 +128,7 @@ def test_forward_pools_before_bias_and_relu(bias_shift):
             assert grad.inputs[-1] is pool.outputs[2]
         else:  # overlapping pool: conv (without bias and ReLU) then max_pool, bias, ReLU
             (conv,) = _ops(graph, "conv")
-            assert conv.attrs["act"] is None and len(conv.inputs) == 2
+            assert len(conv.inputs) == 2
             (pool,) = _ops(graph, "max_pool")
             (relu,) = _ops(graph, "relu")
             assert relu.outputs[0].shape == pool.outputs[0].shape
@@ -141,15 +148,20 @@ def test_forward_rewrite_skipped_when_the_index_feeds_an_unmasked_gradient():
 
     eager, traced, graph = _grads(step, x)
     np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-5)
-    assert _ops(graph, "conv")[0].attrs["act"] == "relu"
+    # the ReLU stays before the pool (the index feeds h's unmasked gradient too)
+    (relu,) = _ops(graph, "relu")
+    assert relu.inputs[0].producer.op.name == "conv"
+    assert _ops(graph, "max_pool")[0].inputs[0] is relu.outputs[0]
 
 
 def test_gradients_skip_rows_a_valid_pool_drops(monkeypatch):
-    import ndflow.graph.passes as passes
-    from ndflow.graph.passes import crop_dropped_pool_gradients
+    from ndflow.graph.passes import pool_rules
+    from ndflow.graph.rewrite import rewrite
 
-    # the fused conv_max_pool backprop would take this block; the crop pass is for the rest
-    monkeypatch.setattr(passes, "conv_max_pool_backprop", lambda graph: 0)
+    # the fused conv_max_pool backprop would take this block; the crop rule is for the rest
+    monkeypatch.setattr(passes, "PHASES", (pool_rules.FORWARD_RULES,
+                                           (pool_rules.sum_pooled_gradient,),
+                                           pool_rules.CROP_RULES))
 
     rng = np.random.default_rng(5)
     x = tf.constant(rng.standard_normal((2, 13, 12, 3)).astype(np.float32))
@@ -169,7 +181,7 @@ def test_gradients_skip_rows_a_valid_pool_drops(monkeypatch):
         np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-5, atol=1e-5)
     (grad,) = _ops(graph, "max_pool_grad")
     assert grad.outputs[0].shape == (2, 10, 10, 4)
-    assert crop_dropped_pool_gradients(graph) == 0  # already applied, nothing left to do
+    assert rewrite(graph, pool_rules.CROP_RULES) == 0  # at a fixed point: nothing left to do
 
 
 def test_stacked_relu_pool_blocks_rewrite_together():
@@ -188,14 +200,18 @@ def test_stacked_relu_pool_blocks_rewrite_together():
     eager, traced, graph = _grads(step, x)
     np.testing.assert_allclose(traced.numpy(), eager.numpy(), rtol=1e-6)
     masks = _ops(graph, "relu_grad")
-    assert sorted(m.outputs[0].shape for m in masks) == [(2, 2, 2, 3), (2, 4, 4, 3)]
+    # both ReLUs move past both pools (relu and `- 0.1` are monotone, per-channel): both
+    # masks run at the smallest pooled size
+    assert sorted(m.outputs[0].shape for m in masks) == [(2, 2, 2, 3), (2, 2, 2, 3)]
 
 
 @pytest.mark.parametrize("shape,pool,padding,rewritten", [
     ((2, 13, 12, 3), (2, 2), "VALID", True),    # odd rows dropped: sums still equal
     ((2, 12, 12, 3), (3, 3), "VALID", True),
-    ((2, 12, 12, 3), (2, 1), "VALID", False),   # overlapping windows: not rewritten
-    ((2, 11, 11, 3), (2, 2), "SAME", False),    # padded windows: not rewritten
+    # each pooled value goes to one position whatever the windows: overlapping and padded
+    # windows preserve the sum too
+    ((2, 12, 12, 3), (2, 1), "VALID", True),
+    ((2, 11, 11, 3), (2, 2), "SAME", True),
 ])
 def test_bias_gradient_sums_the_pooled_gradient(shape, pool, padding, rewritten):
     rng = np.random.default_rng(9)

@@ -46,6 +46,16 @@ _I2 = [np.array([5, 12, -3]), np.array([3, 1, 2])]
 NON_DIFF += [(f"kops_{n}", lambda a, b, n=n: getattr(tf.keras.ops, n)(a, b), _I2)
              for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift")]
 NON_DIFF.append(("kops_bitwise_invert", lambda a: tf.keras.ops.bitwise_invert(a), _I2[:1]))
+# matrix decompositions without gradients (src/ndflow/ops/decomp.py; owner: #16 ops)
+_M3 = [np.array([[2.0, 1.0, 0.5], [1.0, 3.0, -1.0], [0.0, 4.0, 1.0]])]
+NON_DIFF.append(("eig", lambda a: tf.linalg.eig(a)[0], _M3))
+NON_DIFF.append(("lu_factor", lambda a: tf.keras.ops.lu_factor(a), _M3))
+# keras.ops primitives without gradients (src/ndflow/keras/ops/numpy_more.py; owner: #16 ops)
+NON_DIFF += [(f"kops_{n}", lambda a, b, n=n: getattr(tf.keras.ops, n)(a, b), _I2)
+             for n in ("gcd", "lcm")]
+NON_DIFF.append(("kops_nextafter", lambda a, b: tf.keras.ops.nextafter(a, b),
+                 [np.array([1.0, -2.0, 0.0]), np.array([2.0, -3.0, -1.0])]))
+NON_DIFF.append(("kops_view", lambda a: tf.keras.ops.view(a, "int64"), _M3))
 
 # Ops whose output cannot be compared value for value (covered by their own tests).
 UNCOMPARABLE = {"random_sample"}
@@ -75,12 +85,21 @@ def _traced_op_names(case) -> set:
                               if o.dtype.is_floating])
         return tape.gradient(total, [args[i] for i in wrt])
 
-    cf = tf.function(grads).get_concrete_function(*xs)
+    from ndflow.graph import passes
+
+    passes.OPTIONS["fuse_elementwise"] = False  # op by op: see which ops the graph reaches
+    try:
+        cf = tf.function(grads).get_concrete_function(*xs)
+    finally:
+        passes.OPTIONS["fuse_elementwise"] = True
     return {n.op.name for n in cf.graph.nodes if n.kind == "op"}
 
 
 def test_every_registered_op_is_covered():
-    covered = {c.op for c in CASES} | {name for name, _, _ in NON_DIFF} | UNCOMPARABLE
+    # the compiler's own fused node: tests/graph/test_fuse_elementwise.py checks it for every
+    # element-wise op against eager and unfused graphs
+    covered = ({c.op for c in CASES} | {name for name, _, _ in NON_DIFF} | UNCOMPARABLE
+               | {"fused_elementwise"})
     missing = sorted(n for n in REGISTRY if n not in covered and not n.startswith(
         ("split_", "while_loop_")))
     # Fused backward kernels (non-differentiable `*_grad` ops) and graph-only variants of an

@@ -62,7 +62,7 @@ def test_small_channel_conv_layout_matches_float64(c):
     g = rng.standard_normal((4, 7, 7, 5)).astype(np.float32)
     geo = dict(strides=(1, 1), dilations=(1, 1), padding="VALID", groups=1,
                channels_first=False)
-    y = conv_ops._conv_fwd(np, x, w, None, act=None, **geo)
+    y = conv_ops._conv_fwd(np, x, w, **geo)
     dw = conv_ops._bp_filter_fwd(np, x, g, filter_shape=w.shape, **geo)
     x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
     ref_y = np.zeros((4, 7, 7, 5))

@@ -44,13 +44,25 @@ class Spec:
 
 
 class Op:
-    """One primitive op: kernel, shape rule and gradient rule kept together."""
+    """One primitive op: kernel, shape rule, gradient rule and traits kept together.
+
+    Traits are what the graph compiler reads (never op names):
+
+    - ``elementwise``: the op's scalar expression tree (`ndflow.core.elementwise`); the op
+      broadcasts its inputs and computes each output element from the same-position inputs.
+    - ``monotone``: ``"increasing"`` or ``"nondecreasing"`` in its first input, the other
+      inputs held fixed (or a function of the node's attributes giving one of those or None).
+    - ``linear_in``: input positions in which the op is linear (f(0, ...) == 0 there).
+    - ``flat_mask``: for a non-decreasing op with flat regions, the op that zeros a gradient
+      where the function is flat (relu: relu_grad(g, relu(x))).
+    """
 
     __slots__ = ("name", "forward", "infer", "grad", "num_outputs", "differentiable",
-                 "stateful", "onnx", "__dict__")
+                 "stateful", "onnx", "traits", "__dict__")
 
     def __init__(self, name: str, forward: Callable, infer: Callable | None,
-                 grad: Callable | None, num_outputs: int = 1, stateful: bool = False) -> None:
+                 grad: Callable | None, num_outputs: int = 1, stateful: bool = False,
+                 traits: dict | None = None) -> None:
         self.name = name
         self.stateful = stateful  # e.g. random sampling: never folded, merged or cached
         self.forward = forward
@@ -59,6 +71,7 @@ class Op:
         self.num_outputs = num_outputs
         self.differentiable = grad is not None
         self.onnx = None
+        self.traits: dict = dict(traits or {})
 
     def __repr__(self) -> str:
         return f"<Op {self.name}>"
@@ -67,13 +80,28 @@ class Op:
 REGISTRY: dict[str, Op] = {}
 
 
-def register_op(name: str, forward: Callable, infer: Callable | None = None,
+def register_op(name: str, forward: Callable | None, infer: Callable | None = None,
                 grad: Callable | None = None, num_outputs: int = 1,
-                stateful: bool = False) -> Op:
-    """Add a primitive to the registry; `grad=None` marks it non-differentiable."""
+                stateful: bool = False, **traits: Any) -> Op:
+    """Add a primitive to the registry; `grad=None` marks it non-differentiable.
+
+    Traits go as keywords (see `Op`). ``elementwise="maximum(x, 0)"`` declares the op's
+    scalar expression; with ``forward=None`` the eager kernel is generated from it, so the
+    expression is the op's one definition.
+    """
     if name in REGISTRY:
         raise ValueError(f"register_op: an op named {name!r} is already registered")
-    op = Op(name, forward, infer, grad, num_outputs, stateful)
+    expr = traits.get("elementwise")
+    if isinstance(expr, str):
+        from ndflow.core import elementwise
+
+        traits["elementwise"] = elementwise.parse(expr)
+        if forward is None:
+            forward = elementwise.kernel(traits["elementwise"])
+    if forward is None:
+        raise ValueError(f"register_op {name!r}: a forward kernel or an element-wise "
+                         "expression is needed")
+    op = Op(name, forward, infer, grad, num_outputs, stateful, traits)
     REGISTRY[name] = op
     return op
 

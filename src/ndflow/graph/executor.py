@@ -17,37 +17,22 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.core.elementwise import calls as ew_calls
+from ndflow.core.elementwise import xp_function
 from ndflow.core.tensor import Tensor
+from ndflow.graph.codegen import elementwise as ew
 from ndflow.graph.ir import Graph, GNode, Value
+from ndflow.graph.passes import elementwise_fusion as _fusion
+from ndflow.graph.passes.elementwise_fusion import FUSED
 from ndflow.util import nest
 
 # Pool buffers only for arrays at least this large (elements).
 POOL_MIN_SIZE = 4096
 
-_UNARY_UFUNCS = {
-    "negative": "np.negative", "abs": "np.abs", "sign": "np.sign", "square": "np.square",
-    "exp": "np.exp", "expm1": "np.expm1", "log": "np.log", "log1p": "np.log1p",
-    "sqrt": "np.sqrt", "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "tanh": "np.tanh",
-    "sinh": "np.sinh", "cosh": "np.cosh", "floor": "np.floor", "ceil": "np.ceil",
-}
-_BINARY_UFUNCS = {
-    "add": "np.add", "subtract": "np.subtract", "multiply": "np.multiply",
-    "divide": "np.true_divide", "maximum": "np.maximum", "minimum": "np.minimum",
-    "pow": "np.power",
-}
-_BINARY_OPS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
 
 
-def _is_elementwise_template(node: GNode) -> bool:
-    if node.kind != "op":
-        return False
-    name = node.op.name
-    if name in _UNARY_UFUNCS or name == "relu":
-        return True
-    if _BINARY_UFUNCS.get(name) or name == "relu_grad":
-        # only when the output has the shape of an input we could overwrite safely
-        return True
-    return False
+def _is_fused(node: GNode) -> bool:
+    return node.kind == "op" and node.op is FUSED
 
 
 def _poolable(node: GNode) -> bool:
@@ -56,17 +41,46 @@ def _poolable(node: GNode) -> bool:
     out = node.outputs[0]
     if int(np.prod(out.shape)) < POOL_MIN_SIZE:
         return False
-    if _is_elementwise_template(node):
-        return all(v.dtype == out.dtype for v in node.inputs) or node.op.name == "relu_grad"
+    if _is_fused(node):
+        return True
     if node.op.name == "matmul":
         return all(v.dtype == out.dtype for v in node.inputs)
     return False
 
 
+class _FusedPlan:
+    """How one fused node runs: its arguments' specs, the compiled loop (or None for the
+    ufunc sequence) and which inputs its output may overwrite."""
+
+    def __init__(self, node: GNode, xp: Any) -> None:
+        self.expr = node.attrs["expr"]
+        self.specs = [(tuple(v.shape), v.dtype) for v in node.inputs]
+        out = node.outputs[0]
+        self.out_spec = (tuple(out.shape), out.dtype)
+        self.loop = None
+        self.cupy = None
+        if xp is not np:
+            if getattr(xp, "__name__", "") == "cupy":
+                self.cupy = xp.ElementwiseKernel(*ew.cupy_source(self.expr, self.specs),
+                                                 name="ndflow_fused")
+            self.safe = set()
+        elif (int(np.prod(out.shape)) >= _fusion.JIT_MIN_SIZE and ew_calls(self.expr) >= 2) \
+                or ew_calls(self.expr) >= _fusion.JIT_MIN_CALLS:
+            self.loop = ew.numba_ufunc(self.expr, self.specs)
+        if self.loop is not None:
+            self.safe = set(range(len(self.specs)))
+        elif self.cupy is None:
+            _, _, self.safe = ew.numpy_lines(self.expr, [f"a{i}" for i in range(len(
+                self.specs))], "OUT", self.out_spec, self.specs, lambda: "t")
+
+
 class _Codegen:
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, xp: Any = np) -> None:
         self.graph = graph
-        self.g: dict[str, Any] = {"np": np}
+        self.xp = xp
+        # generated code names the array module `np`: NumPy, or CuPy for a graph on a GPU
+        self.g: dict[str, Any] = {"np": xp, "_ew": lambda f, *a: xp_function(xp, f)(*a)}
+        self.plans: dict[int, _FusedPlan] = {}
         self.names: dict[int, str] = {}
         self.lines: list[str] = []
         self.n = 0
@@ -91,16 +105,20 @@ class _Codegen:
         return self.names[id(v)]
 
 
-def _plan_buffers(graph: Graph) -> dict[int, Any]:
+def _plan_buffers(graph: Graph, plans: dict, pooling: bool = True) -> dict[int, Any]:
     """Map node-output value ids to buffer slots, by liveness with alias tracking."""
     nodes = graph.nodes
     end = len(nodes)
-    pool_nodes = {id(n) for n in nodes if _poolable(n)}
+    pool_nodes = {id(n) for n in nodes if pooling and _poolable(n)}
     # alias roots: which pooled outputs a value may share memory with
     roots: dict[int, frozenset] = {}
     for n in nodes:
         if id(n) in pool_nodes:
             roots[id(n.outputs[0])] = frozenset([id(n.outputs[0])])
+        elif _is_fused(n) or (n.kind == "op" and n.op.name == "matmul"):
+            # these always return a new array: it shares memory with no input
+            for o in n.outputs:
+                roots[id(o)] = frozenset()
         else:
             r: frozenset = frozenset()
             for v in n.inputs:
@@ -130,11 +148,17 @@ def _plan_buffers(graph: Graph) -> dict[int, Any]:
     for i, n in enumerate(nodes):
         dying = [r for r in {r for v in n.inputs for r in roots.get(id(v), ())}
                  if last.get(r) == i and r in assignment]
-        inplace_ok = _is_elementwise_template(n)
+        inplace_ok = _is_fused(n)
         if inplace_ok:
+            # the output may overwrite an input that the kernel reads before its first write
+            safe = plans[id(n)].safe
+            unsafe = {r for k, v in enumerate(n.inputs) if k not in safe
+                      for r in roots.get(id(v), ())}
             for r in dying:
-                b = assignment[r]
-                free.setdefault(buffers[b], []).append(b)
+                if r not in unsafe:
+                    b = assignment[r]
+                    free.setdefault(buffers[b], []).append(b)
+            dying = [r for r in dying if r in unsafe]
         if id(n) in pool_nodes and id(n.outputs[0]) not in escaping:
             out = n.outputs[0]
             key = (out.shape, out.dtype.str)
@@ -205,11 +229,16 @@ class PooledBuffers:
             self._g[name] = None
 
 
-def compile_graph(graph: Graph, pool: dict | None = None
+def compile_graph(graph: Graph, pool: dict | None = None, xp: Any = np
                   ) -> tuple[Callable, str, PooledBuffers]:
-    """Generate and compile the executor; returns (function, its source code, its buffers)."""
-    cg = _Codegen(graph)
-    plan = _plan_buffers(graph)
+    """Generate and compile the executor for the array module `xp` (NumPy by default, CuPy
+    for a graph whose inputs live on a GPU); returns (function, its source, its buffers)."""
+    cg = _Codegen(graph, xp)
+    for node in graph.nodes:
+        if _is_fused(node):
+            cg.plans[id(node)] = _FusedPlan(node, xp)
+    # pooled buffers are host memory maps: NumPy only
+    plan = _plan_buffers(graph, cg.plans, pooling=xp is np)
     sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in plan["buffers"]]
     rank = {i: r for r, i in enumerate(sorted(range(len(sizes)), key=lambda i: -sizes[i]))}
     keys = [(shape, dtype, rank[i]) for i, (shape, dtype) in enumerate(plan["buffers"])]
@@ -283,30 +312,43 @@ def _emit_node(cg: _Codegen, node: GNode, new_name: Callable, assignment: dict,
     buf = None
     if len(node.outputs) == 1 and id(node.outputs[0]) in assignment:
         buf = buf_names[assignment[id(node.outputs[0])]]
+    if _is_fused(node):
+        _emit_fused(cg, node, ins, outs[0], buf)
+        return
     cg.lines.append(f"{lhs} = {_expr(cg, node, ins, buf)}")
 
 
+def _emit_fused(cg: _Codegen, node: GNode, ins: list[str], name: str, buf: str | None) -> None:
+    plan = cg.plans[id(node)]
+    if plan.cupy is not None:
+        k = cg.glob("k", plan.cupy)
+        cg.lines.append(f"{name} = {k}({', '.join(ins)})")
+        return
+    if plan.loop is not None:
+        k = cg.glob("k", plan.loop)
+        out = f", out={buf}" if buf is not None else ""
+        cg.lines.append(f"{name} = {k}({', '.join(ins)}{out})")
+        return
+    counter = [0]
+
+    def temp() -> str:
+        counter[0] += 1
+        return f"{name}_{counter[0]}"
+
+    lines, result, _ = ew.numpy_lines(plan.expr, ins, buf, plan.out_spec, plan.specs, temp)
+    cg.lines.extend(lines)
+    if result != name:
+        # a 0-d result of a ufunc is a NumPy scalar: keep arrays flowing between kernels
+        cg.lines.append(f"{name} = np.asarray({result})" if not buf else f"{name} = {result}")
+
+
 def _expr(cg: _Codegen, node: GNode, ins: list[str], buf: str | None) -> str:
-    name = node.op.name
     attrs = node.attrs
-    if buf is not None:
-        if name in _UNARY_UFUNCS:
-            return f"{_UNARY_UFUNCS[name]}({ins[0]}, out={buf})"
-        if name == "relu":
-            return f"np.maximum({ins[0]}, 0, out={buf})"
-        if name == "relu_grad":
-            return f"np.multiply({ins[0]}, {ins[1]} > 0, out={buf})"
-        if _BINARY_UFUNCS.get(name):
-            return f"{_BINARY_UFUNCS[name]}({ins[0]}, {ins[1]}, out={buf})"
-        if name == "matmul":
-            a = f"np.swapaxes({ins[0]}, -1, -2)" if attrs["ta"] else ins[0]
-            b = f"np.swapaxes({ins[1]}, -1, -2)" if attrs["tb"] else ins[1]
-            return f"np.matmul({a}, {b}, out={buf})"
-    if name in _BINARY_OPS and not attrs:
-        return f"({ins[0]} {_BINARY_OPS[name]} {ins[1]})"
-    if name in _UNARY_UFUNCS:
-        return f"{_UNARY_UFUNCS[name]}({ins[0]})"
-    f = cg.glob("f", functools.partial(node.op.forward, np, **attrs))
+    if buf is not None and node.op.name == "matmul":
+        a = f"np.swapaxes({ins[0]}, -1, -2)" if attrs["ta"] else ins[0]
+        b = f"np.swapaxes({ins[1]}, -1, -2)" if attrs["tb"] else ins[1]
+        return f"np.matmul({a}, {b}, out={buf})"
+    f = cg.glob("f", functools.partial(node.op.forward, cg.xp, **attrs))
     return f"{f}({', '.join(ins)})"
 
 
@@ -323,7 +365,7 @@ def _host_runner(node: GNode) -> Callable:
     def run(*arrays: Any) -> Any:
         leaves = list(template)
         for s, a in zip(slots, arrays):
-            leaves[s] = Tensor(a if type(a) is np.ndarray else np.asarray(a))
+            leaves[s] = Tensor(a if hasattr(a, "shape") else np.asarray(a))
         a2, k2 = nest.pack_sequence_as(structure, leaves)
         out = fn(*a2, **k2)
         if returns:

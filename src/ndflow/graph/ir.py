@@ -68,6 +68,8 @@ class Graph:
     nodes: list[GNode] = field(default_factory=list)
     outputs: list[Value] = field(default_factory=list)
     _next_id: int = 0
+    # the array module the graph runs on: NumPy unless its inputs live on a GPU (CuPy)
+    xp: Any = np
 
     def new_value(self, kind: str, shape: tuple, dtype: Any, producer: GNode | None = None,
                   index: int = 0, payload: Any = None) -> Value:
@@ -78,7 +80,11 @@ class Graph:
     def __str__(self) -> str:
         lines = [f"graph {self.name}({', '.join(a.label for a in self.args)}) {{"]
         for n in self.nodes:
-            attrs = {k: v for k, v in n.attrs.items() if k not in ("tree", "fn")}
+            attrs = {k: v for k, v in n.attrs.items() if k not in ("tree", "fn", "expr")}
+            if "expr" in n.attrs:
+                from ndflow.core.elementwise import to_source
+
+                attrs["expr"] = to_source(n.attrs["expr"])
             ins = ", ".join(_ref(v) for v in n.inputs)
             outs = ", ".join(v.label for v in n.outputs)
             lhs = f"{outs} = " if outs else ""

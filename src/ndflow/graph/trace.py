@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend.devices import get_array_module
+
 from ndflow.core import dispatch
 from ndflow.core.dispatch import Spec
 from ndflow.core.dtypes import as_dtype
@@ -365,7 +367,10 @@ def _leaf_key(x: Any) -> Any:
     if isinstance(x, Tensor):
         if x._symbolic and not x._traced:
             raise TypeError("ndflow.function: symbolic tensors cannot be passed to a function")
-        return ("T", x._value.shape, x._value.dtype.str)
+        v = x._value
+        if type(v) is np.ndarray:
+            return ("T", v.shape, v.dtype.str)
+        return ("T", v.shape, v.dtype.str, type(v).__module__)  # a device array: its own graph
     if isinstance(x, np.ndarray):
         return ("T", x.shape, x.dtype.str)
     if isinstance(x, TensorSpec):
@@ -402,7 +407,7 @@ class ConcreteFunction:
         self._out_structure = out_structure
         self._out_leaves = out_leaves  # Value (graph output) or a Python value
         self.structured_input_signature = signature
-        self._compiled, self.code, self._buffers = compile_graph(graph, buffer_pool)
+        self._compiled, self.code, self._buffers = compile_graph(graph, buffer_pool, graph.xp)
         self._run = self._compiled
 
     def _release_buffers(self) -> None:
@@ -610,6 +615,8 @@ class Function:
                 else:
                     a = x._value if isinstance(x, Tensor) else np.asarray(x)
                     shape, dt = a.shape, a.dtype
+                    if type(a) is not np.ndarray:  # the graph runs where its inputs live
+                        graph.xp = get_array_module(a)
                 v = graph.new_value("arg", shape, dt, index=len(graph.args))
                 graph.args.append(v)
                 arg_positions.append(i)

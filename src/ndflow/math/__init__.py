@@ -16,6 +16,11 @@ from ndflow.ops.reduce import (
     reduce_std, reduce_sum, reduce_variance,
 )
 from ndflow.ops.nn import softmax, log_softmax
+from ndflow.ops.spectral import angle, conj, imag, real
+from ndflow.ops.segment import (
+    segment_max, segment_mean, segment_min, segment_prod, segment_sum, unsorted_segment_max,
+    unsorted_segment_mean, unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sum,
+)
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -11,5 +11,7 @@ from ndflow.ops import (  # noqa: F401  (import order matters: each family regis
     creation,
     conv_pool,
     conv_pool_grad,
+    decomp,
+    spectral,
     normalization,
 )

@@ -37,7 +37,6 @@ from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops._util import npdt, require_float, shape_of, t
-from ndflow.ops.reduce import reduce_sum
 from ndflow.ops.shape_ops import reshape
 
 __all__ = ["conv", "convolution", "conv1d", "conv2d", "conv3d", "conv_transpose",
@@ -378,13 +377,9 @@ def _conv_bp_filter_core(xp: Any, x: Any, g: Any, ks: tuple, strides: tuple, dil
     return dw.reshape(ks + (cg, o))
 
 
-def _conv_fwd(xp: Any, x: Any, w: Any, b: Any = None, *, strides: tuple, dilations: tuple,
-              padding: Any, groups: int, channels_first: bool, act: str | None) -> Any:
+def _conv_fwd(xp: Any, x: Any, w: Any, *, strides: tuple, dilations: tuple, padding: Any,
+              groups: int, channels_first: bool) -> Any:
     y = _conv_core(xp, _to_last(xp, x, channels_first), w, strides, dilations, padding, groups)
-    if b is not None:
-        y += b
-    if act == "relu":
-        xp.maximum(y, 0, out=y)
     return _from_last(xp, y, channels_first)
 
 
@@ -441,8 +436,8 @@ def _spatial_out(op: str, spatial: tuple, ks: tuple, strides: tuple, dilations: 
     return _geometry(op, spatial, ks, strides, dilations, padding)[1]
 
 
-def _conv_infer(x: Spec, w: Spec, b: Spec | None = None, *, strides: tuple, dilations: tuple,
-                padding: Any, groups: int, channels_first: bool, act: str | None) -> Spec:
+def _conv_infer(x: Spec, w: Spec, *, strides: tuple, dilations: tuple, padding: Any,
+                groups: int, channels_first: bool) -> Spec:
     op = f"conv{w.ndim - 2}d"
     nd = _check_ranks(op, x, w)
     c = _channels(x.shape, channels_first)
@@ -454,8 +449,6 @@ def _conv_infer(x: Spec, w: Spec, b: Spec | None = None, *, strides: tuple, dila
     if o is not None and o % groups:
         raise fail(op, f"a number of output channels divisible by groups={groups}",
                    f"{o} output channels")
-    if b is not None and b.shape not in ((o,), (None,)):
-        raise fail(op, f"a bias of shape [{o}]", f"shape {list(b.shape)}")
     out = _spatial_out(op, _spatial(x.shape, channels_first), w.shape[:nd], strides, dilations,
                        padding)
     return Spec(_out_shape(x.shape[0], out, o, channels_first), x.dtype)
@@ -481,30 +474,19 @@ def _geom(attrs: dict) -> dict:
 def _conv_grad(node: Any, g: Tensor) -> tuple:
     a = node.attrs
     x, w = node.inputs[0], node.inputs[1]
-    if a["act"] == "relu":
-        from ndflow.ops.nn import _RELU_GRAD
-
-        g = execute(_RELU_GRAD, (g, node.outputs))
     geo = _geom(a)
     needs = node.needs
     gx = execute(_BP_INPUT, (g, w), dict(geo, input_shape=tuple(shape_of(x)))) \
         if needs[0] else None
     gw = execute(_BP_FILTER, (x, g), dict(geo, filter_shape=tuple(shape_of(w)))) \
         if needs[1] else None
-    if len(node.inputs) == 2:
-        return (gx, gw)
-    gb = None
-    if needs[2]:
-        nd = len(shape_of(g))
-        axes = tuple(i for i in range(nd) if i != (1 if a["channels_first"] else nd - 1))
-        gb = reduce_sum(g, axis=axes)
-    return (gx, gw, gb)
+    return (gx, gw)
 
 
 def _bp_input_grad(node: Any, gg: Tensor) -> tuple:
     g, w = node.inputs
     geo = _geom(node.attrs)
-    d_g = execute(_CONV, (gg, w), dict(geo, act=None)) if node.needs[0] else None
+    d_g = execute(_CONV, (gg, w), geo) if node.needs[0] else None
     d_w = execute(_BP_FILTER, (gg, g), dict(geo, filter_shape=tuple(shape_of(w)))) \
         if node.needs[1] else None
     return (d_g, d_w)
@@ -515,7 +497,7 @@ def _bp_filter_grad(node: Any, gg: Tensor) -> tuple:
     geo = _geom(node.attrs)
     d_x = execute(_BP_INPUT, (g, gg), dict(geo, input_shape=tuple(shape_of(x)))) \
         if node.needs[0] else None
-    d_g = execute(_CONV, (x, gg), dict(geo, act=None)) if node.needs[1] else None
+    d_g = execute(_CONV, (x, gg), geo) if node.needs[1] else None
     return (d_x, d_g)
 
 
@@ -590,7 +572,8 @@ def conv(input: Any, filters: Any, strides: Any = 1, padding: Any = "VALID",
     """N-d convolution (N = 1, 2 or 3 spatial dims, from the filters' rank).
 
     `filters` has shape `(*kernel_size, in_channels / groups, out_channels)`. An optional
-    `bias` and `activation="relu"` are fused into the same op.
+    `bias` (added per channel) and `activation` (a name from `tf.nn`, e.g. "relu") follow the
+    convolution as ops of their own; the graph compiler fuses them with it.
 
     >>> import ndflow as tf
     >>> conv(tf.ones([1, 5, 2]), tf.ones([3, 2, 4]), padding="SAME").shape.as_list()
@@ -614,11 +597,37 @@ def conv(input: Any, filters: Any, strides: Any = 1, padding: Any = "VALID",
     attrs = {"strides": _tuple_arg(op, "strides", strides, nd, cf),
              "dilations": _tuple_arg(op, "dilations", dilations, nd, cf),
              "padding": _padding_arg(op, padding, nd, cf), "groups": int(groups),
-             "channels_first": cf, "act": activation}
-    if activation not in (None, "relu"):
-        raise fail(op, "activation None or 'relu'", repr(activation))
-    inputs = (x, w) if bias is None else (x, w, t(bias))
-    return execute(_CONV, inputs, attrs)
+             "channels_first": cf}
+    act = None
+    if activation is not None:
+        from ndflow import nn as _nn
+
+        act = getattr(_nn, activation, None) if isinstance(activation, str) else None
+        if act is None or activation.startswith("_"):
+            raise fail(op, "activation None or the name of a tf.nn activation (e.g. 'relu')",
+                       repr(activation))
+    y = execute(_CONV, (x, w), attrs)
+    if bias is not None:
+        from ndflow.ops.nn import bias_add
+
+        y = bias_add(y, bias, "channels_first" if cf else None)
+    return y if act is None else act(y)
+
+
+def conv_normalized(x: Tensor, w: Tensor, *, strides: tuple, dilations: tuple, padding: Any,
+                    groups: int, channels_first: bool) -> Tensor:
+    """The convolution op with attributes already in normal form (per-spatial-dim tuples,
+    "VALID"/"SAME" or explicit pads): what layers call on every step, after checking their
+    arguments once when built.
+
+    >>> import ndflow as tf
+    >>> conv_normalized(tf.ones([1, 4, 1]), tf.ones([2, 1, 1]), strides=(1,), dilations=(1,),
+    ...                 padding="VALID", groups=1, channels_first=False).shape.as_list()
+    [1, 3, 1]
+    """
+    return execute(_CONV, (x, w), {"strides": strides, "dilations": dilations,
+                                   "padding": padding, "groups": groups,
+                                   "channels_first": channels_first})
 
 
 def convolution(input: Any, filters: Any, strides: Any = None, padding: str = "VALID",

@@ -1,5 +1,5 @@
 """`conv_max_pool`: a convolution immediately max-pooled with non-overlapping windows, in one
-kernel. The graph compiler rewrites `max_pool(conv(x, w))` into it (`graph/passes/pool_relu.py`);
+kernel. The graph compiler rewrites `max_pool(conv(x, w))` into it (`graph/passes/pool_rules.py`);
 it is not a TensorFlow API.
 
 The im2col columns are laid out pool-offset-major: rows `(pool offset, batch, pooled

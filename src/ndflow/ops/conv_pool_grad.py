@@ -9,7 +9,7 @@ GEMM with the forward's columns (kept from the forward by `conv_max_pool_fused` 
 the graph has them, else rebuilt); the input gradient one GEMM and a col2im pass.
 
 This is a backward-only kernel: the graph compiler substitutes it for
-``max_pool_grad`` followed by the convolution's backprop ops (`graph/passes/pool_relu.py`),
+``max_pool_grad`` followed by the convolution's backprop ops (`graph/passes/pool_rules.py`),
 after differentiation, so it has no gradient of its own.
 
 >>> import numpy as np

@@ -266,6 +266,12 @@ def _fill_index(idx: np.ndarray, size: int, fill_mode: str) -> tuple:
         return np.where(r >= size, period - 1 - r, r), np.ones(idx.shape, bool)
     if fill_mode == "wrap":
         return np.mod(idx, size), np.ones(idx.shape, bool)
+    if fill_mode == "mirror":  # (d c b | a b c d | c b a): the edge pixel is not repeated
+        if size == 1:
+            return np.zeros_like(idx), np.ones(idx.shape, bool)
+        period = 2 * size - 2
+        r = np.mod(idx, period)
+        return np.where(r >= size, period - r, r), np.ones(idx.shape, bool)
     if fill_mode == "nearest":
         return np.clip(idx, 0, size - 1), np.ones(idx.shape, bool)
     inside = (idx >= 0) & (idx < size)
@@ -292,24 +298,7 @@ def sampling_table(transforms: np.ndarray, shape: tuple, interpolation: str = "b
     k = tr[:, 6] * xs + tr[:, 7] * ys + 1.0
     sx = (tr[:, 0] * xs + tr[:, 1] * ys + tr[:, 2]) / k
     sy = (tr[:, 3] * xs + tr[:, 4] * ys + tr[:, 5]) / k
-    base = (np.arange(n) * (h * w)).reshape(n, 1, 1)
-    if interpolation == "nearest":
-        corners = [(np.floor(sy + 0.5), np.floor(sx + 0.5), np.ones_like(sx))]
-    else:
-        y0, x0 = np.floor(sy), np.floor(sx)
-        fy, fx = sy - y0, sx - x0
-        corners = [(y0, x0, (1 - fy) * (1 - fx)), (y0, x0 + 1, (1 - fy) * fx),
-                   (y0 + 1, x0, fy * (1 - fx)), (y0 + 1, x0 + 1, fy * fx)]
-    idx, wts = [], []
-    outside = np.zeros(sx.shape)
-    for cy, cx, wt in corners:
-        jy, in_y = _fill_index(cy.astype(np.int64), h, fill_mode)
-        jx, in_x = _fill_index(cx.astype(np.int64), w, fill_mode)
-        inside = in_y & in_x
-        idx.append(base + jy * w + jx)
-        wts.append(np.where(inside, wt, 0.0))
-        outside += np.where(inside, 0.0, wt)
-    return np.stack(idx, -1), np.stack(wts, -1), outside
+    return point_sampling_table(sx, sy, (n, h, w), interpolation, fill_mode)
 
 
 def apply_sampling(images: Tensor, index: Tensor, weight: Tensor, outside: Tensor | None = None,
@@ -352,3 +341,29 @@ def projective_transform(images: Any, transforms: Any, interpolation: str = "bil
                                        fill_mode, output_shape)
     return apply_sampling(x, Tensor(idx), Tensor(wts.astype(dt)), Tensor(outside.astype(dt)),
                           fill_value if fill_mode == "constant" else 0.0)
+
+
+def point_sampling_table(sx: np.ndarray, sy: np.ndarray, shape: tuple,
+                         interpolation: str = "bilinear", fill_mode: str = "reflect") -> tuple:
+    """Like `sampling_table`, for explicit input points: output pixel (i, j) of image b reads
+    the input at `(x, y) = (sx[b, i, j], sy[b, i, j])` (host arrays of shape (N, OH, OW)).
+    Fill modes: "reflect", "mirror", "wrap", "nearest", "constant"."""
+    n, h, w = shape
+    base = (np.arange(n) * (h * w)).reshape(n, 1, 1)
+    if interpolation == "nearest":
+        corners = [(np.floor(sy + 0.5), np.floor(sx + 0.5), np.ones_like(sx))]
+    else:
+        y0, x0 = np.floor(sy), np.floor(sx)
+        fy, fx = sy - y0, sx - x0
+        corners = [(y0, x0, (1 - fy) * (1 - fx)), (y0, x0 + 1, (1 - fy) * fx),
+                   (y0 + 1, x0, fy * (1 - fx)), (y0 + 1, x0 + 1, fy * fx)]
+    idx, wts = [], []
+    outside = np.zeros(sx.shape)
+    for cy, cx, wt in corners:
+        jy, in_y = _fill_index(cy.astype(np.int64), h, fill_mode)
+        jx, in_x = _fill_index(cx.astype(np.int64), w, fill_mode)
+        inside = in_y & in_x
+        idx.append(base + jy * w + jx)
+        wts.append(np.where(inside, wt, 0.0))
+        outside += np.where(inside, 0.0, wt)
+    return np.stack(idx, -1), np.stack(wts, -1), outside

@@ -43,9 +43,9 @@ def _bin_infer(name: str, out_dtype: Any = None) -> Callable:
     return infer
 
 
-def _def_binary(name: str, forward: Callable, grad: Callable | None,
-                out_dtype: Any = None) -> Callable:
-    op = register_op(name, forward, _bin_infer(name, out_dtype), grad)
+def _def_binary(name: str, forward: Callable | None, grad: Callable | None,
+                out_dtype: Any = None, **traits: Any) -> Callable:
+    op = register_op(name, forward, _bin_infer(name, out_dtype), grad, **traits)
 
     def public(x: Any, y: Any, name: str | None = None) -> Tensor:
         try:
@@ -148,9 +148,6 @@ def _atan2_grad(node: Any, g: Tensor) -> tuple:
     return _grads2(node, multiply(g, divide(x, denom)), negative(multiply(g, divide(y, denom))))
 
 
-def _truediv_fwd(xp: Any, a: Any, b: Any) -> Any:
-    return xp.true_divide(a, b)
-
 
 def _floordiv_fwd(xp: Any, a: Any, b: Any) -> Any:
     return xp.floor_divide(a, b)
@@ -168,17 +165,23 @@ def _div_no_nan_grad(node: Any, g: Tensor) -> tuple:
                    negative(multiply(g, divide_no_nan(node.outputs, y))))
 
 
-add = _def_binary("add", lambda xp, a, b: a + b, _add_grad)
-subtract = _def_binary("subtract", lambda xp, a, b: a - b, _sub_grad)
-multiply = _def_binary("multiply", lambda xp, a, b: a * b, _mul_grad)
-_divide_op = register_op("divide", _truediv_fwd, _bin_infer("divide"), _div_grad)
+add = _def_binary("add", None, _add_grad, elementwise="add(x, y)",
+                  monotone="increasing", linear_in=())
+subtract = _def_binary("subtract", None, _sub_grad, elementwise="subtract(x, y)",
+                       monotone="increasing")
+multiply = _def_binary("multiply", None, _mul_grad, elementwise="multiply(x, y)",
+                       linear_in=(0, 1))
+_divide_op = register_op("divide", None, _bin_infer("divide"), _div_grad,
+                         elementwise="true_divide(x, y)", linear_in=(0,))
 floordiv = _def_binary("floordiv", _floordiv_fwd, None)
 floormod = _def_binary("floormod", lambda xp, a, b: xp.mod(a, b), _floormod_grad)
-pow = _def_binary("pow", lambda xp, a, b: xp.power(a, b), _pow_grad)  # noqa: A001
-maximum = _def_binary("maximum", lambda xp, a, b: xp.maximum(a, b), _max_grad)
-minimum = _def_binary("minimum", lambda xp, a, b: xp.minimum(a, b), _min_grad)
-squared_difference = _def_binary("squared_difference", lambda xp, a, b: xp.square(a - b),
-                                 _sqdiff_grad)
+pow = _def_binary("pow", None, _pow_grad, elementwise="power(x, y)")  # noqa: A001
+maximum = _def_binary("maximum", None, _max_grad, elementwise="maximum(x, y)",
+                      monotone="nondecreasing")
+minimum = _def_binary("minimum", None, _min_grad, elementwise="minimum(x, y)",
+                      monotone="nondecreasing")
+squared_difference = _def_binary("squared_difference", None, _sqdiff_grad,
+                                 elementwise="square(subtract(x, y))")
 atan2 = _def_binary("atan2", lambda xp, a, b: xp.arctan2(a, b), _atan2_grad)
 divide_no_nan = _def_binary("divide_no_nan", _div_no_nan_fwd, _div_no_nan_grad)
 mod = floormod
@@ -198,20 +201,20 @@ truediv = divide
 realdiv = divide
 
 
-def _def_compare(name: str, forward: Callable) -> Callable:
-    return _def_binary(name, forward, None, np.bool_)
+def _def_compare(name: str, expr: str) -> Callable:
+    return _def_binary(name, None, None, np.bool_, elementwise=expr)
 
 
-equal = _def_compare("equal", lambda xp, a, b: a == b)
-not_equal = _def_compare("not_equal", lambda xp, a, b: a != b)
-less = _def_compare("less", lambda xp, a, b: a < b)
-less_equal = _def_compare("less_equal", lambda xp, a, b: a <= b)
-greater = _def_compare("greater", lambda xp, a, b: a > b)
-greater_equal = _def_compare("greater_equal", lambda xp, a, b: a >= b)
+equal = _def_compare("equal", "equal(x, y)")
+not_equal = _def_compare("not_equal", "not_equal(x, y)")
+less = _def_compare("less", "less(x, y)")
+less_equal = _def_compare("less_equal", "less_equal(x, y)")
+greater = _def_compare("greater", "greater(x, y)")
+greater_equal = _def_compare("greater_equal", "greater_equal(x, y)")
 
 
-def _def_logical(name: str, forward: Callable) -> Callable:
-    op = register_op(name, forward, _bin_infer(name), None)
+def _def_logical(name: str, forward: Callable, **traits: Any) -> Callable:
+    op = register_op(name, forward, _bin_infer(name), None, **traits)
 
     def public(x: Any, y: Any, name: str | None = None) -> Tensor:
         a, b = t(x), t(y)
@@ -234,9 +237,9 @@ logical_xor = _def_logical("logical_xor", lambda xp, a, b: a ^ b)
 # ----------------------------------------------------------------------------------------------
 
 
-def _def_unary(name: str, forward: Callable, grad: Callable | None, float_only: bool = True,
-               infer: Callable = same_spec) -> Callable:
-    op = register_op(name, forward, infer, grad)
+def _def_unary(name: str, forward: Callable | None, grad: Callable | None,
+               float_only: bool = True, infer: Callable = same_spec, **traits: Any) -> Callable:
+    op = register_op(name, forward, infer, grad, **traits)
     if float_only:
         def public(x: Any, name: str | None = None) -> Tensor:
             x = t(x)
@@ -262,60 +265,51 @@ def _g(fn: Callable) -> Callable:
 _SQRT_PI = _m.sqrt(_m.pi)
 
 
-def _erf_fwd(xp: Any, a: Any) -> Any:
-    if xp is np:
-        try:
-            from scipy.special import erf as _serf  # optional, exact
 
-            return _serf(a).astype(a.dtype, copy=False)
-        except ImportError:
-            pass
-        if a.dtype == np.float64:
-            return np.vectorize(_m.erf, otypes=[np.float64])(a)
-        # Abramowitz & Stegun 7.1.26 in float64, |error| < 1.5e-7: below float32's resolution.
-        x = a.astype(np.float64)
-        s = np.sign(x)
-        x = np.abs(x)
-        tt = 1.0 / (1.0 + 0.3275911 * x)
-        y = 1.0 - (((((1.061405429 * tt - 1.453152027) * tt) + 1.421413741) * tt
-                    - 0.284496736) * tt + 0.254829592) * tt * np.exp(-x * x)
-        return (s * y).astype(a.dtype)
-    import cupyx.scipy.special as cps  # GPU path only
-
-    return cps.erf(a)
-
-
-negative = _def_unary("negative", lambda xp, a: -a, _g(lambda x, y, g: negative(g)), False)
+negative = _def_unary("negative", None, _g(lambda x, y, g: negative(g)), False,
+                      elementwise="negative(x)")
 neg = negative
-abs = _def_unary("abs", lambda xp, a: xp.abs(a),  # noqa: A001
-                 _g(lambda x, y, g: multiply(g, sign(x))), False)
-sign = _def_unary("sign", lambda xp, a: xp.sign(a), _g(lambda x, y, g: zeros_like_(g)), False)
-square = _def_unary("square", lambda xp, a: a * a,
-                    _g(lambda x, y, g: multiply(g, multiply(x, 2))), False)
-exp = _def_unary("exp", lambda xp, a: xp.exp(a), _g(lambda x, y, g: multiply(g, y)))
-expm1 = _def_unary("expm1", lambda xp, a: xp.expm1(a), _g(lambda x, y, g: multiply(g, add(y, 1))))
-log = _def_unary("log", lambda xp, a: xp.log(a), _g(lambda x, y, g: divide(g, x)))
-log1p = _def_unary("log1p", lambda xp, a: xp.log1p(a), _g(lambda x, y, g: divide(g, add(x, 1))))
-sqrt = _def_unary("sqrt", lambda xp, a: xp.sqrt(a),
-                  _g(lambda x, y, g: divide(multiply(g, 0.5), y)))
-rsqrt = _def_unary("rsqrt", lambda xp, a: 1 / xp.sqrt(a),
-                   _g(lambda x, y, g: multiply(g, multiply(pow(y, 3), -0.5))))
-reciprocal = _def_unary("reciprocal", lambda xp, a: 1 / a,
-                        _g(lambda x, y, g: negative(multiply(g, square(y)))))
-sin = _def_unary("sin", lambda xp, a: xp.sin(a), _g(lambda x, y, g: multiply(g, cos(x))))
-cos = _def_unary("cos", lambda xp, a: xp.cos(a), _g(lambda x, y, g: negative(multiply(g, sin(x)))))
-tan = _def_unary("tan", lambda xp, a: xp.tan(a),
-                 _g(lambda x, y, g: multiply(g, add(square(y), 1))))
+abs = _def_unary("abs", None,  # noqa: A001
+                 _g(lambda x, y, g: multiply(g, sign(x))), False, elementwise="absolute(x)")
+sign = _def_unary("sign", None, _g(lambda x, y, g: zeros_like_(g)), False,
+                  elementwise="sign(x)", monotone="nondecreasing")
+square = _def_unary("square", None,
+                    _g(lambda x, y, g: multiply(g, multiply(x, 2))), False,
+                    elementwise="multiply(x, x)")
+exp = _def_unary("exp", None, _g(lambda x, y, g: multiply(g, y)),
+                 elementwise="exp(x)", monotone="increasing")
+expm1 = _def_unary("expm1", None, _g(lambda x, y, g: multiply(g, add(y, 1))),
+                   elementwise="expm1(x)", monotone="increasing")
+log = _def_unary("log", None, _g(lambda x, y, g: divide(g, x)),
+                 elementwise="log(x)", monotone="increasing")
+log1p = _def_unary("log1p", None, _g(lambda x, y, g: divide(g, add(x, 1))),
+                   elementwise="log1p(x)", monotone="increasing")
+sqrt = _def_unary("sqrt", None,
+                  _g(lambda x, y, g: divide(multiply(g, 0.5), y)),
+                  elementwise="sqrt(x)", monotone="increasing")
+rsqrt = _def_unary("rsqrt", None,
+                   _g(lambda x, y, g: multiply(g, multiply(pow(y, 3), -0.5))),
+                   elementwise="true_divide(1, sqrt(x))")
+reciprocal = _def_unary("reciprocal", None,
+                        _g(lambda x, y, g: negative(multiply(g, square(y)))),
+                        elementwise="true_divide(1, x)")
+sin = _def_unary("sin", None, _g(lambda x, y, g: multiply(g, cos(x))), elementwise="sin(x)")
+cos = _def_unary("cos", None, _g(lambda x, y, g: negative(multiply(g, sin(x)))),
+                 elementwise="cos(x)")
+tan = _def_unary("tan", None,
+                 _g(lambda x, y, g: multiply(g, add(square(y), 1))), elementwise="tan(x)")
 asin = _def_unary("asin", lambda xp, a: xp.arcsin(a),
                   _g(lambda x, y, g: multiply(g, rsqrt(subtract(1, square(x))))))
 acos = _def_unary("acos", lambda xp, a: xp.arccos(a),
                   _g(lambda x, y, g: negative(multiply(g, rsqrt(subtract(1, square(x)))))))
 atan = _def_unary("atan", lambda xp, a: xp.arctan(a),
                   _g(lambda x, y, g: divide(g, add(square(x), 1))))
-sinh = _def_unary("sinh", lambda xp, a: xp.sinh(a), _g(lambda x, y, g: multiply(g, cosh(x))))
-cosh = _def_unary("cosh", lambda xp, a: xp.cosh(a), _g(lambda x, y, g: multiply(g, sinh(x))))
-tanh = _def_unary("tanh", lambda xp, a: xp.tanh(a),
-                  _g(lambda x, y, g: multiply(g, subtract(1, square(y)))))
+sinh = _def_unary("sinh", None, _g(lambda x, y, g: multiply(g, cosh(x))),
+                  elementwise="sinh(x)", monotone="increasing")
+cosh = _def_unary("cosh", None, _g(lambda x, y, g: multiply(g, sinh(x))), elementwise="cosh(x)")
+tanh = _def_unary("tanh", None,
+                  _g(lambda x, y, g: multiply(g, subtract(1, square(y)))),
+                  elementwise="tanh(x)", monotone="increasing")
 asinh = _def_unary("asinh", lambda xp, a: xp.arcsinh(a),
                    _g(lambda x, y, g: multiply(g, rsqrt(add(square(x), 1)))))
 acosh = _def_unary("acosh", lambda xp, a: xp.arccosh(a),
@@ -324,24 +318,25 @@ atanh = _def_unary("atanh", lambda xp, a: xp.arctanh(a),
                    _g(lambda x, y, g: divide(g, subtract(1, square(x)))))
 
 
-def _sigmoid_fwd(xp: Any, a: Any) -> Any:
-    # Stable for both signs: exp of a non-positive number only.
-    e = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
-def _softplus_fwd(xp: Any, a: Any) -> Any:
-    return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
-
-
-sigmoid = _def_unary("sigmoid", _sigmoid_fwd,
-                     _g(lambda x, y, g: multiply(g, multiply(y, subtract(1, y)))))
-softplus = _def_unary("softplus", _softplus_fwd, _g(lambda x, y, g: multiply(g, sigmoid(x))))
-softsign = _def_unary("softsign", lambda xp, a: a / (1 + xp.abs(a)),
-                      _g(lambda x, y, g: divide(g, square(add(abs(x), 1)))))
-erf = _def_unary("erf", _erf_fwd,
+# Stable for both signs: exp of a non-positive number only.
+_E = "exp(negative(absolute(x)))"
+sigmoid = _def_unary("sigmoid", None,
+                     _g(lambda x, y, g: multiply(g, multiply(y, subtract(1, y)))),
+                     elementwise=f"where(greater_equal(x, 0), true_divide(1, add(1, {_E})), "
+                                 f"true_divide({_E}, add(1, {_E})))", monotone="increasing")
+softplus = _def_unary("softplus", None, _g(lambda x, y, g: multiply(g, sigmoid(x))),
+                      elementwise=f"add(maximum(x, 0), log1p({_E}))", monotone="increasing")
+softsign = _def_unary("softsign", None,
+                      _g(lambda x, y, g: divide(g, square(add(abs(x), 1)))),
+                      elementwise="true_divide(x, add(1, absolute(x)))", monotone="increasing")
+erf = _def_unary("erf", None,
                  _g(lambda x, y, g: multiply(g, multiply(exp(negative(square(x))),
-                                                         2 / _SQRT_PI))))
+                                                         2 / _SQRT_PI))),
+                 elementwise="erf(x)", monotone="increasing")
+
+
 def erfc(x: Any, name: str | None = None) -> Tensor:
     return subtract(1, erf(x))
 
@@ -350,8 +345,8 @@ def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
     return negative(softplus(negative(x)))
 
 
-floor = _def_unary("floor", lambda xp, a: xp.floor(a), None)
-ceil = _def_unary("ceil", lambda xp, a: xp.ceil(a), None)
+floor = _def_unary("floor", None, None, elementwise="floor(x)", monotone="nondecreasing")
+ceil = _def_unary("ceil", None, None, elementwise="ceil(x)", monotone="nondecreasing")
 round = _def_unary("round", lambda xp, a: xp.round(a), None)  # noqa: A001  (half to even, as TF)
 rint = round
 
@@ -395,7 +390,7 @@ def _where_grad(node: Any, g: Tensor) -> tuple:
     return (None, gx, gy)
 
 
-_WHERE = register_op("where", lambda xp, c, a, b: xp.where(c, a, b), _where_infer, _where_grad)
+_WHERE = register_op("where", None, _where_infer, _where_grad, elementwise="where(x, y, z)")
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:

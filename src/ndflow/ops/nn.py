@@ -21,8 +21,8 @@ from ndflow.ops.reduce import reduce_mean, reduce_sum
 from ndflow.ops.shape_ops import reshape
 
 
-def _def_act(name: str, forward: Any, grad: Any) -> Any:
-    op = register_op(name, forward, same_spec, grad)
+def _def_act(name: str, forward: Any, grad: Any, **traits: Any) -> Any:
+    op = register_op(name, forward, same_spec, grad, **traits)
 
     def public(features: Any, name: str | None = None) -> Tensor:
         x = t(features)
@@ -34,9 +34,6 @@ def _def_act(name: str, forward: Any, grad: Any) -> Any:
     return public
 
 
-def _relu_fwd(xp: Any, a: Any) -> Any:
-    return xp.maximum(a, 0)
-
 
 def _relu_grad(node: Any, g: Tensor) -> tuple:
     return (execute(_RELU_GRAD, (g, node.outputs)),)
@@ -44,10 +41,12 @@ def _relu_grad(node: Any, g: Tensor) -> tuple:
 
 # relu's gradient is its own op so that the backward pass costs one kernel.
 _RELU_GRAD = register_op(
-    "relu_grad", lambda xp, g, y: g * (y > 0), lambda g, y: Spec(g.shape, g.dtype),
-    lambda node, gg: (execute(_RELU_GRAD, (gg, node.inputs[1])), None))
+    "relu_grad", None, lambda g, y: Spec(g.shape, g.dtype),
+    lambda node, gg: (execute(_RELU_GRAD, (gg, node.inputs[1])), None),
+    elementwise="multiply(x, greater(y, 0))", linear_in=(0,))
 
-relu = _def_act("relu", _relu_fwd, _relu_grad)
+relu = _def_act("relu", None, _relu_grad, elementwise="maximum(x, 0)",
+                monotone="nondecreasing", flat_mask=_RELU_GRAD)
 
 
 def _relu6_grad(node: Any, g: Tensor) -> tuple:
@@ -56,19 +55,20 @@ def _relu6_grad(node: Any, g: Tensor) -> tuple:
     return (m.where(mask, g, m.zeros_like_(g)),)
 
 
-relu6 = _def_act("relu6", lambda xp, a: xp.clip(a, 0, 6), _relu6_grad)
+relu6 = _def_act("relu6", None, _relu6_grad, elementwise="minimum(maximum(x, 0), 6)",
+                 monotone="nondecreasing")
 
-
-def _elu_fwd(xp: Any, a: Any) -> Any:
-    return xp.where(a > 0, a, xp.expm1(xp.minimum(a, 0)))
 
 
 def _elu_grad(node: Any, g: Tensor) -> tuple:
-    x, y = node.inputs[0], node.outputs
-    return (m.where(m.greater(x, 0), g, m.multiply(g, m.add(y, 1))),)
+    # written with the output only (y > 0 exactly where x > 0) and as one product with g, so
+    # the compiler can move it to a max pool's pooled size
+    y = node.outputs
+    return (m.multiply(g, m.where(m.greater(y, 0), m.ones_like_(y), m.add(y, 1))),)
 
 
-elu = _def_act("elu", _elu_fwd, _elu_grad)
+elu = _def_act("elu", None, _elu_grad, elementwise="where(greater(x, 0), x, expm1(minimum(x, 0)))",
+               monotone="increasing")
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -88,16 +88,19 @@ def _selu_grad(node: Any, g: Tensor) -> tuple:
 selu = _def_act("selu", _selu_fwd, _selu_grad)
 
 
-def _leaky_fwd(xp: Any, a: Any, alpha: float) -> Any:
-    return xp.where(a > 0, a, a * xp.asarray(alpha, a.dtype))
-
 
 def _leaky_grad(node: Any, g: Tensor) -> tuple:
-    x = node.inputs[0]
-    return (m.where(m.greater(x, 0), g, m.multiply(g, node.attrs["alpha"])),)
+    alpha = node.attrs["alpha"]
+    # with alpha >= 0, y > 0 exactly where x > 0: the output decides (see _elu_grad)
+    x = node.outputs if alpha >= 0 else node.inputs[0]
+    one = m.ones_like_(x)
+    slope = m.where(m.greater(x, 0), one, m.multiply(one, alpha))
+    return (m.multiply(g, slope),)
 
 
-_LEAKY = register_op("leaky_relu", _leaky_fwd, same_spec, _leaky_grad)
+_LEAKY = register_op("leaky_relu", None, same_spec, _leaky_grad,
+                     elementwise="where(greater(x, 0), x, multiply(x, alpha))",
+                     monotone=lambda attrs: "increasing" if attrs["alpha"] > 0 else None)
 
 
 def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:

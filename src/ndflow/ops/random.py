@@ -43,6 +43,11 @@ def get_global_seed() -> int | None:
     return _global_seed
 
 
+def global_rng() -> np.random.Generator:
+    """The NumPy generator that ops without a seed draw from (`set_seed` replaces it)."""
+    return _global_rng
+
+
 def _rng(seed: int | None) -> np.random.Generator:
     if seed is None:
         return _global_rng

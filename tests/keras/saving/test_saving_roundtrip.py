@@ -79,6 +79,28 @@ LAYER_CASES: dict = {
     "RandomRotation": (lambda: L.RandomRotation(0.1), (6, 6, 3), "float32", 1),
     "RandomTranslation": (lambda: L.RandomTranslation(0.1, 0.1), (6, 6, 3), "float32", 1),
     "RandomZoom": (lambda: L.RandomZoom(0.1), (6, 6, 3), "float32", 1),
+    # image augmentation layers (Keras 3 names; identities or fixed maps at inference)
+    **{name: (factory, (8, 8, 3), "float32", 1) for name, factory in {
+        "AugMix": lambda: L.AugMix(value_range=(-3, 3), seed=1),
+        "AutoContrast": lambda: L.AutoContrast(value_range=(-3, 3)),
+        "ContrastLimitedAdaptiveHistogramEqualization":
+            lambda: L.ContrastLimitedAdaptiveHistogramEqualization((-3, 3), 2.0, (2, 2)),
+        "CutMix": lambda: L.CutMix(seed=1), "Equalization": lambda: L.Equalization((-3, 3)),
+        "MaxNumBoundingBoxes": lambda: L.MaxNumBoundingBoxes(4, bounding_box_format="xyxy"),
+        "MixUp": lambda: L.MixUp(seed=1), "RandAugment": lambda: L.RandAugment((-3, 3)),
+        "RandomColorDegeneration": lambda: L.RandomColorDegeneration(0.5, (-3, 3)),
+        "RandomColorJitter": lambda: L.RandomColorJitter((-3, 3), hue_factor=0.2),
+        "RandomElasticTransform": lambda: L.RandomElasticTransform(value_range=(-3, 3)),
+        "RandomErasing": lambda: L.RandomErasing(value_range=(-3, 3)),
+        "RandomGaussianBlur": lambda: L.RandomGaussianBlur(value_range=(-3, 3)),
+        "RandomGrayscale": lambda: L.RandomGrayscale(), "RandomHue": lambda: L.RandomHue(0.3),
+        "RandomInvert": lambda: L.RandomInvert(),
+        "RandomPerspective": lambda: L.RandomPerspective(),
+        "RandomPosterization": lambda: L.RandomPosterization(4, (-3, 3)),
+        "RandomSaturation": lambda: L.RandomSaturation(0.5),
+        "RandomSharpness": lambda: L.RandomSharpness(0.5, (-3, 3)),
+        "RandomShear": lambda: L.RandomShear(0.2, 0.2), "Solarization": lambda: L.Solarization(),
+    }.items()},
     # recurrent and wrapper layers (used when they exist)
     "SimpleRNN": (lambda: L.SimpleRNN(3, return_sequences=True), (6, 4), "float32", 1),
     "LSTM": (lambda: L.LSTM(3), (6, 4), "float32", 1),

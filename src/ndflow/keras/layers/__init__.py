@@ -187,3 +187,58 @@ from ndflow.keras.layers.rnn.conv_lstm2d import ConvLSTM2D  # noqa: E402
 from ndflow.keras.layers.rnn.conv_lstm3d import ConvLSTM3D  # noqa: E402
 
 __all__ += [n for n in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D") if n not in __all__]
+# === image augmentation layers (host-side, Keras 3 dict inputs with bounding boxes) ==========
+from ndflow.keras.layers.preprocessing.image.aug_mix import AugMix  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.auto_contrast import AutoContrast  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.contrast_limited_adaptive_histogram_equalization import (  # noqa: E402, E501
+    ContrastLimitedAdaptiveHistogramEqualization,
+)
+from ndflow.keras.layers.preprocessing.image.cut_mix import CutMix  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.equalization import Equalization  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.max_num_bounding_boxes import (  # noqa: E402
+    MaxNumBoundingBoxes,
+)
+from ndflow.keras.layers.preprocessing.image.mix_up import MixUp  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.rand_augment import RandAugment  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.random_color_degeneration import (  # noqa: E402
+    RandomColorDegeneration,
+)
+from ndflow.keras.layers.preprocessing.image.random_color_jitter import (  # noqa: E402
+    RandomColorJitter,
+)
+from ndflow.keras.layers.preprocessing.image.random_elastic_transform import (  # noqa: E402
+    RandomElasticTransform,
+)
+from ndflow.keras.layers.preprocessing.image.random_erasing import RandomErasing  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.random_gaussian_blur import (  # noqa: E402
+    RandomGaussianBlur,
+)
+from ndflow.keras.layers.preprocessing.image.random_grayscale import (  # noqa: E402
+    RandomGrayscale,
+)
+from ndflow.keras.layers.preprocessing.image.random_hue import RandomHue  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.random_invert import RandomInvert  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.random_perspective import (  # noqa: E402
+    RandomPerspective,
+)
+from ndflow.keras.layers.preprocessing.image.random_posterization import (  # noqa: E402
+    RandomPosterization,
+)
+from ndflow.keras.layers.preprocessing.image.random_saturation import (  # noqa: E402
+    RandomSaturation,
+)
+from ndflow.keras.layers.preprocessing.image.random_sharpness import (  # noqa: E402
+    RandomSharpness,
+)
+from ndflow.keras.layers.preprocessing.image.random_shear import RandomShear  # noqa: E402
+from ndflow.keras.layers.preprocessing.image.solarization import Solarization  # noqa: E402
+
+_AUGMENT_EXPORTS = (
+    "AugMix", "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix",
+    "Equalization", "MaxNumBoundingBoxes", "MixUp", "RandAugment", "RandomColorDegeneration",
+    "RandomColorJitter", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur",
+    "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
+    "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization",
+)
+__all__ += [n for n in _AUGMENT_EXPORTS if n not in __all__]
+# === end image augmentation layers ============================================================

@@ -147,6 +147,28 @@ class Model(Trainer, Layer):
             return
         saving_api.save_weights(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath: Any, format: str = "onnx", verbose: Any = None,
+               input_signature: Any = None, opset_version: int | None = None,
+               **kwargs: Any) -> None:
+        """Export the inference graph (as `Model.export` in Keras 3). ndflow writes
+        `format="onnx"` (needs `ndflow[onnx]`): dynamic batch dimension, input and output
+        names from the model, opset 17 unless `opset_version` says otherwise (13 or newer).
+
+        >>> model.export("model.onnx", format="onnx")  # doctest: +SKIP
+        """
+        if format != "onnx":
+            raise ValueError(f"Model.export: expected format='onnx' (the format ndflow "
+                             f"exports), got format={format!r}")
+        unknown = sorted(set(kwargs) - {"input_names", "output_names"})
+        if unknown:
+            raise TypeError(f"Model.export: unexpected keyword arguments {unknown} for "
+                            "format='onnx'")
+        from ndflow.export.onnx import export
+
+        export(self, input_signature, filepath, opset_version=opset_version, **kwargs)
+        if verbose:
+            print(f"Saved the ONNX model to {filepath}")
+
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
         """Load weights from a `.weights.h5` or `.keras` file (see `keras.saving`)."""
         from ndflow.keras.saving import saving_api

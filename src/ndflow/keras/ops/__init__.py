@@ -21,6 +21,21 @@ from ndflow.keras.ops.linalg import *  # noqa: F403
 from ndflow.keras.ops.math import *  # noqa: F403
 from ndflow.keras.ops.nn import *  # noqa: F403
 from ndflow.keras.ops.numpy import *  # noqa: F403
+from ndflow.keras.ops import core_more, image_more, linalg_more, math_more, nn_more, numpy_more
+from ndflow.keras.ops.core_more import *  # noqa: F403
+from ndflow.keras.ops.linalg_more import *  # noqa: F403
+from ndflow.keras.ops.math_more import *  # noqa: F403
+from ndflow.keras.ops.nn_more import *  # noqa: F403
+from ndflow.keras.ops.numpy_more import *  # noqa: F403
+
+# The *_more modules extend their families (`ops.numpy.nanmean`, `ops.linalg.qr` ...).
+for _family, _more in ((core, core_more), (image, image_more), (linalg, linalg_more),
+                       (math, math_more), (nn, nn_more), (numpy, numpy_more)):
+    for _n in _more.__all__:
+        setattr(_family, _n, getattr(_more, _n))
+    _family.__all__ = sorted(set(_family.__all__) | set(_more.__all__))
+numpy.slogdet = linalg.slogdet
+numpy.__all__ = sorted(set(numpy.__all__) | {"slogdet"})
 
 
 def result_type(*dtypes: object) -> str:
@@ -37,3 +52,4 @@ def result_type(*dtypes: object) -> str:
 __all__ = sorted(set(core.__all__) | set(linalg.__all__) | set(math.__all__) | set(nn.__all__)
                  | set(numpy.__all__) | {"result_type", "core", "image", "linalg", "math", "nn",
                                        "numpy"})
+del _family, _more, _n

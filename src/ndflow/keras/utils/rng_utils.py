@@ -71,6 +71,20 @@ class SeedGenerator:
     def rng_for_call(self) -> np.random.Generator:
         return self.next_rng()
 
+    @property
+    def state(self) -> Any:
+        """The current state as Keras shows it: an int32 tensor `[seed, counter]` (the seed
+        reduced to 31 bits for display; draws use the full seed)."""
+        from ndflow.core.tensor import constant
+
+        return constant(np.asarray([self.seed % (1 << 31), self._counter], np.int32))
+
+    def next(self, ordered: bool = True) -> Any:
+        """The state for one draw (`[seed, counter]`), then advance, as Keras's `next()`."""
+        out = self.state
+        self._counter += 1
+        return out
+
     def get_config(self) -> dict:
         return {"seed": self._init_seed}
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core.dispatch import execute
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.errors import InvalidArgumentError
 from ndflow.keras import activations, constraints, initializers, regularizers
@@ -29,7 +28,8 @@ from ndflow.keras.layers.layer import InputSpec, Layer
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt
 from ndflow.ops.array import pad as _pad
-from ndflow.ops.conv import _CONV
+from ndflow.ops.conv import conv_normalized
+from ndflow.ops.nn import bias_add
 
 
 def coerce_input(layer: Layer, inputs: Any, like: Tensor) -> Tensor:
@@ -133,13 +133,11 @@ class BaseConv(Layer):
         self.built = True
 
     def _set_attrs(self) -> None:
-        fused = self.activation is activations.relu
-        self._post = None if fused or self.activation is activations.linear else self.activation
+        self._post = None if self.activation is activations.linear else self.activation
         self._attrs = {"strides": self.strides, "dilations": self.dilation_rate,
                        "padding": "VALID" if self.padding in ("valid", "causal") else "SAME",
                        "groups": self.groups,
-                       "channels_first": self.data_format == "channels_first",
-                       "act": "relu" if fused else None}
+                       "channels_first": self.data_format == "channels_first"}
 
     def _causal_pad(self, x: Tensor) -> Tensor:
         left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
@@ -149,11 +147,13 @@ class BaseConv(Layer):
 
     def convolution_op(self, inputs: Tensor, kernel: Tensor, bias: Tensor | None = None
                        ) -> Tensor:
-        args = (inputs, kernel) if bias is None else (inputs, kernel, bias)
         try:
-            return execute(_CONV, args, self._attrs)
+            y = conv_normalized(inputs, kernel, **self._attrs)
         except InvalidArgumentError as e:
             raise layer_error(self, e) from None
+        if bias is not None:
+            y = bias_add(y, bias, self.data_format)
+        return y
 
     def call(self, inputs: Any) -> Tensor:
         kernel = self.kernel

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core.dispatch import execute
 from ndflow.core.tensor import Tensor
 from ndflow.errors import InvalidArgumentError
 from ndflow.keras import activations, constraints, initializers, regularizers
@@ -28,7 +27,8 @@ from ndflow.keras.layers.convolutional.conv_utils import (
     conv_output_shape, layer_error, standardize_padding, standardize_tuple,
 )
 from ndflow.keras.layers.layer import InputSpec, Layer
-from ndflow.ops.conv import _CONV
+from ndflow.ops.conv import conv_normalized
+from ndflow.ops.nn import bias_add
 from ndflow.ops.shape_ops import reshape
 
 
@@ -70,16 +70,19 @@ class _DepthwiseBase(Layer):
                              f"of the inputs must be known, got input shape {input_shape}")
         return int(c)
 
-    def _depthwise(self, x: Tensor, kernel: Tensor, bias: Tensor | None, act: Any) -> Tensor:
+    def _depthwise(self, x: Tensor, kernel: Tensor, bias: Tensor | None,
+                   act: Any = None) -> Tensor:
         c = kernel.shape[-2]
         w = reshape(kernel, tuple(self.kernel_size) + (1, c * self.depth_multiplier))
-        attrs = {"strides": self.strides, "dilations": self.dilation_rate,
-                 "padding": self.padding.upper(), "groups": int(c),
-                 "channels_first": self.data_format == "channels_first", "act": act}
         try:
-            return execute(_CONV, (x, w) if bias is None else (x, w, bias), attrs)
+            y = conv_normalized(x, w, strides=self.strides, dilations=self.dilation_rate,
+                                padding=self.padding.upper(), groups=int(c),
+                                channels_first=self.data_format == "channels_first")
         except InvalidArgumentError as e:
             raise layer_error(self, e) from None
+        if bias is not None:
+            y = bias_add(y, bias, self.data_format)
+        return y if act is None else act(y)
 
     def _common_config(self) -> dict:
         return {
@@ -127,9 +130,8 @@ class BaseDepthwiseConv(_DepthwiseBase):
 
     def call(self, inputs: Any) -> Tensor:
         x = coerce_input(self, inputs, self.kernel)
-        fused = self.activation is activations.relu
-        y = self._depthwise(x, self.kernel, self.bias, "relu" if fused else None)
-        if fused or self.activation is activations.linear:
+        y = self._depthwise(x, self.kernel, self.bias, None)
+        if self.activation is activations.linear:
             return y
         return self.activation(y)
 
@@ -206,14 +208,12 @@ class BaseSeparableConv(_DepthwiseBase):
     def call(self, inputs: Any) -> Tensor:
         x = coerce_input(self, inputs, self.depthwise_kernel)
         h = self._depthwise(x, self.depthwise_kernel, None, None)
-        fused = self.activation is activations.relu
-        attrs = {"strides": (1,) * self.rank, "dilations": (1,) * self.rank,
-                 "padding": "VALID", "groups": 1,
-                 "channels_first": self.data_format == "channels_first",
-                 "act": "relu" if fused else None}
-        pk = self.pointwise_kernel
-        y = execute(_CONV, (h, pk) if self.bias is None else (h, pk, self.bias), attrs)
-        if fused or self.activation is activations.linear:
+        y = conv_normalized(h, self.pointwise_kernel, strides=(1,) * self.rank,
+                            dilations=(1,) * self.rank, padding="VALID", groups=1,
+                            channels_first=self.data_format == "channels_first")
+        if self.bias is not None:
+            y = bias_add(y, self.bias, self.data_format)
+        if self.activation is activations.linear:
             return y
         return self.activation(y)
 

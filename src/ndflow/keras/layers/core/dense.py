@@ -1,8 +1,7 @@
-"""`Dense`: `activation(inputs @ kernel + bias)`.
+"""`Dense`: `activation(inputs @ kernel + bias)`, as the three ops it is.
 
-The forward pass is one fused op (matmul, then the bias added in place into the matmul's
-output, and for relu the activation applied in place too), so a Dense call costs one kernel
-launch and one output buffer, and its backward pass three matmul-sized kernels.
+In graph functions (what `fit` runs) the compiler fuses the bias add and the activation into
+one element-wise pass over the matmul's output buffer, and their gradients likewise.
 
 >>> import numpy as np
 >>> from ndflow.keras import layers
@@ -17,84 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.keras import activations, constraints, initializers, regularizers
 from ndflow.keras.layers.layer import InputSpec, Layer
 from ndflow.ops import math as m
 from ndflow.ops.linalg import matmul
-from ndflow.ops.reduce import reduce_sum
-from ndflow.ops.shape_ops import reshape
-
-
-# --- the fused ops ------------------------------------------------------------------------------
-def _dense_fwd(xp: Any, x: Any, w: Any, b: Any) -> Any:
-    out = x @ w
-    out += b
-    return out
-
-
-def _dense_relu_fwd(xp: Any, x: Any, w: Any, b: Any) -> Any:
-    out = x @ w
-    out += b
-    xp.maximum(out, 0, out=out)
-    return out
-
-
-def _dense_nobias_relu_fwd(xp: Any, x: Any, w: Any) -> Any:
-    out = x @ w
-    xp.maximum(out, 0, out=out)
-    return out
-
-
-def _dense_infer(x: Spec, w: Spec, b: Spec | None = None) -> Spec:
-    if x.ndim < 1 or w.ndim != 2:
-        raise fail("dense", "inputs of rank >= 1 and a rank-2 kernel",
-                   f"input shape {list(x.shape)} and kernel shape {list(w.shape)}")
-    if x.shape[-1] is not None and w.shape[0] is not None and x.shape[-1] != w.shape[0]:
-        raise fail("dense", f"inputs whose last dimension is {w.shape[0]} (the kernel's rows)",
-                   f"input shape {list(x.shape)}")
-    if x.dtype != w.dtype:
-        raise fail("dense", "inputs of the kernel's dtype", f"{x.dtype.name} and "
-                   f"{w.dtype.name}", "Cast the inputs with tf.cast.")
-    return Spec(tuple(x.shape[:-1]) + (w.shape[1],), x.dtype)
-
-
-def _dense_input_grads(node: Any, g: Tensor) -> tuple:
-    """(d inputs, d kernel, d bias) of `x @ w + b` for the output gradient g."""
-    x, w = node.inputs[0], node.inputs[1]
-    needs = node.needs
-    gx = matmul(g, w, transpose_b=True) if needs[0] else None
-    gw = gb = None
-    nd = len(x.shape)
-    if needs[1]:
-        if nd == 2:
-            gw = matmul(x, g, transpose_a=True)
-        else:
-            k, n = w.shape
-            gw = matmul(reshape(x, (-1, k)), reshape(g, (-1, n)), transpose_a=True)
-    if len(node.inputs) > 2 and needs[2]:
-        gb = reduce_sum(g, axis=tuple(range(nd - 1))) if nd > 1 else g
-    if nd == 1 and gx is not None:  # a single vector input
-        gx = reshape(gx, x.shape)
-    return (gx, gw, gb) if len(node.inputs) > 2 else (gx, gw)
-
-
-def _dense_grad(node: Any, g: Tensor) -> tuple:
-    return _dense_input_grads(node, g)
-
-
-def _dense_relu_grad(node: Any, g: Tensor) -> tuple:
-    from ndflow.ops.nn import _RELU_GRAD
-
-    return _dense_input_grads(node, execute(_RELU_GRAD, (g, node.outputs)))
-
-
-
-_DENSE = register_op("dense", _dense_fwd, _dense_infer, _dense_grad)
-_DENSE_RELU = register_op("dense_relu", _dense_relu_fwd, _dense_infer, _dense_relu_grad)
-_DENSE_NOBIAS_RELU = register_op("dense_nobias_relu", _dense_nobias_relu_fwd, _dense_infer,
-                                 _dense_relu_grad)
 
 
 def _reject_unsupported(layer: str, kwargs: dict) -> None:
@@ -148,19 +74,6 @@ class Dense(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
-        self._set_fused()
-
-    def _set_fused(self) -> None:
-        act = self.activation
-        if act is activations.relu:
-            self._op = _DENSE_RELU if self.use_bias else _DENSE_NOBIAS_RELU
-            self._post = None
-        elif self.use_bias:
-            self._op = _DENSE
-            self._post = None if act is activations.linear else act
-        else:
-            self._op = None
-            self._post = None if act is activations.linear else act
 
     def build(self, input_shape: Any) -> None:
         input_shape = tuple(input_shape)
@@ -194,15 +107,11 @@ class Dense(Layer):
             same = False
         if not same:
             inputs = self._coerce(inputs)
-        op = self._op
-        if op is None:
-            x = matmul(inputs, k)
-        elif self.bias is None:
-            x = execute(op, (inputs, k))
-        else:
-            x = execute(op, (inputs, k, self.bias))
-        post = self._post
-        return x if post is None else post(x)
+        x = matmul(inputs, k)
+        if self.bias is not None:
+            x = m.add(x, self.bias)
+        act = self.activation
+        return x if act is activations.linear else act(x)
 
     def _coerce(self, inputs: Any) -> Tensor:
         from ndflow.core.tensor import convert_to_tensor

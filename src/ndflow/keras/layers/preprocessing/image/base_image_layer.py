@@ -1,6 +1,9 @@
 """`BaseImageLayer`: shared plumbing of the image preprocessing/augmentation layers.
 
-Images are `(batch, h, w, c)` or a single `(h, w, c)` (channels_first: `(c, h, w)`). Random
+Images are `(batch, h, w, c)` or a single `(h, w, c)` (channels_first: `(c, h, w)`), or, as in
+Keras 3, a dict `{"images", "labels", "bounding_boxes": {"boxes", "labels"},
+"segmentation_masks"}` (boxes need `bounding_box_format`; dicts run on the host, see
+`base_augmentation_layer`). Random
 layers act only when called with `training=True` (as inside `fit`) and otherwise return their
 inputs, cast to the layer's compute dtype. Their random parameters come from a `SeedGenerator`
 through `random_sample` nodes, and the transforms themselves are ndflow ops, so the layers work
@@ -59,8 +62,11 @@ class BaseImageLayer(Layer):
     """Base of the image layers: data format, seeding, batching and dtype handling."""
 
     def __init__(self, seed: int | None = None, data_format: str | None = None,
-                 **kwargs: Any) -> None:
+                 bounding_box_format: str | None = None, **kwargs: Any) -> None:
+        from ndflow.keras.layers.preprocessing.image.bounding_boxes import check_format
+
         super().__init__(**kwargs)
+        self.bounding_box_format = check_format(type(self).__name__, bounding_box_format)
         self.data_format = _config.standardize_data_format(data_format)
         self.seed = seed
         self.seed_generator = SeedGenerator(seed)
@@ -118,6 +124,8 @@ class BaseImageLayer(Layer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update({"seed": self.seed, "data_format": self.data_format})
+        if self.bounding_box_format is not None:
+            config["bounding_box_format"] = self.bounding_box_format
         return config
 
 
@@ -141,7 +149,14 @@ class BaseRandomAffine(BaseImageLayer):
         self.interpolation = interpolation
         self.fill_value = float(fill_value)
 
-    def call(self, inputs: Any, training: Any = None) -> Tensor:
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        if isinstance(inputs, dict):  # Keras's {"images", "bounding_boxes", ...} input
+            from ndflow.keras.layers.preprocessing.image.base_augmentation_layer import (
+                augment_call,
+            )
+            from ndflow.keras.layers.preprocessing.image.host_ops import HostAffine
+
+            return augment_call(self, HostAffine(self), inputs, bool(training))
         x = self._tensor(inputs)
         if not training or is_keras_symbolic(x):
             return x

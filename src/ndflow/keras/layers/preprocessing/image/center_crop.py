@@ -38,7 +38,23 @@ class CenterCrop(BaseImageLayer):
         super().__init__(data_format=data_format, **kwargs)
         self.height, self.width = int(height), int(width)
 
-    def call(self, inputs: Any) -> Tensor:
+    def call(self, inputs: Any) -> Any:
+        if isinstance(inputs, dict):  # Keras's {"images", "bounding_boxes", ...} input
+            from ndflow.keras.layers.preprocessing.image.base_augmentation_layer import (
+                augment_call,
+            )
+            from ndflow.keras.layers.preprocessing.image.host_ops import HostWindow
+            from ndflow.keras.layers.preprocessing.image.resizing import _crop_box
+
+            th, tw = self.height, self.width
+
+            def windows(rng: Any, n: int, h: int, w: int) -> tuple:
+                if h < th or w < tw:
+                    return _crop_box(h, w, th, tw)
+                return (h - th) // 2, (w - tw) // 2, th, tw
+
+            return augment_call(self, HostWindow(self, windows, (th, tw), "bilinear"), inputs,
+                                True)
         x = self._tensor(inputs)
         if is_keras_symbolic(x):
             return self._symbolic(x)

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.tensor import Tensor
 from ndflow.keras.layers.preprocessing.image.base_image_layer import (
     BaseRandomAffine, is_keras_symbolic,
 )
@@ -30,7 +29,9 @@ class RandomCrop(BaseRandomAffine):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.height, self.width = int(height), int(width)
 
-    def call(self, inputs: Any, training: Any = None) -> Tensor:
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        if isinstance(inputs, dict):  # Keras's {"images", "bounding_boxes", ...} input
+            return self._call_dict(inputs, bool(training))
         x = self._tensor(inputs)
         if is_keras_symbolic(x):
             return self._symbolic(x)
@@ -51,6 +52,24 @@ class RandomCrop(BaseRandomAffine):
 
             y = self.transform(x4, offsets, (th, tw), "nearest", "nearest")
         return self._back(y, single)
+
+    def _call_dict(self, data: dict, training: bool) -> dict:
+        from ndflow.keras.layers.preprocessing.image.base_augmentation_layer import augment_call
+        from ndflow.keras.layers.preprocessing.image.host_ops import HostWindow
+        from ndflow.keras.layers.preprocessing.image.resizing import _crop_box
+
+        th, tw = self.height, self.width
+
+        def windows(rng: Any, n: int, h: int, w: int) -> tuple:
+            if h < th or w < tw:
+                return _crop_box(h, w, th, tw)
+            if training:  # the same draws, in the same order, as the tensor path
+                left = rng.integers(0, w - tw + 1, n)
+                return rng.integers(0, h - th + 1, n), left, th, tw
+            return (h - th) // 2, (w - tw) // 2, th, tw
+
+        op = HostWindow(self, windows, (th, tw), "bilinear", random=training)
+        return augment_call(self, op, data, True)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         shape = list(input_shape)

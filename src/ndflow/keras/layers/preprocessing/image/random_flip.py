@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.tensor import Tensor
 from ndflow.keras.layers.preprocessing.image.base_image_layer import (
     BaseImageLayer, is_keras_symbolic,
 )
@@ -41,7 +40,14 @@ class RandomFlip(BaseImageLayer):
                              f"'horizontal_and_vertical', got mode={mode!r}")
         self.mode = mode
 
-    def call(self, inputs: Any, training: Any = None) -> Tensor:
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        if isinstance(inputs, dict):  # Keras's {"images", "bounding_boxes", ...} input
+            from ndflow.keras.layers.preprocessing.image.base_augmentation_layer import (
+                augment_call,
+            )
+            from ndflow.keras.layers.preprocessing.image.host_ops import HostFlip
+
+            return augment_call(self, HostFlip(self), inputs, bool(training))
         x = self._tensor(inputs)
         if not training or is_keras_symbolic(x):
             return x

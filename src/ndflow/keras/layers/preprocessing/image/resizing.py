@@ -79,7 +79,9 @@ class Resizing(BaseImageLayer):
         self.fill_mode = fill_mode
         self.fill_value = float(fill_value)
 
-    def call(self, inputs: Any) -> Tensor:
+    def call(self, inputs: Any) -> Any:
+        if isinstance(inputs, dict):  # Keras's {"images", "bounding_boxes", ...} input
+            return self._call_dict(inputs)
         x = self._tensor(inputs)
         if is_keras_symbolic(x):
             return self._symbolic(x)
@@ -92,6 +94,24 @@ class Resizing(BaseImageLayer):
         if cf:
             y = transpose(y, (0, 3, 1, 2) if nd == 4 else (2, 0, 1))
         return y
+
+    def _call_dict(self, data: dict) -> dict:
+        from ndflow.keras.layers.preprocessing.image.base_augmentation_layer import augment_call
+        from ndflow.keras.layers.preprocessing.image.host_ops import HostWindow
+
+        th, tw = self.height, self.width
+
+        def windows(rng: Any, n: int, h: int, w: int) -> tuple:
+            if self.crop_to_aspect_ratio:
+                return _crop_box(h, w, th, tw)
+            if self.pad_to_aspect_ratio:
+                ph, pw = max(h, int(round(w * th / tw))), max(w, int(round(h * tw / th)))
+                return -((ph - h) // 2), -((pw - w) // 2), ph, pw
+            return 0, 0, h, w
+
+        fill = "constant" if self.pad_to_aspect_ratio else "nearest"
+        return augment_call(self, HostWindow(self, windows, (th, tw), self.interpolation, fill),
+                            data, True)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         shape = list(input_shape)

@@ -1,0 +1,1 @@
+"""Export of traced graphs to other runtimes (ONNX: `ndflow.onnx`)."""
