@@ -18,6 +18,7 @@ import numpy as np
 import ndflow as tf
 from ndflow.core.dispatch import REGISTRY, execute
 from ndflow.ops.conv_pool import conv_max_pool as _conv_max_pool
+from ndflow.ops.normalization import normalize
 
 
 def _import_keras() -> None:
@@ -401,34 +402,55 @@ if "keras_sparse_categorical_crossentropy_probs" in REGISTRY:
         lambda v: execute(op("keras_sparse_categorical_crossentropy_probs"), (v, z),
                           {"eps": 1e-7}), p, w),
         pos(2, 3, lo=0.2, hi=1.0), r(2), ints(2, 0), id="keras_sparse_xent_probs-second-order")
+    add("keras_sparse_categorical_crossentropy_probs_grad", lambda g, p, z: execute(
+        op("keras_sparse_categorical_crossentropy_probs_grad"), (g, p, z), {"eps": 1e-7}),
+        r(3), pos(3, 4, lo=0.2, hi=1.0), ints(0, 3, 1), id="keras_sparse_xent_probs_grad-direct")
+    add("keras_sparse_categorical_crossentropy_probs_grad", lambda p, w, z: _nested_grad(
+        lambda v: _nested_grad(lambda c: execute(
+            op("keras_sparse_categorical_crossentropy_probs"), (c, z), {"eps": 1e-7}), v, w),
+        p, None), pos(2, 3, lo=0.2, hi=1.0), r(2), ints(1, 2),
+        id="keras_sparse_xent_probs-third-order")
 if "keras_ctc_loss" in REGISTRY:
     from ndflow.keras.losses import ctc as _ctc
 
     add("keras_ctc_loss", lambda z, y: _ctc(y, z), r(2, 4, 3), ints([1, 2], [2, 0]),
         id="keras_ctc_loss")
-if "layer_normalization" in REGISTRY:
-    def _ln(x, g, b, axes=(1,), bshape=None):
-        return execute(op("layer_normalization"), (x, g, b),
-                       {"axes": axes, "eps": 1e-3, "bshape": bshape, "cache": {}})
+# --- normalisation (ops/normalization.py): layer norm and training-mode batch norm --------------
+def _norm_all(x, g, b, axes=(1,), bshape=None):
+    """All five outputs, so that gradients reaching x_hat, 1/std, mean and variance are
+    checked too."""
+    return execute(op("normalize"), (x, g, b), {"axes": axes, "eps": 1e-3, "bshape": bshape})
 
-    add("layer_normalization", _ln, r(3, 4), r(4), r(4), id="layer_normalization")
-    add("layer_normalization", lambda x, g, b: _ln(x, g, b, (1,), (1, 3, 1)), r(2, 3, 2),
-        r(3), r(3), id="layer_normalization-middle-axis")
-    add("layer_normalization", lambda x, g, b: _ln(x, g, b, (1, 2)), r(2, 3, 2),
-        r(3, 2), r(3, 2), id="layer_normalization-two-axes")
-    add("layer_normalization", lambda x, g, b, w: _nested_grad(lambda v: _ln(v, g, b), x, w),
-        r(2, 4), r(4), r(4), r(2, 4), id="layer_normalization-second-order")
-if "batch_normalization_train" in REGISTRY:
-    def _bn(x, g, b, axes=(0,), bshape=None):
-        return execute(op("batch_normalization_train"), (x, g, b),
-                       {"axes": axes, "eps": 1e-3, "bshape": bshape, "cache": {}})
 
-    add("batch_normalization_train", _bn, r(5, 3), r(3), r(3), id="batch_norm_train")
-    add("batch_normalization_train", lambda x, g, b: _bn(x, g, b, (0, 2), (1, 3, 1)),
-        r(2, 3, 2), r(3), r(3), id="batch_norm_train-channels-first")
-    add("batch_normalization_train", lambda x, g, b, w: _nested_grad(
-        lambda v: _bn(v, g, b), x, w), r(4, 2), r(2), r(2), r(4, 2),
-        id="batch_norm_train-second-order")
+def _norm(x, g, b, axes=(1,), bshape=None):
+    return normalize(x, g, b, axes, 1e-3, bshape)[0]
+
+
+add("normalize", _norm, r(3, 4), r(4), r(4), id="normalize-layer-norm")
+add("normalize", _norm_all, r(3, 4), r(4), r(4), id="normalize-all-outputs")
+add("normalize", lambda x, g, b: _norm_all(x, g, b, (1,), (1, 3, 1)), r(2, 3, 2), r(3), r(3),
+    id="normalize-layer-norm-middle-axis")
+add("normalize", lambda x, g, b: _norm_all(x, g, b, (1, 2), (1, 3, 2)), r(2, 3, 2), r(3, 2),
+    r(3, 2), id="normalize-layer-norm-two-axes")
+add("normalize", lambda x, g, b: _norm_all(x, g, b, (0,)), r(5, 3), r(3), r(3),
+    id="normalize-batch-norm")
+add("normalize", lambda x, g, b: _norm_all(x, g, b, (0, 2), (1, 3, 1)), r(2, 3, 2), r(3), r(3),
+    id="normalize-batch-norm-channels-first")
+add("normalize", lambda x, g, b, w: _nested_grad(lambda v: _norm(v, g, b), x, w),
+    r(2, 4), r(4), r(4), r(2, 4), id="normalize-layer-norm-second-order")
+add("normalize", lambda x, g, b, w: _nested_grad(lambda v: _norm(v, g, b, (0,)), x, w),
+    r(4, 2), r(2), r(2), r(4, 2), id="normalize-batch-norm-second-order")
+add("normalize_grad", lambda g, x, b: _nested_grad(lambda v: _norm(x, v, b, (0,)), g, None),
+    r(2), r(4, 2), r(2), id="normalize-batch-norm-second-order-scale")
+add("normalize_grad", lambda gy, xh, inv, g: execute(op("normalize_grad"), (gy, xh, inv, g),
+                                                      {"axes": (1,), "bshape": None}),
+    r(3, 4), r(3, 4), pos(3, 1), r(4), id="normalize_grad-layer-norm-direct")
+add("normalize_grad", lambda gy, xh, inv, g: execute(op("normalize_grad"), (gy, xh, inv, g),
+                                                      {"axes": (0, 2), "bshape": (1, 3, 1)}),
+    r(2, 3, 2), r(2, 3, 2), pos(1, 3, 1), r(3), id="normalize_grad-batch-norm-direct")
+add("normalize_grad", lambda gy, xh, inv, g: execute(op("normalize_grad"), (gy, xh, inv, g),
+                                                      {"axes": (1, 2), "bshape": (1, 3, 2)}),
+    r(2, 3, 2), r(2, 3, 2), pos(2, 1, 1), r(3, 2), id="normalize_grad-two-axes-direct")
 if "sparsemax" in REGISTRY:
     from ndflow.keras.activations import sparsemax as _sparsemax
 

@@ -59,9 +59,6 @@ NON_DIFF.append(("kops_view", lambda a: tf.keras.ops.view(a, "int64"), _M3))
 
 # Ops whose output cannot be compared value for value (covered by their own tests).
 UNCOMPARABLE = {"random_sample"}
-# Fused backward kernels that gradient rules use only eagerly (under tracing or a recording
-# tape the rules use the composite, differentiable form, which the cases above check).
-EAGER_ONLY = {"batch_normalization_grad", "layer_normalization_grad"}
 
 
 def _flat(x):
@@ -102,7 +99,7 @@ def test_every_registered_op_is_covered():
     # the compiler's own fused node: tests/graph/test_fuse_elementwise.py checks it for every
     # element-wise op against eager and unfused graphs
     covered = ({c.op for c in CASES} | {name for name, _, _ in NON_DIFF} | UNCOMPARABLE
-               | EAGER_ONLY | {"fused_elementwise"})
+               | {"fused_elementwise"})
     missing = sorted(n for n in REGISTRY if n not in covered and not n.startswith(
         ("split_", "while_loop_")))
     # Fused backward kernels (non-differentiable `*_grad` ops) and graph-only variants of an

@@ -11,7 +11,9 @@ records a node only when an input is watched by an active tape.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -133,12 +135,65 @@ class Node:
         self.needs: tuple[bool, ...] = ()  # which inputs need a gradient, set by the tape
 
 
-# Active recording tapes, innermost last. Kept here so the fast path reads one global.
-active_tapes: list = []
+class _ThreadTapes(threading.local):
+    def __init__(self) -> None:
+        self.tapes: list = []
+
+
+# Recording tapes are per thread, as in TensorFlow: a tape sees the ops of its own thread only
+# (not those an input pipeline's workers run meanwhile).
+_thread = _ThreadTapes()
+# How many tapes record in any thread: the eager fast path reads this one global and looks at
+# its thread's stack only when some tape records somewhere.
+recording = 0
+_recording_lock = threading.Lock()
+
+
+def current_tapes() -> list:
+    """The tapes recording in this thread, innermost last (do not mutate: use push_tape)."""
+    return _thread.tapes
+
+
+def push_tape(tape: Any) -> list:
+    """Start recording on `tape` in this thread; returns the stack to pass to `pop_tape`."""
+    global recording
+    stack = _thread.tapes
+    stack.append(tape)
+    with _recording_lock:
+        recording += 1
+    return stack
+
+
+def pop_tape(tape: Any, stack: list) -> None:
+    global recording
+    stack.remove(tape)
+    with _recording_lock:
+        recording -= 1
+
+
+@contextlib.contextmanager
+def tapes_paused() -> Iterator[None]:
+    """Ops run inside the block are recorded on no tape of this thread."""
+    state = _thread
+    saved, state.tapes = state.tapes, []
+    try:
+        yield
+    finally:
+        state.tapes = saved
+
+
 # Called instead of the symbolic rule when a graph tracer is active (see ndflow.graph).
 symbolic_hook: Callable | None = None
 # While `ndflow.function` traces, every op goes to the tracer instead (see ndflow.graph.trace).
 trace_hook: Callable | None = None
+# What core does with the other things a trace records, installed by ndflow.graph.trace when it
+# loads (core never imports graph; these are only called while `trace_hook` is set):
+# `assign_hook(var, value, mode)` records `var.assign*` with mode "set", "add" or "sub";
+# `variable_hook(var)` vets a variable created while tracing; `host_call_hook(fn, args,
+# kwargs, example)` records a call back into Python (`tf.py_function`) and returns its outputs.
+assign_hook: Callable | None = None
+variable_hook: Callable | None = None
+host_call_hook: Callable | None = None
 
 
 def execute(op: Op, inputs: tuple, attrs: dict = _EMPTY) -> Any:
@@ -170,7 +225,7 @@ def execute_eager(op: Op, inputs: tuple, attrs: dict = _EMPTY) -> Any:
     else:
         result = tuple(Tensor(o if type(o) is _ndarray else xp.asarray(o)) for o in out)
         outs = result
-    if active_tapes and op.grad is not None:
+    if recording and op.grad is not None:
         record(op, inputs, outs, attrs)
     return result
 
@@ -187,7 +242,7 @@ def execute1(op: Op, x: Tensor) -> Any:
     if type(out) is not _ndarray:
         out = np.asarray(out)
     r = Tensor(out)
-    if active_tapes and op.grad is not None:
+    if recording and op.grad is not None:
         record(op, (x,), r, _EMPTY)
     return r
 
@@ -205,14 +260,15 @@ def execute2(op: Op, x: Tensor, y: Tensor) -> Any:
     if type(out) is not _ndarray:
         out = np.asarray(out)
     r = Tensor(out)
-    if active_tapes and op.grad is not None:
+    if recording and op.grad is not None:
         record(op, (x, y), r, _EMPTY)
     return r
 
 
 def record(op: Op, inputs: tuple, outputs: Any, attrs: dict) -> None:
+    """Record an op application on this thread's tapes that watch one of its inputs."""
     node = None
-    for tape in active_tapes:
+    for tape in _thread.tapes:
         watched = tape._watched
         hit = False
         for t in inputs:

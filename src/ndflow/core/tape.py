@@ -31,6 +31,9 @@ class UnconnectedGradients(enum.Enum):
 class GradientTape:
     """Record operations for automatic differentiation.
 
+    A tape records the ops of the thread that opened it only (as in TensorFlow), so ops that
+    input-pipeline threads run meanwhile never land on a training step's tape.
+
     Args:
         persistent: allow several `gradient` calls on the same tape.
         watch_accessed_variables: watch trainable variables used inside the block.
@@ -61,6 +64,7 @@ class GradientTape:
         # id of a variable's recorded snapshot -> id of the variable (see dispatch.record)
         self._aliases: dict[int, int] = {}
         self._recording = False
+        self._stack: list | None = None  # the thread's tape stack it records on
         self._used = False
 
     # --- context -------------------------------------------------------------------------
@@ -76,11 +80,11 @@ class GradientTape:
             raise RuntimeError("GradientTape: this tape is already recording (nested `with` of "
                                "the same tape)")
         self._recording = True
-        dispatch.active_tapes.append(self)
+        self._stack = dispatch.push_tape(self)
 
     def _pop(self) -> None:
         if self._recording:
-            dispatch.active_tapes.remove(self)
+            dispatch.pop_tape(self, self._stack)
             self._recording = False
 
     @contextlib.contextmanager

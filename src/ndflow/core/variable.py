@@ -44,9 +44,7 @@ class Variable(Tensor):
         if initial_value is None:
             raise ValueError("Variable: initial_value must be given")
         if dispatch.trace_hook is not None:
-            from ndflow.graph.trace import variable_created_while_tracing
-
-            variable_created_while_tracing(self)
+            dispatch.variable_hook(self)
         if callable(initial_value):
             initial_value = initial_value()
         dt = None if dtype is None else np_dtype(dtype)
@@ -127,10 +125,9 @@ class Variable(Tensor):
 
     def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
                read_value: bool = True) -> Variable:
-        if _tracing():
-            from ndflow.graph.trace import trace_assign
-
-            return trace_assign(self, value, "set")
+        if (dispatch.trace_hook is not None
+                and dispatch.assign_hook(self, value, "set") is not None):
+            return self  # recorded in the graph being traced in this thread
         arr = self._to_array(value, "assign")
         xp = _xp(self._value)
         xp.copyto(self._value, arr)
@@ -138,20 +135,18 @@ class Variable(Tensor):
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Variable:
-        if _tracing():
-            from ndflow.graph.trace import trace_assign
-
-            return trace_assign(self, delta, "add")
+        if (dispatch.trace_hook is not None
+                and dispatch.assign_hook(self, delta, "add") is not None):
+            return self  # recorded in the graph being traced in this thread
         arr = self._to_array(delta, "assign_add")
         self._value += arr
         return self
 
     def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Variable:
-        if _tracing():
-            from ndflow.graph.trace import trace_assign
-
-            return trace_assign(self, delta, "sub")
+        if (dispatch.trace_hook is not None
+                and dispatch.assign_hook(self, delta, "sub") is not None):
+            return self  # recorded in the graph being traced in this thread
         arr = self._to_array(delta, "assign_sub")
         self._value -= arr
         return self
@@ -167,7 +162,7 @@ class Variable(Tensor):
             # later steps would keep reading the first step's value)
             return dispatch.execute(_SLICE, (self,), {"key": k})
         out = _SliceRef(self._value[k].copy(), self, k)  # a snapshot, like any read
-        if dispatch.active_tapes:
+        if dispatch.recording:
             dispatch.record(_SLICE, (self,), out, {"key": k})
         return out
 
@@ -193,10 +188,6 @@ class Variable(Tensor):
     def __reduce__(self) -> Any:
         raise TypeError("ndflow variables are not picklable; save weights with the .keras or "
                         ".weights.h5 formats")
-
-
-def _tracing() -> bool:
-    return dispatch.trace_hook is not None
 
 
 def _differentiable(dtype: Any) -> bool:

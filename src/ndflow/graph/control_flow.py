@@ -129,7 +129,7 @@ def _repack(template: Any, new: Any) -> Any:
 def _traced_while(cond: Callable, body: Callable, loop_vars: Any, max_iter: Any) -> Any:
     from ndflow.graph.trace import Function, current_trace
 
-    if dispatch.active_tapes:
+    if dispatch.current_tapes():
         raise InvalidArgumentError(
             "while_loop: gradients through a while_loop whose condition depends on traced "
             "tensors are not supported inside ndflow.function; run the loop eagerly or use a "

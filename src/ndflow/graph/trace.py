@@ -262,7 +262,7 @@ def _trace_op(op: Any, inputs: tuple, attrs: dict) -> Any:
     state.graph.nodes.append(node)
     outs = tuple(GraphTensor(state.graph, v) for v in node.outputs)
     result = outs if multi else outs[0]
-    if dispatch.active_tapes and op.grad is not None:
+    if dispatch.recording and op.grad is not None:
         dispatch.record(op, inputs, result, attrs)
     return result
 
@@ -709,3 +709,14 @@ def trace_graph(fn: Callable, arg_specs: list[tuple[tuple, Any]], name: str) -> 
                             f"output of type {type(leaf).__name__}")
     graph.keepalive = state.keepalive  # type: ignore[attr-defined]
     return graph
+
+def _assign_hook(var: Variable, value: Any, mode: str) -> Variable | None:
+    # None: this thread is not tracing (e.g. a tf.data worker while the main thread traces),
+    # so the variable assigns eagerly
+    return trace_assign(var, value, mode) if current_trace() is not None else None
+
+
+# core hooks into the tracer through dispatch, never by importing it
+dispatch.assign_hook = _assign_hook
+dispatch.variable_hook = variable_created_while_tracing
+dispatch.host_call_hook = host_call

@@ -41,7 +41,7 @@ def _rng_source(op: str, seed: Any) -> Callable[[], np.random.Generator]:
     if seed is None:
         from ndflow.ops import random as core_random
 
-        return lambda: core_random._global_rng
+        return core_random.global_rng
     if isinstance(seed, Tensor):
         seed = static_value(f"random.{op}", seed, "seed").tolist()
     if isinstance(seed, (list, tuple, np.ndarray)):
@@ -77,9 +77,9 @@ def _float(op: str, dtype: Any) -> np.dtype:
 
 
 def _draw(fn: Callable[[], np.ndarray], shape: tuple, dt: np.dtype) -> Tensor:
-    from ndflow.ops.random import _draw as core_draw
+    from ndflow.ops.random import sample
 
-    return core_draw(fn, shape, dt)
+    return sample(fn, shape, dt)
 
 
 def _refuse_keras_symbolic(op: str, x: Tensor) -> None:
@@ -123,11 +123,11 @@ def uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0, dtype: Any = N
 def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = None,
                      seed: Any = None) -> Tensor:
     """Normal samples, re-drawn when more than two standard deviations from the mean."""
-    from ndflow.ops.random import _truncated
+    from ndflow.ops.random import truncated_normal_array
 
     shp, dt = _shape("truncated_normal", shape), _float("truncated_normal", dtype)
     src = _rng_source("truncated_normal", seed)
-    return _draw(lambda: _truncated(src(), shp, mean, stddev, dt), shp, dt)
+    return _draw(lambda: truncated_normal_array(src(), shp, mean, stddev, dt), shp, dt)
 
 
 def randint(shape: Any, minval: int, maxval: int, dtype: Any = "int32",

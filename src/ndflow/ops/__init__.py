@@ -13,4 +13,5 @@ from ndflow.ops import (  # noqa: F401  (import order matters: each family regis
     conv_pool_grad,
     decomp,
     spectral,
+    normalization,
 )

@@ -427,3 +427,22 @@ def avg_pool3d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: 
                name: str | None = None) -> Tensor:
     x, attrs = _pool_args("avg_pool", input, ksize, strides, padding, data_format, 3)
     return execute(_AVG_POOL, (x,), attrs)
+
+
+def pool(input: Tensor, mode: str, ksize: tuple, strides: tuple, padding: str,
+         channels_first: bool = False) -> Tensor:
+    """Max (`mode="max"`) or average (`"avg"`) pooling with arguments already in canonical
+    form, for callers that check them once (Keras pooling layers): `ksize` and `strides` are
+    tuples of one positive int per spatial dim, `padding` is "VALID" or "SAME".
+
+    >>> import ndflow as tf
+    >>> pool(tf.ones([1, 4, 4, 2]), "avg", (2, 2), (2, 2), "VALID").shape.as_list()
+    [1, 2, 2, 2]
+    """
+    attrs = {"ksize": ksize, "strides": strides, "padding": padding,
+             "channels_first": channels_first}
+    if mode == "max":
+        return execute(_MAX_POOL, (input,), attrs)[0]
+    if mode == "avg":
+        return execute(_AVG_POOL, (input,), attrs)
+    raise fail("pool", 'mode "max" or "avg"', f"mode={mode!r}")

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.core import dispatch
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.errors import InvalidArgumentError
 
@@ -74,15 +75,13 @@ def _inputs(inp: Any) -> list:
 def _traced_call(op: str, func: Callable, args: list, dtypes: list, single: bool,
                  as_numpy: bool) -> Any:
     """Inside ndflow.function: a host node, with output shapes from a probe on zeros."""
-    from ndflow.graph.trace import GraphTensor, host_call
-
     def host(*xs: Any) -> tuple:
         vals = [_np(x) if as_numpy and isinstance(x, Tensor) else x for x in xs]
         return tuple(_convert_outputs(op, func(*vals), dtypes, single))
 
     probe = []
     for x in args:
-        if isinstance(x, GraphTensor):
+        if _traced(x):
             z = np.zeros(tuple(x.shape), x.dtype.as_numpy_dtype)
             probe.append(z if as_numpy else Tensor(z))
         else:
@@ -109,7 +108,7 @@ def _traced_call(op: str, func: Callable, args: list, dtypes: list, single: bool
         return outs
 
     checked._retains_args = False  # type: ignore[attr-defined]
-    result = host_call(checked, tuple(args), {}, example=list(example))
+    result = dispatch.host_call_hook(checked, tuple(args), {}, list(example))
     return result[0] if single else list(result)
 
 
@@ -119,9 +118,7 @@ def _call(op: str, func: Callable, inp: Any, Tout: Any, as_numpy: bool) -> Any: 
     dtypes, single = _dtypes(Tout)
     args = [x if isinstance(x, Tensor) or (isinstance(x, np.ndarray) and x.dtype.kind == "O")
             or isinstance(x, bytes) else convert_to_tensor(x) for x in _inputs(inp)]
-    from ndflow.graph.trace import GraphTensor, current_trace
-
-    if current_trace() is not None and any(isinstance(x, GraphTensor) for x in args):
+    if dispatch.trace_hook is not None and any(_traced(x) for x in args):
         return _traced_call(op, func, args, dtypes, single, as_numpy)
     if as_numpy:
         vals = [_np(x) if isinstance(x, Tensor) else x for x in args]
@@ -142,6 +139,11 @@ def _call(op: str, func: Callable, inp: Any, Tout: Any, as_numpy: bool) -> Any: 
         else:
             conv.append(Tensor(np.asarray(v, dtype=dt)))
     return conv[0] if single else conv
+
+
+def _traced(x: Any) -> bool:
+    """A tensor of a graph being traced (in this thread: other threads' tensors are eager)."""
+    return isinstance(x, Tensor) and x._traced
 
 
 def _np(x: Tensor) -> Any:

@@ -43,6 +43,11 @@ def get_global_seed() -> int | None:
     return _global_seed
 
 
+def global_rng() -> np.random.Generator:
+    """The NumPy generator that ops without a seed draw from (`set_seed` replaces it)."""
+    return _global_rng
+
+
 def _rng(seed: int | None) -> np.random.Generator:
     if seed is None:
         return _global_rng
@@ -81,17 +86,27 @@ _SAMPLE = register_op("random_sample", _sample_fwd,
                       lambda draw, shape, dtype: Spec(shape, dtype), None, stateful=True)
 
 
-def _draw(fn: Any, shape: tuple, dtype: np.dtype) -> Tensor:
+def sample(fn: Any, shape: tuple, dtype: np.dtype) -> Tensor:
+    """A tensor from a host sampler `fn() -> np.ndarray` of `shape` and `dtype`: drawn now
+    (placed on the current device), or, while `ndflow.function` traces, a stateful graph node
+    that calls `fn` on every run so each call of the compiled function draws anew. What random
+    layers (dropout, augmentation) use for their noise.
+
+    >>> import numpy as np
+    >>> sample(lambda: np.full((2,), 7.0, np.float32), (2,), np.dtype("float32")).numpy()
+    array([7., 7.], dtype=float32)
+    """
     if None in shape:  # a Keras model being built: a symbolic sample (drawn on every call)
         from ndflow.core.tensor import SymbolicTensor
 
         return SymbolicTensor(shape, dtype)
     if dispatch.trace_hook is not None:
         return dispatch.execute(_SAMPLE, (), {"draw": fn, "shape": shape, "dtype": dtype})
-    return _place(fn())
+    return place(fn())
 
 
-def _place(arr: np.ndarray) -> Tensor:
+def place(arr: np.ndarray) -> Tensor:
+    """A host array as a tensor on the current device (`tf.device` scope)."""
     spec = _device.current_device()
     if spec.device_type != "CPU":
         arr = _device.to_device(arr, spec)
@@ -105,14 +120,18 @@ def _float_dtype(op: str, dtype: Any) -> np.dtype:
     return dt
 
 
-def _normal(rng: np.random.Generator, shape: tuple, mean: Any, stddev: Any, dt: np.dtype
-            ) -> np.ndarray:
+def normal_array(rng: np.random.Generator, shape: tuple, mean: Any, stddev: Any,
+                 dt: np.dtype) -> np.ndarray:
+    """Normal samples from a NumPy generator as a host array of dtype `dt` (the kernel of
+    `normal`; initializers call it with their own seeded generator)."""
     z = rng.standard_normal(shape, dtype=np.float64 if dt == np.float64 else np.float32)
     return (z * np.asarray(stddev, dt) + np.asarray(mean, dt)).astype(dt, copy=False)
 
 
-def _uniform(rng: np.random.Generator, shape: tuple, minval: Any, maxval: Any, dt: np.dtype
-             ) -> np.ndarray:
+def uniform_array(rng: np.random.Generator, shape: tuple, minval: Any, maxval: Any,
+                  dt: np.dtype) -> np.ndarray:
+    """Uniform samples in [minval, maxval) (maxval None: 1 for floats; required for ints) as
+    a host array of dtype `dt` (the kernel of `uniform`)."""
     if dt.kind in "iu":
         if maxval is None:
             raise fail("random.uniform", "maxval for an integer dtype", "maxval=None")
@@ -123,8 +142,10 @@ def _uniform(rng: np.random.Generator, shape: tuple, minval: Any, maxval: Any, d
             ).astype(dt, copy=False)
 
 
-def _truncated(rng: np.random.Generator, shape: tuple, mean: Any, stddev: Any, dt: np.dtype
-               ) -> np.ndarray:
+def truncated_normal_array(rng: np.random.Generator, shape: tuple, mean: Any, stddev: Any,
+                           dt: np.dtype) -> np.ndarray:
+    """Normal samples re-drawn beyond two standard deviations, as a host array of dtype `dt`
+    (the kernel of `truncated_normal`)."""
     # rejection sampling in the output's precision (float32 draws are about twice as fast);
     # 95.45% of draws land in [-2, 2], so one pass of n / 0.95 + slack almost always suffices
     # (the large kernels of the model zoo made the old 2n float64 draws the cost of building)
@@ -148,14 +169,14 @@ def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = np.f
            seed: int | None = None, name: str | None = None) -> Tensor:
     """Samples from a normal distribution."""
     rng, shp, dt = _rng(seed), _shape(shape), _float_dtype("random.normal", dtype)
-    return _draw(lambda: _normal(rng, shp, mean, stddev, dt), shp, dt)
+    return sample(lambda: normal_array(rng, shp, mean, stddev, dt), shp, dt)
 
 
 def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = np.float32,
             seed: int | None = None, name: str | None = None) -> Tensor:
     """Samples from [minval, maxval) (maxval defaults to 1 for floats)."""
     rng, shp, dt = _rng(seed), _shape(shape), np_dtype(dtype)
-    return _draw(lambda: _uniform(rng, shp, minval, maxval, dt), shp, dt)
+    return sample(lambda: uniform_array(rng, shp, minval, maxval, dt), shp, dt)
 
 
 def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
@@ -164,7 +185,7 @@ def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
     """Normal samples re-drawn when more than two standard deviations from the mean."""
     rng, shp = _rng(seed), _shape(shape)
     dt = _float_dtype("random.truncated_normal", dtype)
-    return _draw(lambda: _truncated(rng, shp, mean, stddev, dt), shp, dt)
+    return sample(lambda: truncated_normal_array(rng, shp, mean, stddev, dt), shp, dt)
 
 
 def _categorical(rng: np.random.Generator, logits: np.ndarray, num_samples: int,
@@ -186,7 +207,7 @@ def categorical(logits: Any, num_samples: int, dtype: Any = np.int64, seed: int 
     if len(shape_of(lg)) != 2:
         raise fail("random.categorical", "logits of rank 2 [batch, classes]",
                    f"shape {list(shape_of(lg))}")
-    return _place(_categorical(_rng(seed), lg.numpy(), int(num_samples), np_dtype(dtype)))
+    return place(_categorical(_rng(seed), lg.numpy(), int(num_samples), np_dtype(dtype)))
 
 
 def shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
@@ -199,7 +220,7 @@ def shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Ten
 
 
 def poisson(shape: Any, lam: Any, dtype: Any = np.float32, seed: int | None = None) -> Tensor:
-    return _place(_rng(seed).poisson(np.asarray(lam), _shape(shape) + np.shape(lam)).astype(
+    return place(_rng(seed).poisson(np.asarray(lam), _shape(shape) + np.shape(lam)).astype(
         np_dtype(dtype)))
 
 
@@ -207,7 +228,7 @@ def gamma(shape: Any, alpha: Any, beta: Any = None, dtype: Any = np.float32,
           seed: int | None = None) -> Tensor:
     a = np.asarray(alpha, np.float64)
     scale = 1.0 if beta is None else 1.0 / np.asarray(beta, np.float64)
-    return _place(_rng(seed).gamma(a, scale, _shape(shape) + a.shape).astype(np_dtype(dtype)))
+    return place(_rng(seed).gamma(a, scale, _shape(shape) + a.shape).astype(np_dtype(dtype)))
 
 
 class Generator:
@@ -237,27 +258,27 @@ class Generator:
 
     def normal(self, shape: Any, mean: float = 0.0, stddev: float = 1.0,
                dtype: Any = np.float32, name: str | None = None) -> Tensor:
-        return _place(_normal(self._rng, _shape(shape), mean, stddev,
-                              _float_dtype("Generator.normal", dtype)))
+        return place(normal_array(self._rng, _shape(shape), mean, stddev,
+                                  _float_dtype("Generator.normal", dtype)))
 
     def uniform(self, shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = np.float32,
                 name: str | None = None) -> Tensor:
-        return _place(_uniform(self._rng, _shape(shape), minval, maxval, np_dtype(dtype)))
+        return place(uniform_array(self._rng, _shape(shape), minval, maxval, np_dtype(dtype)))
 
     def truncated_normal(self, shape: Any, mean: float = 0.0, stddev: float = 1.0,
                          dtype: Any = np.float32, name: str | None = None) -> Tensor:
-        return _place(_truncated(self._rng, _shape(shape), mean, stddev,
-                                 _float_dtype("Generator.truncated_normal", dtype)))
+        return place(truncated_normal_array(self._rng, _shape(shape), mean, stddev,
+                                            _float_dtype("Generator.truncated_normal", dtype)))
 
     def uniform_full_int(self, shape: Any, dtype: Any = np.int64) -> Tensor:
         dt = np_dtype(dtype)
         info = np.iinfo(dt)
-        return _place(self._rng.integers(info.min, info.max, size=_shape(shape), dtype=dt,
-                                         endpoint=True))
+        return place(self._rng.integers(info.min, info.max, size=_shape(shape), dtype=dt,
+                                        endpoint=True))
 
     def categorical(self, logits: Any, num_samples: int, dtype: Any = np.int64) -> Tensor:
-        return _place(_categorical(self._rng, t(logits).numpy(), int(num_samples),
-                                   np_dtype(dtype)))
+        return place(_categorical(self._rng, t(logits).numpy(), int(num_samples),
+                                  np_dtype(dtype)))
 
     def make_seeds(self, count: int = 1) -> Tensor:
         return constant(self._rng.integers(0, 2**62, size=(2, count), dtype=np.int64))
@@ -285,15 +306,15 @@ def stateless_normal(shape: Any, seed: Any, mean: float = 0.0, stddev: float = 1
                      dtype: Any = np.float32) -> Tensor:
     s = [int(v) for v in np.asarray(t(seed).numpy() if isinstance(seed, Tensor) else seed)]
     rng = np.random.Generator(np.random.Philox(key=s[:2]))
-    return _place(_normal(rng, _shape(shape), mean, stddev, _float_dtype("stateless_normal",
-                                                                          dtype)))
+    return place(normal_array(rng, _shape(shape), mean, stddev,
+                              _float_dtype("stateless_normal", dtype)))
 
 
 def stateless_uniform(shape: Any, seed: Any, minval: Any = 0, maxval: Any = None,
                       dtype: Any = np.float32) -> Tensor:
     s = [int(v) for v in np.asarray(t(seed).numpy() if isinstance(seed, Tensor) else seed)]
     rng = np.random.Generator(np.random.Philox(key=s[:2]))
-    return _place(_uniform(rng, _shape(shape), minval, maxval, np_dtype(dtype)))
+    return place(uniform_array(rng, _shape(shape), minval, maxval, np_dtype(dtype)))
 
 
 __all__ = ["Generator", "categorical", "gamma", "get_global_generator", "normal", "poisson",

@@ -22,7 +22,7 @@ import numpy as np
 from ndflow.core.dtypes import np_dtype
 from ndflow.core.tensor import Tensor
 from ndflow.keras.utils.rng_utils import SeedGenerator, make_default_seed
-from ndflow.ops.random import _normal, _place, _truncated, _uniform
+from ndflow.ops.random import normal_array, place, truncated_normal_array, uniform_array
 
 
 def _dtype(name: str, dtype: Any, float_only: bool = True) -> np.dtype:
@@ -103,7 +103,7 @@ class Zeros(Initializer):
     """
 
     def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
-        return _place(np.zeros(_shape("Zeros", shape), _dtype("Zeros", dtype, False)))
+        return place(np.zeros(_shape("Zeros", shape), _dtype("Zeros", dtype, False)))
 
 
 class Ones(Initializer):
@@ -114,7 +114,7 @@ class Ones(Initializer):
     """
 
     def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
-        return _place(np.ones(_shape("Ones", shape), _dtype("Ones", dtype, False)))
+        return place(np.ones(_shape("Ones", shape), _dtype("Ones", dtype, False)))
 
 
 class Constant(Initializer):
@@ -139,7 +139,7 @@ class Constant(Initializer):
         except ValueError:
             raise ValueError(f"Constant: value of shape {np.shape(self.value)} does not "
                              f"broadcast to the weight shape {shape}") from None
-        return _place(arr)
+        return place(arr)
 
     def get_config(self) -> dict:
         return {"value": self.value}
@@ -162,7 +162,7 @@ class Identity(Initializer):
             raise ValueError(f"Identity initializer: expected a 2D shape, got shape {shape}. "
                              "Use it for square (or rectangular) Dense kernels.")
         dt = _dtype("Identity", dtype, False)
-        return _place((self.gain * np.eye(*shape)).astype(dt))
+        return place((self.gain * np.eye(*shape)).astype(dt))
 
     def get_config(self) -> dict:
         return {"gain": self.gain}
@@ -211,8 +211,8 @@ class RandomNormal(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
-        return _place(_normal(self._rng(), _shape("RandomNormal", shape), self.mean,
-                              self.stddev, _dtype("RandomNormal", dtype)))
+        return place(normal_array(self._rng(), _shape("RandomNormal", shape), self.mean,
+                                  self.stddev, _dtype("RandomNormal", dtype)))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -231,8 +231,9 @@ class TruncatedNormal(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
-        return _place(_truncated(self._rng(), _shape("TruncatedNormal", shape), self.mean,
-                                 self.stddev, _dtype("TruncatedNormal", dtype)))
+        return place(truncated_normal_array(self._rng(), _shape("TruncatedNormal", shape),
+                                            self.mean, self.stddev,
+                                            _dtype("TruncatedNormal", dtype)))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -254,8 +255,8 @@ class RandomUniform(RandomInitializer):
         dt = _dtype("RandomUniform", dtype, float_only=False)
         if dt.kind not in "fiu":
             raise ValueError(f"RandomUniform: expected a float or integer dtype, got {dt.name}")
-        return _place(_uniform(self._rng(), _shape("RandomUniform", shape), self.minval,
-                               self.maxval, dt))
+        return place(uniform_array(self._rng(), _shape("RandomUniform", shape), self.minval,
+                                   self.maxval, dt))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
@@ -307,11 +308,12 @@ class VarianceScaling(RandomInitializer):
         scale = self.scale / max(1.0, n)
         rng = self._rng()
         if self.distribution == "truncated_normal":
-            return _place(_truncated(rng, shape, 0.0, math.sqrt(scale) / _TRUNC_STD, dt))
+            return place(truncated_normal_array(rng, shape, 0.0, math.sqrt(scale) / _TRUNC_STD,
+                                                dt))
         if self.distribution == "untruncated_normal":
-            return _place(_normal(rng, shape, 0.0, math.sqrt(scale), dt))
+            return place(normal_array(rng, shape, 0.0, math.sqrt(scale), dt))
         limit = math.sqrt(3.0 * scale)
-        return _place(_uniform(rng, shape, -limit, limit, dt))
+        return place(uniform_array(rng, shape, -limit, limit, dt))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "scale": self.scale, "mode": self.mode,
@@ -416,7 +418,7 @@ class OrthogonalInitializer(RandomInitializer):
         q *= np.where(np.diag(r) < 0, -1.0, 1.0)
         if rows < cols:
             q = q.T
-        return _place((self.gain * q).reshape(shape).astype(dt))
+        return place((self.gain * q).reshape(shape).astype(dt))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "gain": self.gain}

@@ -16,7 +16,7 @@ import numpy as np
 
 from ndflow.core.tensor import Tensor
 from ndflow.keras.initializers.initializers import Initializer, _dtype, _shape
-from ndflow.ops.random import _place
+from ndflow.ops.random import place as _place
 
 # generalized cosine windows: w[n] = sum_k (-1)^k a_k cos(2 pi k n / (M - 1))
 _COSINE = {

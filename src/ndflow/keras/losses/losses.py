@@ -389,17 +389,29 @@ def _sp_bwd_fwd(xp: Any, g: Any, probs: Any, labels: Any, eps: float) -> Any:
 
 def _sp_grad(node: Any, g: Tensor) -> tuple:
     probs, labels = node.inputs
+    return (dispatch.execute(_SP_BWD, (g, probs, labels), {"eps": node.attrs["eps"]}), None)
+
+
+def _sp_bwd_grad(node: Any, u: Tensor) -> tuple:
+    """Gradient of the backward kernel. Where the clip is inactive its output is
+    `g * (1 / s - onehot / p_label)` (s = the row sum), so with `U = sum(u)` per row:
+    d g = U / s - u_label / p_label and d p = -g U / s**2 + onehot * g u_label / p_label**2."""
+    g, probs, labels = node.inputs
     eps = node.attrs["eps"]
-    if not dispatch.active_tapes:  # first-order gradient: one fused kernel
-        return (dispatch.execute(_SP_BWD, (g, probs, labels), {"eps": eps}), None)
-    # recorded by an outer tape (higher-order gradients): the same formula with ndflow ops
+    idx = tf.expand_dims(labels, -1)
     s = tf.reduce_sum(probs, axis=-1, keepdims=True)
-    q = take_along_axis(probs, tf.expand_dims(labels, -1), axis=-1) / s
-    c = tf.clip_by_value(q, eps, 1.0 - eps)
-    mask = tf.logical_and(q >= eps, q <= 1.0 - eps)
-    coef = tf.where(mask, -tf.expand_dims(g, -1) / (c * s), tf.zeros_like(q))
+    p_label = take_along_axis(probs, idx, axis=-1)
+    u_label = take_along_axis(u, idx, axis=-1)
+    u_sum = tf.reduce_sum(u, axis=-1, keepdims=True)
+    q = p_label / s
+    active = tf.logical_and(q >= eps, q <= 1.0 - eps)
+    zero = tf.zeros_like(q)
+    dg = tf.squeeze(tf.where(active, u_sum / s - u_label / p_label, zero), -1)
+    g1 = tf.expand_dims(g, -1)
     onehot = tf.one_hot(labels, shape_of(probs)[-1], dtype=npdt(probs))
-    return (coef * (onehot - q), None)
+    dp = (onehot * tf.where(active, g1 * u_label / tf.square(p_label), zero)
+          - tf.where(active, g1 * u_sum / tf.square(s), zero))
+    return (dg, dp, None)
 
 
 def _sp_infer(p: Any, z: Any, eps: float) -> Any:
@@ -410,7 +422,7 @@ _SP = dispatch.register_op("keras_sparse_categorical_crossentropy_probs", _sp_fw
                            _sp_grad)
 _SP_BWD = dispatch.register_op(
     "keras_sparse_categorical_crossentropy_probs_grad", _sp_bwd_fwd,
-    lambda g, p, z, eps: dispatch.Spec(p.shape, p.dtype), None)
+    lambda g, p, z, eps: dispatch.Spec(p.shape, p.dtype), _sp_bwd_grad)
 
 
 def _sparse_prob_xent(labels: Tensor, probs: Tensor) -> Tensor:

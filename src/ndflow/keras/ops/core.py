@@ -299,20 +299,17 @@ def _cg_call(fn: Callable, xs: list) -> Tensor:
 
 def _cg_fwd(xp: Any, *arrays: Any, fn: Callable) -> Any:
     # The user's function runs on fresh tensors with tapes paused: only this op is recorded.
-    tapes, dispatch.active_tapes = dispatch.active_tapes, []
-    try:
+    with dispatch.tapes_paused():
         return _cg_call(fn, [Tensor(a) for a in arrays])._value
-    finally:
-        dispatch.active_tapes = tapes
 
 
 def _cg_infer(*specs: Spec, fn: Callable) -> Spec:
-    hook, tapes = dispatch.trace_hook, dispatch.active_tapes
-    dispatch.trace_hook, dispatch.active_tapes = None, []
+    hook, dispatch.trace_hook = dispatch.trace_hook, None
     try:
-        y = _cg_call(fn, [SymbolicTensor(sp.shape, sp.dtype) for sp in specs])
+        with dispatch.tapes_paused():
+            y = _cg_call(fn, [SymbolicTensor(sp.shape, sp.dtype) for sp in specs])
     finally:
-        dispatch.trace_hook, dispatch.active_tapes = hook, tapes
+        dispatch.trace_hook = hook
     return Spec(tuple(shape_of(y)), npdt(y))
 
 

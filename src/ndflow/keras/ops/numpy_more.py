@@ -269,9 +269,9 @@ def _np_binary(name: str, fn_name: str, kinds: str) -> Any:
         if a.dtype.kind not in kinds or b.dtype != a.dtype:
             raise fail(_name(name), f"inputs of one dtype of kind {kinds!r}",
                        f"{a.dtype.name} and {b.dtype.name}")
-        from ndflow.ops.math import _bin_infer
+        from ndflow.ops._util import broadcast_shapes
 
-        return Spec(_bin_infer(name)(a, b).shape, a.dtype)
+        return Spec(broadcast_shapes(_name(name), a.shape, b.shape), a.dtype)
 
     return register_op(f"kops_{name}", fwd, infer, None)
 

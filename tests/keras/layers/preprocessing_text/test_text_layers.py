@@ -4,6 +4,7 @@ standardize/split callables, vocabulary files, and clear errors for bad input.""
 
 import json
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -209,7 +210,7 @@ def test_assets_dir_round_trip_for_keras_layout(tmp_path):
     assert os.path.exists(tmp_path / "vocabulary.txt")
 
 
-def test_text_model_saved_by_keras_loads_with_its_vocabulary_asset():
+def test_text_model_saved_by_keras_loads_with_its_vocabulary_asset(tmp_path):
     # load_model hands assets/layers/text_vectorization/vocabulary.txt to the layer
     path = os.path.join(os.path.dirname(__file__), "keras_text_model.keras")
     model = keras.models.load_model(path)  # reads assets/.../vocabulary.txt from the archive

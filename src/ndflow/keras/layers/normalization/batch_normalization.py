@@ -18,92 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core import dispatch
-from ndflow.core.dispatch import Spec, execute, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.keras import constraints, initializers, regularizers
 from ndflow.keras.layers.layer import InputSpec, Layer
 from ndflow.ops import math as m
 from ndflow.ops.array import expand_dims
+from ndflow.ops.normalization import normalize
 from ndflow.ops.reduce import reduce_mean, reduce_sum
 from ndflow.ops.shape_ops import reshape
-
-
-# --- the fused training-mode op -------------------------------------------------------------------
-# Forward: one kernel that normalises with the batch statistics and leaves them (and x_hat,
-# 1/std) in `cache`, a fresh dict per call. Backward: one kernel for plain first-order
-# gradients; a differentiable composite (recomputing the statistics from x) when a tape
-# records the backward pass or a graph is being traced.
-def _bn_fwd(xp: Any, x: Any, gamma: Any, beta: Any, axes: tuple, eps: float,
-            bshape: tuple | None, cache: dict) -> Any:
-    mean = x.mean(axis=axes, keepdims=True)
-    d = x - mean
-    sq = xp.square(d)
-    var = sq.mean(axis=axes, keepdims=True)
-    inv = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-    d *= inv
-    cache.update(xhat=d, inv=inv, mean=mean, var=var)
-    g = gamma if bshape is None else gamma.reshape(bshape)
-    b = beta if bshape is None else beta.reshape(bshape)
-    out = xp.multiply(d, g, out=sq)
-    out += b
-    return out
-
-
-def _bn_bwd_fwd(xp: Any, g: Any, xhat: Any, inv: Any, gamma: Any, axes: tuple,
-                bshape: tuple | None) -> tuple:
-    n = 1
-    for a in axes:
-        n *= g.shape[a]
-    t = g * xhat
-    ggamma = t.sum(axis=axes, keepdims=True)
-    gbeta = g.sum(axis=axes, keepdims=True)
-    gam = gamma if bshape is None else gamma.reshape(bshape)
-    gx = g - gbeta / n
-    xp.multiply(xhat, ggamma / n, out=t)
-    gx -= t
-    gx *= gam * inv
-    return gx, ggamma.reshape(gamma.shape), gbeta.reshape(gamma.shape)
-
-
-_BN_BWD = register_op(
-    "batch_normalization_grad", _bn_bwd_fwd,
-    lambda g, xh, inv, gm, axes, bshape: (Spec(g.shape, g.dtype), Spec(gm.shape, g.dtype),
-                                          Spec(gm.shape, g.dtype)), None, num_outputs=3)
-
-
-def _bn_grad(node: Any, g: Any) -> tuple:
-    x, gamma, _ = node.inputs
-    axes, bshape, eps = node.attrs["axes"], node.attrs["bshape"], node.attrs["eps"]
-    cache = node.attrs["cache"]
-    needs = node.needs
-    if "xhat" in cache and not dispatch.active_tapes and dispatch.trace_hook is None:
-        gx, ggamma, gbeta = execute(_BN_BWD, (g, Tensor(cache["xhat"]), Tensor(cache["inv"]),
-                                              gamma), {"axes": axes, "bshape": bshape})
-    else:
-        shape = tuple(x.shape)
-        n = 1
-        for a in axes:
-            n *= shape[a]
-        mean = reduce_mean(x, axis=axes, keepdims=True)
-        d = m.subtract(x, mean)
-        inv = m.rsqrt(m.add(reduce_mean(m.square(d), axis=axes, keepdims=True), eps))
-        xhat = m.multiply(d, inv)
-        gb = reduce_sum(g, axis=axes, keepdims=True)
-        gg = reduce_sum(m.multiply(g, xhat), axis=axes, keepdims=True)
-        gam = gamma if bshape is None else reshape(gamma, bshape)
-        gx = m.multiply(m.multiply(gam, inv),
-                        m.subtract(m.subtract(g, m.divide(gb, float(n))),
-                                   m.multiply(xhat, m.divide(gg, float(n)))))
-        ggamma = reshape(gg, tuple(gamma.shape))
-        gbeta = reshape(gb, tuple(gamma.shape))
-    return (gx if needs[0] else None, ggamma if needs[1] else None,
-            gbeta if needs[2] else None)
-
-
-_BATCH_NORM = register_op(
-    "batch_normalization_train", _bn_fwd,
-    lambda x, gm, bt, axes, eps, bshape, cache: Spec(x.shape, x.dtype), _bn_grad)
 
 
 class BatchNormalization(Layer):
@@ -217,16 +139,14 @@ class BatchNormalization(Layer):
         if x.dtype != self.moving_mean.dtype:
             x = m.cast(x, self.moving_mean.dtype)
         if (training and self.trainable and mask is None and self.gamma is not None
-                and self.beta is not None and not x._symbolic):
-            cache: dict = {}
-            out = execute(_BATCH_NORM, (x, self.gamma, self.beta),
-                          {"axes": self._reduction_axes, "eps": self.epsilon,
-                           "bshape": self._bshape, "cache": cache})
-            self._update_moving(Tensor(cache["mean"]), Tensor(cache["var"]))
+                and self.beta is not None and (not x._symbolic or x._traced)):
+            out, mean, var = normalize(x, self.gamma, self.beta, self._reduction_axes,
+                                       self.epsilon, self._bshape)
+            self._update_moving(mean, var)
             return out if out.dtype == inputs.dtype else m.cast(out, inputs.dtype)
         if training and self.trainable:
             mean, var = self._moments(x, mask)
-            if not x._symbolic or dispatch.trace_hook is not None:
+            if not x._symbolic or x._traced:
                 self._update_moving(mean, var)
         else:
             mean, var = self._b(self.moving_mean), self._b(self.moving_variance)

@@ -12,92 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core import dispatch
-from ndflow.core.dispatch import Spec, execute, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.keras import constraints, initializers, regularizers
 from ndflow.keras.layers.layer import Layer
 from ndflow.ops import math as m
-from ndflow.ops.reduce import reduce_mean, reduce_sum
+from ndflow.ops.normalization import normalize
+from ndflow.ops.reduce import reduce_mean
 from ndflow.ops.shape_ops import reshape
-
-
-# --- the fused op --------------------------------------------------------------------------------
-# Forward: one kernel. It leaves x_hat and 1/std in `cache` (a fresh dict per call, in the op's
-# attributes) for the backward kernel. Backward: one fused kernel for plain first-order
-# gradients; when a tape records the backward pass (higher order) or a graph is being traced,
-# a differentiable composite that recomputes the statistics from x instead.
-def _ln_fwd(xp: Any, x: Any, gamma: Any, beta: Any, axes: tuple, eps: float,
-            bshape: tuple | None, cache: dict) -> Any:
-    mean = x.mean(axis=axes, keepdims=True)
-    d = x - mean
-    sq = xp.square(d)
-    var = sq.mean(axis=axes, keepdims=True)
-    inv = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-    d *= inv  # d is now x_hat
-    cache["xhat"], cache["inv"] = d, inv
-    g = gamma if bshape is None else gamma.reshape(bshape)
-    b = beta if bshape is None else beta.reshape(bshape)
-    out = xp.multiply(d, g, out=sq)
-    out += b
-    return out
-
-
-def _ln_infer(x: Spec, gamma: Spec, beta: Spec, axes: tuple, eps: float,
-              bshape: tuple | None, cache: dict) -> Spec:
-    return Spec(x.shape, x.dtype)
-
-
-def _ln_bwd_fwd(xp: Any, g: Any, xhat: Any, inv: Any, gamma: Any, axes: tuple, other: tuple,
-                bshape: tuple | None) -> tuple:
-    """First-order gradients (d x, d gamma, d beta) in one kernel with two temporaries."""
-    gh = g * (gamma if bshape is None else gamma.reshape(bshape))
-    t = gh * xhat
-    proj = t.mean(axis=axes, keepdims=True)
-    xp.multiply(g, xhat, out=t)
-    ggamma = t.sum(axis=other).reshape(gamma.shape)
-    gbeta = g.sum(axis=other).reshape(gamma.shape)
-    gh -= gh.mean(axis=axes, keepdims=True)
-    xp.multiply(xhat, proj, out=t)
-    gh -= t
-    gh *= inv
-    return gh, ggamma, gbeta
-
-
-_LN_BWD = register_op(
-    "layer_normalization_grad", _ln_bwd_fwd,
-    lambda g, xh, inv, gm, axes, other, bshape: (Spec(g.shape, g.dtype), Spec(gm.shape, g.dtype),
-                                                 Spec(gm.shape, g.dtype)), None, num_outputs=3)
-
-
-def _ln_grad(node: Any, g: Any) -> tuple:
-    x, gamma, _ = node.inputs
-    axes, bshape, eps = node.attrs["axes"], node.attrs["bshape"], node.attrs["eps"]
-    cache = node.attrs["cache"]
-    shape = tuple(x.shape)
-    other = tuple(i for i in range(len(shape)) if i not in axes)
-    needs = node.needs
-    if "xhat" in cache and not dispatch.active_tapes and dispatch.trace_hook is None:
-        gx, ggamma, gbeta = execute(_LN_BWD, (g, Tensor(cache["xhat"]), Tensor(cache["inv"]),
-                                              gamma),
-                                    {"axes": axes, "other": other, "bshape": bshape})
-    else:
-        mean = reduce_mean(x, axis=axes, keepdims=True)
-        d = m.subtract(x, mean)
-        inv = m.rsqrt(m.add(reduce_mean(m.square(d), axis=axes, keepdims=True), eps))
-        xhat = m.multiply(d, inv)
-        gh = m.multiply(g, gamma if bshape is None else reshape(gamma, bshape))
-        proj = reduce_mean(m.multiply(gh, xhat), axis=axes, keepdims=True)
-        gx = m.multiply(inv, m.subtract(m.subtract(gh, reduce_mean(gh, axis=axes,
-                                                                    keepdims=True)),
-                                        m.multiply(xhat, proj)))
-        ggamma = reshape(reduce_sum(m.multiply(g, xhat), axis=other), tuple(gamma.shape))
-        gbeta = reshape(reduce_sum(g, axis=other), tuple(gamma.shape))
-    return (gx if needs[0] else None, ggamma if needs[1] else None,
-            gbeta if needs[2] else None)
-
-
-_LAYER_NORM = register_op("layer_normalization", _ln_fwd, _ln_infer, _ln_grad)
 
 
 def _axes(name: str, axis: Any, ndim: int) -> tuple:
@@ -201,9 +122,7 @@ class LayerNormalization(Layer):
             out = m.multiply(x, inv)
             return m.multiply(out, self._param(self.gamma)) if self.gamma is not None else out
         if self.gamma is not None and self.beta is not None:
-            return execute(_LAYER_NORM, (x, self.gamma, self.beta),
-                           {"axes": axes, "eps": self.epsilon, "bshape": self._bshape,
-                            "cache": {}})
+            return normalize(x, self.gamma, self.beta, axes, self.epsilon, self._bshape)[0]
         mean = reduce_mean(x, axis=axes, keepdims=True)
         d = m.subtract(x, mean)
         var = reduce_mean(m.square(d), axis=axes, keepdims=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core.dispatch import execute
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.errors import InvalidArgumentError
 from ndflow.keras import config as _config
@@ -20,7 +19,7 @@ from ndflow.keras.layers.convolutional.conv_utils import (
 from ndflow.keras.layers.layer import InputSpec, Layer
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt
-from ndflow.ops.pooling import _AVG_POOL, _MAX_POOL
+from ndflow.ops.pooling import pool
 
 
 class BasePooling(Layer):
@@ -48,9 +47,9 @@ class BasePooling(Layer):
         self.data_format = _config.standardize_data_format(data_format)
         self.rank = pool_dimensions
         self.input_spec = InputSpec(ndim=pool_dimensions + 2)
-        self._attrs = {"ksize": self.pool_size, "strides": self.strides,
-                       "padding": self.padding.upper(),
-                       "channels_first": self.data_format == "channels_first"}
+        self._pool_args = ("max" if pool_mode == "max" else "avg", self.pool_size,
+                           self.strides, self.padding.upper(),
+                           self.data_format == "channels_first")
         self.built = True
 
     def call(self, inputs: Any) -> Tensor:
@@ -58,9 +57,7 @@ class BasePooling(Layer):
         if npdt(x).kind != "f":
             x = m.cast(x, self.compute_dtype)
         try:
-            if self.pool_mode == "max":
-                return execute(_MAX_POOL, (x,), self._attrs)[0]
-            return execute(_AVG_POOL, (x,), self._attrs)
+            return pool(x, *self._pool_args)
         except InvalidArgumentError as e:
             raise layer_error(self, e) from None
 

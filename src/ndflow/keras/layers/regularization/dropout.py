@@ -48,9 +48,9 @@ def is_keras_symbolic(x: Any) -> bool:
 def draw_noise(draw: Any, shape: tuple, dtype: Any) -> Tensor:
     """A tensor from `draw() -> np.ndarray`: drawn now in eager mode (on the current device),
     or a stateful graph node while `ndflow.function` traces, so every call draws anew."""
-    from ndflow.ops.random import _draw
+    from ndflow.ops.random import sample
 
-    return _draw(draw, tuple(shape), np.dtype(dtype))
+    return sample(draw, tuple(shape), np.dtype(dtype))
 
 
 class Dropout(Layer):

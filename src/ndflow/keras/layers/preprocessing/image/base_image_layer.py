@@ -25,7 +25,7 @@ from ndflow.keras.utils.rng_utils import SeedGenerator
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt, shape_of
 from ndflow.ops.array import expand_dims, transpose
-from ndflow.ops.random import _draw
+from ndflow.ops.random import sample
 from ndflow.ops.shape_ops import reshape
 
 
@@ -116,7 +116,7 @@ class BaseImageLayer(Layer):
         def draw() -> np.ndarray:
             return np.asarray(fn(gen.next_rng()), dtype).reshape(shape)
 
-        return _draw(draw, tuple(shape), np.dtype(dtype))
+        return sample(draw, tuple(shape), np.dtype(dtype))
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)
