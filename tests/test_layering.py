@@ -13,9 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "ndflow"
 # Private names keras still imports in files being rewritten under issue 12 (the lead's graph
 # compiler work on the conv layers). Remove an entry when its file stops using it; the test
 # below fails on entries that are no longer needed.
-PENDING = {
-    ("ndflow.keras.layers.convolutional.base_conv_transpose", "ndflow.ops.conv._BP_INPUT"),
-}
+PENDING: set = set()
 # A private module that is plumbing, not an op: argument coercion and shape/dtype helpers
 # (shape_of, npdt, ...) shared by ops and keras.
 SHARED_HELPERS = {"ndflow.ops._util"}

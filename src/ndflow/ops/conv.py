@@ -630,6 +630,23 @@ def conv_normalized(x: Tensor, w: Tensor, *, strides: tuple, dilations: tuple, p
                                    "channels_first": channels_first})
 
 
+def conv_backprop_input_normalized(g: Tensor, w: Tensor, *, input_shape: tuple,
+                                   strides: tuple, dilations: tuple, padding: Any, groups: int,
+                                   channels_first: bool) -> Tensor:
+    """The convolution's input gradient (a transposed convolution) with attributes in normal
+    form, `input_shape` the shape it produces: what transposed-convolution layers call.
+
+    >>> import ndflow as tf
+    >>> conv_backprop_input_normalized(tf.ones([1, 3, 1]), tf.ones([2, 1, 1]),
+    ...     input_shape=(1, 4, 1), strides=(1,), dilations=(1,), padding="VALID", groups=1,
+    ...     channels_first=False).numpy().ravel().tolist()
+    [1.0, 2.0, 2.0, 1.0]
+    """
+    return execute(_BP_INPUT, (g, w), {"input_shape": tuple(input_shape), "strides": strides,
+                                       "dilations": dilations, "padding": padding,
+                                       "groups": groups, "channels_first": channels_first})
+
+
 def convolution(input: Any, filters: Any, strides: Any = None, padding: str = "VALID",
                 data_format: str | None = None, dilations: Any = None,
                 name: str | None = None) -> Tensor:

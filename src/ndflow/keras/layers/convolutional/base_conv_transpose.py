@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core.dispatch import execute
 from ndflow.core.tensor import Tensor
 from ndflow.errors import InvalidArgumentError
 from ndflow.keras import activations, constraints, initializers, regularizers
@@ -26,7 +25,7 @@ from ndflow.keras.layers.convolutional.conv_utils import (
 from ndflow.keras.layers.layer import InputSpec, Layer
 from ndflow.ops import math as m
 from ndflow.ops._util import shape_of
-from ndflow.ops.conv import _BP_INPUT, conv_transpose_output_length
+from ndflow.ops.conv import conv_backprop_input_normalized, conv_transpose_output_length
 from ndflow.ops.shape_ops import reshape
 
 
@@ -133,7 +132,8 @@ class BaseConvTranspose(Layer):
             out = tuple(out)
         oshape = (n, self.filters) + out if self._cf else (n,) + out + (self.filters,)
         try:
-            y = execute(_BP_INPUT, (x, self.kernel), dict(geo, padding=pad, input_shape=oshape))
+            y = conv_backprop_input_normalized(x, self.kernel, **dict(geo, padding=pad),
+                                               input_shape=oshape)
         except InvalidArgumentError as e:
             raise layer_error(self, e) from None
         if crop is not None:
