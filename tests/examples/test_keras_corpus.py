@@ -13,12 +13,7 @@ PROGRAMS = sorted(p.name for p in CORPUS.glob("*.py"))
 
 # programs that do not run yet, with what stops them (strict: a fix makes the test fail
 # until the entry is removed)
-NOT_YET = {
-    "timeseries_weather_forecasting.py":
-        "keras.preprocessing namespace (timeseries_dataset_from_array) is missing",
-    "understanding_masking_and_padding.py":
-        "eager tensors carry no `_keras_mask` attribute after a masking layer",
-}
+NOT_YET: dict = {}  # program -> why it does not run through yet (a strict xfail)
 
 
 def _run(name: str) -> subprocess.CompletedProcess:

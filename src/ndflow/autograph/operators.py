@@ -186,7 +186,7 @@ def if_stmt(cond: Any, body: Callable, orelse: Callable, get_state: Callable,
         return
     pred = _as_pred(cond, "if statement")
     init = get_state()
-    if _is_traced(pred) and not dispatch.active_tapes and _has_side_effects(
+    if _is_traced(pred) and not dispatch.current_tapes() and _has_side_effects(
             pred, body, orelse, get_state, set_state, names, init):
         _if_by_loops(pred, body, orelse, get_state, set_state, names)
         return
@@ -582,7 +582,7 @@ def for_stmt(iterable: Any, extra_test: Callable | None, body: Callable, get_sta
     if isinstance(iterable, _DynamicRange):
         _for_range(iterable, extra_test, body, get_state, set_state, names)
         return
-    if isinstance(iterable, Tensor) and _in_trace() and not dispatch.active_tapes:
+    if isinstance(iterable, Tensor) and _in_trace() and not dispatch.current_tapes():
         if iterable.shape.rank == 0:
             raise TypeError("for statement: cannot iterate over a scalar tensor")
         if not isinstance(iterable, Variable) and iterable._symbolic and not _is_traced(

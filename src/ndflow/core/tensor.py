@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,39 @@ _ndarray = np.ndarray
 _BY_NP = _dt._BY_NP
 
 
+# Keras masks attached to tensors: Keras code reads and sets `x._keras_mask`; tensors have
+# __slots__, so the masks live in this weak side table (filled by keras.layers).
+_MASKS: dict[int, tuple] = {}
+
+
+def set_keras_mask(x: Any, mask: Any) -> None:
+    """Attach a Keras mask to tensor ``x`` (what ``x._keras_mask = mask`` does in Keras)."""
+    k = id(x)
+    if mask is None:
+        _MASKS.pop(k, None)
+        return
+
+    def _gone(_ref: Any, k: int = k) -> None:
+        _MASKS.pop(k, None)
+
+    _MASKS[k] = (weakref.ref(x, _gone), mask)
+
+
+def any_keras_masks() -> bool:
+    """Whether any tensor has a Keras mask now (a fast check before looking one up)."""
+    return bool(_MASKS)
+
+
+def get_keras_mask(x: Any) -> Any:
+    """The Keras mask attached to ``x``, or None."""
+    if not _MASKS:
+        return None
+    e = _MASKS.get(id(x))
+    if e is not None and e[0]() is x:
+        return e[1]
+    return None
+
+
 class Tensor:
     """An immutable n-dimensional array with a dtype and a device.
 
@@ -28,6 +62,15 @@ class Tensor:
     """
 
     __slots__ = ("_value", "__weakref__")
+
+    @property
+    def _keras_mask(self) -> Any:
+        """The Keras mask a masking layer attached to this tensor (None without one)."""
+        return get_keras_mask(self)
+
+    @_keras_mask.setter
+    def _keras_mask(self, mask: Any) -> None:
+        set_keras_mask(self, mask)
     _auto_watch = False  # trainable variables are watched by tapes on first use
     _mutable = False  # variables: a tape keeps a snapshot of the value each op read
     _symbolic = False

@@ -43,7 +43,6 @@ from __future__ import annotations
 import collections
 import inspect
 import re
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,31 +87,8 @@ def clear_session() -> None:
     _NAME_UIDS.clear()
 
 
-# --- masks (tensors have __slots__, so masks live in a weak side table) --------------------------
-_MASKS: dict[int, tuple] = {}
-
-
-def set_keras_mask(x: Tensor, mask: Any) -> None:
-    """Attach a Keras mask to tensor ``x`` (what ``x._keras_mask = mask`` does in Keras)."""
-    k = id(x)
-    if mask is None:
-        _MASKS.pop(k, None)
-        return
-
-    def _gone(_ref: Any, k: int = k) -> None:
-        _MASKS.pop(k, None)
-
-    _MASKS[k] = (weakref.ref(x, _gone), mask)
-
-
-def get_keras_mask(x: Any) -> Any:
-    """The Keras mask attached to ``x``, or None."""
-    if not _MASKS:
-        return None
-    e = _MASKS.get(id(x))
-    if e is not None and e[0]() is x:
-        return e[1]
-    return None
+# --- masks: `x._keras_mask`, kept by the core in a weak side table (tensors have __slots__) ---
+from ndflow.core.tensor import any_keras_masks, get_keras_mask, set_keras_mask  # noqa: E402
 
 
 # --- call context -------------------------------------------------------------------------------
@@ -833,7 +809,7 @@ class Layer:
             kwargs["training"] = training
         # 5. mask
         auto_mask = False
-        if (info.has_mask and _MASKS and kwargs.get("mask") is None
+        if (info.has_mask and any_keras_masks() and kwargs.get("mask") is None
                 and not (info.mask_pos is not None and len(args) > info.mask_pos)):
             first = args[0] if args else kwargs.get(info.first_arg)
             m = _masks_of(first)
@@ -1267,7 +1243,7 @@ def _tuple_shapes(s: Any) -> Any:
 
 
 def _masks_of(x: Any) -> Any:
-    if not _MASKS or x is None:
+    if x is None or not any_keras_masks():
         return None
     if isinstance(x, Tensor):
         return get_keras_mask(x)

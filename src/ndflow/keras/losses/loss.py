@@ -36,14 +36,7 @@ def epsilon() -> float:
 
 def keras_mask(x: Any) -> Any:
     """The Keras mask attached to `x` (by a masking layer), or None."""
-    m = getattr(x, "_keras_mask", None)
-    if m is not None:
-        return m
-    try:
-        from ndflow.keras.layers.layer import get_keras_mask
-    except ImportError:  # pragma: no cover - the engine ships with keras
-        return None
-    return get_keras_mask(x)
+    return getattr(x, "_keras_mask", None)
 
 
 def standardize_reduction(reduction: Any, owner: str = "Loss") -> Any:
