@@ -17,15 +17,15 @@ from tests.graph.test_registry_traced import NON_DIFF
 # Ops an inference graph never holds (gradients, training forms, losses) or that have no
 # ONNX counterpart; exporting a graph with one fails with an error naming it.
 NO_RULE = {
-    "reason: gradient kernels": ["avg_pool_grad", "batch_normalization_grad",
+    "reason: gradient kernels": ["avg_pool_grad", "normalize_grad",
                                  "conv_backprop_filter", "conv_max_pool_grad", "gather_grad",
-                                 "gru_sequence_grad", "layer_normalization_grad",
+                                 "gru_sequence_grad",
                                  "lstm_sequence_grad", "max_pool_grad", "max_pool_select",
                                  "pad_mirror_grad", "relu_grad", "simple_rnn_sequence_grad",
                                  "sparse_softmax_cross_entropy_grad", "strided_slice_grad",
                                  "sum_to_shape", "put_along_axis_add"],
     "reason: training-only forms and losses": [
-        "batch_normalization_train", "sigmoid_cross_entropy_with_logits",
+        "sigmoid_cross_entropy_with_logits",
         "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
         "keras_sparse_categorical_crossentropy_probs",
         "keras_sparse_categorical_crossentropy_probs_grad", "keras_ctc_loss", "class_ids",
@@ -63,7 +63,9 @@ def test_every_op_has_a_rule_or_a_reason():
 
 # Cases whose attributes have no lowering: export fails with an error that says so.
 REFUSED = {"gather-batch_dims": "batch_dims > 0", "gather-batch_dims-axis2": "batch_dims > 0",
-           "gather-batch_dims2": "batch_dims > 0", "prod-second-order": "op cumprod"}
+           "gather-batch_dims2": "batch_dims > 0", "prod-second-order": "op cumprod",
+           "normalize-layer-norm-second-order": "op normalize_grad",
+           "normalize-batch-norm-second-order": "op normalize_grad"}
 # Cases that capture float64 constants: run in float64 (ONNX does not mix dtypes).
 FLOAT64 = ("-masked-dropout",)
 

@@ -107,26 +107,34 @@ def _pool(op_type: str) -> Any:
     return rule
 
 
-def _layer_norm(ctx: Lowering, node: GNode) -> str:
+def _normalize(ctx: Lowering, node: GNode) -> tuple:
+    """`normalize` (layer norm; batch norm in training form): (y, x_hat, 1/std, mean, var).
+    A single LayerNormalization node from opset 17 when it normalises the last axis (its
+    statistics are then not exported: inference graphs do not read them)."""
     a = node.attrs
     x, gamma, beta = (ctx.input(node, i) for i in range(3))
     rank = len(node.inputs[0].shape)
     axes = sorted(int(ax) % rank for ax in a["axes"])
     trailing = axes == list(range(rank - len(axes), rank))
-    if ctx.opset >= 17 and trailing and a["bshape"] is None and len(axes) == 1:
-        return ctx.emit("LayerNormalization", [x, gamma, beta], axis=axes[0],
-                        epsilon=float(a["eps"]))
+    stats_read = any(v in n.inputs for n in ctx.graph.nodes for v in node.outputs[1:]) \
+        or any(v in ctx.graph.outputs for v in node.outputs[1:])
+    if ctx.opset >= 17 and trailing and a["bshape"] is None and len(axes) == 1 \
+            and not stats_read:
+        y = ctx.emit("LayerNormalization", [x, gamma, beta], axis=axes[0],
+                     epsilon=float(a["eps"]))
+        return (y, None, None, None, None)
     dt = node.inputs[0].dtype
     mean = ctx.reduce("ReduceMean", x, axes, True)
     d = ctx.emit("Sub", [x, mean])
     var = ctx.reduce("ReduceMean", ctx.emit("Mul", [d, d]), axes, True)
-    std = ctx.emit("Sqrt", [ctx.emit("Add", [var, ctx.scalar(a["eps"], dt, "eps")])])
-    xhat = ctx.emit("Div", [d, std])
+    inv = ctx.emit("Reciprocal", [ctx.emit("Sqrt", [
+        ctx.emit("Add", [var, ctx.scalar(a["eps"], dt, "eps")])])])
+    xhat = ctx.emit("Mul", [d, inv])
     if a["bshape"] is not None:
         shp = ctx.ints(a["bshape"], "shape")
         gamma = ctx.emit("Reshape", [gamma, shp])
         beta = ctx.emit("Reshape", [beta, shp])
-    return ctx.emit("Add", [ctx.emit("Mul", [xhat, gamma]), beta])
+    return (ctx.emit("Add", [ctx.emit("Mul", [xhat, gamma]), beta]), xhat, inv, mean, var)
 
 
 # --- recurrences, unrolled over their (static) time steps -----------------------------------------
@@ -239,7 +247,7 @@ def _gru(ctx: Lowering, node: GNode) -> tuple:
 
 RULES: dict[str, Any] = {
     "conv": _conv, "conv_backprop_input": _conv_transpose, "max_pool": _pool("MaxPool"),
-    "avg_pool": _pool("AveragePool"), "layer_normalization": _layer_norm,
+    "avg_pool": _pool("AveragePool"), "normalize": _normalize,
     "simple_rnn_sequence": _srnn, "lstm_sequence": _lstm, "gru_sequence": _gru,
 }
 
