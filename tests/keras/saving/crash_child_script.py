@@ -76,4 +76,11 @@ if __name__ == "__main__":
         train_with_checkpoints(sys.argv[2], sys.argv[3])
     else:
         save_loop(sys.argv[2])
+    if os.environ.get("CRASH_CHILD_AWAIT_KILL"):
+        # a run that finishes before its kill arrives waits for it, so the kill test does not
+        # depend on how fast the machine is
+        print("finished", flush=True)
+        import time
+
+        time.sleep(600)
     os._exit(0)

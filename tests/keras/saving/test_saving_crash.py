@@ -24,8 +24,10 @@ SCRIPT = os.path.join(os.path.dirname(__file__), "crash_child_script.py")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
 
-def _spawn(*args, tmpdir=None):
+def _spawn(*args, tmpdir=None, await_kill=False):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    if await_kill:
+        env["CRASH_CHILD_AWAIT_KILL"] = "1"
     if tmpdir is not None:
         env["TMPDIR"] = str(tmpdir)
     return subprocess.Popen([sys.executable, SCRIPT, *args], stdout=subprocess.PIPE,
@@ -41,13 +43,13 @@ def _run_to_end(*args, tmpdir=None):
 
 def _kill_after(marker: str, *args, delay: float = 0.0, tmpdir=None) -> list:
     """Start the child, SIGKILL it ``delay`` seconds after ``marker`` appears in its output."""
-    proc = _spawn(*args, tmpdir=tmpdir)
+    proc = _spawn(*args, tmpdir=tmpdir, await_kill=True)
     lines = []
     deadline = time.time() + 300
     try:
         for line in proc.stdout:
             lines.append(line.strip())
-            if line.strip() == marker:
+            if line.strip() in (marker, "finished"):  # (a run that ends first waits for it)
                 if delay:
                     time.sleep(delay)
                 proc.send_signal(signal.SIGKILL)
