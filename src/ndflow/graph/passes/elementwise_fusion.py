@@ -51,6 +51,17 @@ JIT_MIN_SIZE = 16384
 # ... and so does a long chain of any size: one loop call instead of a ufunc call per op.
 JIT_MIN_CALLS = 24
 DUPLICATE_MAX_CALLS = 8
+# Only arithmetic is recomputed: an erf or exp costs more than the memory pass it would save.
+CHEAP_FUNCTIONS = frozenset({
+    "add", "subtract", "multiply", "true_divide", "maximum", "minimum", "negative", "absolute",
+    "square", "sign", "reciprocal", "greater", "greater_equal", "less", "less_equal", "equal",
+    "not_equal", "logical_and", "logical_or", "logical_not", "where"})
+
+
+def _cheap(tree: tuple) -> bool:
+    if tree[0] in ("arg", "const", "attr", "val"):
+        return True
+    return tree[0] in CHEAP_FUNCTIONS and all(_cheap(c) for c in tree[1:])
 # Ops chained into one group at most (a longer chain becomes several groups): bounds the
 # expression trees' depth (they are walked recursively) and the generated loops' size.
 MAX_GROUP_DEPTH = 32
@@ -96,7 +107,7 @@ def fuse_elementwise(graph: Graph) -> int:
             return "absorb"
         if duplicating and int(np.prod(v.shape)) >= JIT_MIN_SIZE \
                 and all(_fusible(u) for u in vusers) \
-                and calls(expr_of(p, budget)) <= DUPLICATE_MAX_CALLS:
+                and calls(expr_of(p, budget)) <= DUPLICATE_MAX_CALLS and _cheap(expr_of(p, budget)):
             return "copy"
         return None
 
