@@ -58,16 +58,19 @@ CHEAP_FUNCTIONS = frozenset({
     "not_equal", "logical_and", "logical_or", "logical_not", "where"})
 
 
-def _cheap(tree: tuple) -> bool:
-    if tree[0] in ("arg", "const", "attr", "val"):
-        return True
-    return tree[0] in CHEAP_FUNCTIONS and all(_cheap(c) for c in tree[1:])
 # Ops chained into one group at most (a longer chain becomes several groups): bounds the
 # expression trees' depth (they are walked recursively) and the generated loops' size.
 MAX_GROUP_DEPTH = 32
 
 
-def _duplicating(graph_size: int | None = None) -> bool:
+def _cheap(tree: tuple) -> bool:
+    if tree[0] in ("arg", "const", "attr", "val"):
+        return True
+    return tree[0] in CHEAP_FUNCTIONS and all(_cheap(c) for c in tree[1:])
+
+
+def _duplicating() -> bool:
+    """Cheap values are recomputed only where groups become compiled loops."""
     from ndflow.backend import jit
 
     return jit.enabled()
