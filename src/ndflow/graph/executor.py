@@ -30,7 +30,6 @@ from ndflow.util import nest
 POOL_MIN_SIZE = 4096
 
 
-
 def _is_fused(node: GNode) -> bool:
     return node.kind == "op" and node.op is FUSED
 
@@ -64,8 +63,8 @@ class _FusedPlan:
                 self.cupy = xp.ElementwiseKernel(*ew.cupy_source(self.expr, self.specs),
                                                  name="ndflow_fused")
             self.safe = set()
-        elif (int(np.prod(out.shape)) >= _fusion.JIT_MIN_SIZE and ew_calls(self.expr) >= 2) \
-                or ew_calls(self.expr) >= _fusion.JIT_MIN_CALLS:
+        elif (n_calls := ew_calls(self.expr)) >= _fusion.JIT_MIN_CALLS or (
+                n_calls >= 2 and int(np.prod(out.shape)) >= _fusion.JIT_MIN_SIZE):
             self.loop = ew.numba_ufunc(self.expr, self.specs)
         if self.loop is not None:
             self.safe = set(range(len(self.specs)))

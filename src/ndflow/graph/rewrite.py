@@ -66,14 +66,7 @@ class Rewriter:
         """Insert a new op node before/after an anchor; `outputs` are Values to adopt or
         (shape, dtype) pairs for new ones."""
         n = GNode("op", op, list(inputs), dict(attrs))
-        outs = []
-        for i, o in enumerate(outputs):
-            if isinstance(o, Value):
-                o.producer, o.index, o.kind = n, i, "node"
-                outs.append(o)
-            else:
-                outs.append(self.graph.new_value("node", o[0], o[1], n, i))
-        n.outputs = outs
+        self.set_outputs(n, outputs)
         nodes = self.graph.nodes
         at = nodes.index(before) if before is not None else nodes.index(after) + 1
         nodes.insert(at, n)
@@ -94,10 +87,11 @@ class Rewriter:
             self._uses.setdefault(id(v), []).append(node)
 
     def set_outputs(self, node: GNode, outputs: Sequence[Any]) -> None:
+        """Give `node` these outputs: Values to adopt or (shape, dtype) pairs for new ones."""
         outs = []
         for i, o in enumerate(outputs):
             if isinstance(o, Value):
-                o.producer, o.index = node, i
+                o.producer, o.index, o.kind = node, i, "node"
                 outs.append(o)
             else:
                 outs.append(self.graph.new_value("node", o[0], o[1], node, i))

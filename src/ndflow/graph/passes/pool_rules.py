@@ -54,13 +54,16 @@ def _uniform_const(v: Value) -> bool:
 
 
 def _at_pooled(rw: Rewriter, v: Value, y: Value, p: Value, rank: int, axis: int,
-               before: GNode, depth: int = 6) -> Value | None:
+               before: GNode | None, depth: int = 6) -> Value | None:
     """`v` computed at the pooled positions: `p` for the pool input `y`, per-channel values
     as they are, and element-wise functions of those recomputed on the pooled values (new
-    nodes before `before`); None when `v` is not such a function."""
+    nodes before `before`); None when `v` is not such a function. With `before=None` only
+    checks (makes no node and returns `v` when it could)."""
     if v is y:
         return p
     if _uniform_const(v):  # e.g. a folded ones_like: the same value at every position
+        if before is None:
+            return v
         return rw.graph.new_value("const", (), v.dtype, payload=v.payload.reshape(-1)[:1]
                                   .reshape(()))
     if tuple(v.shape) != tuple(y.shape):
@@ -74,6 +77,8 @@ def _at_pooled(rw: Rewriter, v: Value, y: Value, p: Value, rank: int, axis: int,
         if a is None:
             return None
         args.append(a)
+    if before is None:
+        return v
     return rw.node(f.op, args, f.attrs, [(p.shape, v.dtype)], before=before).outputs[0]
 
 
@@ -94,8 +99,8 @@ def mask_before_scatter(rw: Rewriter, m: GNode) -> bool:
     axis = _pool_channel_axis(pool.attrs, rank)
     if tuple(p.shape) != tuple(g.shape) or tuple(m.outputs[0].shape) != tuple(y.shape):
         return False
-    if not all(_pooled_form(rw, o, y, rank, axis) for o in m.inputs[1:]):
-        return False
+    if any(_at_pooled(rw, o, y, p, rank, axis, None) is None for o in m.inputs[1:]):
+        return False  # (checked first: no node is made for a rewrite that cannot finish)
     others = [_at_pooled(rw, o, y, p, rank, axis, grad) for o in m.inputs[1:]]
     mask = rw.node(m.op, [g] + others, m.attrs, [(g.shape, m.outputs[0].dtype)], before=grad)
     rw.set_inputs(grad, [mask.outputs[0], idx])
@@ -104,18 +109,6 @@ def mask_before_scatter(rw: Rewriter, m: GNode) -> bool:
     rw.remove(m)
     rw.remove_dead(old_inputs)
     return True
-
-
-def _pooled_form(rw: Rewriter, v: Value, y: Value, rank: int, axis: int,
-                 depth: int = 6) -> bool:
-    """Whether `_at_pooled` can express `v` (checked before any node is made)."""
-    if v is y or _uniform_const(v):
-        return True
-    if tuple(v.shape) != tuple(y.shape):
-        return _per_channel(v, rank, axis)
-    f = rw.producer(v, trait="elementwise")
-    return f is not None and depth > 0 and not f.op.stateful and all(
-        _pooled_form(rw, i, y, rank, axis, depth - 1) for i in f.inputs)
 
 
 def _masked_by(rw: Rewriter, use: GNode | None, mask_op: object, pooled: Value) -> bool:
