@@ -152,11 +152,36 @@ def _c_literal(value: Any, dtype: np.dtype) -> str:
     return f"np.{dtype.name}({float(value) if dtype.kind == 'f' else value!r})"
 
 
+def _statements(tree: tuple, call_expr: Any, statement: Any, const_text: Any = repr
+                ) -> tuple[str, list[str]]:
+    """One statement per distinct call of the tree, in evaluation order (the shared walk of
+    the loop targets): `call_expr(t, operand)` writes a call's expression, `operand(child)`
+    the name of a computed child; `statement(t, name, expr)` the line that names it. Returns
+    (the result's name, the lines)."""
+    names: dict = {}
+    lines: list[str] = []
+
+    def operand(t: tuple) -> str:
+        if t[0] == "arg":
+            return f"a{t[1]}"
+        if t[0] == "const":
+            return const_text(t[1])
+        if t not in names:
+            expr = call_expr(t, operand)
+            names[t] = f"t{len(names)}"
+            lines.append(statement(t, names[t], expr))
+        return names[t]
+
+    return operand(tree), lines
+
+
+def _out_dtype(tree: tuple, types: dict, arg_specs: list[tuple]) -> np.dtype:
+    return types[tree][1] if tree[0] not in _LEAF else np.dtype(arg_specs[0][1])
+
+
 def numba_scalar_source(tree: tuple, arg_specs: list[tuple]) -> str:
     """The scalar function numba vectorizes: one statement per call, constants cast."""
     types = subtree_types(tree, arg_specs)
-    names: dict = {}
-    lines: list[str] = []
 
     def operand_dtype(t: tuple, siblings: tuple) -> np.dtype:
         for s in siblings:
@@ -166,30 +191,19 @@ def numba_scalar_source(tree: tuple, arg_specs: list[tuple]) -> str:
                 return types[s][1]
         return types[t][1]
 
-    def emit(t: tuple) -> str:
-        if t[0] == "arg":
-            return f"a{t[1]}"
-        if t in names:
-            return names[t]
-        kids = t[1:]
-        fname = t[0]
+    def call_expr(t: tuple, operand: Any) -> str:
+        kids, fname = t[1:], t[0]
+        # a constant takes the dtype of what it meets (the result's, for where's branches)
+        dt = types[t][1] if fname == "where" else operand_dtype(t, kids)
+        ops = [_c_literal(k[1], dt) if k[0] == "const" and (fname != "where" or i) else
+               operand(k) for i, k in enumerate(kids)]
         if fname == "where":
-            ops = [emit(kids[0])] + [
-                _c_literal(k[1], types[t][1]) if k[0] == "const" else emit(k) for k in kids[1:]]
-            expr = f"({ops[1]} if {ops[0]} else {ops[2]})"
-        else:
-            dt = operand_dtype(t, kids)
-            ops = [_c_literal(k[1], dt) if k[0] == "const" else emit(k) for k in kids]
-            if fname == "erf":
-                expr = f"np.{types[t][1].name}(math.erf({ops[0]}))"
-            else:
-                expr = f"np.{fname}({', '.join(ops)})"
-        name = f"t{len(names)}"
-        lines.append(f"    {name} = {expr}")
-        names[t] = name
-        return name
+            return f"({ops[1]} if {ops[0]} else {ops[2]})"
+        if fname == "erf":
+            return f"np.{types[t][1].name}(math.erf({ops[0]}))"
+        return f"np.{fname}({', '.join(ops)})"
 
-    result = emit(tree)
+    result, lines = _statements(tree, call_expr, lambda t, name, expr: f"    {name} = {expr}")
     params = ", ".join(f"a{i}" for i in range(len(arg_specs)))
     return f"def kernel({params}):\n" + "\n".join(lines) + f"\n    return {result}\n"
 
@@ -209,8 +223,7 @@ def numba_ufunc(tree: tuple, arg_specs: list[tuple]) -> Any:
             src = numba_scalar_source(tree, arg_specs)
             g = {"np": np, "math": math}
             exec(compile(src, f"<fused {to_source(tree)}>", "exec"), g)  # noqa: S102
-            out_dtype = subtree_types(tree, arg_specs)[tree][1] if tree[0] not in _LEAF \
-                else np.dtype(arg_specs[0][1])
+            out_dtype = _out_dtype(tree, subtree_types(tree, arg_specs), arg_specs)
             sig = numba.from_dtype(out_dtype)(*[numba.from_dtype(np.dtype(d))
                                                 for _, d in arg_specs])
             fn = numba.vectorize([sig], nopython=True, cache=False)(g["kernel"])
@@ -231,50 +244,38 @@ def cupy_source(tree: tuple, arg_specs: list[tuple]) -> tuple[str, str, str]:
     """(in_params, out_params, operation) for `cupy.ElementwiseKernel`: the same expression
     as C; NaN-propagating max/min as NumPy's maximum/minimum."""
     types = subtree_types(tree, arg_specs)
-    names: dict = {}
-    lines: list[str] = []
 
     def ctype(dt: np.dtype) -> str:
         return _C_TYPES[np.dtype(dt).name]
 
-    def emit(t: tuple) -> str:
-        if t[0] == "arg":
-            return f"a{t[1]}"
-        if t[0] == "const":
-            return repr(float(t[1])) if isinstance(t[1], float) else repr(t[1])
-        if t in names:
-            return names[t]
-        ops = [emit(c) for c in t[1:]]
+    def call_expr(t: tuple, operand: Any) -> str:
+        ops = [operand(c) for c in t[1:]]
         fname = t[0]
         if fname in _C_BINARY:
-            expr = f"({ops[0]} {_C_BINARY[fname]} {ops[1]})"
-        elif fname == "where":
-            expr = f"({ops[0]} ? {ops[1]} : {ops[2]})"
-        elif fname in ("maximum", "minimum"):
+            return f"({ops[0]} {_C_BINARY[fname]} {ops[1]})"
+        if fname == "where":
+            return f"({ops[0]} ? {ops[1]} : {ops[2]})"
+        if fname in ("maximum", "minimum"):
             cmp = ">=" if fname == "maximum" else "<="
-            expr = f"(({ops[0]} {cmp} {ops[1]} || isnan({ops[0]})) ? {ops[0]} : {ops[1]})"
-        elif fname == "negative":
-            expr = f"(-{ops[0]})"
-        elif fname == "logical_not":
-            expr = f"(!{ops[0]})"
-        elif fname == "square":
-            expr = f"({ops[0]} * {ops[0]})"
-        elif fname == "reciprocal":
-            expr = f"(1 / {ops[0]})"
-        elif fname == "sign":
-            expr = f"(({ops[0]} > 0) - ({ops[0]} < 0))"
-        else:
-            expr = f"{_C_CALL.get(fname, fname)}({', '.join(ops)})"
-        name = f"t{len(names)}"
-        lines.append(f"{ctype(types[t][1])} {name} = {expr};")
-        names[t] = name
-        return name
+            return f"(({ops[0]} {cmp} {ops[1]} || isnan({ops[0]})) ? {ops[0]} : {ops[1]})"
+        if fname == "negative":
+            return f"(-{ops[0]})"
+        if fname == "logical_not":
+            return f"(!{ops[0]})"
+        if fname == "square":
+            return f"({ops[0]} * {ops[0]})"
+        if fname == "reciprocal":
+            return f"(1 / {ops[0]})"
+        if fname == "sign":
+            return f"(({ops[0]} > 0) - ({ops[0]} < 0))"
+        return f"{_C_CALL.get(fname, fname)}({', '.join(ops)})"
 
-    result = emit(tree)
-    out_dtype = types[tree][1] if tree[0] not in _LEAF else np.dtype(arg_specs[0][1])
+    result, lines = _statements(
+        tree, call_expr, lambda t, name, expr: f"{ctype(types[t][1])} {name} = {expr};",
+        lambda v: repr(float(v)) if isinstance(v, float) else repr(v))
     ins = ", ".join(f"{ctype(d)} a{i}" for i, (_, d) in enumerate(arg_specs))
     lines.append(f"out = {result};")
-    return ins, f"{ctype(out_dtype)} out", "\n".join(lines)
+    return ins, f"{ctype(_out_dtype(tree, types, arg_specs))} out", "\n".join(lines)
 
 
 __all__ = ["ARG_NAMES", "cupy_source", "numba_scalar_source", "numba_ufunc", "numpy_lines",
