@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 import string
 from typing import Any
 
@@ -204,7 +205,65 @@ def _diagonal_mask(subscripts: str, shape: tuple, dtype: Any) -> np.ndarray:
     return mask.astype(dtype)
 
 
+def _pair_plan(a: str, b: str, out: str) -> tuple | None:
+    """How `einsum(a,b->out)` runs as one batched matmul, or None where it cannot (a repeated
+    letter within an operand, or a letter kept from both operands but absent from one).
+
+    Letters split into batch (in a, b and out), left (a and out), right (b and out) and
+    contracted (a and b, not out); letters in one operand only and not in out are summed
+    first. Returns (sum axes of a, of b, order of a, order of b, group letters, out perm).
+    """
+    if len(set(a)) != len(a) or len(set(b)) != len(b) or len(set(out)) != len(out):
+        return None
+    if any(c not in a and c not in b for c in out):
+        return None
+    batch = [c for c in out if c in a and c in b]
+    left = [c for c in out if c in a and c not in b]
+    right = [c for c in out if c in b and c not in a]
+    contract = [c for c in a if c in b and c not in out]
+    sum_a = tuple(k for k, c in enumerate(a) if c not in b and c not in out)
+    sum_b = tuple(k for k, c in enumerate(b) if c not in a and c not in out)
+    a_kept = [c for c in a if c in b or c in out]
+    b_kept = [c for c in b if c in a or c in out]
+    order_a = tuple(a_kept.index(c) for c in batch + left + contract)
+    order_b = tuple(b_kept.index(c) for c in batch + contract + right)
+    res = batch + left + right
+    perm = tuple(res.index(c) for c in out)
+    return sum_a, sum_b, order_a, order_b, (len(batch), len(left), len(contract)), perm
+
+
+_PLANS: dict = {}
+
+
+def _einsum_pair(xp: Any, x: Any, y: Any, a: str, b: str, out: str) -> Any:
+    key = (a, b, out)
+    plan = _PLANS.get(key, False)
+    if plan is False:
+        plan = _PLANS[key] = _pair_plan(a, b, out)
+    if plan is None:
+        return None
+    sum_a, sum_b, order_a, order_b, (nb, nl, nk), perm = plan
+    if sum_a:
+        x = x.sum(axis=sum_a)
+    if sum_b:
+        y = y.sum(axis=sum_b)
+    x = x.transpose(order_a)
+    y = y.transpose(order_b)
+    bx, by = x.shape[:nb], y.shape[:nb]
+    if bx != by or x.shape[nb + nl:] != y.shape[nb:nb + nk]:
+        return None  # broadcasting of size-1 letters: leave it to einsum
+    ls, ks, rs = x.shape[nb:nb + nl], x.shape[nb + nl:], y.shape[nb + nk:]
+    lsz, ksz, rsz = math.prod(ls), math.prod(ks), math.prod(rs)
+    r = xp.matmul(x.reshape(bx + (lsz, ksz)), y.reshape(bx + (ksz, rsz)))
+    r = r.reshape(bx + ls + rs)
+    return r.transpose(perm) if perm != tuple(range(len(perm))) else r
+
+
 def _einsum_fwd(xp: Any, *arrays: Any, ins: tuple, out: str) -> Any:
+    if len(arrays) == 2:
+        r = _einsum_pair(xp, arrays[0], arrays[1], ins[0], ins[1], out)
+        if r is not None:
+            return r
     return xp.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
 
 
