@@ -164,7 +164,7 @@ def _rnn_backward(name: str, x: Any) -> Any:
         return execute(REGISTRY[name], ins, dict(flags, activation="tanh"))[0]
     if name == "lstm_sequence_grad":
         ins = (z(2, 3, 1), z(2, 3, 1), z(2, 1), z(2, 1), z(1, 4), x, z(2, 1), z(2, 3, 1),
-               z(2, 3, 1), z(2, 3, 4))
+               z(2, 3, 1), z(3, 5, 2, 1))
         return execute(REGISTRY[name], ins, dict(flags, **acts))[0]
     ins = (z(2, 3, 1), z(2, 1), z(1, 3), z(3), x, z(2, 1), z(2, 3, 1), z(2, 3, 3), z(2, 3, 1))
     return execute(REGISTRY[name], ins, dict(flags, reset_after=True, **acts))[0]

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend import jit
 from ndflow.core.dispatch import OpsByOutputCount, Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
@@ -393,9 +394,31 @@ def _gather_grad(node: Any, g: Tensor) -> tuple:
                                                   "batch_dims": a["batch_dims"]}), None)
 
 
+@jit.kernel
+def _scatter_add_rows(out: Any, indices: Any, rows: Any) -> None:
+    """out[indices[i]] += rows[i] for 2-D `out` and `rows` (indices already in range)."""
+    n = out.shape[0]
+    for i in range(indices.shape[0]):
+        j = indices[i]
+        if j < 0:
+            j += n
+        dst = out[j]
+        src = rows[i]
+        for k in range(src.shape[0]):
+            dst[k] += src[k]
+
+
 def _scatter_add_fwd(xp: Any, g: Any, indices: Any, shape: tuple, axis: int,
                      batch_dims: int) -> Any:
     out = xp.zeros(shape, g.dtype)
+    if batch_dims == 0 and axis == 0 and indices.size and jit.accepts(out, g, indices) \
+            and g.dtype in (np.float32, np.float64):
+        idx = indices.reshape(-1)
+        lo, hi = int(idx.min()), int(idx.max())
+        if -shape[0] <= lo and hi < shape[0]:  # else add.at raises its IndexError below
+            _scatter_add_rows(out.reshape(shape[0], -1), idx,
+                              g.reshape(idx.size, -1))
+            return out
     if batch_dims == 0:
         lead = g.shape[:axis]
         gi = g.reshape(lead + (indices.size,) + g.shape[axis + indices.ndim:])

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
@@ -135,76 +138,218 @@ _SRNN_BWD = register_op(
 
 
 # --- LSTM --------------------------------------------------------------------------------------
+# The kernels keep per-step values time-major and gate-major: `gates` is (T, 5, B, H), the
+# activated gates i, f, o, g and act(c) of every step (note: o before g), so a step's values are
+# one contiguous block and each gate one contiguous (B, H) array (NumPy's fast paths,
+# vectorised compiled loops), with the three sigmoid gates adjacent. The recurrent matmul runs
+# as one batched product against the kernel split into (4, H, H) blocks.
+_ORDER = (0, 1, 3, 2)  # internal block k holds Keras gate _ORDER[k] (Keras order i, f, c, o)
+
+
+@jit.kernel
+def _gate_blocks_jit(w: Any, out: Any, scale: Any) -> None:
+    """out[t, k, b] = w[b, t, gate _ORDER[k]] * scale[k] for w (B, T, 4H), out (T, 4, B, H)."""
+    B, T = w.shape[0], w.shape[1]
+    H = out.shape[3]
+    for b in range(B):
+        for s in range(T):
+            for k in range(4):
+                src = k if k < 2 else 5 - k
+                sk = scale[k]
+                for j in range(H):
+                    out[s, k, b, j] = w[b, s, src * H + j] * sk
+
+
+def _gate_blocks(xp: Any, w: Any, H: int, scale: Any) -> Any:
+    """(B, T, 4H) in Keras gate order -> (T, 4, B, H) in internal order, one new array, gate
+    block k multiplied by scale[k] (1 or 1/2: exact)."""
+    B, T = w.shape[:2]
+    out = xp.empty((T, 4, B, H), w.dtype)
+    if xp is np and jit.enabled() and w.dtype in (np.float32, np.float64):
+        _gate_blocks_jit(w, out, scale)
+        return out
+    v = w.reshape(B, T, 4, H).transpose(1, 2, 0, 3)
+    for k, src in enumerate(_ORDER):
+        xp.multiply(v[:, src], scale[k], out=out[:, k])
+    return out
+
+
+@jit.kernel
+def _lstm_cell_jit(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool,
+                   half: Any) -> None:
+    """Step s after tanh: sigmoid from tanh(z / 2) for i, f, o (in place), then
+    cs[s] = f * c + i * g (c itself at masked steps); the NumPy path's operations in order."""
+    g = gates[s]
+    c = cs[s - 1] if s else c0
+    cn = cs[s]
+    B, H = c.shape
+    for k in range(3):
+        gk = g[k]
+        for b in range(B):
+            for j in range(H):
+                gk[b, j] = gk[b, j] * half + half
+    gi, gf, gg = g[0], g[1], g[3]
+    for b in range(B):
+        if masked and mk[s, b, 0] == 0:
+            for j in range(H):
+                cn[b, j] = c[b, j]
+        else:
+            for j in range(H):
+                cn[b, j] = gf[b, j] * c[b, j] + gi[b, j] * gg[b, j]
+
+
+@jit.kernel
+def _lstm_back_jit(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c0: Any,
+                   dz: Any, dhd: Any, mk: Any, s: int, masked: bool, one: Any) -> None:
+    """Step s of the LSTM backward pass for tanh / sigmoid: the carry gradient `dc` (in place)
+    and the pre-activation gradients dz[s] (B, 4H, Keras order); at masked steps the part of
+    dh that skips the step goes to `dhd`. The NumPy path's operations, in order."""
+    g = gates[s]
+    gi, gf, go, gg, ga = g[0], g[1], g[2], g[3], g[4]
+    cprev = cs[s - 1] if s else c0
+    d = dz[s]
+    B, H = dh.shape
+    for b in range(B):
+        dhs_b, dcs_b, dh_b, dc_b = dhs[b, s], dcs[b, s], dh[b], dc[b]
+        if masked:
+            m = mk[s, b, 0]
+            keep = one - m
+            for j in range(H):
+                th = dhs_b[j] + dh_b[j]
+                tc = dcs_b[j] + dc_b[j]
+                dhd[b, j] = keep * th
+                dcd = keep * tc
+                th = m * th
+                tc = m * tc
+                i, f, o, gv, ac = gi[b, j], gf[b, j], go[b, j], gg[b, j], ga[b, j]
+                tc = tc + th * o * (one - ac * ac)
+                d[b, j] = tc * gv * (i * (one - i))
+                d[b, H + j] = tc * cprev[b, j] * (f * (one - f))
+                d[b, 2 * H + j] = tc * i * (one - gv * gv)
+                d[b, 3 * H + j] = th * ac * (o * (one - o))
+                dc_b[j] = dcd + tc * f
+        else:
+            for j in range(H):
+                th = dhs_b[j] + dh_b[j]
+                tc = dcs_b[j] + dc_b[j]
+                i, f, o, gv, ac = gi[b, j], gf[b, j], go[b, j], gg[b, j], ga[b, j]
+                tc = tc + th * o * (one - ac * ac)
+                d[b, j] = tc * gv * (i * (one - i))
+                d[b, H + j] = tc * cprev[b, j] * (f * (one - f))
+                d[b, 2 * H + j] = tc * i * (one - gv * gv)
+                d[b, 3 * H + j] = th * ac * (o * (one - o))
+                dc_b[j] = tc * f
+
+
+def _fast_acts(xp: Any, activation: str, recurrent_activation: str, *arrays: Any) -> bool:
+    return activation == "tanh" and recurrent_activation == "sigmoid" and xp is np \
+        and jit.enabled() and arrays[0].dtype in (np.float32, np.float64) \
+        and all(a.dtype == arrays[0].dtype for a in arrays)
+
+
 def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
               activation: str, recurrent_activation: str, masked: bool, dropped: bool) -> tuple:
     B, T, G = xw.shape
     H = G // 4
     act, ract = _ACT[activation], _ACT[recurrent_activation]
-    hs = xp.empty((B, T, H), xw.dtype)
-    cs = xp.empty((B, T, H), xw.dtype)
-    gates = xp.empty((B, T, G), xw.dtype)
+    sig = recurrent_activation == "sigmoid"
+    fast = _fast_acts(xp, activation, recurrent_activation, xw, h0, c0, R)
+    # sigmoid(z) = tanh(z / 2) / 2 + 1 / 2: the sigmoid gates' inputs are halved up front
+    # (exact, a power of two), so one tanh call serves all four gates
+    scale = xp.asarray((0.5, 0.5, 0.5, 1.0) if sig else (1.0,) * 4, xw.dtype)
+    xt = _gate_blocks(xp, xw, H, scale)                              # (T, 4, B, H)
+    R4 = R.reshape(H, 4, H).transpose(1, 0, 2)[list(_ORDER)] * scale[:, None, None]
+    gates = xp.empty((T, 5, B, H), xw.dtype)
+    hs = xp.empty((T, B, H), xw.dtype)
+    cs = xp.empty((T, B, H), xw.dtype)
+    tmp = xp.empty((B, H), xw.dtype)
+    mul, add = xp.multiply, xp.add
+    mk_t = mask.T[:, :, None] if masked else mask[None, :, :1]
+    half = xw.dtype.type(0.5)
     h, c = h0, c0
-    same = activation == recurrent_activation
     for s in range(T):
-        hp = h * rdrop if dropped else h
-        z = xw[:, s] + hp @ R
-        if same:
-            gz = act(xp, z)
+        g = gates[s]
+        gz, cn, hn, ac = g[:4], cs[s], hs[s], g[4]
+        xp.matmul(h * rdrop if dropped else h, R4, out=gz)
+        add(gz, xt[s], out=gz)
+        mk = mk_t[s] if masked else None
+        if fast:
+            xp.tanh(gz, out=gz)
+            _lstm_cell_jit(gates, cs, c0, mk_t, s, masked, half)
         else:
-            gz = ract(xp, z)
-            gz[:, 2 * H:3 * H] = act(xp, z[:, 2 * H:3 * H])
-        i, f, g, o = gz[:, :H], gz[:, H:2 * H], gz[:, 2 * H:3 * H], gz[:, 3 * H:]
-        cn = f * c + i * g
-        hn = o * act(xp, cn)
-        if masked:
-            mk = mask[:, s, None]
-            cn = _mix(xp, mk, cn, c)
-            hn = _mix(xp, mk, hn, h)
-        gates[:, s] = gz
-        cs[:, s] = cn
-        hs[:, s] = hn
+            if sig and activation == "tanh":
+                xp.tanh(gz, out=gz)
+            else:
+                gz[:3] = xp.tanh(gz[:3]) if sig else ract(xp, gz[:3])
+                gz[3] = act(xp, gz[3])
+            if sig:
+                mul(gz[:3], half, out=gz[:3])
+                add(gz[:3], half, out=gz[:3])
+            mul(gz[1], c, out=cn)
+            mul(gz[0], gz[3], out=tmp)
+            add(cn, tmp, out=cn)
+            if masked:
+                xp.copyto(cn, c, where=mk == 0)
+        if activation == "tanh":
+            xp.tanh(cn, out=ac)
+        else:
+            ac[...] = act(xp, cn)
+        mul(gz[2], ac, out=hn)
+        if masked:  # a masked step keeps the states exactly
+            xp.copyto(hn, h, where=mk == 0)
         h, c = hn, cn
-    return hs, cs, gates
+    return hs.transpose(1, 0, 2), cs.transpose(1, 0, 2), gates
 
 
 def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: Any,
                   rdrop: Any, hs: Any, cs: Any, gates: Any, activation: str,
                   recurrent_activation: str, masked: bool, dropped: bool) -> tuple:
     B, T, H = hs.shape
-    act, dact, drec = _ACT[activation], _DACT[activation], _DACT[recurrent_activation]
-    dxw = xp.empty_like(gates)
+    dact, drec = _DACT[activation], _DACT[recurrent_activation]
+    fast = _fast_acts(xp, activation, recurrent_activation, dhs, dcs, h0, c0, R, hs, gates)
+    hs_t, cs_t = hs.transpose(1, 0, 2), cs.transpose(1, 0, 2)
+    dhs_t, dcs_t = dhs.transpose(1, 0, 2), dcs.transpose(1, 0, 2)
+    dz = xp.empty((T, B, 4 * H), hs.dtype)  # the gates' pre-activation gradients
     dh = xp.zeros_like(h0)
     dc = xp.zeros_like(c0)
-    RT = R.T
+    dhd = xp.zeros_like(h0)
+    RT = xp.ascontiguousarray(R.T)
+    mk_t = mask.T[:, :, None] if masked else mask[None, :, :1]
+    one = hs.dtype.type(1)
     for s in range(T - 1, -1, -1):
-        th = dhs[:, s] + dh
-        tc = dcs[:, s] + dc
+        d = dz[s]
+        if fast:
+            _lstm_back_jit(dhs, dcs, dh, dc, gates, cs_t, c0, dz, dhd, mk_t, s, masked, one)
+        else:
+            th = dhs_t[s] + dh
+            tc = dcs_t[s] + dc
+            if masked:
+                mk = mk_t[s]
+                keep = 1.0 - mk
+                dhd, dcd = keep * th, keep * tc
+                th, tc = mk * th, mk * tc
+            i, f, o, g, ac = gates[s]
+            cprev = cs_t[s - 1] if s else c0
+            tc = tc + th * o * dact(xp, ac)
+            d[:, :H] = tc * g * drec(xp, i)
+            d[:, H:2 * H] = tc * cprev * drec(xp, f)
+            d[:, 2 * H:3 * H] = tc * i * dact(xp, g)
+            d[:, 3 * H:] = th * ac * drec(xp, o)
+            dc = tc * f
+            if masked:
+                dc = dcd + dc
+        xp.matmul(d, RT, out=dh)
+        if dropped:
+            dh *= rdrop
         if masked:
-            mk = mask[:, s, None]
-            keep = 1.0 - mk
-            dhd, dcd = keep * th, keep * tc
-            th, tc = mk * th, mk * tc
-        gz = gates[:, s]
-        i, f, g, o = gz[:, :H], gz[:, H:2 * H], gz[:, 2 * H:3 * H], gz[:, 3 * H:]
-        ac = act(xp, cs[:, s])
-        tc = tc + th * o * dact(xp, ac)
-        cprev = cs[:, s - 1] if s else c0
-        dz = dxw[:, s]
-        dz[:, :H] = tc * g * drec(xp, i)
-        dz[:, H:2 * H] = tc * cprev * drec(xp, f)
-        dz[:, 2 * H:3 * H] = tc * i * dact(xp, g)
-        dz[:, 3 * H:] = th * ac * drec(xp, o)
-        dc = tc * f
-        dhp = dz @ RT
-        dh = dhp * rdrop if dropped else dhp
-        if masked:
-            dh = dh + dhd
-            dc = dc + dcd
-    hprev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)
+            dh += dhd
+    hprev = xp.empty((T, B, H), hs.dtype)
+    hprev[0] = h0
+    hprev[1:] = hs_t[:-1]
     if dropped:
-        hprev = hprev * rdrop[:, None]
-    dR = hprev.reshape(-1, H).T @ dxw.reshape(-1, 4 * H)
-    return dxw, dh, dc, dR
+        hprev *= rdrop
+    dR = hprev.reshape(T * B, H).T @ dz.reshape(T * B, 4 * H)
+    return xp.ascontiguousarray(dz.transpose(1, 0, 2)), dh, dc, dR
 
 
 def _zeros_for(g: Any, like: Tensor) -> Tensor:
@@ -243,14 +388,15 @@ def _lstm_infer(xw: Spec, h0: Spec, c0: Spec, R: Spec, mask: Spec, rdrop: Spec,
                 **_: Any) -> tuple:
     _check_shapes("lstm_sequence", xw, h0, R, 4)
     st = Spec(xw.shape[:2] + (R.shape[0],), xw.dtype)
-    return st, st, Spec(xw.shape, xw.dtype)
+    return st, st, Spec((xw.shape[1], 5, xw.shape[0], R.shape[0]), xw.dtype)
 
 
 _LSTM = register_op("lstm_sequence", _lstm_fwd, _lstm_infer, _lstm_grad, num_outputs=3)
 _LSTM_BWD = register_op(
     "lstm_sequence_grad", _lstm_bwd_fwd,
     lambda dh, dc, h0, c0, R, mk, rd, hs, cs, gz, **_: (
-        Spec(gz.shape, gz.dtype), Spec(h0.shape, h0.dtype), Spec(c0.shape, c0.dtype),
+        Spec(hs.shape[:2] + R.shape[1:], hs.dtype), Spec(h0.shape, h0.dtype),
+        Spec(c0.shape, c0.dtype),
         Spec(R.shape, R.dtype)), None, num_outputs=4)
 
 
