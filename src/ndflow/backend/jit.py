@@ -134,6 +134,12 @@ class Kernel:
             fn = self._compile()
         return fn(*args)
 
+    @property
+    def function(self) -> Callable:
+        """The compiled function itself (compiling it now if needed): for a hot loop that
+        calls the kernel many times, without this wrapper's check on every call."""
+        return self._compiled or self._compile()
+
     def _compile(self) -> Callable:
         with _lock:
             if self._compiled is None:

@@ -326,7 +326,7 @@ def _emit_fused(cg: _Codegen, node: GNode, ins: list[str], name: str, buf: str |
     if plan.loop is not None:
         k = cg.glob("k", plan.loop)
         out = f", out={buf}" if buf is not None else ""
-        cg.lines.append(f"{name} = {k}({', '.join(ins)}{out})")
+        cg.lines.append(f"{name} = {k}({', '.join(ins)}{out})  # {ew.to_source(plan.expr)}")
         return
     counter = [0]
 

@@ -211,13 +211,19 @@ def _pair_plan(a: str, b: str, out: str) -> tuple | None:
 
     Letters split into batch (in a, b and out), left (a and out), right (b and out) and
     contracted (a and b, not out); letters in one operand only and not in out are summed
-    first. Returns (sum axes of a, of b, order of a, order of b, group letters, out perm).
+    first. Returns (sum axes of a, of b, order of a, order of b, group sizes, out perm, swap):
+    with swap the operands trade places, so that the product comes out in the output's order.
     """
     if len(set(a)) != len(a) or len(set(b)) != len(b) or len(set(out)) != len(out):
         return None
     if any(c not in a and c not in b for c in out):
         return None
     batch = [c for c in out if c in a and c in b]
+    free = [c for c in out if c not in batch]
+    if free and free[0] not in a:
+        # b's letters come first in the output: b @ a gives that order without a transpose
+        plan = _pair_plan(b, a, out)
+        return None if plan is None else plan[:-1] + (not plan[-1],)
     left = [c for c in out if c in a and c not in b]
     right = [c for c in out if c in b and c not in a]
     contract = [c for c in a if c in b and c not in out]
@@ -229,7 +235,7 @@ def _pair_plan(a: str, b: str, out: str) -> tuple | None:
     order_b = tuple(b_kept.index(c) for c in batch + contract + right)
     res = batch + left + right
     perm = tuple(res.index(c) for c in out)
-    return sum_a, sum_b, order_a, order_b, (len(batch), len(left), len(contract)), perm
+    return sum_a, sum_b, order_a, order_b, (len(batch), len(left), len(contract)), perm, False
 
 
 _PLANS: dict = {}
@@ -242,7 +248,9 @@ def _einsum_pair(xp: Any, x: Any, y: Any, a: str, b: str, out: str) -> Any:
         plan = _PLANS[key] = _pair_plan(a, b, out)
     if plan is None:
         return None
-    sum_a, sum_b, order_a, order_b, (nb, nl, nk), perm = plan
+    sum_a, sum_b, order_a, order_b, (nb, nl, nk), perm, swap = plan
+    if swap:
+        x, y = y, x
     if sum_a:
         x = x.sum(axis=sum_a)
     if sum_b:

@@ -144,7 +144,8 @@ def crelu(features: Any, axis: int = -1, name: str | None = None) -> Tensor:
 
 
 def _softmax_fwd(xp: Any, a: Any, axis: int) -> Any:
-    e = xp.exp(a - a.max(axis=axis, keepdims=True))
+    e = a - a.max(axis=axis, keepdims=True)
+    xp.exp(e, out=e)
     e /= e.sum(axis=axis, keepdims=True)
     return e
 

@@ -266,6 +266,7 @@ def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
     mul, add = xp.multiply, xp.add
     mk_t = mask.T[:, :, None] if masked else mask[None, :, :1]
     half = xw.dtype.type(0.5)
+    cell = _lstm_cell_jit.function if fast else None
     h, c = h0, c0
     for s in range(T):
         g = gates[s]
@@ -275,7 +276,7 @@ def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
         mk = mk_t[s] if masked else None
         if fast:
             xp.tanh(gz, out=gz)
-            _lstm_cell_jit(gates, cs, c0, mk_t, s, masked, half)
+            cell(gates, cs, c0, mk_t, s, masked, half)
         else:
             if sig and activation == "tanh":
                 xp.tanh(gz, out=gz)
@@ -316,10 +317,11 @@ def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: A
     RT = xp.ascontiguousarray(R.T)
     mk_t = mask.T[:, :, None] if masked else mask[None, :, :1]
     one = hs.dtype.type(1)
+    back = _lstm_back_jit.function if fast else None
     for s in range(T - 1, -1, -1):
         d = dz[s]
         if fast:
-            _lstm_back_jit(dhs, dcs, dh, dc, gates, cs_t, c0, dz, dhd, mk_t, s, masked, one)
+            back(dhs, dcs, dh, dc, gates, cs_t, c0, dz, dhd, mk_t, s, masked, one)
         else:
             th = dhs_t[s] + dh
             tc = dcs_t[s] + dc
