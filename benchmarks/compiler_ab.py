@@ -1,12 +1,16 @@
 """Graph-compiler A/B: W1, W1g (GELU), W2, W2t (the W2 convnet in `tf.nn` ops under
-`ndflow.function`) for ndflow (this tree, and optionally a baseline tree) and PyTorch, in
-alternating subprocesses (A B A B ...), every process with the same environment and one BLAS
-thread (so a busy core does not collapse a multi-threaded BLAS), reporting samples/s medians
-and ratios.
+`ndflow.function`) for ndflow (this tree, and optionally a baseline tree), PyTorch,
+TensorFlow (the very same script with `import tensorflow as tf`; Keras 3 on TensorFlow for the
+layer workloads) and Keras 3 on JAX (layer workloads), in alternating subprocesses
+(A B C A B C ...), every process with the same environment and, by default, one BLAS /
+OpenMP / TensorFlow / XLA thread (so a busy core does not collapse a multi-threaded BLAS),
+reporting samples/s medians and ratios. The peers need the benchmark interpreter
+(benchmarks/make_env.py); a framework that is not importable is reported as an error row.
 
     python benchmarks/compiler_ab.py                          # this tree vs torch, 2 rounds
     python benchmarks/compiler_ab.py --baseline /path/to/old/src --rounds 3
-    python benchmarks/compiler_ab.py --workloads W2,W2t --seconds 3
+    python benchmarks/compiler_ab.py --workloads W2,W2t --peers torch,tensorflow,keras-jax
+    python benchmarks/compiler_ab.py --threads 0              # each framework's own threads
 
 Short regions (a few seconds): a check of ratios on a noisy machine, not the WORKLOADS.md
 method (benchmarks/run.py is that).
@@ -81,8 +85,13 @@ if impl == "torch":
     out["train"] = timed(epoch, n)
     out["predict"] = timed(predict, n)
 else:
-    import ndflow as tf
-    from ndflow import keras
+    if impl == "ndflow":
+        import ndflow as tf
+        from ndflow import keras
+    else:  # tensorflow, keras-jax: the same script on Keras 3 / TensorFlow
+        import keras
+        if impl == "tensorflow":
+            import tensorflow as tf
     if workload == "W2t":
         def glorot(shape, fi, fo):
             lim = np.sqrt(6.0 / (fi + fo))
@@ -149,13 +158,24 @@ print("RESULT " + json.dumps(out))
 '''
 
 
-def run_one(impl: str, src: str | None, workload: str, seconds: float) -> dict:
+PEERS = ("torch", "tensorflow", "keras-jax")
+
+
+def run_one(impl: str, src: str | None, workload: str, seconds: float, threads: int = 1
+            ) -> dict:
     env = dict(os.environ)
-    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[k] = "1"
+    if threads:
+        for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                  "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+            env[k] = str(threads)
+        if threads == 1:
+            env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
     if src:
         env["PYTHONPATH"] = src
-    kind = "torch" if impl == "torch" else "ndflow"
+    if impl in ("tensorflow", "keras-jax"):
+        env["KERAS_BACKEND"] = "jax" if impl == "keras-jax" else "tensorflow"
+        env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    kind = impl if impl in PEERS else "ndflow"
     p = subprocess.run([sys.executable, "-c", _CHILD, kind, workload, str(seconds)],
                        capture_output=True, text=True, env=env, timeout=1800)
     for line in p.stdout.splitlines():
@@ -170,19 +190,25 @@ def main() -> None:
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--peers", default="torch",
+                    help=f"comma-separated subset of {','.join(PEERS)} (default: torch)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="BLAS/OpenMP/TF/XLA threads per process; 0 = each framework's own")
     args = ap.parse_args()
-    impls = {"ndflow": str(SRC), "torch": None}
+    impls: dict = {"ndflow": str(SRC)}
     if args.baseline:
-        impls = {"ndflow": str(SRC), "baseline": args.baseline, "torch": None}
+        impls["baseline"] = args.baseline
+    impls.update({p: None for p in args.peers.split(",") if p})
     results: dict = {}
-    print(f"load before: {os.getloadavg()[0]:.1f}; one BLAS thread per process", flush=True)
+    print(f"load before: {os.getloadavg()[0]:.1f}; threads per process: "
+          f"{args.threads or 'default'}", flush=True)
     for w in args.workloads.split(","):
         for r in range(args.rounds):
             order = list(impls) if r % 2 == 0 else list(impls)[::-1]
             for impl in order:
-                if impl == "torch" and w == "W2t":
-                    continue  # PyTorch has one way to write it: its W2 row
-                res = run_one(impl, impls[impl], w, args.seconds)
+                if impl in ("torch", "keras-jax") and w == "W2t":
+                    continue  # no tf.nn spelling there: their W2 row is the comparison
+                res = run_one(impl, impls[impl], w, args.seconds, args.threads)
                 results.setdefault((w, impl), []).append(res)
                 print(f"{w} {impl} round {r}: {res} (load {os.getloadavg()[0]:.1f})",
                       flush=True)

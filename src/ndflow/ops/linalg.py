@@ -220,6 +220,8 @@ def _pair_plan(a: str, b: str, out: str) -> tuple | None:
         return None
     batch = [c for c in out if c in a and c in b]
     free = [c for c in out if c not in batch]
+    if not free:
+        return None  # row-wise dot products: einsum's sum-of-products loop beats 1x1 matmuls
     if free and free[0] not in a:
         # b's letters come first in the output: b @ a gives that order without a transpose
         plan = _pair_plan(b, a, out)

@@ -153,6 +153,16 @@ def _softmax_fwd(xp: Any, a: Any, axis: int) -> Any:
 def _softmax_grad(node: Any, g: Tensor) -> tuple:
     y = node.outputs
     ax = node.attrs["axis"]
+    rank = len(y.shape)
+    if ax in (-1, rank - 1) and 1 <= rank <= 8:
+        # y * (g - sum(g * y)): the row sums as one einsum read g and y once, with no g * y
+        # temporary, and the rest is one fused element-wise pass
+        from ndflow.ops.array import expand_dims
+        from ndflow.ops.linalg import einsum
+
+        sub = "abcdefgh"[:rank]
+        dot = einsum(f"{sub},{sub}->{sub[:-1]}", g, y)
+        return (m.multiply(y, m.subtract(g, expand_dims(dot, -1))),)
     gy = m.multiply(g, y)
     return (m.subtract(gy, m.multiply(y, reduce_sum(gy, axis=ax, keepdims=True))),)
 

@@ -30,7 +30,7 @@ def test_main_job_draws_history_and_model(tmp_path, capsys):
     hist, model = tmp_path / "h.png", tmp_path / "m.png"
     rc = demo.main(["--model", "dense", "--epochs", "2", "--verbose", "0", "--save",
                     str(tmp_path / "m.keras"), "--history-plot", str(hist), "--model-plot",
-                    str(model)])
+                    str(model), "--onnx", ""])
     out = capsys.readouterr().out
     assert rc == 0 and f"drew {hist}" in out and f"drew {model}" in out
     assert _png_size(hist) == (900, 340)  # 9 x 3.4 inches at 100 dpi
