@@ -643,7 +643,7 @@ def _for_tensor(xs: Tensor, n: int, extra_test: Callable | None, body: Callable,
     from ndflow.ops.math import less
 
     if isinstance(xs, Variable):
-        from ndflow.ops.array import identity
+        from ndflow.ops.math import identity
 
         xs = identity(xs)
     _counted_loop(n, lambda i: gather(xs, i), extra_test, body, get_state, set_state, names,

@@ -1,0 +1,405 @@
+"""`tf.while_loop` inside `ndflow.function`: loop-variable structures, side effects in the
+body, gradients through loops whose trip count is a traced tensor, maximum_iterations, nested
+loops and `tf.cond` in the body. Traced results are compared with the same code run eagerly
+and with plain Python/NumPy; gradients also with finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ndflow as tf
+from ndflow.errors import InvalidArgumentError
+
+
+def _both(f, *args):
+    """(eager result, traced result) of `f(*args)`."""
+    return f(*args), tf.function(f)(*args)
+
+
+# --- loop-variable structures ---------------------------------------------------------------
+
+def test_single_tensor_loop_var_returns_a_single_tensor():
+    def f(n):
+        return tf.while_loop(lambda i: i < n, lambda i: i + 1, tf.constant(0))
+
+    eager, traced = _both(f, tf.constant(10))
+    assert isinstance(traced, tf.Tensor) and isinstance(eager, tf.Tensor)
+    assert int(eager) == int(traced) == 10
+    assert int(tf.function(f)(tf.constant(-3))) == 0  # zero iterations
+
+
+def test_single_variable_loop_var_is_read_once():
+    v = tf.Variable(2.0)
+
+    def f(x):
+        return tf.while_loop(lambda a: a < x, lambda a: a * 2.0, v)
+
+    eager, traced = _both(f, tf.constant(100.0))
+    assert float(eager) == float(traced) == 128.0
+
+
+@pytest.mark.parametrize("wrap", [list, tuple])
+def test_one_element_list_or_tuple_keeps_its_structure(wrap):
+    def f(n):
+        # the body may return a bare tensor for a one-element list (as TensorFlow allows)
+        a = tf.while_loop(lambda i: i < n, lambda i: i + 2, wrap([tf.constant(1)]))
+        b = tf.while_loop(lambda i: i < n, lambda i: (i + 3,), wrap([tf.constant(1)]))
+        return a, b
+
+    eager, traced = _both(f, tf.constant(9))
+    for e, t in zip(eager, traced):
+        assert type(e) is type(t) is wrap and len(t) == 1
+    assert [int(x[0]) for x in traced] == [int(x[0]) for x in eager] == [9, 10]
+
+
+def test_nested_structure_of_loop_vars():
+    def f(n):
+        init = (tf.constant(0), {"s": tf.constant(0.0), "p": tf.constant(1.0)})
+
+        def body(i, d):
+            x = tf.cast(i, tf.float32) + 1.0
+            return i + 1, {"s": d["s"] + x, "p": d["p"] * x}
+
+        return tf.while_loop(lambda i, d: i < n, body, init)
+
+    eager, traced = _both(f, tf.constant(5))
+    assert int(traced[0]) == 5
+    assert float(traced[1]["s"]) == float(eager[1]["s"]) == 15.0
+    assert float(traced[1]["p"]) == float(eager[1]["p"]) == 120.0
+
+
+def test_body_changing_a_shape_is_a_clear_error():
+    def f(n):
+        return tf.while_loop(lambda x: tf.reduce_sum(x) < n,
+                             lambda x: tf.concat([x, x], 0), tf.ones([2]))
+
+    with pytest.raises(InvalidArgumentError, match="while_loop.*shape"):
+        tf.function(f)(tf.constant(10.0))
+
+
+def test_parallel_iterations_and_swap_memory_are_accepted_and_checked():
+    def f(n):
+        return tf.while_loop(lambda i: i < n, lambda i: i + 1, tf.constant(0),
+                             parallel_iterations=1, swap_memory=True)
+
+    assert int(tf.function(f)(tf.constant(4))) == 4
+    with pytest.raises(TypeError, match="parallel_iterations"):
+        tf.while_loop(lambda i: i < 3, lambda i: i + 1, tf.constant(0), parallel_iterations=0)
+
+
+# --- side effects in the body -----------------------------------------------------------------
+
+def test_loop_run_only_for_an_assign_is_kept():
+    v = tf.Variable(0.0)
+
+    @tf.function
+    def f(n):
+        def body(i):
+            v.assign_add(tf.cast(i, tf.float32))
+            return i + 1
+
+        tf.while_loop(lambda i: i < n, body, tf.constant(0))  # outputs unused
+        return tf.constant(0)
+
+    f(tf.constant(5))
+    assert float(v.numpy()) == sum(range(5))
+    f(tf.constant(3))
+    assert float(v.numpy()) == sum(range(5)) + sum(range(3))
+    text = str(f.get_concrete_function(tf.constant(3)).graph)
+    assert "while_loop" in text
+
+
+def test_loop_run_only_for_a_print_prints_every_call(capsys):
+    @tf.function
+    def f(n):
+        def body(i, j):
+            tf.print("step", i, output_stream="stdout")
+            return i + 1, j
+
+        tf.while_loop(lambda i, j: i < n, body, [tf.constant(0), tf.constant(7)])
+        return tf.constant(1.0)
+
+    f(tf.constant(3))
+    f(tf.constant(2))
+    out = capsys.readouterr().out.split("\n")
+    assert [ln for ln in out if ln] == ["step 0", "step 1", "step 2", "step 0", "step 1"]
+
+
+def test_pure_loop_with_unused_outputs_is_dropped():
+    @tf.function
+    def f(x, n):
+        tf.while_loop(lambda i: i < n, lambda i: i + 1, tf.constant(0))
+        return x * 2.0
+
+    text = str(f.get_concrete_function(tf.constant(1.0), tf.constant(3)).graph)
+    assert "while_loop" not in text
+
+
+def test_loop_reading_a_variable_is_not_folded_at_compile_time():
+    # every loop input is a constant, but the condition reads a variable: the loop must run
+    # on each call with the variable's value then
+    v = tf.Variable(3)
+
+    @tf.function
+    def f():
+        return tf.while_loop(lambda i: i < v, lambda i: i + 1, tf.constant(0))
+
+    assert int(f()) == 3
+    v.assign(6)
+    assert int(f()) == 6
+
+
+def test_two_loops_reading_a_variable_around_an_assign_are_not_merged():
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def f(n):
+        def run():
+            return tf.while_loop(lambda i, s: i < n, lambda i, s: (i + 1, s + v),
+                                 [tf.constant(0), tf.constant(0.0)])[1]
+
+        a = run()
+        v.assign(10.0)
+        b = run()
+        return a, b
+
+    a, b = f(tf.constant(3))
+    assert (float(a), float(b)) == (3.0, 30.0)
+
+
+def test_random_op_in_body_draws_on_every_call():
+    @tf.function
+    def f():
+        return tf.while_loop(lambda i, s: i < 3,
+                             lambda i, s: (i + 1, s + tf.random.uniform([])),
+                             [tf.constant(0), tf.constant(0.0)])[1]
+
+    assert float(f()) != float(f())
+
+
+# --- maximum_iterations, nesting, cond in the body ---------------------------------------------
+
+def test_maximum_iterations_static_and_traced():
+    def f(n, m):
+        return tf.while_loop(lambda i, s: i < n, lambda i, s: (i + 1, s + i),
+                             [tf.constant(0), tf.constant(0)], maximum_iterations=m)
+
+    for n, m in ((10, 4), (3, 8), (5, 0)):
+        k = min(n, m)
+        eager, traced = _both(f, tf.constant(n), tf.constant(m))
+        assert [int(v) for v in traced] == [int(v) for v in eager] == [k, sum(range(k))]
+        static = tf.function(lambda n, m=m: f(n, m))(tf.constant(n))
+        assert [int(v) for v in static] == [k, sum(range(k))]
+
+
+def test_nested_loops_and_cond_in_body_match_python():
+    def f(n):
+        def outer_body(i, s):
+            _, s = tf.while_loop(lambda j, t: j < i, lambda j, t: (j + 1, t + j * i),
+                                 [tf.constant(0), s])
+            s = tf.cond(i % 2 == 0, lambda: s + 100, lambda: s - 1)
+            return i + 1, s
+
+        return tf.while_loop(lambda i, s: i < n, outer_body, [tf.constant(0), tf.constant(0)])
+
+    def python(n):
+        s = 0
+        for i in range(n):
+            s += sum(j * i for j in range(i))
+            s = s + 100 if i % 2 == 0 else s - 1
+        return s
+
+    for n in (0, 1, 6):
+        eager, traced = _both(f, tf.constant(n))
+        assert int(traced[1]) == int(eager[1]) == python(n)
+
+
+def test_autograph_while_with_only_side_effects_and_single_carried_value():
+    v = tf.Variable(0.0)
+
+    @tf.function
+    def f(n):
+        i = tf.constant(0)
+        while i < n:
+            v.assign_add(2.0)
+            i += 1
+        return tf.constant(0)
+
+    f(tf.constant(4))
+    assert float(v.numpy()) == 8.0
+
+    @tf.function
+    def g(x):
+        while tf.reduce_sum(x) < 100.0:
+            x = x * 2.0
+        return x
+
+    np.testing.assert_array_equal(g(tf.constant([1.0, 2.0])).numpy(), [64.0, 128.0])
+
+
+# --- gradients through loops with a traced trip count ------------------------------------------
+
+def _power(x, n):
+    _, y = tf.while_loop(lambda i, y: i < n, lambda i, y: (i + 1, y * x),
+                         [tf.constant(0), tf.ones_like(x)])
+    return y
+
+
+def _grad_of(fn, *args):
+    x = args[0]
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(*args)
+    return y, tape.gradient(y, x)
+
+
+def test_gradient_of_captured_tensor_with_traced_trip_count():
+    x0 = np.array([1.5, -0.7, 0.3], np.float32)
+    g = tf.function(lambda x, n: _grad_of(_power, x, n))
+    for n in (0, 1, 4):
+        y, dx = g(tf.constant(x0), tf.constant(n))
+        ye, dxe = _grad_of(_power, tf.constant(x0), tf.constant(n))
+        np.testing.assert_allclose(y.numpy(), x0 ** n, rtol=1e-6)
+        np.testing.assert_allclose(dx.numpy(), n * x0 ** max(n - 1, 0), rtol=1e-5)
+        if n == 0:  # eagerly no op connects y to x (None); the traced loop gives zeros, as TF
+            assert dxe is None
+            continue
+        np.testing.assert_allclose(dx.numpy(), dxe.numpy(), rtol=1e-6)
+
+
+def _newton_like(x0, n, a):
+    # a loop variable that starts from a watched tensor, a captured weight, a float counter
+    def body(i, x, t):
+        return i + 1, x - 0.1 * tf.sin(x) * a + t * 0.01, t + 1.0
+
+    t0 = tf.zeros([], x0.dtype)
+    _, x, _ = tf.while_loop(lambda i, x, t: i < n, body, (tf.constant(0), x0, t0))
+    return tf.reduce_sum(x * x)
+
+
+def test_gradient_wrt_initial_loop_var_and_capture_matches_finite_differences():
+    x0 = np.array([0.4, 1.3], np.float64)
+    a0 = np.array(0.8, np.float64)
+
+    def grads(x, n, a):
+        with tf.GradientTape() as tape:
+            tape.watch([x, a])
+            y = _newton_like(x, n, a)
+        return y, tape.gradient(y, [x, a])
+
+    n = tf.constant(5)
+    y, (dx, da) = tf.function(grads)(tf.constant(x0), n, tf.constant(a0))
+    ye, (dxe, dae) = grads(tf.constant(x0), n, tf.constant(a0))
+    np.testing.assert_allclose(float(y), float(ye), rtol=1e-12)
+    np.testing.assert_allclose(dx.numpy(), dxe.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(float(da), float(dae), rtol=1e-10)
+
+    def value(x, a):
+        return float(_newton_like(tf.constant(x), n, tf.constant(a)))
+
+    eps = 1e-6
+    fd_x = [(value(x0 + eps * e, a0) - value(x0 - eps * e, a0)) / (2 * eps) for e in np.eye(2)]
+    fd_a = (value(x0, a0 + eps) - value(x0, a0 - eps)) / (2 * eps)
+    np.testing.assert_allclose(dx.numpy(), fd_x, rtol=1e-6)
+    np.testing.assert_allclose(float(da), fd_a, rtol=1e-6)
+
+
+def test_gradient_wrt_variable_read_in_the_body():
+    w = tf.Variable(np.array([[0.5, -0.2], [0.1, 0.9]], np.float32))
+
+    def step(x, n):
+        def body(i, h):
+            return i + 1, tf.tanh(tf.matmul(h, w) + x)
+
+        with tf.GradientTape() as tape:
+            _, h = tf.while_loop(lambda i, h: i < n, body, [tf.constant(0), x])
+            loss = tf.reduce_sum(h)
+        return loss, tape.gradient(loss, w)
+
+    x = tf.constant([[0.3, -0.4]])
+    loss, dw = tf.function(step)(x, tf.constant(3))
+    loss_e, dw_e = step(x, tf.constant(3))
+    np.testing.assert_allclose(float(loss), float(loss_e), rtol=1e-6)
+    np.testing.assert_allclose(dw.numpy(), dw_e.numpy(), rtol=1e-5, atol=1e-7)
+    assert np.abs(dw.numpy()).sum() > 0.1
+
+
+def test_gradient_through_nested_loops_and_cond():
+    def f(x, n):
+        def outer(i, y):
+            _, y = tf.while_loop(lambda j, z: j < i, lambda j, z: (j + 1, z * x),
+                                 [tf.constant(0), y])
+            y = tf.cond(y > 10.0, lambda: y * 0.5, lambda: y + x)
+            return i + 1, y
+
+        return tf.while_loop(lambda i, y: i < n, outer, [tf.constant(0), tf.constant(1.0)])[1]
+
+    g = tf.function(lambda x, n: _grad_of(f, x, n))
+    for n in (0, 2, 4):
+        y, dx = g(tf.constant(1.7), tf.constant(n))
+        ye, dxe = _grad_of(f, tf.constant(1.7), tf.constant(n))
+        assert float(y) == pytest.approx(float(ye), rel=1e-6)
+        if n == 0:
+            assert dx is None or float(dx) == 0.0
+            continue
+        assert float(dx) == pytest.approx(float(dxe), rel=1e-5)
+        eps = 1e-3
+        fd = (float(f(tf.constant(1.7 + eps), tf.constant(n)))
+              - float(f(tf.constant(1.7 - eps), tf.constant(n)))) / (2 * eps)
+        assert float(dx) == pytest.approx(fd, rel=1e-3)
+
+
+def test_gradient_with_maximum_iterations_and_autograph_while():
+    @tf.function
+    def f(x, n):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            i = tf.constant(0)
+            while i < n:
+                y = tf.sin(y) + x
+                i += 1
+            z = tf.while_loop(lambda k, z: k < n, lambda k, z: (k + 1, z * x),
+                              [tf.constant(0), tf.constant(1.0)], maximum_iterations=2)[1]
+            total = y + z
+        return tape.gradient(total, x)
+
+    def python(x, n):
+        y, dy = x, 1.0
+        for _ in range(n):
+            y, dy = np.sin(y) + x, np.cos(y) * dy + 1.0
+        k = min(n, 2)
+        return dy + k * x ** max(k - 1, 0)
+
+    for n in (0, 1, 3):
+        assert float(f(tf.constant(0.6), tf.constant(n))) == pytest.approx(python(0.6, n),
+                                                                          rel=1e-5)
+
+
+def test_back_prop_false_stops_the_gradient():
+    @tf.function
+    def f(x, n):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.while_loop(lambda i, y: i < n, lambda i, y: (i + 1, y * x),
+                              [tf.constant(0), x], back_prop=False)[1]
+            y = y + x
+        return tape.gradient(y, x)
+
+    assert float(f(tf.constant(2.0), tf.constant(3))) == 1.0
+
+
+def test_second_order_gradient_through_a_traced_loop_is_a_clear_error():
+    @tf.function
+    def f(x, n):
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = _power(x, n)
+            dy = inner.gradient(y, x)
+        return outer.gradient(dy, x)
+
+    with pytest.raises(InvalidArgumentError, match="while_loop.*second-order"):
+        f(tf.constant(2.0), tf.constant(3))
