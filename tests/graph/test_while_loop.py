@@ -403,3 +403,107 @@ def test_second_order_gradient_through_a_traced_loop_is_a_clear_error():
 
     with pytest.raises(InvalidArgumentError, match="while_loop.*second-order"):
         f(tf.constant(2.0), tf.constant(3))
+
+
+def test_autograph_if_with_an_assign_under_a_tape_runs_one_branch_and_differentiates():
+    # the branches become loops that run at most once: only the taken branch assigns, and the
+    # gradient flows through the loop that ran
+    v = tf.Variable(0.0)
+
+    @tf.function
+    def f(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            if x > 0.0:
+                v.assign_add(1.0)
+                y = x * x
+            else:
+                y = -3.0 * x
+        return y, tape.gradient(y, x)
+
+    y, dy = f(tf.constant(2.0))
+    assert (float(y), float(dy), float(v.numpy())) == (4.0, 4.0, 1.0)
+    y, dy = f(tf.constant(-2.0))
+    assert (float(y), float(dy), float(v.numpy())) == (6.0, -3.0, 1.0)
+
+
+def test_autograph_loop_defining_a_name_under_a_tape():
+    @tf.function
+    def f(x, n):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            i = tf.constant(0)
+            y = x
+            while i < n:
+                z = y * x  # first set inside the loop
+                y = z
+                i += 1
+        return z, tape.gradient(y, x)
+
+    z, dy = f(tf.constant(1.5), tf.constant(3))
+    assert float(z) == pytest.approx(1.5 ** 4)
+    assert float(dy) == pytest.approx(4 * 1.5 ** 3)
+
+
+def test_side_effects_in_a_differentiated_body_happen_once_per_iteration(capsys):
+    # the backward pass traces the body again: its assigns and prints must not run again
+    calls = tf.Variable(0)
+
+    @tf.function
+    def f(x, n):
+        def body(i, y):
+            calls.assign_add(1)
+            tf.print("it", i, output_stream="stdout")
+            return i + 1, y * x
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.while_loop(lambda i, y: i < n, body, [tf.constant(0), tf.constant(1.0)])[1]
+        return tape.gradient(y, x)
+
+    assert float(f(tf.constant(2.0), tf.constant(3))) == 12.0
+    assert int(calls.numpy()) == 3
+    assert capsys.readouterr().out.split() == ["it", "0", "it", "1", "it", "2"]
+
+
+def test_gradient_wrt_variable_read_only_in_a_nested_loop():
+    w = tf.Variable(0.9)
+
+    def f(x, n):
+        def outer(i, y):
+            _, y = tf.while_loop(lambda j, z: j < 2, lambda j, z: (j + 1, tf.sin(z * w)),
+                                 [tf.constant(0), y])
+            return i + 1, y + x
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.while_loop(lambda i, y: i < n, outer, [tf.constant(0), x])[1]
+        return tape.gradient(y, [x, w])
+
+    dx, dw = tf.function(f)(tf.constant(0.4), tf.constant(3))
+    dxe, dwe = f(tf.constant(0.4), tf.constant(3))
+    assert float(dx) == pytest.approx(float(dxe), rel=1e-6)
+    assert float(dw) == pytest.approx(float(dwe), rel=1e-6) and abs(float(dw)) > 1e-3
+
+
+def test_gradients_that_a_recomputed_body_cannot_reproduce_are_clear_errors():
+    v = tf.Variable(1.0)
+
+    def grad_of(body):
+        @tf.function
+        def f(x, n):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.while_loop(lambda i, y: i < n, body, [tf.constant(0), x])[1]
+            return tape.gradient(y, x)
+        return f(tf.constant(1.0), tf.constant(2))
+
+    with pytest.raises(InvalidArgumentError, match="while_loop.*random"):
+        grad_of(lambda i, y: (i + 1, y * tf.random.uniform([])))
+
+    def reads_and_assigns(i, y):
+        v.assign(y)
+        return i + 1, y * v
+
+    with pytest.raises(InvalidArgumentError, match="while_loop.*assigned and read"):
+        grad_of(reads_and_assigns)

@@ -3,7 +3,11 @@
 Eagerly both are plain Python control flow (and so differentiable by the tape). While tracing,
 `cond` with a traced predicate traces both branches and selects with `where` (branches must be
 free of side effects); `while_loop` with a traced condition becomes one graph node that runs
-compiled condition/body graphs in a loop.
+compiled condition/body graphs in a loop. That node is stateful (never folded or merged) when
+the loop reads or assigns variables, prints or draws random numbers, and is kept even with
+unused outputs when it has side effects. Under a tape it records the loop variables of every
+iteration, and its gradient runs the body's compiled vector-Jacobian product backwards over
+them (the body is traced again for it, without its side effects).
 
 >>> import ndflow as tf
 >>> x = tf.constant(2.0)
@@ -90,15 +94,68 @@ class _Loop:
     """The compiled condition and body of one traced loop (an attribute of its node)."""
 
     def __init__(self, name: str, cond_cf: Any, body_cf: Any, body_py: Callable,
-                 flat: list, caps: list, variables: list) -> None:
+                 flat: list) -> None:
         self.name = name
         self.cond_cf = cond_cf
         self.body_cf = body_cf
         self.body_py = body_py  # flat loop variables -> flat new values (traced again for VJPs)
         self.specs = [Spec(tuple(v.shape), v.dtype.as_numpy_dtype) for v in flat]
-        self.caps = caps  # the body's captures, as its node sees them
-        self.variables = variables
+        self.caps: list = list(body_cf.outer_captures)  # the body's captures, as its node sees
+        self.variables: list = []  # the variables the body reads, when a tape records the loop
+        # what the condition and body do, nested loops included
+        self.reads: dict[int, Variable] = {}
+        self.writes: dict[int, Variable] = {}
+        self.effects = self.random = False
+        self._scan(cond_cf.graph)
+        body_reads = dict(self.reads)
+        self.reads = {}
+        self._scan(body_cf.graph)
+        self.body_reads = list(self.reads.values())
+        self.reads.update(body_reads)
         self._vjps: dict = {}
+
+    def _scan(self, graph: Any) -> None:
+        for nd in graph.nodes:
+            ins = nd.inputs
+            if nd.kind == "assign":
+                var = nd.inputs[0].payload
+                self.writes.setdefault(id(var), var)
+                ins = nd.inputs[1:]
+            for v in ins:
+                if v.kind == "var":
+                    self.reads.setdefault(id(v.payload), v.payload)
+            self.effects = self.effects or nd.has_side_effect
+            loop = nd.attrs.get("loop") if nd.kind == "op" else None
+            if isinstance(loop, _Loop):
+                self.reads.update(loop.reads)
+                self.writes.update(loop.writes)
+                self.random = self.random or loop.random
+            elif nd.kind == "op" and nd.op.stateful:
+                self.random = True  # e.g. random sampling: a new draw on every run
+        for v in graph.outputs:
+            if v.kind == "var":
+                self.reads.setdefault(id(v.payload), v.payload)
+
+    @property
+    def stateful(self) -> bool:
+        """Never folded or merged: it reads or changes state, or draws random numbers."""
+        return bool(self.effects or self.random or self.reads or self.writes)
+
+    def check_differentiable(self) -> None:
+        """The backward pass traces the body again and recomputes each iteration from the
+        loop variables it recorded: refuse what that recomputation cannot reproduce."""
+        if self.random:
+            raise fail("while_loop", "a loop body without random ops to differentiate a loop "
+                       "whose condition depends on traced tensors",
+                       "a body that draws random numbers",
+                       "Draw the random values before the loop and pass them in, or loop a "
+                       "fixed Python count (it unrolls at trace time).")
+        both = [v for k, v in self.writes.items() if k in self.reads]
+        if both:
+            raise fail("while_loop", "a loop body that does not both assign and read a "
+                       "variable, to differentiate a loop whose condition depends on traced "
+                       "tensors", f"variable {both[0]._name} assigned and read in the body",
+                       "Carry the value as a loop variable and assign it after the loop.")
 
     def __repr__(self) -> str:
         return f"<loop {self.name}>"
@@ -112,7 +169,7 @@ class _Loop:
         if cf is not None:
             return cf
         from ndflow.core.tape import GradientTape
-        from ndflow.graph.trace import Function
+        from ndflow.graph.trace import Function, replaying
 
         n = len(self.specs)
         caps = [self.caps[k] for k in cap_idx]
@@ -129,7 +186,7 @@ class _Loop:
 
         specs = ([xp.zeros(s.shape, s.dtype) for s in self.specs]
                  + [xp.zeros(self.specs[k].shape, self.specs[k].dtype) for k in diff])
-        with dispatch.tapes_paused():
+        with dispatch.tapes_paused(), replaying():
             cf = Function(vjp_py, name=f"{self.name}_grad").get_concrete_function(*specs)
         self._vjps[key] = cf
         return cf
@@ -186,6 +243,7 @@ def _while_grad(node: Any, *grads: Any) -> list:
     if all(grads[k] is None for k in diff):
         return [None] * len(ins)
     loop = attrs["loop"]
+    loop.check_differentiable()
     lo = n + attrs["n_cond"]
     var_lo = lo + attrs["n_body"] + int(attrs["dyn_max"])
     needs = node.needs or [True] * len(ins)
@@ -412,39 +470,25 @@ def _traced_while(cond: Callable, body: Callable, loop_vars: Any, max_iter: Any,
                        f"{a.dtype.name}{list(a.shape)}",
                        "inside ndflow.function loop variables keep their shape; pad them to "
                        "a fixed shape or run the loop eagerly")
-    graphs = (cf_cond.graph, cf_body.graph)
-    nodes = [nd for g in graphs for nd in g.nodes]
-    effects = any(nd.has_side_effect for nd in nodes)
-    stateful = effects or any(nd.kind == "op" and nd.op.stateful for nd in nodes) or bool(
-        _variables(cf_cond.graph) or _variables(cf_body.graph))
-    caps = list(cf_body.outer_captures)
-    variables = [v for v in _variables(cf_body.graph) if _differentiable(v.dtype)]
+    loop = _Loop(f"{fn_name}/while", cf_cond, cf_body, body_py, flat)
+    caps = loop.caps
+    variables = [v for v in loop.body_reads if _differentiable(v.dtype)]
     record = bool(back_prop) and _taped(flat + caps + variables)
-    if not record:
-        variables = []
+    if record:
+        loop.variables = variables
     dyn_max = _is_traced(max_iter)
     if dyn_max and (max_iter.dtype.is_floating or max_iter.shape.num_elements() != 1):
         raise fail("while_loop", "an integer scalar maximum_iterations",
                    f"{max_iter.dtype.name}{list(max_iter.shape)}")
-    loop = _Loop(f"{fn_name}/while", cf_cond, cf_body, body_py, flat, caps, variables)
     attrs = {"loop": loop, "n_vars": n, "n_cond": len(cf_cond.outer_captures),
              "n_body": len(caps), "max_iter": None if dyn_max else max_iter,
-             "dyn_max": dyn_max, "record": record, "effects": effects}
+             "dyn_max": dyn_max, "record": record, "effects": loop.effects}
     inputs = (tuple(flat) + tuple(cf_cond.outer_captures) + tuple(caps)
-              + ((max_iter,) if dyn_max else ()) + tuple(variables))
-    op = (_WHILE_STATEFUL if stateful else _WHILE)[n + int(record)]
+              + ((max_iter,) if dyn_max else ()) + tuple(loop.variables))
+    op = (_WHILE_STATEFUL if loop.stateful else _WHILE)[n + int(record)]
     outs = dispatch.execute(op, inputs, attrs)
     outs = list(outs) if isinstance(outs, tuple) else [outs]
     return nest.pack_sequence_as(structure, outs[:n])
-
-
-def _variables(graph: Any) -> list:
-    """The variables a graph reads or assigns, in first-use order."""
-    seen: dict[int, Variable] = {}
-    for v in [v for nd in graph.nodes for v in nd.inputs] + list(graph.outputs):
-        if v.kind == "var":
-            seen.setdefault(id(v.payload), v.payload)
-    return list(seen.values())
 
 
 def _taped(tensors: list) -> bool:
