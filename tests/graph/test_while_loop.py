@@ -507,3 +507,60 @@ def test_gradients_that_a_recomputed_body_cannot_reproduce_are_clear_errors():
 
     with pytest.raises(InvalidArgumentError, match="while_loop.*assigned and read"):
         grad_of(reads_and_assigns)
+
+
+def test_training_a_dense_layer_applied_a_traced_number_of_times():
+    from ndflow import keras
+
+    keras.utils.set_random_seed(3)
+    dense = keras.layers.Dense(3, activation="tanh")
+    dense.build((None, 3))
+    x = tf.constant(np.random.default_rng(0).normal(size=(4, 3)).astype("float32"))
+    opt = keras.optimizers.SGD(0.2)
+
+    def loss_and_grads(x, n):
+        with tf.GradientTape() as tape:
+            h = tf.while_loop(lambda i, h: i < n, lambda i, h: (i + 1, dense(h) + x),
+                              [tf.constant(0), x])[1]
+            loss = tf.reduce_mean(h * h)
+        return loss, tape.gradient(loss, dense.trainable_variables)
+
+    loss, grads = tf.function(loss_and_grads)(x, tf.constant(3))
+    loss_e, grads_e = loss_and_grads(x, tf.constant(3))
+    assert float(loss) == pytest.approx(float(loss_e), rel=1e-6)
+    for g, ge in zip(grads, grads_e):
+        np.testing.assert_allclose(g.numpy(), ge.numpy(), rtol=1e-5, atol=1e-7)
+
+    @tf.function
+    def train(x, n):
+        loss, grads = loss_and_grads(x, n)
+        opt.apply_gradients(zip(grads, dense.trainable_variables))
+        return loss
+
+    losses = [float(train(x, tf.constant(3))) for _ in range(8)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_autograph_for_over_a_traced_range_with_break_is_differentiable():
+    @tf.function
+    def f(x, n):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.ones_like(x)
+            for i in tf.range(n):
+                if i >= 4:
+                    break
+                y = y * x + tf.cast(i, x.dtype)
+        return y, tape.gradient(y, x)
+
+    def python(x, n):
+        y, dy = 1.0, 0.0
+        for i in range(min(n, 4)):
+            y, dy = y * x + i, dy * x + y
+        return y, dy
+
+    for n in (0, 2, 7):
+        y, dy = f(tf.constant(1.3), tf.constant(n))
+        want_y, want_dy = python(1.3, n)
+        assert float(y) == pytest.approx(want_y, rel=1e-6)
+        assert (0.0 if dy is None else float(dy)) == pytest.approx(want_dy, rel=1e-6)
