@@ -564,3 +564,23 @@ def test_autograph_for_over_a_traced_range_with_break_is_differentiable():
         want_y, want_dy = python(1.3, n)
         assert float(y) == pytest.approx(want_y, rel=1e-6)
         assert (0.0 if dy is None else float(dy)) == pytest.approx(want_dy, rel=1e-6)
+
+
+def test_loop_that_turns_traced_after_an_iteration_runs_its_assigns_once():
+    # the first condition is a Python-known constant, the body's result reads a variable: the
+    # loop is compiled from the start, and the iteration run while finding that out leaves
+    # no assign behind
+    v = tf.Variable(0.0)
+    step = tf.Variable(1.0)
+
+    @tf.function
+    def f():
+        def body(i):
+            v.assign_add(1.0)
+            return i + step
+
+        return tf.while_loop(lambda i: i < 3.0, body, tf.constant(0.0))
+
+    assert float(f()) == 3.0 and float(v.numpy()) == 3.0
+    step.assign(0.5)
+    assert float(f()) == 3.0 and float(v.numpy()) == 9.0
