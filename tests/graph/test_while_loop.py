@@ -69,6 +69,20 @@ def test_nested_structure_of_loop_vars():
     assert float(traced[1]["p"]) == float(eager[1]["p"]) == 120.0
 
 
+def test_namedtuple_loop_vars():
+    import collections
+
+    Pair = collections.namedtuple("Pair", "i s")
+
+    def f(n):
+        return tf.while_loop(lambda i, s: i < n, lambda i, s: Pair(i + 1, s + i),
+                             Pair(tf.constant(0), tf.constant(0)))
+
+    eager, traced = _both(f, tf.constant(4))
+    assert type(traced) is Pair and (int(traced.i), int(traced.s)) == (4, 6)
+    assert (int(eager.i), int(eager.s)) == (4, 6)
+
+
 def test_body_changing_a_shape_is_a_clear_error():
     def f(n):
         return tf.while_loop(lambda x: tf.reduce_sum(x) < n,
@@ -584,3 +598,23 @@ def test_loop_that_turns_traced_after_an_iteration_runs_its_assigns_once():
     assert float(f()) == 3.0 and float(v.numpy()) == 3.0
     step.assign(0.5)
     assert float(f()) == 3.0 and float(v.numpy()) == 9.0
+
+
+def test_gradient_of_a_loop_whose_condition_reads_a_variable_the_body_assigns():
+    # autograph: `while v < 3: v.assign_add(1); y = y * x` (the count lives in a variable)
+    v = tf.Variable(0.0)
+
+    @tf.function
+    def f(x):
+        v.assign(0.0)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.ones_like(x)
+            while v < 3.0:
+                v.assign_add(1.0)
+                y = y * x
+        return y, tape.gradient(y, x)
+
+    y, dy = f(tf.constant(1.5))
+    assert float(y) == pytest.approx(1.5 ** 3) and float(dy) == pytest.approx(3 * 1.5 ** 2)
+    assert float(v.numpy()) == 3.0

@@ -150,7 +150,8 @@ class _Loop:
                        "a body that draws random numbers",
                        "Draw the random values before the loop and pass them in, or loop a "
                        "fixed Python count (it unrolls at trace time).")
-        both = [v for k, v in self.writes.items() if k in self.reads]
+        read = {id(v) for v in self.body_reads}  # the condition is not recomputed
+        both = [v for k, v in self.writes.items() if k in read]
         if both:
             raise fail("while_loop", "a loop body that does not both assign and read a "
                        "variable, to differentiate a loop whose condition depends on traced "
@@ -163,7 +164,7 @@ class _Loop:
     def vjp(self, xp: Any, diff: tuple, cap_idx: tuple, var_idx: tuple) -> Any:
         """The body's vector-Jacobian product, compiled: (loop vars, cotangents of the outputs
         `diff`) -> cotangents of the loop vars `diff`, the captures `cap_idx` and the variables
-        `var_idx` (as a sum over nothing, i.e. zeros, where the body does not use them)."""
+        `var_idx` (zeros for those the body does not use)."""
         key = (diff, cap_idx, var_idx)
         cf = self._vjps.get(key)
         if cf is not None:

@@ -445,6 +445,9 @@ class ConcreteFunction:
     def pretty_printed_graph(self) -> str:
         return str(self.graph)
 
+    def __repr__(self) -> str:
+        return f"<ConcreteFunction {self.name}>"
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         leaves = nest.flatten((list(args), kwargs))
         arrays = []
