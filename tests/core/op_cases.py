@@ -492,6 +492,34 @@ add("elu", lambda x: _nested_grad(tf.nn.elu, x, None), away(6), id="elu-second-o
 add("selu", lambda x: _nested_grad(tf.nn.selu, x, None), away(6), id="selu-second-order")
 
 
+# --- control flow: the compiled while loop (traced loops; usable eagerly as one op) -------------
+def _compiled_loop(x, a):
+    from ndflow.graph.control_flow import compiled_while_loop
+
+    def body(i, x, a):
+        return i + 1, x * a + tf.sin(x), a
+
+    _, x, a = compiled_while_loop(lambda i, x, a: i < 3, body, [tf.constant(0), x, a])
+    return x, a
+
+
+_LOOP_SCALE = tf.Variable(0.7, dtype=tf.float64, trainable=False)
+
+
+def _compiled_loop_reading_a_variable(x):
+    from ndflow.graph.control_flow import compiled_while_loop
+
+    def body(i, x):
+        return i + 1, tf.tanh(x) * tf.cast(_LOOP_SCALE, x.dtype)
+
+    return compiled_while_loop(lambda i, x: i < 2, body, [tf.constant(0), x])[1]
+
+
+add("while_loop_4", _compiled_loop, r(3), r(3), id="while_loop-compiled")
+add("while_loop_stateful_3", _compiled_loop_reading_a_variable, r(2, 2),
+    id="while_loop-compiled-reads-variable")
+
+
 def op_names_of_cases() -> set[str]:
     """The ops the cases claim to reach, with split_N folded into one family name."""
     return {c.op for c in CASES}

@@ -186,7 +186,7 @@ def if_stmt(cond: Any, body: Callable, orelse: Callable, get_state: Callable,
         return
     pred = _as_pred(cond, "if statement")
     init = get_state()
-    if _is_traced(pred) and not dispatch.current_tapes() and _has_side_effects(
+    if _is_traced(pred) and _has_side_effects(
             pred, body, orelse, get_state, set_state, names, init):
         _if_by_loops(pred, body, orelse, get_state, set_state, names)
         return
@@ -274,7 +274,8 @@ def _has_side_effects(pred: Tensor, body: Callable, orelse: Callable, get_state:
         return ()
 
     try:
-        Function(dry, name="autograph_if_probe").get_concrete_function()
+        with dispatch.tapes_paused():  # a throwaway trace: nothing in it is differentiated
+            Function(dry, name="autograph_if_probe").get_concrete_function()
     except Exception:
         found.clear()  # the branches fail on their own: the real trace reports it
     finally:
@@ -462,7 +463,7 @@ def _auto_init(init: tuple, set_state: Callable, get_state: Callable, loop_vars:
 
     specs = [np.zeros(tuple(t.shape), t.dtype.as_numpy_dtype) for t in loop_vars]
     try:
-        with _InLoop():
+        with _InLoop(), dispatch.tapes_paused():
             Function(dry, name="autograph_loop_types").get_concrete_function(*specs)
     finally:
         set_state(init)
@@ -498,12 +499,12 @@ def _tf_while(test: Callable, body: Callable, get_state: Callable, set_state: Ca
 
 def _while_loop(cond_fn: Callable, body_fn: Callable, loop_vars: list,
                 max_iter: int | None = None) -> list:
-    """tf.while_loop over a flat list of tensors, padded with a counter to two or more
-    loop variables (the traced while op wants at least two)."""
+    """tf.while_loop over a flat list of tensors; a loop that carries none (it only assigns
+    or prints) carries a counter, as tf.while_loop needs a loop variable."""
     from ndflow.graph.control_flow import while_loop
     from ndflow.ops.math import add
 
-    pad = max(1, 2 - len(loop_vars))
+    pad = 0 if loop_vars else 1
     counters = [convert_to_tensor(0) for _ in range(pad)]
 
     def c(*vs: Any) -> Any:
@@ -514,18 +515,8 @@ def _while_loop(cond_fn: Callable, body_fn: Callable, loop_vars: list,
 
     with _InLoop():
         outs = while_loop(c, b, counters + list(loop_vars), maximum_iterations=max_iter)
-    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
-    # a loop run only for its effects (assign, print) has no used output: a host no-op that
-    # reads its counter keeps the compiler from dropping it as dead code
-    from ndflow.graph.trace import current_trace, host_call
-
-    if current_trace() is not None:
-        host_call(_keep, (outs[0],), {})
-    return outs[pad:]
-
-
-def _keep(*args: Any, **kwargs: Any) -> None:
-    return None
+    # a loop run only for its effects (assign, print) is a stateful op: the compiler keeps it
+    return list(outs)[pad:]
 
 
 def while_stmt(test: Callable, body: Callable, get_state: Callable, set_state: Callable,
@@ -643,7 +634,7 @@ def _for_tensor(xs: Tensor, n: int, extra_test: Callable | None, body: Callable,
     from ndflow.ops.math import less
 
     if isinstance(xs, Variable):
-        from ndflow.ops.array import identity
+        from ndflow.ops.math import identity
 
         xs = identity(xs)
     _counted_loop(n, lambda i: gather(xs, i), extra_test, body, get_state, set_state, names,

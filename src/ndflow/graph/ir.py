@@ -56,7 +56,12 @@ class GNode:
 
     @property
     def has_side_effect(self) -> bool:
-        return self.kind != "op"
+        """Assigns and host calls, and ops with the ``side_effect`` trait (True, or a function
+        of the node's attributes: a while loop whose body assigns or prints)."""
+        if self.kind != "op":
+            return True
+        effect = self.op.traits.get("side_effect")
+        return bool(effect(self.attrs)) if callable(effect) else bool(effect)
 
 
 @dataclass(eq=False)

@@ -199,6 +199,23 @@ def current_trace() -> _TraceState | None:
     return getattr(_local, "trace", None)
 
 
+class replaying:
+    """While tracing a recomputation (a loop body traced again for its gradient), assigns and
+    calls back into Python that return nothing (prints, updates) are not recorded again: they
+    happened in the forward pass."""
+
+    def __enter__(self) -> None:
+        self._prev = getattr(_local, "replay", False)
+        _local.replay = True
+
+    def __exit__(self, *exc: Any) -> None:
+        _local.replay = self._prev
+
+
+def _replaying() -> bool:
+    return getattr(_local, "replay", False)
+
+
 def _value_of(state: _TraceState, t: Tensor) -> Value:
     """The graph value for an op input: a graph tensor, or a captured variable or constant."""
     if isinstance(t, GraphTensor):
@@ -271,6 +288,8 @@ def trace_assign(var: Variable, value: Any, mode: str) -> Variable:
     """`var.assign*(value)` with a traced value: an ordered assign node in the graph."""
     state = current_trace()
     assert state is not None
+    if _replaying():
+        return var
     from ndflow.ops.shape_ops import broadcast_to
 
     if not isinstance(value, Tensor):
@@ -296,6 +315,8 @@ def host_call(fn: Callable, args: tuple, kwargs: dict, example: Any = None) -> A
     """
     state = current_trace()
     assert state is not None
+    if example is None and _replaying():
+        return None
     leaves = nest.flatten((list(args), kwargs))
     ins, slots = [], []
     for i, leaf in enumerate(leaves):
@@ -423,6 +444,9 @@ class ConcreteFunction:
 
     def pretty_printed_graph(self) -> str:
         return str(self.graph)
+
+    def __repr__(self) -> str:
+        return f"<ConcreteFunction {self.name}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         leaves = nest.flatten((list(args), kwargs))
