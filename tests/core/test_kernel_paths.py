@@ -1,8 +1,8 @@
 """Kernels with two implementations (a compiled loop when numba is on, NumPy otherwise) and
 kernels with a planned fast path: each path against the other and against a plain reference.
 
-- the LSTM sequence kernels (compiled per-step loops for tanh/sigmoid): bitwise equal to the
-  NumPy path, and equal to a step-by-step reference within float rounding;
+- the LSTM and GRU sequence kernels (compiled per-step loops for tanh/sigmoid): bitwise equal
+  to the NumPy path; the LSTM also against a step-by-step reference and finite differences;
 - the embedding gradient's row scatter-add: bitwise equal to `np.add.at`;
 - two-operand einsum as one batched matmul: equal to `np.einsum`, with the fallbacks.
 """
@@ -116,6 +116,34 @@ def test_lstm_kernel_gradient_matches_finite_differences_of_reference():
             down[k][idx] -= 1e-6
             num[idx] = (loss(*up) - loss(*down)) / 2e-6
         np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("dropped", [False, True])
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("acts", [("tanh", "sigmoid"), ("relu", "hard_sigmoid")],
+                         ids=lambda a: "-".join(a))
+def test_gru_compiled_and_numpy_paths_are_bitwise_equal(masked, dropped, reset_after, dtype,
+                                                         acts):
+    rng = np.random.default_rng(11)
+    B, T, H = 3, 6, 5
+    xw = rng.standard_normal((B, T, 3 * H)).astype(dtype)
+    R = (rng.standard_normal((H, 3 * H)) * 0.4).astype(dtype)
+    rb = rng.standard_normal(3 * H).astype(dtype)
+    h0 = rng.standard_normal((B, H)).astype(dtype)
+    mk = (rng.random((B, T)) > 0.3).astype(dtype) if masked else np.zeros((B, 1), dtype)
+    rd = (rng.random((B, H)) > 0.4).astype(dtype) * 2 if dropped else np.zeros((B, 1), dtype)
+    dhs = rng.standard_normal((B, T, H)).astype(dtype)
+    results = []
+    for on in (True, False):
+        with jit.switched(on):
+            fwd = rnn._gru_fwd(np, xw, h0, R, rb, mk, rd, *acts, reset_after, masked, dropped)
+            bwd = rnn._gru_bwd_fwd(np, dhs, h0, R, rb, mk, rd, *fwd, *acts, reset_after, masked,
+                                   dropped)
+        results.append(fwd + bwd)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("on", [True, False], ids=["jit", "numpy"])

@@ -403,6 +403,38 @@ _LSTM_BWD = register_op(
 
 
 # --- GRU ---------------------------------------------------------------------------------------
+@jit.kernel
+def _gru_gate_jit(t: Any, hr: Any, xw: Any, gates: Any, hrh: Any, pre: Any, s: int,
+                  half: Any) -> None:
+    """Step s, from t = tanh((x_zr + hr_zr) / 2): z and r (sigmoids) into `gates`, h @ R_h +
+    rb_h into `hrh`, and the candidate's pre-activation x_h + r * (h @ R_h + rb_h) into
+    `pre`."""
+    B, H = pre.shape
+    for b in range(B):
+        for j in range(2 * H):
+            gates[b, s, j] = t[b, j] * half + half
+        for j in range(H):
+            rh = hr[b, 2 * H + j]
+            hrh[b, s, j] = rh
+            pre[b, j] = xw[b, s, 2 * H + j] + gates[b, s, H + j] * rh
+
+
+@jit.kernel
+def _gru_update_jit(hh: Any, h: Any, gates: Any, hs: Any, mask: Any, s: int,
+                    masked: bool) -> None:
+    """Step s: the candidate hh into `gates`, hs[:, s] = hh + z * (h - hh), blended with h at
+    masked steps as the NumPy path does."""
+    B, H = hh.shape
+    for b in range(B):
+        for j in range(H):
+            c = hh[b, j]
+            gates[b, s, 2 * H + j] = c
+            v = c + gates[b, s, j] * (h[b, j] - c)
+            if masked:
+                v = h[b, j] + mask[b, s] * (v - h[b, j])
+            hs[b, s, j] = v
+
+
 def _gru_fwd(xp: Any, xw: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any,
              activation: str, recurrent_activation: str, reset_after: bool, masked: bool,
              dropped: bool) -> tuple:
@@ -412,10 +444,28 @@ def _gru_fwd(xp: Any, xw: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any,
     hs = xp.empty((B, T, H), xw.dtype)
     gates = xp.empty((B, T, G), xw.dtype)
     hrh = xp.empty((B, T, H), xw.dtype)  # reset_after: h @ R_h + rb_h; else (r * h) @ R_h
+    fast = reset_after and _fast_acts(xp, activation, recurrent_activation, xw, h0, R, rb)
+    if fast:
+        gate, update = _gru_gate_jit.function, _gru_update_jit.function
+        hr = xp.empty((B, G), xw.dtype)
+        t = xp.empty((B, 2 * H), xw.dtype)
+        pre = xp.empty((B, H), xw.dtype)
+        half = xw.dtype.type(0.5)
     h = h0
     for s in range(T):
         hp = h * rdrop if dropped else h
         x = xw[:, s]
+        if fast:  # the NumPy path's operations, in order, in three compiled-or-ufunc passes
+            xp.matmul(hp, R, out=hr)
+            xp.add(hr, rb, out=hr)
+            xp.add(x[:, :2 * H], hr[:, :2 * H], out=t)
+            xp.multiply(t, half, out=t)
+            xp.tanh(t, out=t)
+            gate(t, hr, xw, gates, hrh, pre, s, half)
+            xp.tanh(pre, out=pre)
+            update(pre, h, gates, hs, mask, s, masked)
+            h = hs[:, s]
+            continue
         if reset_after:
             hr = hp @ R + rb
             zr = ract(xp, x[:, :2 * H] + hr[:, :2 * H])
@@ -438,6 +488,38 @@ def _gru_fwd(xp: Any, xw: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any,
     return hs, gates, hrh
 
 
+@jit.kernel
+def _gru_back_jit(dhs: Any, dh: Any, gates: Any, hs: Any, h0: Any, hrh: Any, dxw: Any,
+                  dhr: Any, carry: Any, mk: Any, s: int, masked: bool, one: Any) -> None:
+    """Step s of the GRU backward pass (reset_after, tanh / sigmoid) but for the recurrent
+    matmul: the pre-activation gradients dxw[:, s], dhr[:, s] and `carry`, the part of dh that
+    does not go through the matmul. The NumPy path's operations, in order."""
+    B, H = dh.shape
+    for b in range(B):
+        for j in range(H):
+            tot = dhs[b, s, j] + dh[b, j]
+            direct = tot
+            if masked:
+                m = mk[b, s]
+                direct = (one - m) * tot
+                tot = m * tot
+            z, r, hh = gates[b, s, j], gates[b, s, H + j], gates[b, s, 2 * H + j]
+            hprev = hs[b, s - 1, j] if s else h0[b, j]
+            da = tot * (one - z) * (one - hh * hh)
+            dzp = tot * (hprev - hh) * (z * (one - z))
+            dxr = da * hrh[b, s, j] * (r * (one - r))
+            dxw[b, s, j] = dzp
+            dxw[b, s, H + j] = dxr
+            dxw[b, s, 2 * H + j] = da
+            dhr[b, s, j] = dzp
+            dhr[b, s, H + j] = dxr
+            dhr[b, s, 2 * H + j] = da * r
+            c = tot * z
+            if masked:
+                c = c + direct
+            carry[b, j] = c
+
+
 def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any, hs: Any,
                  gates: Any, hrh: Any, activation: str, recurrent_activation: str,
                  reset_after: bool, masked: bool, dropped: bool) -> tuple:
@@ -449,7 +531,19 @@ def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: 
     Rzr_T = R[:, :2 * H].T
     Rh_T = R[:, 2 * H:].T
     RT = R.T
+    fast = reset_after and _fast_acts(xp, activation, recurrent_activation, dhs, h0, R, hs,
+                                      gates, hrh)
+    if fast:
+        back = _gru_back_jit.function
+        carry = xp.empty_like(h0)
+        RT = xp.ascontiguousarray(RT)
+        one = hs.dtype.type(1)
     for s in range(T - 1, -1, -1):
+        if fast:
+            back(dhs, dh, gates, hs, h0, hrh, dxw, dhr, carry, mask, s, masked, one)
+            dhp = dhr[:, s] @ RT
+            dh = (dhp * rdrop if dropped else dhp) + carry
+            continue
         tot = dhs[:, s] + dh
         if masked:
             mk = mask[:, s, None]
@@ -476,9 +570,10 @@ def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: 
             dr_[:, :2 * H] = dx[:, :2 * H]
             dr_[:, 2 * H:] = da
             dhp = dx[:, :2 * H] @ Rzr_T + drh * r
-        dh = (dhp * rdrop if dropped else dhp) + tot * z
+        carry = tot * z  # the part of dh that skips the recurrent matmul
         if masked:
-            dh = dh + direct
+            carry = carry + direct
+        dh = (dhp * rdrop if dropped else dhp) + carry
     hprev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)
     if dropped:
         hprev = hprev * rdrop[:, None]
