@@ -145,13 +145,50 @@ class Kernel:
             if self._compiled is None:
                 numba = _load_numba()
                 if numba:
-                    # numba caches compiled code beside the source file (not for doctests)
-                    cache = os.path.isfile(self.py_func.__code__.co_filename)
-                    self._compiled = numba.njit(cache=cache, nogil=True, boundscheck=False,
-                                                error_model="numpy")(self.py_func)
+                    self._compiled = _njit(self.py_func, _cacheable(self.py_func))
                 else:
                     self._compiled = self.py_func
         return self._compiled
+
+
+class Helper:
+    """A function that kernels call: numba compiles it into them (it may call itself or other
+    helpers); plain Python when numba is missing. Call it only from kernels. Compiling it
+    puts the compiled function in its module in its place, so that compiled callers (and
+    numba's disk cache) see an ordinary compiled function."""
+
+    def __init__(self, py_func: Callable) -> None:
+        self.py_func = py_func
+        self.__name__ = py_func.__name__
+
+    def __call__(self, *args: Any) -> Any:
+        return self.py_func(*args)
+
+    def compiled(self) -> Any:
+        g = self.py_func.__globals__
+        if g.get(self.__name__) is self:
+            g[self.__name__] = _njit(self.py_func, cache=_cacheable(self.py_func))
+        return g[self.__name__]
+
+
+def _cacheable(py_func: Callable) -> bool:
+    # numba caches compiled code beside the source file (not for doctests)
+    return os.path.isfile(py_func.__code__.co_filename)
+
+
+def _njit(py_func: Callable, cache: bool) -> Any:
+    """numba.njit of `py_func`, its helpers compiled first."""
+    g = py_func.__globals__
+    for name in py_func.__code__.co_names:
+        if name != py_func.__name__ and isinstance(g.get(name), Helper):
+            g[name].compiled()
+    return _load_numba().njit(cache=cache, nogil=True, boundscheck=False,
+                              error_model="numpy")(py_func)
+
+
+def helper(py_func: Callable) -> Helper:
+    """Declare a function that kernels call (see `Helper`)."""
+    return Helper(py_func)
 
 
 def kernel(py_func: Callable) -> Kernel:

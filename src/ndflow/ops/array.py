@@ -415,9 +415,10 @@ def _scatter_add_fwd(xp: Any, g: Any, indices: Any, shape: tuple, axis: int,
             and g.dtype in (np.float32, np.float64):
         idx = indices.reshape(-1)
         lo, hi = int(idx.min()), int(idx.max())
-        if -shape[0] <= lo and hi < shape[0]:  # else add.at raises its IndexError below
-            _scatter_add_rows(out.reshape(shape[0], -1), idx,
-                              g.reshape(idx.size, -1))
+        out2, rows = out.reshape(shape[0], -1), g.reshape(idx.size, -1)
+        # else add.at raises its IndexError (or shape error) below
+        if -shape[0] <= lo and hi < shape[0] and rows.shape[1] == out2.shape[1]:
+            _scatter_add_rows(out2, idx, rows)
             return out
     if batch_dims == 0:
         lead = g.shape[:axis]

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
@@ -41,9 +44,144 @@ def _group_size(shape: tuple, axes: tuple) -> int:
     return n
 
 
+# --- compiled layer-norm loops (ndflow[jit]) ------------------------------------------------
+# NumPy sums a contiguous row pairwise: blocks of up to 128 in eight running sums, split in
+# halves (rounded to multiples of 8) above that. `_pairwise_program(n)` writes that order down
+# once per row length (leaves, then additions, in post-order) and `_row_sum` replays it, so the
+# compiled loops give the NumPy path's bits.
+_PROGRAMS: dict[int, Any] = {}
+
+
+def _pairwise_program(n: int) -> Any:
+    prog = _PROGRAMS.get(n)
+    if prog is None:
+        ops: list = []
+
+        def walk(lo: int, m: int) -> None:
+            if m <= 128:
+                ops.append((0, lo, m))
+                return
+            half = m // 2
+            half -= half % 8
+            walk(lo, half)
+            walk(lo + half, m - half)
+            ops.append((1, 0, 0))
+        walk(0, n)
+        prog = _PROGRAMS[n] = np.array(ops, np.int64)
+    return prog
+
+
+@jit.helper
+def _row_sum(a: Any, prog: Any, stack: Any, zero: Any) -> Any:
+    top = 0
+    for k in range(prog.shape[0]):
+        if prog[k, 0] == 1:
+            top -= 1
+            stack[top - 1] = stack[top - 1] + stack[top]
+            continue
+        lo, n = prog[k, 1], prog[k, 2]
+        if n < 8:
+            res = zero
+            for i in range(lo, lo + n):
+                res += a[i]
+        else:
+            r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+            r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+            m = n - n % 8
+            i = 8
+            while i < m:
+                r0 += a[lo + i]
+                r1 += a[lo + i + 1]
+                r2 += a[lo + i + 2]
+                r3 += a[lo + i + 3]
+                r4 += a[lo + i + 4]
+                r5 += a[lo + i + 5]
+                r6 += a[lo + i + 6]
+                r7 += a[lo + i + 7]
+                i += 8
+            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            while i < n:
+                res += a[lo + i]
+                i += 1
+        stack[top] = res
+        top += 1
+    return stack[0]
+
+
+@jit.kernel
+def _layer_norm_jit(x: Any, g: Any, b: Any, eps: Any, out: Any, xhat: Any, inv: Any,
+                    mean: Any, var: Any, n: Any, one: Any, zero: Any, prog: Any) -> None:
+    """Layer norm over the last axis of 2-D `x`, row by row: the NumPy path's operations."""
+    R, C = x.shape
+    stack = np.empty(64, x.dtype)
+    for r in range(R):
+        row, d, sq = x[r], xhat[r], out[r]
+        m = _row_sum(row, prog, stack, zero) / n
+        for j in range(C):
+            v = row[j] - m
+            d[j] = v
+            sq[j] = v * v
+        v = _row_sum(sq, prog, stack, zero) / n
+        iv = one / np.sqrt(v + eps)
+        mean[r] = m
+        var[r] = v
+        inv[r] = iv
+        for j in range(C):
+            h = d[j] * iv
+            d[j] = h
+            sq[j] = h * g[j] + b[j]
+
+
+@jit.kernel
+def _layer_norm_grad_jit(gy: Any, xhat: Any, inv: Any, gam: Any, gx: Any, ggamma: Any,
+                         gbeta: Any, tmp: Any, n: Any, zero: Any, prog: Any) -> None:
+    """The layer-norm backward pass row by row (gx, and the scale/offset sums accumulated
+    over rows in order): the NumPy path's operations."""
+    R, C = gy.shape
+    stack = np.empty(64, gy.dtype)
+    for j in range(C):
+        ggamma[j] = zero
+        gbeta[j] = zero
+    for r in range(R):
+        g, h, gh = gy[r], xhat[r], gx[r]
+        for j in range(C):
+            v = g[j] * gam[j]
+            gh[j] = v
+            tmp[j] = v * h[j]
+        proj = _row_sum(tmp, prog, stack, zero) / n
+        for j in range(C):
+            ggamma[j] += g[j] * h[j]
+            gbeta[j] += g[j]
+        mu = _row_sum(gh, prog, stack, zero) / n
+        iv = inv[r]
+        for j in range(C):
+            gh[j] = ((gh[j] - mu) - h[j] * proj) * iv
+
+
+def _layer_norm_ok(x: Any, *params: Any) -> bool:
+    """Whether the compiled loops take this call: float NumPy arrays of one dtype, C-contiguous,
+    and parameters of exactly the last axis's length (anything else, including a mismatch
+    that must raise, takes the NumPy path)."""
+    return type(x) is np.ndarray and x.dtype in (np.float32, np.float64) and x.ndim >= 2 \
+        and x.size > 0 and jit.accepts(x, *params) \
+        and all(p.dtype == x.dtype and p.shape == (x.shape[-1],) for p in params)
+
+
 # --- forward ---------------------------------------------------------------------------------
 def _norm_fwd(xp: Any, x: Any, gamma: Any, beta: Any, axes: tuple, eps: float,
               bshape: tuple | None) -> tuple:
+    if bshape is None and axes == (x.ndim - 1,) and _layer_norm_ok(x, gamma, beta):
+        C = x.shape[-1]
+        x2 = x.reshape(-1, C)
+        out, xhat = np.empty_like(x2), np.empty_like(x2)
+        stat = np.empty((x2.shape[0], 1), x.dtype)
+        mean, var = np.empty_like(stat), np.empty_like(stat)
+        dt = x.dtype.type
+        _layer_norm_jit(x2, gamma, beta, dt(eps), out, xhat, stat, mean, var, dt(C), dt(1),
+                        dt(0), _pairwise_program(C))
+        sshape = x.shape[:-1] + (1,)
+        return (out.reshape(x.shape), xhat.reshape(x.shape), stat.reshape(sshape),
+                mean.reshape(sshape), var.reshape(sshape))
     mean = x.mean(axis=axes, keepdims=True)
     d = x - mean
     sq = xp.square(d)
@@ -132,6 +270,17 @@ def _norm_grad_fwd(xp: Any, g: Any, xhat: Any, inv: Any, gamma: Any, axes: tuple
     """(d x, d scale, d offset) in one kernel with two temporaries."""
     paxes = _param_axes(g.ndim, bshape)
     gam = gamma if bshape is None else gamma.reshape(bshape)
+    if bshape is None and axes == (g.ndim - 1,) and _layer_norm_ok(g, gamma) \
+            and jit.accepts(xhat, inv) and xhat.shape == g.shape and xhat.dtype == g.dtype \
+            and inv.dtype == g.dtype and inv.size * g.shape[-1] == g.size:
+        C = g.shape[-1]
+        g2 = g.reshape(-1, C)
+        gx = np.empty_like(g2)
+        ggamma, gbeta = np.empty(C, g.dtype), np.empty(C, g.dtype)
+        _layer_norm_grad_jit(g2, xhat.reshape(-1, C), inv.reshape(-1), gamma, gx, ggamma,
+                             gbeta, np.empty(C, g.dtype), g.dtype.type(C), g.dtype.type(0),
+                             _pairwise_program(C))
+        return gx.reshape(g.shape), ggamma.reshape(gamma.shape), gbeta.reshape(gamma.shape)
     if paxes == axes:
         # batch normalization: the scale is constant over each normalised group, so the
         # parameter sums are the group sums the input gradient needs

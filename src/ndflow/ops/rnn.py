@@ -253,7 +253,8 @@ def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
     H = G // 4
     act, ract = _ACT[activation], _ACT[recurrent_activation]
     sig = recurrent_activation == "sigmoid"
-    fast = _fast_acts(xp, activation, recurrent_activation, xw, h0, c0, R)
+    fast = _fast_acts(xp, activation, recurrent_activation, xw, h0, c0, R) \
+        and h0.shape == c0.shape == (B, H) and R.shape == (H, G)
     # sigmoid(z) = tanh(z / 2) / 2 + 1 / 2: the sigmoid gates' inputs are halved up front
     # (exact, a power of two), so one tanh call serves all four gates
     scale = xp.asarray((0.5, 0.5, 0.5, 1.0) if sig else (1.0,) * 4, xw.dtype)
@@ -307,7 +308,9 @@ def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: A
                   recurrent_activation: str, masked: bool, dropped: bool) -> tuple:
     B, T, H = hs.shape
     dact, drec = _DACT[activation], _DACT[recurrent_activation]
-    fast = _fast_acts(xp, activation, recurrent_activation, dhs, dcs, h0, c0, R, hs, gates)
+    fast = _fast_acts(xp, activation, recurrent_activation, dhs, dcs, h0, c0, R, hs, gates) \
+        and dhs.shape == dcs.shape == hs.shape and h0.shape == c0.shape == (B, H) \
+        and gates.shape == (T, 5, B, H)
     hs_t, cs_t = hs.transpose(1, 0, 2), cs.transpose(1, 0, 2)
     dhs_t, dcs_t = dhs.transpose(1, 0, 2), dcs.transpose(1, 0, 2)
     dz = xp.empty((T, B, 4 * H), hs.dtype)  # the gates' pre-activation gradients
@@ -389,6 +392,10 @@ def _check_shapes(op: str, xw: Spec, h0: Spec, R: Spec, gates: int) -> None:
 def _lstm_infer(xw: Spec, h0: Spec, c0: Spec, R: Spec, mask: Spec, rdrop: Spec,
                 **_: Any) -> tuple:
     _check_shapes("lstm_sequence", xw, h0, R, 4)
+    if len(c0.shape) != 2 or any(a is not None and b is not None and a != b
+                                 for a, b in zip(c0.shape, h0.shape)):
+        raise fail("lstm_sequence", f"a carry state of the hidden state's shape "
+                   f"{list(h0.shape)}", f"shape {list(c0.shape)}")
     st = Spec(xw.shape[:2] + (R.shape[0],), xw.dtype)
     return st, st, Spec((xw.shape[1], 5, xw.shape[0], R.shape[0]), xw.dtype)
 
@@ -444,7 +451,8 @@ def _gru_fwd(xp: Any, xw: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any,
     hs = xp.empty((B, T, H), xw.dtype)
     gates = xp.empty((B, T, G), xw.dtype)
     hrh = xp.empty((B, T, H), xw.dtype)  # reset_after: h @ R_h + rb_h; else (r * h) @ R_h
-    fast = reset_after and _fast_acts(xp, activation, recurrent_activation, xw, h0, R, rb)
+    fast = reset_after and _fast_acts(xp, activation, recurrent_activation, xw, h0, R, rb) \
+        and h0.shape == (B, H) and R.shape == (H, G) and rb.shape == (G,)
     if fast:
         gate, update = _gru_gate_jit.function, _gru_update_jit.function
         hr = xp.empty((B, G), xw.dtype)
@@ -532,7 +540,9 @@ def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: 
     Rh_T = R[:, 2 * H:].T
     RT = R.T
     fast = reset_after and _fast_acts(xp, activation, recurrent_activation, dhs, h0, R, hs,
-                                      gates, hrh)
+                                      gates, hrh) \
+        and dhs.shape == hs.shape == hrh.shape and h0.shape == (B, H) \
+        and gates.shape == (B, T, 3 * H)
     if fast:
         back = _gru_back_jit.function
         carry = xp.empty_like(h0)
@@ -652,11 +662,16 @@ def lstm_sequence(xw: Any, h0: Any, c0: Any, recurrent_kernel: Any, mask: Any = 
     and carry states after every step, each (batch, time, units)."""
     _check_act("lstm_sequence", activation)
     _check_act("lstm_sequence", recurrent_activation)
-    xw, h0 = t(xw), t(h0)
+    xw, h0, c0 = t(xw), t(h0), t(c0)
+    hsh, csh = tuple(shape_of(h0)), tuple(shape_of(c0))
+    if len(hsh) != len(csh) or any(a is not None and b is not None and a != b
+                                   for a, b in zip(hsh, csh)):
+        raise fail("lstm_sequence", f"a carry state of the hidden state's shape {list(hsh)}",
+                   f"shape {list(csh)}", "Pass initial states [h, c] of one shape.")
     mk, rd = _aux("lstm_sequence", xw, h0, mask, recurrent_dropout_mask)
     attrs = {"activation": activation, "recurrent_activation": recurrent_activation,
              "masked": mask is not None, "dropped": recurrent_dropout_mask is not None}
-    hs, cs, _ = execute(_LSTM, (xw, h0, t(c0), t(recurrent_kernel), mk, rd), attrs)
+    hs, cs, _ = execute(_LSTM, (xw, h0, c0, t(recurrent_kernel), mk, rd), attrs)
     return hs, cs
 
 
