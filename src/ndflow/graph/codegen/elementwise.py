@@ -8,9 +8,16 @@ One expression tree (`ndflow.core.elementwise`), three targets:
   from a generated scalar function, so broadcasting and `out=` work as for any ufunc;
 - `cupy_source`: the C body of a `cupy.ElementwiseKernel`, for graphs on a GPU.
 
+Groups with several outputs written in place into some of their inputs (an optimizer's update
+of a variable and its slots: `multi_kernel`) have the same three targets: `multi_numpy_source`,
+`multi_numba_source` (one plain loop over flat arrays, compiled by `ndflow.backend.jit.Kernel`)
+and `multi_cupy_source`. All targets share one statement walker (`_statements`).
+
 Constants take the dtype of the values they meet (NumPy's rule for Python scalars), so a
 float32 group computes in float32 on every target: the generated loop rounds as the ufunc
-sequence does.
+sequence does. (Arithmetic, sqrt, maximum/minimum, absolute and sign are correctly rounded on
+every target, hence bitwise equal; transcendental functions such as power or exp come from
+different libraries in NumPy and in the compiled loop and may differ in the last bit.)
 """
 
 from __future__ import annotations
@@ -346,6 +353,9 @@ def multi_numpy_source(trees: tuple, dests: tuple, arg_specs: list[tuple]
     free: list[int] = []
     n_scratch = 0
     stored: set[int] = set()
+    borrowed: dict[str, int] = {}  # intermediate -> the output whose destination holds it
+    root_step = {k: next(j for j, st in enumerate(steps) if st[1] == r)
+                 for k, r in enumerate(results) if r.startswith("t")}
     lines: list[str] = []
 
     def text(o: Any) -> str:
@@ -357,9 +367,13 @@ def multi_numpy_source(trees: tuple, dests: tuple, arg_specs: list[tuple]
         if not isinstance(getattr(np, t[0], None), np.ufunc):
             raise ValueError(f"multi-output kernel: {t[0]}() has no ufunc to write in place")
         call = f"np.{t[0]}({', '.join(text(o) for o in ops)}"
-        for o in ops:  # an operand read for the last time frees its scratch for this call
-            if isinstance(o, str) and last_use[o] == j and o in scratch_of:
-                free.append(scratch_of.pop(o))
+        just_freed = []
+        for o in ops:  # an operand read for the last time frees its buffer for this call
+            if isinstance(o, str) and last_use[o] == j:
+                if o in scratch_of:
+                    just_freed.append(scratch_of[o])
+                    free.append(scratch_of.pop(o))
+                borrowed.pop(o, None)
         if types[t][0] == ():  # scalars only: a plain call
             lines.append(f"{name} = {call})")
             where[name] = name
@@ -369,14 +383,25 @@ def multi_numpy_source(trees: tuple, dests: tuple, arg_specs: list[tuple]
             target = f"a{dests[k]}"
             stored.add(k)
         else:
-            if free:
-                idx = free.pop()
-            else:
-                idx, n_scratch = n_scratch, n_scratch + 1
-            scratch_of[name] = idx
-            target = f"s{idx}"
             if k is not None:
                 last_use[name] = end  # an output kept until its input's old value is dead
+            # a destination whose old value is dead may hold an intermediate that dies by the
+            # time that destination's own output is computed (in place, as a hand-written
+            # update would do), saving a scratch array
+            lender = next((i for i, d in enumerate(dests) if i not in stored
+                           and i not in borrowed.values() and last_arg.get(d, -1) <= j
+                           and last_use[name] <= root_step.get(i, -1)), None)
+            if just_freed or (free and lender is None):
+                idx = free.pop()
+                scratch_of[name] = idx
+                target = f"s{idx}"
+            elif lender is not None:
+                borrowed[name] = lender
+                target = f"a{dests[lender]}"
+            else:
+                scratch_of[name] = n_scratch
+                target = f"s{n_scratch}"
+                n_scratch += 1
         where[name] = target
         lines.append(f"{call}, out={target})")
     written = {dests[i] for i in stored}

@@ -106,15 +106,13 @@ class ElementwiseUpdate:
         """Update `arrays` in place; `scratch(k)` gives the k-th scratch buffer shaped like
         them (fresh arrays when None)."""
         var = arrays[0]
-        k = self.kernel(var.dtype)
+        k = self._kernels.get(var.dtype) or self.kernel(var.dtype)
         t = var.dtype.type
         values = [t(s) for s in scalars]
-        loop = k.loop()
-        if loop is not None:
-            flat = flat_operands(*arrays)
-            if flat is not None:
-                loop(*flat, *values)
-                return
+        flat = flat_operands(*arrays)  # None unless compiled kernels are on and may take them
+        if flat is not None:
+            (k._loop or k.loop())(*flat, *values)
+            return
         xp = _xp(var)
         buffers = [scratch(i) if scratch is not None else xp.empty_like(var)
                    for i in range(k.n_scratch)]
