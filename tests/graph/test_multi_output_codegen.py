@@ -149,3 +149,25 @@ def test_bad_groups_are_rejected_with_a_clear_message():
         cg.multi_numpy_source(trees, dests, specs)  # g is a scalar: it cannot be written
     with pytest.raises(ValueError, match="one distinct destination"):
         cg.multi_numpy_source(trees * 2, (0, 0), [((1,), np.dtype(np.float32))] * 2)
+
+
+def test_cupy_kernel_is_built_from_the_source_and_takes_the_destinations_last():
+    built, calls = [], []
+
+    class FakeCupy:  # records what a real cupy.ElementwiseKernel would be given
+        __name__ = "cupy"
+
+        class ElementwiseKernel:
+            def __init__(self, in_params, out_params, operation, name):
+                built.append((in_params, out_params, operation, name))
+
+            def __call__(self, *args):
+                calls.append(args)
+
+    trees, dests, specs = _group(ADAM, ADAM_INPUTS, 4, np.float32)
+    k = cg.multi_kernel(trees, dests, specs)
+    update = k.cupy(FakeCupy)
+    assert k.cupy(FakeCupy) is update and len(built) == 1  # built once per module
+    assert built[0][:3] == cg.multi_cupy_source(trees, dests, specs)
+    update(*ADAM_INPUTS)  # names stand in for the arrays and scalars
+    assert calls == [("g", "c1", "c2", "eps", "alpha", "m", "v", "var")]

@@ -472,12 +472,14 @@ def multi_cupy_source(trees: tuple, dests: tuple, arg_specs: list[tuple]
 class MultiKernel:
     """The targets of one multi-output group (see `multi_kernel`): `numpy(xp)` is the ufunc
     sequence ``update(*inputs, *scratch)`` (`n_scratch` arrays shaped like the inputs),
-    `loop()` the compiled loop ``update(*flat_inputs)`` or None without numba."""
+    `loop()` the compiled loop ``update(*flat_inputs)`` or None without numba, `cupy(cupy)`
+    ``update(*inputs)`` through one `cupy.ElementwiseKernel`."""
 
     def __init__(self, trees: tuple, dests: tuple, arg_specs: list[tuple]) -> None:
         self.trees, self.dests, self.specs = trees, dests, arg_specs
         self.numpy_source, self.n_scratch = multi_numpy_source(trees, dests, arg_specs)
         self._numpy: dict = {}
+        self._cupy: dict = {}
         self._loop: Any = None
         self._label = "; ".join(f"a{d} = {to_source(t)}" for d, t in zip(dests, trees))
 
@@ -487,6 +489,21 @@ class MultiKernel:
             g = {"np": xp}
             exec(compile(self.numpy_source, f"<update {self._label}>", "exec"), g)  # noqa: S102
             fn = self._numpy[xp] = g["update"]
+        return fn
+
+    def cupy(self, cp: Any) -> Any:
+        fn = self._cupy.get(cp)
+        if fn is None:
+            kernel = cp.ElementwiseKernel(*multi_cupy_source(self.trees, self.dests, self.specs),
+                                          name="ndflow_update")
+            # the kernel takes the inputs that are not written, then the destinations
+            order = [i for i in range(len(self.specs)) if i not in self.dests] + \
+                list(self.dests)
+
+            def fn(*inputs: Any) -> None:
+                kernel(*[inputs[i] for i in order])
+
+            self._cupy[cp] = fn
         return fn
 
     def loop(self) -> Any:

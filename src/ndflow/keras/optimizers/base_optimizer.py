@@ -72,9 +72,11 @@ class ElementwiseUpdate:
     values assigned before it, and the assigned arrays are updated in place.
 
     Calling it runs the code generator's kernel for the arrays' dtype: the compiled loop when
-    numba is on and the arrays allow it (`ndflow.backend.jit.flat_operands`), else the ufunc
-    sequence of the arrays' module (NumPy or CuPy). Scalars are cast to the arrays' dtype first,
-    as NumPy casts Python scalars, so the float operations are the same on every path.
+    numba is on and the arrays allow it (`ndflow.backend.jit.flat_operands`), else the in-place
+    ufunc sequence of the arrays' module (NumPy, or CuPy: the group's CuPy elementwise kernel,
+    `MultiKernel.cupy`, waits for a GPU to be checked on). Scalars are cast to the arrays'
+    dtype first, as NumPy casts Python scalars, so the float operations are the same on every
+    path.
 
     >>> import numpy as np
     >>> sgd = ElementwiseUpdate("var = var - g * lr", arrays=("var", "g"), scalars=("lr",))
