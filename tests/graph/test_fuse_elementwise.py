@@ -210,7 +210,7 @@ def test_steady_state_chain_runs_in_one_buffer():
 def test_cupy_source_is_the_same_expression_in_c():
     tree = ew.parse("where(greater(x, 0), x, multiply(x, 0.2))")
     ins, outs, body = cg.cupy_source(tree, [((3,), np.dtype(np.float32))])
-    assert ins == "float a0" and outs == "float out"
+    assert ins == "float32 a0" and outs == "float32 out"  # CuPy parameters name dtypes
     assert "(a0 > 0)" in body and "(a0 * 0.2)" in body and body.endswith("out = t2;")
     tree = ew.parse("maximum(x, y)")
     _, _, body = cg.cupy_source(tree, [((3,), np.dtype(np.float64))] * 2)

@@ -40,8 +40,20 @@ SCALAR_FUNCTIONS: dict[str, int] = {
 ARG_NAMES = ("x", "y", "z")
 
 
-def parse(source: str) -> tuple:
-    """Parse ``"maximum(x, 0)"`` into an expression tree (checked against the vocabulary)."""
+_INFIX = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide",
+          ast.Pow: "power"}
+
+
+def parse(source: str, args: tuple[str, ...] = ARG_NAMES) -> tuple:
+    """Parse ``"maximum(x, 0)"`` into an expression tree (checked against the vocabulary).
+
+    Infix ``+ - * / **`` and unary minus stand for add, subtract, multiply, true_divide,
+    power and negative (left to right, as Python groups them). `args` names the inputs
+    (``("arg", i)``); any other name is an attribute.
+
+    >>> to_source(parse("m + (g - m) * c", args=("m", "g")))
+    'add(x, multiply(subtract(y, x), c))'
+    """
     def walk(n: ast.AST) -> tuple:
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and not n.keywords:
             fname = n.func.id
@@ -49,18 +61,59 @@ def parse(source: str) -> tuple:
                 raise ValueError(f"element-wise expression {source!r}: {fname}() with "
                                  f"{len(n.args)} arguments is not a known scalar function")
             return (fname,) + tuple(walk(a) for a in n.args)
+        if isinstance(n, ast.BinOp) and type(n.op) in _INFIX:
+            return (_INFIX[type(n.op)], walk(n.left), walk(n.right))
         if isinstance(n, ast.Name):
-            if n.id in ARG_NAMES:
-                return ("arg", ARG_NAMES.index(n.id))
+            if n.id in args:
+                return ("arg", args.index(n.id))
             return ("attr", n.id)
         if isinstance(n, ast.Constant) and isinstance(n.value, (int, float, bool)):
             return ("const", n.value)
-        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) \
-                and isinstance(n.operand, ast.Constant):
-            return ("const", -n.operand.value)
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            if isinstance(n.operand, ast.Constant):
+                return ("const", -n.operand.value)
+            return ("negative", walk(n.operand))
         raise ValueError(f"element-wise expression {source!r}: cannot read {ast.dump(n)}")
 
-    return walk(ast.parse(source, mode="eval").body)
+    return walk(ast.parse(source.strip(), mode="eval").body)
+
+
+def parse_assignments(source: str, inputs: tuple[str, ...]) -> tuple[tuple[int, tuple], ...]:
+    r"""Parse lines ``name = expression`` run in order (a later line sees the values assigned
+    before it) into one tree over `inputs` per assigned input: ``((input index, tree), ...)``
+    in the order of their last assignment. Names assigned that are not inputs are local.
+
+    >>> [(i, to_source(t)) for i, t in parse_assignments("m = m * 2\nw = w - m", ("w", "m"))]
+    [(1, 'multiply(y, 2)'), (0, 'subtract(x, multiply(y, 2))')]
+    """
+    env: dict[str, tuple] = {name: ("arg", i) for i, name in enumerate(inputs)}
+    order: list[str] = []
+    for line in source.strip().splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        target, sep, expr = line.partition("=")
+        target = target.strip()
+        if not sep or not target.isidentifier():
+            raise ValueError(f"element-wise assignments: expected `name = expression`, got "
+                             f"{line!r}")
+        names = tuple(env)
+        tree = parse(expr, args=names)
+        if _has_attr(tree):
+            raise ValueError(f"element-wise assignments: {line!r} uses a name that is neither "
+                             f"an input {list(inputs)} nor assigned before")
+        env[target] = substitute(tree, [env[n] for n in names])
+        if target in inputs:
+            if target in order:
+                order.remove(target)
+            order.append(target)
+    return tuple((inputs.index(n), env[n]) for n in order)
+
+
+def _has_attr(tree: tuple) -> bool:
+    if tree[0] == "attr":
+        return True
+    return tree[0] not in ("arg", "const") and any(_has_attr(c) for c in tree[1:])
 
 
 def substitute(tree: tuple, args: list | tuple = (), attrs: dict | None = None) -> tuple:

@@ -8,9 +8,16 @@ One expression tree (`ndflow.core.elementwise`), three targets:
   from a generated scalar function, so broadcasting and `out=` work as for any ufunc;
 - `cupy_source`: the C body of a `cupy.ElementwiseKernel`, for graphs on a GPU.
 
+Groups with several outputs written in place into some of their inputs (an optimizer's update
+of a variable and its slots: `multi_kernel`) have the same three targets: `multi_numpy_source`,
+`multi_numba_source` (one plain loop over flat arrays, compiled by `ndflow.backend.jit.Kernel`)
+and `multi_cupy_source`. All targets share one statement walker (`_statements`).
+
 Constants take the dtype of the values they meet (NumPy's rule for Python scalars), so a
 float32 group computes in float32 on every target: the generated loop rounds as the ufunc
-sequence does.
+sequence does. (Arithmetic, sqrt, maximum/minimum, absolute and sign are correctly rounded on
+every target, hence bitwise equal; transcendental functions such as power or exp come from
+different libraries in NumPy and in the compiled loop and may differ in the last bit.)
 """
 
 from __future__ import annotations
@@ -152,12 +159,13 @@ def _c_literal(value: Any, dtype: np.dtype) -> str:
     return f"np.{dtype.name}({float(value) if dtype.kind == 'f' else value!r})"
 
 
-def _statements(tree: tuple, call_expr: Any, statement: Any, const_text: Any = repr
-                ) -> tuple[str, list[str]]:
-    """One statement per distinct call of the tree, in evaluation order (the shared walk of
-    the loop targets): `call_expr(t, operand)` writes a call's expression, `operand(child)`
-    the name of a computed child; `statement(t, name, expr)` the line that names it. Returns
-    (the result's name, the lines)."""
+def _statements(trees: tuple | list, call_expr: Any, statement: Any, const_text: Any = repr
+                ) -> tuple[list[str], list[str]]:
+    """One statement per distinct call of the trees, in evaluation order (the shared walk of
+    the loop targets; subtrees shared between trees are computed once): `call_expr(t,
+    operand)` writes a call's expression, `operand(child)` the name of a computed child;
+    `statement(t, name, expr)` the line that names it. Returns (each tree's result name, the
+    lines)."""
     names: dict = {}
     lines: list[str] = []
 
@@ -172,17 +180,16 @@ def _statements(tree: tuple, call_expr: Any, statement: Any, const_text: Any = r
             lines.append(statement(t, names[t], expr))
         return names[t]
 
-    return operand(tree), lines
+    return [operand(t) for t in trees], lines
 
 
 def _out_dtype(tree: tuple, types: dict, arg_specs: list[tuple]) -> np.dtype:
     return types[tree][1] if tree[0] not in _LEAF else np.dtype(arg_specs[0][1])
 
 
-def numba_scalar_source(tree: tuple, arg_specs: list[tuple]) -> str:
-    """The scalar function numba vectorizes: one statement per call, constants cast."""
-    types = subtree_types(tree, arg_specs)
-
+def _numba_call(types: dict, arg_specs: list[tuple]) -> Any:
+    """`call_expr` for `_statements` writing NumPy scalar calls that numba compiles: constants
+    cast to the dtype of what they meet (the result's, for where's branches)."""
     def operand_dtype(t: tuple, siblings: tuple) -> np.dtype:
         for s in siblings:
             if s[0] == "arg":
@@ -193,7 +200,6 @@ def numba_scalar_source(tree: tuple, arg_specs: list[tuple]) -> str:
 
     def call_expr(t: tuple, operand: Any) -> str:
         kids, fname = t[1:], t[0]
-        # a constant takes the dtype of what it meets (the result's, for where's branches)
         dt = types[t][1] if fname == "where" else operand_dtype(t, kids)
         ops = [_c_literal(k[1], dt) if k[0] == "const" and (fname != "where" or i) else
                operand(k) for i, k in enumerate(kids)]
@@ -203,7 +209,14 @@ def numba_scalar_source(tree: tuple, arg_specs: list[tuple]) -> str:
             return f"np.{types[t][1].name}(math.erf({ops[0]}))"
         return f"np.{fname}({', '.join(ops)})"
 
-    result, lines = _statements(tree, call_expr, lambda t, name, expr: f"    {name} = {expr}")
+    return call_expr
+
+
+def numba_scalar_source(tree: tuple, arg_specs: list[tuple]) -> str:
+    """The scalar function numba vectorizes: one statement per call, constants cast."""
+    types = subtree_types(tree, arg_specs)
+    (result,), lines = _statements([tree], _numba_call(types, arg_specs),
+                                   lambda t, name, expr: f"    {name} = {expr}")
     params = ", ".join(f"a{i}" for i in range(len(arg_specs)))
     return f"def kernel({params}):\n" + "\n".join(lines) + f"\n    return {result}\n"
 
@@ -240,43 +253,299 @@ _C_CALL = {"maximum": "max", "minimum": "min", "absolute": "abs", "power": "pow"
 _C_TYPES = {"float32": "float", "float64": "double", "bool": "bool", "float16": "float16"}
 
 
+def _cupy_call(t: tuple, operand: Any) -> str:
+    """`call_expr` for `_statements` writing C."""
+    ops = [operand(c) for c in t[1:]]
+    fname = t[0]
+    if fname in _C_BINARY:
+        return f"({ops[0]} {_C_BINARY[fname]} {ops[1]})"
+    if fname == "where":
+        return f"({ops[0]} ? {ops[1]} : {ops[2]})"
+    if fname in ("maximum", "minimum"):
+        cmp = ">=" if fname == "maximum" else "<="
+        return f"(({ops[0]} {cmp} {ops[1]} || isnan({ops[0]})) ? {ops[0]} : {ops[1]})"
+    if fname == "negative":
+        return f"(-{ops[0]})"
+    if fname == "logical_not":
+        return f"(!{ops[0]})"
+    if fname == "square":
+        return f"({ops[0]} * {ops[0]})"
+    if fname == "reciprocal":
+        return f"(1 / {ops[0]})"
+    if fname == "sign":
+        return f"(({ops[0]} > 0) - ({ops[0]} < 0))"
+    return f"{_C_CALL.get(fname, fname)}({', '.join(ops)})"
+
+
+def _ctype(dt: Any) -> str:
+    return _C_TYPES[np.dtype(dt).name]
+
+
+def _cupy_const(v: Any) -> str:
+    return repr(float(v)) if isinstance(v, float) else repr(v)
+
+
 def cupy_source(tree: tuple, arg_specs: list[tuple]) -> tuple[str, str, str]:
     """(in_params, out_params, operation) for `cupy.ElementwiseKernel`: the same expression
-    as C; NaN-propagating max/min as NumPy's maximum/minimum."""
+    as C; NaN-propagating max/min as NumPy's maximum/minimum. (Parameters name NumPy dtypes,
+    as CuPy requires; the body declares C types.)"""
     types = subtree_types(tree, arg_specs)
-
-    def ctype(dt: np.dtype) -> str:
-        return _C_TYPES[np.dtype(dt).name]
-
-    def call_expr(t: tuple, operand: Any) -> str:
-        ops = [operand(c) for c in t[1:]]
-        fname = t[0]
-        if fname in _C_BINARY:
-            return f"({ops[0]} {_C_BINARY[fname]} {ops[1]})"
-        if fname == "where":
-            return f"({ops[0]} ? {ops[1]} : {ops[2]})"
-        if fname in ("maximum", "minimum"):
-            cmp = ">=" if fname == "maximum" else "<="
-            return f"(({ops[0]} {cmp} {ops[1]} || isnan({ops[0]})) ? {ops[0]} : {ops[1]})"
-        if fname == "negative":
-            return f"(-{ops[0]})"
-        if fname == "logical_not":
-            return f"(!{ops[0]})"
-        if fname == "square":
-            return f"({ops[0]} * {ops[0]})"
-        if fname == "reciprocal":
-            return f"(1 / {ops[0]})"
-        if fname == "sign":
-            return f"(({ops[0]} > 0) - ({ops[0]} < 0))"
-        return f"{_C_CALL.get(fname, fname)}({', '.join(ops)})"
-
-    result, lines = _statements(
-        tree, call_expr, lambda t, name, expr: f"{ctype(types[t][1])} {name} = {expr};",
-        lambda v: repr(float(v)) if isinstance(v, float) else repr(v))
-    ins = ", ".join(f"{ctype(d)} a{i}" for i, (_, d) in enumerate(arg_specs))
+    (result,), lines = _statements(
+        [tree], _cupy_call, lambda t, name, expr: f"{_ctype(types[t][1])} {name} = {expr};",
+        _cupy_const)
+    ins = ", ".join(f"{np.dtype(d).name} a{i}" for i, (_, d) in enumerate(arg_specs))
     lines.append(f"out = {result};")
-    return ins, f"{ctype(_out_dtype(tree, types, arg_specs))} out", "\n".join(lines)
+    return ins, f"{_out_dtype(tree, types, arg_specs).name} out", "\n".join(lines)
 
 
-__all__ = ["ARG_NAMES", "cupy_source", "numba_scalar_source", "numba_ufunc", "numpy_lines",
-           "subtree_types"]
+# --- several outputs over shared inputs (e.g. an optimizer's update) -----------------------
+# `trees[j]` is written into input `dests[j]` (in place: the update of a state array). Inputs
+# of shape () are scalars, the others arrays of one shape. Every target evaluates each
+# distinct subtree once, with the same float operations, so all three agree bitwise.
+
+def _all_types(trees: tuple, arg_specs: list[tuple]) -> dict:
+    types: dict = {}
+    for t in trees:
+        types.update(subtree_types(t, arg_specs))
+    return types
+
+
+def _check_multi(trees: tuple, dests: tuple, arg_specs: list[tuple]) -> None:
+    if len(trees) != len(dests) or len(set(dests)) != len(dests):
+        raise ValueError(f"multi-output kernel: expected one distinct destination per tree, "
+                         f"got destinations {list(dests)} for {len(trees)} trees")
+    for d in dests:
+        if tuple(arg_specs[d][0]) == ():
+            raise ValueError(f"multi-output kernel: destination a{d} is a scalar input; "
+                             "outputs are written into array inputs")
+
+
+def multi_numpy_source(trees: tuple, dests: tuple, arg_specs: list[tuple]
+                       ) -> tuple[str, int]:
+    """(source of ``def update(a0, .., s0, ..)``, number of scratch arrays ``s*``): ufunc calls
+    with ``out=``, each output written into its destination as soon as no later call reads
+    that input's old value, intermediates in scratch arrays reused once they die."""
+    _check_multi(trees, dests, arg_specs)
+    types = _all_types(trees, arg_specs)
+    steps: list[tuple] = []  # (node, name, operands)
+
+    def record(t: tuple, name: str, expr: str) -> str:
+        steps.append((t, name, expr))
+        return name
+
+    def call_expr(t: tuple, operand: Any) -> list:
+        return [c if c[0] in ("arg", "const") else operand(c) for c in t[1:]]
+
+    results, _ = _statements(trees, call_expr, record)
+    # last reader of each input and of each intermediate (outputs not yet stored live on)
+    last_arg: dict[int, int] = {}
+    last_use: dict[str, int] = {}
+    for j, (_, _, ops) in enumerate(steps):
+        for o in ops:
+            if isinstance(o, str):
+                last_use[o] = j
+            elif o[0] == "arg":
+                last_arg[o[1]] = j
+    end = len(steps)
+    wants = {r: k for k, r in reversed(list(enumerate(results))) if r.startswith("t")}
+    where: dict[str, str] = {}  # intermediate -> the array (or scalar name) holding it
+    scratch_of: dict[str, int] = {}  # intermediate -> scratch index
+    free: list[int] = []
+    n_scratch = 0
+    stored: set[int] = set()
+    borrowed: dict[str, int] = {}  # intermediate -> the output whose destination holds it
+    root_step = {k: next(j for j, st in enumerate(steps) if st[1] == r)
+                 for k, r in enumerate(results) if r.startswith("t")}
+    lines: list[str] = []
+
+    def text(o: Any) -> str:
+        if isinstance(o, str):
+            return where[o]
+        return f"a{o[1]}" if o[0] == "arg" else repr(o[1])
+
+    for j, (t, name, ops) in enumerate(steps):
+        if not isinstance(getattr(np, t[0], None), np.ufunc):
+            raise ValueError(f"multi-output kernel: {t[0]}() has no ufunc to write in place")
+        call = f"np.{t[0]}({', '.join(text(o) for o in ops)}"
+        just_freed = []
+        for o in ops:  # an operand read for the last time frees its buffer for this call
+            if isinstance(o, str) and last_use[o] == j:
+                if o in scratch_of:
+                    just_freed.append(scratch_of[o])
+                    free.append(scratch_of.pop(o))
+                borrowed.pop(o, None)
+        if types[t][0] == ():  # scalars only: a plain call
+            lines.append(f"{name} = {call})")
+            where[name] = name
+            continue
+        k = wants.get(name)
+        if k is not None and last_arg.get(dests[k], -1) <= j:
+            target = f"a{dests[k]}"
+            stored.add(k)
+        else:
+            if k is not None:
+                last_use[name] = end  # an output kept until its input's old value is dead
+            # a destination whose old value is dead may hold an intermediate that dies by the
+            # time that destination's own output is computed (in place, as a hand-written
+            # update would do), saving a scratch array
+            lender = next((i for i, d in enumerate(dests) if i not in stored
+                           and i not in borrowed.values() and last_arg.get(d, -1) <= j
+                           and last_use[name] <= root_step.get(i, -1)), None)
+            if just_freed or (free and lender is None):
+                idx = free.pop()
+                scratch_of[name] = idx
+                target = f"s{idx}"
+            elif lender is not None:
+                borrowed[name] = lender
+                target = f"a{dests[lender]}"
+            else:
+                scratch_of[name] = n_scratch
+                target = f"s{n_scratch}"
+                n_scratch += 1
+        where[name] = target
+        lines.append(f"{call}, out={target})")
+    written = {dests[i] for i in stored}
+    for k, r in enumerate(results):
+        if k in stored:
+            continue
+        src = where.get(r, r)
+        if r.startswith("a") and int(r[1:]) in written:
+            raise ValueError(f"multi-output kernel: output {k} is input {r}'s old value, "
+                             "which an earlier output overwrote")
+        lines.append(f"np.copyto(a{dests[k]}, {src})")
+    params = [f"a{i}" for i in range(len(arg_specs))] + [f"s{i}" for i in range(n_scratch)]
+    body = "\n".join(f"    {ln}" for ln in lines) or "    pass"
+    return f"def update({', '.join(params)}):\n{body}\n", n_scratch
+
+
+def multi_numba_source(trees: tuple, dests: tuple, arg_specs: list[tuple]) -> str:
+    """``def update(p0/a0, ..)``: one loop over the flat arrays ``p*`` (scalars ``a*`` as
+    they are); per element, the inputs are loaded, every distinct call computed once in the
+    arrays' dtype (calls on scalars only hoisted before the loop), then the outputs stored."""
+    _check_multi(trees, dests, arg_specs)
+    types = _all_types(trees, arg_specs)
+    hoisted: list[str] = []
+    body: list[str] = []
+
+    def statement(t: tuple, name: str, expr: str) -> str:
+        (hoisted if types[t][0] == () else body).append(f"{name} = {expr}")
+        return ""
+
+    results, _ = _statements(trees, _numba_call(types, arg_specs), statement)
+    arrays = [i for i, (shape, _) in enumerate(arg_specs) if tuple(shape) != ()]
+    params = [f"p{i}" if i in arrays else f"a{i}" for i in range(len(arg_specs))]
+    loads = [f"a{i} = p{i}[i]" for i in arrays]
+    stores = []
+    for (k, r), tree in zip(enumerate(results), trees):
+        dt = np.dtype(arg_specs[dests[k]][1])
+        value = _c_literal(tree[1], dt) if tree[0] == "const" else r
+        stores.append(f"p{dests[k]}[i] = {value}")
+    lines = [f"    {ln}" for ln in hoisted]
+    lines.append(f"    for i in range(p{arrays[0]}.size):")
+    lines += [f"        {ln}" for ln in loads + body + stores]
+    return f"def update({', '.join(params)}):\n" + "\n".join(lines) + "\n"
+
+
+def multi_cupy_source(trees: tuple, dests: tuple, arg_specs: list[tuple]
+                      ) -> tuple[str, str, str]:
+    """(in_params, out_params, operation) for one `cupy.ElementwiseKernel` updating the
+    destinations in place: call it with the inputs that are not destinations, in order, then
+    the destinations (in `dests` order); the body reads every input before it stores."""
+    _check_multi(trees, dests, arg_specs)
+    types = _all_types(trees, arg_specs)
+    results, lines = _statements(
+        trees, _cupy_call, lambda t, name, expr: f"{_ctype(types[t][1])} {name} = {expr};",
+        _cupy_const)
+    ins = ", ".join(f"{np.dtype(d).name} a{i}" for i, (_, d) in enumerate(arg_specs)
+                    if i not in dests)
+    outs = ", ".join(f"{np.dtype(arg_specs[d][1]).name} a{d}" for d in dests)
+    # every input is read before the first store; an output that is an input's old value
+    # is copied first
+    for d, r in zip(dests, results):
+        if r.startswith("a"):
+            lines.append(f"{_ctype(arg_specs[d][1])} o{d} = {r};")
+    lines += [f"a{d} = {'o' + str(d) if r.startswith('a') else r};"
+              for d, r in zip(dests, results)]
+    return ins, outs, "\n".join(lines)
+
+
+class MultiKernel:
+    """The targets of one multi-output group (see `multi_kernel`): `numpy(xp)` is the ufunc
+    sequence ``update(*inputs, *scratch)`` (`n_scratch` arrays shaped like the inputs),
+    `loop()` the compiled loop ``update(*flat_inputs)`` or None without numba, `cupy(cupy)`
+    ``update(*inputs)`` through one `cupy.ElementwiseKernel`."""
+
+    def __init__(self, trees: tuple, dests: tuple, arg_specs: list[tuple]) -> None:
+        self.trees, self.dests, self.specs = trees, dests, arg_specs
+        self.numpy_source, self.n_scratch = multi_numpy_source(trees, dests, arg_specs)
+        self._numpy: dict = {}
+        self._cupy: dict = {}
+        self._loop: Any = None
+        self._label = "; ".join(f"a{d} = {to_source(t)}" for d, t in zip(dests, trees))
+
+    def numpy(self, xp: Any = np) -> Any:
+        fn = self._numpy.get(xp)
+        if fn is None:
+            g = {"np": xp}
+            exec(compile(self.numpy_source, f"<update {self._label}>", "exec"), g)  # noqa: S102
+            fn = self._numpy[xp] = g["update"]
+        return fn
+
+    def cupy(self, cp: Any) -> Any:
+        fn = self._cupy.get(cp)
+        if fn is None:
+            kernel = cp.ElementwiseKernel(*multi_cupy_source(self.trees, self.dests, self.specs),
+                                          name="ndflow_update")
+            # the kernel takes the inputs that are not written, then the destinations
+            order = [i for i in range(len(self.specs)) if i not in self.dests] + \
+                list(self.dests)
+
+            def fn(*inputs: Any) -> None:
+                kernel(*[inputs[i] for i in order])
+
+            self._cupy[cp] = fn
+        return fn
+
+    def loop(self) -> Any:
+        from ndflow.backend import jit
+
+        if not jit.enabled():
+            return None
+        if self._loop is None:
+            with _numba_lock:
+                if self._loop is None:
+                    g = {"np": np, "math": math}
+                    src = multi_numba_source(self.trees, self.dests, self.specs)
+                    exec(compile(src, f"<update loop {self._label}>", "exec"), g)  # noqa: S102
+                    self._loop = jit.Kernel(g["update"]).function
+        return self._loop
+
+
+_MULTI_CACHE: dict = {}
+
+
+def multi_kernel(trees: tuple, dests: tuple, arg_specs: list[tuple]) -> MultiKernel:
+    """The kernels writing ``trees[j]`` into input ``dests[j]``, for inputs of the given
+    (shape, dtype) (shape ``()``: a scalar; any other: an array, all of one shape), cached per
+    (trees, destinations, scalar-or-array and dtype of each input).
+
+    >>> from ndflow.core.elementwise import parse_assignments
+    >>> outs = parse_assignments("m = m * b + g\\nw = w - m * lr", ("w", "m", "g", "b", "lr"))
+    >>> f32, a, s = np.float32, ((1,), np.float32), ((), np.float32)
+    >>> k = multi_kernel(tuple(t for _, t in outs), tuple(i for i, _ in outs), [a, a, a, s, s])
+    >>> w, m, g = np.ones(2, f32), np.zeros(2, f32), np.full(2, 2.0, f32)
+    >>> k.numpy()(w, m, g, f32(0.9), f32(0.5), *[np.empty(2, f32)] * k.n_scratch)
+    >>> w.tolist(), m.tolist()
+    ([0.0, 0.0], [2.0, 2.0])
+    """
+    specs = [((1,) if tuple(shape) != () else (), np.dtype(d)) for shape, d in arg_specs]
+    key = (tuple(trees), tuple(dests), tuple((len(sh), d.str) for sh, d in specs))
+    k = _MULTI_CACHE.get(key)
+    if k is None:
+        k = _MULTI_CACHE[key] = MultiKernel(tuple(trees), tuple(dests), specs)
+    return k
+
+
+__all__ = ["ARG_NAMES", "MultiKernel", "cupy_source", "multi_cupy_source", "multi_kernel",
+           "multi_numba_source", "multi_numpy_source", "numba_scalar_source", "numba_ufunc",
+           "numpy_lines", "subtree_types"]

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
+
+_ADADELTA = ElementwiseUpdate("""
+    a = a * rho + g * g * one_minus_rho
+    neg_delta = sqrt(u + eps) * g / sqrt(a + eps)
+    u = u * rho + neg_delta * neg_delta * one_minus_rho
+    var = var - neg_delta * lr
+""", ("var", "g", "a", "u"), ("rho", "one_minus_rho", "eps", "lr"))
 
 
 class Adadelta(Optimizer):
@@ -42,27 +49,8 @@ class Adadelta(Optimizer):
         return [("accumulated_grad", "accumulated_delta_var")]
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
-        tmp2 = self._scratch_for(var, 1)
-        rho, eps = self.rho, self.epsilon
-        a, u = slots
-        a *= rho
-        xp.multiply(g, g, out=tmp)
-        tmp *= 1 - rho
-        a += tmp
-        xp.add(u, eps, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        tmp *= g
-        xp.add(a, eps, out=tmp2)
-        xp.sqrt(tmp2, out=tmp2)
-        tmp /= tmp2  # tmp = -d
-        u *= rho
-        xp.multiply(tmp, tmp, out=tmp2)
-        tmp2 *= 1 - rho
-        u += tmp2
-        tmp *= lr
-        var -= tmp
+        _ADADELTA([var, g, *slots], (self.rho, 1 - self.rho, self.epsilon, lr),
+                  self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
+
+_ADAGRAD = ElementwiseUpdate("""
+    acc = acc + g * g
+    var = var - g / sqrt(acc + eps) * lr
+""", ("var", "g", "acc"), ("eps", "lr"))
 
 
 class Adagrad(Optimizer):
@@ -48,16 +53,7 @@ class Adagrad(Optimizer):
         return self.initial_accumulator_value
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
-        acc = slots[0]
-        xp.multiply(g, g, out=tmp)
-        acc += tmp
-        xp.add(acc, self.epsilon, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        xp.divide(g, tmp, out=tmp)
-        tmp *= lr
-        var -= tmp
+        _ADAGRAD([var, g, slots[0]], (self.epsilon, lr), self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -13,9 +13,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ndflow.backend.jit import flat_operands
-from ndflow.keras.optimizers import fused_updates
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
+
+_MOMENTS = """
+    m = m + (g - m) * one_minus_b1
+    v = v + (g * g - v) * one_minus_b2
+"""
+_SCALARS = ("one_minus_b1", "one_minus_b2", "eps", "alpha")
+_ADAM = ElementwiseUpdate(_MOMENTS + "var = var - m / (sqrt(v) + eps) * alpha",
+                          ("var", "g", "m", "v"), _SCALARS)
+_AMSGRAD = ElementwiseUpdate(_MOMENTS + """
+    vhat = maximum(vhat, v)
+    var = var - m / (sqrt(vhat) + eps) * alpha
+""", ("var", "g", "m", "v", "vhat"), _SCALARS)
 
 
 class Adam(Optimizer):
@@ -55,32 +65,8 @@ class Adam(Optimizer):
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
         b1, b2 = self.beta_1, self.beta_2
         alpha = lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
-        flat = flat_operands(var, g, *slots)
-        if flat is not None:
-            t = var.dtype.type
-            vhat = flat[4] if self.amsgrad else flat[3]
-            fused_updates.adam(flat[0], flat[1], flat[2], flat[3], vhat, t(alpha), t(1 - b1),
-                               t(1 - b2), t(self.epsilon), self.amsgrad)
-            return
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
-        m, v = slots[0], slots[1]
-        xp.subtract(g, m, out=tmp)
-        tmp *= 1 - b1
-        m += tmp
-        xp.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= 1 - b2
-        v += tmp
-        if self.amsgrad:
-            vh = slots[2]
-            xp.maximum(vh, v, out=vh)
-            v = vh
-        xp.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        xp.divide(m, tmp, out=tmp)
-        tmp *= alpha
-        var -= tmp
+        rule = _AMSGRAD if self.amsgrad else _ADAM
+        rule([var, g, *slots], (1 - b1, 1 - b2, self.epsilon, alpha), self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
+
+_ADAMAX = ElementwiseUpdate("""
+    m = m + (g - m) * one_minus_b1
+    u = maximum(u * b2, absolute(g))
+    var = var - m / (u + eps) * step_size
+""", ("var", "g", "m", "u"), ("one_minus_b1", "b2", "eps", "step_size"))
 
 
 class Adamax(Optimizer):
@@ -44,19 +50,8 @@ class Adamax(Optimizer):
         return [("momentum", "norm")]
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
-        m, u = slots
-        xp.subtract(g, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        u *= self.beta_2
-        xp.abs(g, out=tmp)
-        xp.maximum(u, tmp, out=u)
-        xp.add(u, self.epsilon, out=tmp)
-        xp.divide(m, tmp, out=tmp)
-        tmp *= lr / (1 - self.beta_1 ** step)
-        var -= tmp
+        _ADAMAX([var, g, *slots], (1 - self.beta_1, self.beta_2, self.epsilon,
+                                   lr / (1 - self.beta_1 ** step)), self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()

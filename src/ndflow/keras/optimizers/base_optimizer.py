@@ -1,8 +1,11 @@
 """`Optimizer`: the base of every Keras optimizer, with in-place NumPy/CuPy updates.
 
 Each built-in optimizer writes its update rule as `_update(var, grad, slots, lr, step)` over
-raw backend arrays: every operation is a ufunc with ``out=`` into the variable, its slot
-buffers or a shared scratch buffer, so a training step allocates no new parameter-sized arrays.
+raw backend arrays. The element-wise part of a rule is declared once, as assignments over the
+variable, its gradient, its slots and per-step scalars (`ElementwiseUpdate`); the graph
+compiler's code generator turns it into one compiled loop (``ndflow[jit]``) or an in-place ufunc
+sequence writing into the variable, its slot buffers and shared scratch buffers, so a training
+step allocates no new parameter-sized arrays. Both paths give bitwise equal values.
 
 Subnormal floats: the state of a parameter whose gradient stays zero (a dead ReLU unit) decays
 geometrically (``v *= rho``) and after a few hundred steps falls below float32's smallest normal
@@ -25,6 +28,7 @@ before the next scan. The scan costs about three passes over the state every few
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -32,8 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.graph.codegen import elementwise as _codegen
 from ndflow.graph.trace import host_callable
 from ndflow.backend.devices import get_array_module
+from ndflow.backend.jit import flat_operands
+from ndflow.core.elementwise import parse_assignments
 from ndflow.core.tensor import Tensor, to_array
 from ndflow.core.variable import Variable
 from ndflow.distribute import _context as _distribute
@@ -57,6 +64,61 @@ def _new_variable(value: Any, name: str, trainable: bool = False, path: str | No
 
 def _var_label(v: Any) -> str:
     return getattr(v, "path", None) or getattr(v, "_name", None) or "variable"
+
+
+class ElementwiseUpdate:
+    """An optimizer's per-element update, written once as lines ``name = expression`` over
+    arrays (the variable, its gradient, its slots) and per-step scalars; each line sees the
+    values assigned before it, and the assigned arrays are updated in place.
+
+    Calling it runs the code generator's kernel for the arrays' dtype: the compiled loop when
+    numba is on and the arrays allow it (`ndflow.backend.jit.flat_operands`), else the in-place
+    ufunc sequence of the arrays' module (NumPy, or CuPy: the group's CuPy elementwise kernel,
+    `MultiKernel.cupy`, waits for a GPU to be checked on). Scalars are cast to the arrays'
+    dtype first, as NumPy casts Python scalars, so the float operations are the same on every
+    path.
+
+    >>> import numpy as np
+    >>> sgd = ElementwiseUpdate("var = var - g * lr", arrays=("var", "g"), scalars=("lr",))
+    >>> w = np.ones(2, np.float32)
+    >>> sgd([w, np.full(2, 0.5, np.float32)], (0.1,))
+    >>> w.tolist()
+    [0.949999988079071, 0.949999988079071]
+    """
+
+    def __init__(self, source: str, arrays: tuple[str, ...], scalars: tuple[str, ...]) -> None:
+        self.source = source
+        self.arrays = tuple(arrays)
+        self.scalars = tuple(scalars)
+        outs = parse_assignments(source, self.arrays + self.scalars)
+        self.dests = tuple(i for i, _ in outs)
+        self.trees = tuple(t for _, t in outs)
+        self._kernels: dict = {}
+
+    def kernel(self, dtype: Any) -> _codegen.MultiKernel:
+        """The generated kernels for arrays of `dtype`."""
+        dtype = np.dtype(dtype)
+        k = self._kernels.get(dtype)
+        if k is None:
+            specs = [((1,), dtype)] * len(self.arrays) + [((), dtype)] * len(self.scalars)
+            k = self._kernels[dtype] = _codegen.multi_kernel(self.trees, self.dests, specs)
+        return k
+
+    def __call__(self, arrays: list, scalars: tuple, scratch: Any = None) -> None:
+        """Update `arrays` in place; `scratch(k)` gives the k-th scratch buffer shaped like
+        them (fresh arrays when None)."""
+        var = arrays[0]
+        k = self._kernels.get(var.dtype) or self.kernel(var.dtype)
+        t = var.dtype.type
+        values = [t(s) for s in scalars]
+        flat = flat_operands(*arrays)  # None unless compiled kernels are on and may take them
+        if flat is not None:
+            (k._loop or k.loop())(*flat, *values)
+            return
+        xp = _xp(var)
+        buffers = [scratch(i) if scratch is not None else xp.empty_like(var)
+                   for i in range(k.n_scratch)]
+        k.numpy(xp)(*arrays, *values, *buffers)
 
 
 class Optimizer:
@@ -299,6 +361,10 @@ class Optimizer:
             buf = _xp(arr).empty(arr.shape, arr.dtype)
             self._scratch[key] = buf
         return buf
+
+    def _scratch_fn(self, arr: Any) -> Any:
+        """`_scratch_for` bound to `arr`: the scratch buffers of an `ElementwiseUpdate`."""
+        return functools.partial(self._scratch_for, arr)
 
     # --- the update -------------------------------------------------------------------------
     # Inside ndflow.function the update runs as a host call on every step (in place, on the

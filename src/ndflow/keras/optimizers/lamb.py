@@ -13,7 +13,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _sqsum, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer, _sqsum
+
+# the Adam direction u = m_hat / (sqrt(v_hat) + eps) into a scratch array, then, after the
+# norms (not element-wise), the step
+_LAMB_DIRECTION = ElementwiseUpdate("""
+    m = m + (g - m) * one_minus_b1
+    v = v + (g * g - v) * one_minus_b2
+    u = m / (sqrt(v / c2) + eps) / c1
+""", ("g", "m", "v", "u"), ("one_minus_b1", "one_minus_b2", "eps", "c1", "c2"))
+_LAMB_STEP = ElementwiseUpdate("var = var - u * scale", ("var", "u"), ("scale",))
 
 
 class Lamb(Optimizer):
@@ -53,28 +62,15 @@ class Lamb(Optimizer):
         return [("momentum", "velocity")]
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        xp = _xp(var)
-        t = var.dtype.type
-        m, v = slots
-        tmp = self._scratch_for(var)
-        xp.subtract(g, m, out=tmp)
-        tmp *= t(1 - self.beta_1)
-        m += tmp
-        xp.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= t(1 - self.beta_2)
-        v += tmp
-        # u = m_hat / (sqrt(v_hat) + eps), built in the scratch buffer
-        xp.divide(v, t(1 - self.beta_2 ** step), out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        tmp += t(self.epsilon)
-        xp.divide(m, tmp, out=tmp)
-        tmp /= t(1 - self.beta_1 ** step)
+        u = self._scratch_for(var, 6)  # (scratch 0.. are the generated kernels')
+        scratch = self._scratch_fn(var)
+        _LAMB_DIRECTION([g, *slots, u], (1 - self.beta_1, 1 - self.beta_2, self.epsilon,
+                                          1 - self.beta_1 ** step, 1 - self.beta_2 ** step),
+                        scratch)
         w_norm = math.sqrt(float(_sqsum(var)))
-        u_norm = math.sqrt(float(_sqsum(tmp)))
+        u_norm = math.sqrt(float(_sqsum(u)))
         ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
-        tmp *= t(ratio * lr)
-        var -= tmp
+        _LAMB_STEP([var, u], (ratio * lr,), scratch)
 
     def get_config(self) -> dict:
         config = super().get_config()

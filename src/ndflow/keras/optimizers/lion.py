@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
+
+_LION = ElementwiseUpdate("""
+    var = var - sign(m * b1 + g * one_minus_b1) * lr
+    m = m * b2 + g * one_minus_b2
+""", ("var", "g", "m"), ("b1", "one_minus_b1", "b2", "one_minus_b2", "lr"))
 
 
 class Lion(Optimizer):
@@ -44,20 +49,8 @@ class Lion(Optimizer):
         return [("momentum",)]
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
-        tmp2 = self._scratch_for(var, 1)
-        m = slots[0]
         b1, b2 = self.beta_1, self.beta_2
-        xp.multiply(m, b1, out=tmp)
-        xp.multiply(g, 1.0 - b1, out=tmp2)
-        tmp += tmp2
-        xp.sign(tmp, out=tmp)
-        tmp *= lr
-        var -= tmp
-        m *= b2
-        xp.multiply(g, 1.0 - b2, out=tmp)
-        m += tmp
+        _LION([var, g, slots[0]], (b1, 1.0 - b1, b2, 1.0 - b2, lr), self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()

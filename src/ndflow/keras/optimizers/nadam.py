@@ -12,8 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
 
+_NADAM = ElementwiseUpdate("""
+    m = m + (g - m) * one_minus_b1
+    v = v + (g * g - v) * one_minus_b2
+    var = var - (m * c1 + g * c2) / (sqrt(v * c3) + eps) * lr
+""", ("var", "g", "m", "v"), ("one_minus_b1", "one_minus_b2", "c1", "c2", "c3", "eps", "lr"))
 
 
 class Nadam(Optimizer):
@@ -66,27 +71,9 @@ class Nadam(Optimizer):
                       1.0 / (1 - self.beta_2 ** step))
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
-        tmp2 = self._scratch_for(var, 1)
         c1, c2, c3 = self._coef
-        m, v = slots
-        xp.subtract(g, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        xp.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp
-        xp.multiply(m, c1, out=tmp)
-        xp.multiply(g, c2, out=tmp2)
-        tmp += tmp2
-        xp.multiply(v, c3, out=tmp2)
-        xp.sqrt(tmp2, out=tmp2)
-        tmp2 += self.epsilon
-        tmp /= tmp2
-        tmp *= lr
-        var -= tmp
+        _NADAM([var, g, *slots], (1 - self.beta_1, 1 - self.beta_2, c1, c2, c3, self.epsilon, lr),
+               self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -12,9 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.backend.jit import flat_operands
-from ndflow.keras.optimizers import fused_updates
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
+
+
+def _rule(momentum: bool, centered: bool) -> ElementwiseUpdate:
+    lines = ["v = v * rho + g * g * one_minus_rho"]
+    if centered:
+        lines += ["a = a * rho + g * one_minus_rho",
+                  "inc = g / sqrt(v - a * a + eps) * lr"]
+    else:
+        lines += ["inc = g / sqrt(v + eps) * lr"]
+    lines += ["m = m * momentum + inc", "var = var - m"] if momentum else ["var = var - inc"]
+    slots = ("v",) + (("m",) if momentum else ()) + (("a",) if centered else ())
+    return ElementwiseUpdate("\n".join(lines), ("var", "g") + slots,
+                             ("lr", "rho", "one_minus_rho", "eps", "momentum"))
+
+
+# slots: velocity, then momentum (with momentum > 0), then average_gradient (centered)
+_RULES = {(m, c): _rule(m, c) for m in (False, True) for c in (False, True)}
 
 
 class RMSprop(Optimizer):
@@ -54,43 +69,9 @@ class RMSprop(Optimizer):
         return groups
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        if not self.centered:
-            flat = flat_operands(var, g, *slots)
-            if flat is not None:
-                t = var.dtype.type
-                m = flat[3] if self.momentum > 0 else flat[2]
-                fused_updates.rmsprop(flat[0], flat[1], flat[2], m, t(lr), t(self.rho),
-                                      t(1.0 - self.rho), t(self.epsilon), t(self.momentum),
-                                      self.momentum > 0)
-                return
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
-        rho = self.rho
-        v = slots[0]
-        v *= rho
-        xp.multiply(g, g, out=tmp)
-        tmp *= 1.0 - rho
-        v += tmp
-        if self.centered:
-            a = slots[-1]
-            a *= rho
-            xp.multiply(g, 1.0 - rho, out=tmp)
-            a += tmp
-            xp.multiply(a, a, out=tmp)
-            xp.subtract(v, tmp, out=tmp)
-            tmp += self.epsilon
-        else:
-            xp.add(v, self.epsilon, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        xp.divide(g, tmp, out=tmp)
-        tmp *= lr
-        if self.momentum > 0:
-            m = slots[1]
-            m *= self.momentum
-            m += tmp
-            var -= m
-        else:
-            var -= tmp
+        rule = _RULES[(self.momentum > 0, self.centered)]
+        rule([var, g, *slots], (lr, self.rho, 1.0 - self.rho, self.epsilon, self.momentum),
+             self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -16,7 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
+
+# the variable holds y; x is recovered from it, averaged with the new z, and y rebuilt
+_SCHEDULE_FREE = ElementwiseUpdate("""
+    v = v + (g * g - v) * one_minus_b2
+    x = (var - z * one_minus_b1) / b1
+    z = z - g / (sqrt(v / c2) + eps) * lr
+    x = x * one_minus_w + z * w
+    var = x * b1 + z * one_minus_b1
+""", ("var", "g", "z", "v"), ("one_minus_b1", "one_minus_b2", "b1", "c2", "eps", "lr",
+                               "one_minus_w", "w"))
 
 
 class ScheduleFreeAdamW(Optimizer):
@@ -73,35 +83,11 @@ class ScheduleFreeAdamW(Optimizer):
         return slot
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        xp = _xp(var)
-        t = var.dtype.type
         if self.warmup_steps > 0:
             lr = lr * min(step / self.warmup_steps, 1.0)
-        z, v = slots
-        b1 = self.beta_1
-        tmp = self._scratch_for(var)
-        xp.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= t(1 - self.beta_2)
-        v += tmp
-        # x_old = (y - (1 - b1) z_old) / b1, kept in var's place
-        xp.multiply(z, t(1 - b1), out=tmp)
-        var -= tmp
-        var /= t(b1)
-        xp.divide(v, t(1 - self.beta_2 ** step), out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        tmp += t(self.epsilon)
-        xp.divide(g, tmp, out=tmp)
-        tmp *= t(lr)
-        z -= tmp
-        w = 1.0 / step
-        var *= t(1 - w)
-        xp.multiply(z, t(w), out=tmp)
-        var += tmp
-        # y = (1 - b1) z + b1 x
-        var *= t(b1)
-        xp.multiply(z, t(1 - b1), out=tmp)
-        var += tmp
+        b1, w = self.beta_1, 1.0 / step
+        _SCHEDULE_FREE([var, g, *slots], (1 - b1, 1 - self.beta_2, b1, 1 - self.beta_2 ** step,
+                                          self.epsilon, lr, 1 - w, w), self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -14,9 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.backend.jit import flat_operands
-from ndflow.keras.optimizers import fused_updates
-from ndflow.keras.optimizers.base_optimizer import Optimizer, _xp
+from ndflow.keras.optimizers.base_optimizer import ElementwiseUpdate, Optimizer
+
+_PLAIN = ElementwiseUpdate("var = var - g * lr", ("var", "g"), ("lr",))
+_MOMENTUM = ElementwiseUpdate("""
+    m = m * momentum - g * lr
+    var = var + m
+""", ("var", "g", "m"), ("lr", "momentum"))
+_NESTEROV = ElementwiseUpdate("""
+    step = g * lr
+    m = m * momentum - step
+    var = var - step + m * momentum
+""", ("var", "g", "m"), ("lr", "momentum"))
 
 
 class SGD(Optimizer):
@@ -48,28 +57,11 @@ class SGD(Optimizer):
         return [("momentum",)] if self.momentum != 0 else []
 
     def _update(self, var: Any, g: Any, slots: list, lr: float, step: int) -> None:
-        flat = flat_operands(var, g, *slots)
-        if flat is not None:
-            t = var.dtype.type
-            m = flat[2] if self.momentum != 0 else flat[1]
-            fused_updates.sgd(flat[0], flat[1], m, t(lr), t(self.momentum), self.momentum != 0,
-                              self.nesterov)
-            return
-        xp = _xp(var)
-        tmp = self._scratch_for(var)
-        xp.multiply(g, lr, out=tmp)
-        if self.momentum != 0:
-            m = slots[0]
-            m *= self.momentum
-            m -= tmp
-            if self.nesterov:
-                var -= tmp
-                xp.multiply(m, self.momentum, out=tmp)
-                var += tmp
-            else:
-                var += m
+        if self.momentum == 0:
+            _PLAIN([var, g], (lr,), self._scratch_fn(var))
         else:
-            var -= tmp
+            rule = _NESTEROV if self.nesterov else _MOMENTUM
+            rule([var, g, slots[0]], (lr, self.momentum), self._scratch_fn(var))
 
     def get_config(self) -> dict:
         config = super().get_config()
