@@ -211,34 +211,27 @@ def _lstm_back_jit(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c0
     B, H = dh.shape
     for b in range(B):
         dhs_b, dcs_b, dh_b, dc_b = dhs[b, s], dcs[b, s], dh[b], dc[b]
-        if masked:
-            m = mk[s, b, 0]
-            keep = one - m
-            for j in range(H):
-                th = dhs_b[j] + dh_b[j]
-                tc = dcs_b[j] + dc_b[j]
+        m = mk[s, b, 0] if masked else one
+        keep = one - m
+        for j in range(H):
+            th = dhs_b[j] + dh_b[j]
+            tc = dcs_b[j] + dc_b[j]
+            dcd = tc
+            if masked:
                 dhd[b, j] = keep * th
                 dcd = keep * tc
                 th = m * th
                 tc = m * tc
-                i, f, o, gv, ac = gi[b, j], gf[b, j], go[b, j], gg[b, j], ga[b, j]
-                tc = tc + th * o * (one - ac * ac)
-                d[b, j] = tc * gv * (i * (one - i))
-                d[b, H + j] = tc * cprev[b, j] * (f * (one - f))
-                d[b, 2 * H + j] = tc * i * (one - gv * gv)
-                d[b, 3 * H + j] = th * ac * (o * (one - o))
-                dc_b[j] = dcd + tc * f
-        else:
-            for j in range(H):
-                th = dhs_b[j] + dh_b[j]
-                tc = dcs_b[j] + dc_b[j]
-                i, f, o, gv, ac = gi[b, j], gf[b, j], go[b, j], gg[b, j], ga[b, j]
-                tc = tc + th * o * (one - ac * ac)
-                d[b, j] = tc * gv * (i * (one - i))
-                d[b, H + j] = tc * cprev[b, j] * (f * (one - f))
-                d[b, 2 * H + j] = tc * i * (one - gv * gv)
-                d[b, 3 * H + j] = th * ac * (o * (one - o))
-                dc_b[j] = tc * f
+            i, f, o, gv, ac = gi[b, j], gf[b, j], go[b, j], gg[b, j], ga[b, j]
+            tc = tc + th * o * (one - ac * ac)
+            d[b, j] = tc * gv * (i * (one - i))
+            d[b, H + j] = tc * cprev[b, j] * (f * (one - f))
+            d[b, 2 * H + j] = tc * i * (one - gv * gv)
+            d[b, 3 * H + j] = th * ac * (o * (one - o))
+            v = tc * f
+            if masked:
+                v = dcd + v
+            dc_b[j] = v
 
 
 def _fast_acts(xp: Any, activation: str, recurrent_activation: str, *arrays: Any) -> bool:
