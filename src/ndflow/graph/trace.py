@@ -523,6 +523,13 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current_trace() is not None:  # nested function: inline into the outer trace
             return self.python_function(*args, **kwargs)
+        if dispatch.recording and dispatch.current_tapes():
+            # An eager GradientTape records around this call: run the Python function op by
+            # op so the tape sees every op and gradients flow through the call (TensorFlow
+            # records the call as one op with a compiled backward; ndflow does not yet).
+            if self.input_signature is not None:
+                self._check_signature(args)
+            return self.python_function(*args, **kwargs)
         cf, leaves = self._concrete_for(args, kwargs)
         arrays = []
         for pos in cf._arg_positions:
