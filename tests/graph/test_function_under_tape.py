@@ -81,3 +81,22 @@ def test_custom_loop_with_a_compiled_model_call_trains():
         opt.apply_gradients(zip(grads, model.trainable_variables))
         losses.append(float(loss))
     assert losses[-1] < 0.01 * losses[0]
+
+
+def test_jacobian_and_batch_jacobian_inside_a_function_equal_eager():
+    """`tape.jacobian` inside `tf.function` (its seeds used to read the target's values)."""
+    rng = np.random.default_rng(2)
+    x0 = rng.standard_normal((2, 3)).astype("float32")
+
+    def jacobians(x):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = tf.matmul(x, x, transpose_b=True) + tf.sin(x[:, :2])
+        return tape.jacobian(y, x), tape.batch_jacobian(y, x)
+
+    traced = tf.function(jacobians)(tf.constant(x0))
+    eager = jacobians(tf.constant(x0))
+    for got, want in zip(traced, eager):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-7)
+    assert np.abs(eager[0].numpy()).sum() > 0

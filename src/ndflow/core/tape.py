@@ -15,6 +15,8 @@ import enum
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from ndflow.core import dispatch
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.errors import InvalidArgumentError
@@ -251,8 +253,9 @@ class GradientTape:
             n = int(target.shape.num_elements())
             flat_sources = nest.flatten(sources)
             rows: list[list] = [[] for _ in flat_sources]
-            base = _zeros_like(target)
-            xp_base = base.numpy().reshape(-1)
+            # one-hot seeds from the target's shape and dtype only (no values: this also runs
+            # while ndflow.function traces, where the target has none yet)
+            xp_base = np.zeros(n, np.dtype(target.dtype.as_numpy_dtype))
             for i in range(n):
                 seed = xp_base.copy()
                 seed[i] = 1
