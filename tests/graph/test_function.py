@@ -327,7 +327,7 @@ def test_graph_and_code_can_be_printed():
     cf = f.get_concrete_function(tf.TensorSpec([3], tf.float32))
     text = str(cf.graph)
     # relu and the multiply run as one fused element-wise node
-    assert "fused_elementwise(%0" in text and "multiply(maximum(x, 0), y)" in text
+    assert "fused_elementwise(%0" in text and "multiply(maximum(x, 0), 2.0)" in text
     assert cf.code.startswith("def run(a0):")
 
 

@@ -227,3 +227,43 @@ def test_expression_parser_rejects_unknown_functions():
         ew.parse("frobnicate(x)")
     with pytest.raises(ValueError, match="not a known scalar function"):
         ew.parse("add(x)")
+
+
+def test_compiled_float32_erf_is_within_one_ulp():
+    """Compiled loops use a vectorisable rational erf for float32 (libm's is a call per
+    element): within one ulp of the correctly rounded value everywhere, signs and specials
+    kept."""
+    import math
+
+    if not jit._load_numba():
+        pytest.skip("numba is not installed (ndflow[jit])")
+    xs = np.concatenate([np.linspace(-6, 6, 200_001, dtype=np.float32),
+                         np.float32([0.0, -0.0, 1e-30, -1e-30, 1e-45, 3.9, 4.0, 4.5, 1e30,
+                                     -np.inf, np.inf])])
+    with jit.switched(True):
+        k = cg.numba_ufunc(ew.parse("erf(x)"), [(xs.shape, np.float32)])
+        with np.errstate(invalid="ignore"):
+            got = k(xs)
+            nan = k(np.float32([np.nan]))
+    want = np.array([math.erf(float(v)) for v in xs], np.float64).astype(np.float32)
+    ulps = np.abs(got.view(np.int32).astype(np.int64) - want.view(np.int32).astype(np.int64))
+    assert ulps.max() <= 1
+    assert np.signbit(got[xs.size - 10]) and not np.signbit(got[xs.size - 11])  # -0.0, 0.0
+    assert np.isnan(nan).all()
+
+
+def test_scalar_constants_become_literals_of_the_fused_expression(monkeypatch):
+    """A float scalar constant of the group's dtype is part of the expression, not a 0-d
+    argument (compiled ufuncs do not vectorise over 0-d operands)."""
+    monkeypatch.setattr(fusion, "JIT_MIN_SIZE", 10**12)
+
+    @tf.function
+    def f(x):
+        return tf.math.erf(x * 0.7) * 0.5 + 1.25
+
+    x = tf.constant(np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4))
+    cf = f.get_concrete_function(x)
+    fused = [n for n in cf.graph.nodes if n.op is FUSED]
+    assert len(fused) == 1 and len(fused[0].inputs) == 1
+    assert "0.5" in ew.to_source(fused[0].attrs["expr"])
+    np.testing.assert_array_equal(cf(x).numpy(), (tf.math.erf(x * 0.7) * 0.5 + 1.25).numpy())

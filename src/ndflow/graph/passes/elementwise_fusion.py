@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ndflow.core.dispatch import Spec, register_op
 import numpy as np
+
+from ndflow.core.dispatch import Spec, register_op
 
 from ndflow.core.elementwise import calls, evaluate, substitute
 from ndflow.graph.ir import GNode, Graph, Value
@@ -154,7 +155,7 @@ def fuse_elementwise(graph: Graph) -> int:
         root[0] = node
         tree = expr_of(node)
         leaves: list[Value] = []
-        expr = _to_args(tree, leaves, leaf_values)
+        expr = _to_args(tree, leaves, leaf_values, out.dtype)
         fused = GNode("op", FUSED, leaves, {"expr": expr})
         fused.outputs = [out]
         out.producer, out.index = fused, 0
@@ -164,11 +165,20 @@ def fuse_elementwise(graph: Graph) -> int:
     return count
 
 
-def _to_args(tree: tuple, leaves: list, values: dict, memo: dict | None = None) -> tuple:
-    """Number the ("val", id) leaves of one group as its arguments."""
+def _to_args(tree: tuple, leaves: list, values: dict, dtype: Any, memo: dict | None = None
+             ) -> tuple:
+    """Number the ("val", id) leaves of one group as its arguments. A float scalar constant of
+    the group's own dtype becomes a literal of the expression instead (exact: it is cast back
+    to that dtype): a compiled ufunc given 0-d operands runs a strided loop that does not
+    vectorise (6x slower for GELU's erf)."""
     memo = {} if memo is None else memo
     if tree[0] == "val":
         v = values[tree[1]]
+        if v.kind == "const" and tuple(v.shape) == () and np.dtype(v.dtype) == dtype \
+                and np.dtype(dtype).kind == "f":
+            value = float(np.asarray(v.payload).reshape(()))
+            if np.dtype(dtype).type(value) == np.asarray(v.payload).reshape(()):
+                return ("const", value)
         for i, x in enumerate(leaves):
             if x is v:
                 return ("arg", i)
@@ -178,5 +188,6 @@ def _to_args(tree: tuple, leaves: list, values: dict, memo: dict | None = None) 
         return tree
     r = memo.get(tree)
     if r is None:
-        r = memo[tree] = (tree[0],) + tuple(_to_args(c, leaves, values, memo) for c in tree[1:])
+        r = memo[tree] = (tree[0],) + tuple(_to_args(c, leaves, values, dtype, memo)
+                                            for c in tree[1:])
     return r
