@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ndflow.core.tensor import Tensor
-from ndflow.keras import constraints, initializers, regularizers
 from ndflow.keras.layers.layer import InputSpec, Layer
+from ndflow.keras.layers.normalization.scale_offset import scale_offset_config, set_scale_offset
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt, shape_of
 from ndflow.ops.reduce import reduce_mean
@@ -61,12 +61,8 @@ class GroupNormalization(Layer):
         self.epsilon = epsilon
         self.center = center
         self.scale = scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_scale_offset(self, beta_initializer, gamma_initializer, beta_regularizer,
+                         gamma_regularizer, beta_constraint, gamma_constraint)
 
     def _where(self) -> str:
         return f"GroupNormalization layer '{self.name}'"
@@ -144,11 +140,6 @@ class GroupNormalization(Layer):
         config.update({
             "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
             "center": self.center, "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         })
+        config.update(scale_offset_config(self))
         return config

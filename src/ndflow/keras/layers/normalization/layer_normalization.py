@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ndflow.core.tensor import Tensor
-from ndflow.keras import constraints, initializers, regularizers
 from ndflow.keras.layers.layer import Layer
+from ndflow.keras.layers.normalization.scale_offset import scale_offset_config, set_scale_offset
 from ndflow.ops import math as m
 from ndflow.ops.normalization import normalize
 from ndflow.ops.reduce import reduce_mean
@@ -66,12 +66,8 @@ class LayerNormalization(Layer):
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_scale_offset(self, beta_initializer, gamma_initializer, beta_regularizer,
+                         gamma_regularizer, beta_constraint, gamma_constraint)
         self.supports_masking = True
         self.autocast = False
 
@@ -141,11 +137,6 @@ class LayerNormalization(Layer):
         config.update({
             "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
             "scale": self.scale, "rms_scaling": self.rms_scaling,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         })
+        config.update(scale_offset_config(self))
         return config
