@@ -23,6 +23,7 @@ import numpy as np
 
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.keras.layers.preprocessing.image import bounding_boxes as bbox
+from ndflow.keras.layers.preprocessing.image.augmentation_hooks import AugmentationHooks
 from ndflow.keras.layers.preprocessing.image.base_image_layer import (
     BaseImageLayer, is_keras_symbolic,
 )
@@ -64,41 +65,14 @@ def chance(rng: np.random.Generator, n: int, factor: tuple) -> np.ndarray:
     return rng.uniform(0.0, 1.0, n) < p
 
 
-class BaseAugmentationLayer(BaseImageLayer):
-    """Base of the host-side augmentation layers (see the module docstring)."""
-
-    _random = True            # draws random parameters on each call
-    _inference_identity = True  # training=False returns the images unchanged
-    _geometric = False        # moves pixels: boxes and masks follow the images
-    _supports_boxes = True    # False: bounding boxes are refused (as Keras does)
-    _mixes_labels = False     # labels and masks become mixtures (float)
+class BaseAugmentationLayer(AugmentationHooks, BaseImageLayer):
+    """Base of the host-side augmentation layers (see the module docstring); hooks and flags
+    from `AugmentationHooks`."""
 
     def __init__(self, bounding_box_format: str | None = None, seed: int | None = None,
                  data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(seed=seed, data_format=data_format,
                          bounding_box_format=bounding_box_format, **kwargs)
-
-    # --- hooks (NumPy) ---------------------------------------------------------------------
-    def draw(self, rng: np.random.Generator | None, n: int, h: int, w: int, c: int) -> Any:
-        return None
-
-    def augment_images(self, x: np.ndarray, p: Any) -> np.ndarray:
-        return x
-
-    def augment_labels(self, y: np.ndarray, p: Any) -> np.ndarray:
-        return y
-
-    def augment_boxes(self, boxes: np.ndarray, labels: np.ndarray, p: Any, h: int,
-                      w: int) -> tuple:
-        """Absolute xyxy boxes (N, B, 4) -> transformed boxes (clipped afterwards)."""
-        return boxes, labels
-
-    def augment_box_sets(self, boxes: np.ndarray, labels: np.ndarray, p: Any) -> tuple:
-        """Format-free changes to the set of boxes (MixUp, MaxNumBoundingBoxes)."""
-        return boxes, labels
-
-    def augment_masks(self, masks: np.ndarray, p: Any) -> np.ndarray:
-        return masks
 
     # --- call ------------------------------------------------------------------------------
     def call(self, data: Any, training: Any = None) -> Any:

@@ -12,28 +12,11 @@ import numpy as np
 
 from ndflow.keras.layers.preprocessing.image import bounding_boxes as bbox
 from ndflow.keras.layers.preprocessing.image.augment_kernels import invert_projective, warp
+from ndflow.keras.layers.preprocessing.image.augmentation_hooks import AugmentationHooks
 
 
-class HostOp:
-    """Default hooks and flags (see `BaseAugmentationLayer`)."""
-
-    _random = True
-    _geometric = False
-    _supports_boxes = True
-    _mixes_labels = False
-
-    def augment_labels(self, y: np.ndarray, p: Any) -> np.ndarray:
-        return y
-
-    def augment_boxes(self, boxes: np.ndarray, labels: np.ndarray, p: Any, h: int,
-                      w: int) -> tuple:
-        return boxes, labels
-
-    def augment_box_sets(self, boxes: np.ndarray, labels: np.ndarray, p: Any) -> tuple:
-        return boxes, labels
-
-    def augment_masks(self, masks: np.ndarray, p: Any) -> np.ndarray:
-        return masks
+class HostOp(AugmentationHooks):
+    """An adapter: the default hooks and flags of `AugmentationHooks`, overridden per op."""
 
 
 class HostBrightness(HostOp):
