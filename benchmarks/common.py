@@ -209,3 +209,16 @@ def env_info() -> dict[str, Any]:
     keys = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
             "MKL_NUM_THREADS", "KERAS_BACKEND", "NDFLOW_JIT")
     return {k: os.environ.get(k) for k in keys if os.environ.get(k) is not None}
+
+
+def pin_threads(env: dict, threads: int | None) -> dict:
+    """Set `threads` BLAS / OpenMP / MKL / TensorFlow threads in a worker's environment (with
+    one thread, XLA's multi-threaded Eigen off too); None or 0 leaves each framework's own."""
+    if threads:
+        for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+            env[key] = str(threads)
+        if threads == 1:
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +
+                                " --xla_cpu_multi_thread_eigen=false").strip()
+    return env

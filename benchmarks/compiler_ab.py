@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import pin_threads
+
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 WORKLOADS = ("W1", "W1g", "W2", "W2t")
@@ -163,13 +165,7 @@ PEERS = ("torch", "tensorflow", "keras-jax")
 
 def run_one(impl: str, src: str | None, workload: str, seconds: float, threads: int = 1
             ) -> dict:
-    env = dict(os.environ)
-    if threads:
-        for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                  "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-            env[k] = str(threads)
-        if threads == 1:
-            env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
+    env = pin_threads(dict(os.environ), threads)
     if src:
         env["PYTHONPATH"] = src
     if impl in ("tensorflow", "keras-jax"):

@@ -37,6 +37,7 @@ from typing import Any
 from collections.abc import Callable
 
 import numpy as np
+from common import pin_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ("ndflow", "torch", "keras-jax", "keras-tensorflow", "keras-torch")
@@ -193,13 +194,7 @@ def launch(framework: str, workload: str, threads: int | None) -> dict | str:
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     if framework.startswith("keras-"):
         env["KERAS_BACKEND"] = framework.split("-", 1)[1]
-    if threads:
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[var] = str(threads)
-        if threads == 1:
-            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +
-                                " --xla_cpu_multi_thread_eigen=false").strip()
-        env["TF_NUM_INTRAOP_THREADS"] = env["TF_NUM_INTEROP_THREADS"] = str(threads)
+    pin_threads(env, threads)
     proc = subprocess.run([sys.executable, __file__, "--worker", framework, workload],
                           env=env, capture_output=True, text=True)
     if proc.returncode:
