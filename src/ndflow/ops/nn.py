@@ -17,6 +17,8 @@ from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
 from ndflow.ops._util import binary, norm_axis, norm_one_axis, npdt, require_float, same_spec, \
     shape_of, t
+from ndflow.ops.array import expand_dims
+from ndflow.ops.linalg import einsum
 from ndflow.ops.reduce import reduce_mean, reduce_sum
 from ndflow.ops.shape_ops import reshape
 
@@ -157,9 +159,6 @@ def _softmax_grad(node: Any, g: Tensor) -> tuple:
     if ax in (-1, rank - 1) and 1 <= rank <= 8:
         # y * (g - sum(g * y)): the row sums as one einsum read g and y once, with no g * y
         # temporary, and the rest is one fused element-wise pass
-        from ndflow.ops.array import expand_dims
-        from ndflow.ops.linalg import einsum
-
         sub = "abcdefgh"[:rank]
         dot = einsum(f"{sub},{sub}->{sub[:-1]}", g, y)
         return (m.multiply(y, m.subtract(g, expand_dims(dot, -1))),)

@@ -268,15 +268,14 @@ def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
         xp.matmul(h * rdrop if dropped else h, R4, out=gz)
         add(gz, xt[s], out=gz)
         mk = mk_t[s] if masked else None
-        if fast:
+        if sig and activation == "tanh":  # always so on the compiled path
             xp.tanh(gz, out=gz)
+        else:
+            gz[:3] = xp.tanh(gz[:3]) if sig else ract(xp, gz[:3])
+            gz[3] = act(xp, gz[3])
+        if fast:
             cell(gates, cs, c0, mk_t, s, masked, half)
         else:
-            if sig and activation == "tanh":
-                xp.tanh(gz, out=gz)
-            else:
-                gz[:3] = xp.tanh(gz[:3]) if sig else ract(xp, gz[:3])
-                gz[3] = act(xp, gz[3])
             if sig:
                 mul(gz[:3], half, out=gz[:3])
                 add(gz[:3], half, out=gz[:3])
