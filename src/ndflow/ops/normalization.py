@@ -158,19 +158,23 @@ def _layer_norm_grad_jit(gy: Any, xhat: Any, inv: Any, gam: Any, gx: Any, ggamma
             gh[j] = ((gh[j] - mu) - h[j] * proj) * iv
 
 
-def _layer_norm_ok(x: Any, *params: Any) -> bool:
+def _layer_norm_ok(x: Any, params: tuple, xhat: Any = None, inv: Any = None) -> bool:
     """Whether the compiled loops take this call: float NumPy arrays of one dtype, C-contiguous,
-    and parameters of exactly the last axis's length (anything else, including a mismatch
-    that must raise, takes the NumPy path)."""
+    parameters of exactly the last axis's length and (backward) the saved x_hat and 1/std of
+    x's shape and row count; anything else, including a mismatch that must raise, takes the
+    NumPy path."""
+    saved = () if xhat is None else (xhat, inv)
     return type(x) is np.ndarray and x.dtype in (np.float32, np.float64) and x.ndim >= 2 \
-        and x.size > 0 and jit.accepts(x, *params) \
-        and all(p.dtype == x.dtype and p.shape == (x.shape[-1],) for p in params)
+        and x.size > 0 and jit.accepts(x, *params, *saved) \
+        and all(a.dtype == x.dtype for a in params + saved) \
+        and all(p.shape == (x.shape[-1],) for p in params) \
+        and (not saved or (xhat.shape == x.shape and inv.size * x.shape[-1] == x.size))
 
 
 # --- forward ---------------------------------------------------------------------------------
 def _norm_fwd(xp: Any, x: Any, gamma: Any, beta: Any, axes: tuple, eps: float,
               bshape: tuple | None) -> tuple:
-    if bshape is None and axes == (x.ndim - 1,) and _layer_norm_ok(x, gamma, beta):
+    if bshape is None and axes == (x.ndim - 1,) and _layer_norm_ok(x, (gamma, beta)):
         C = x.shape[-1]
         x2 = x.reshape(-1, C)
         out, xhat = np.empty_like(x2), np.empty_like(x2)
@@ -270,9 +274,7 @@ def _norm_grad_fwd(xp: Any, g: Any, xhat: Any, inv: Any, gamma: Any, axes: tuple
     """(d x, d scale, d offset) in one kernel with two temporaries."""
     paxes = _param_axes(g.ndim, bshape)
     gam = gamma if bshape is None else gamma.reshape(bshape)
-    if bshape is None and axes == (g.ndim - 1,) and _layer_norm_ok(g, gamma) \
-            and jit.accepts(xhat, inv) and xhat.shape == g.shape and xhat.dtype == g.dtype \
-            and inv.dtype == g.dtype and inv.size * g.shape[-1] == g.size:
+    if bshape is None and axes == (g.ndim - 1,) and _layer_norm_ok(g, (gamma,), xhat, inv):
         C = g.shape[-1]
         g2 = g.reshape(-1, C)
         gx = np.empty_like(g2)
