@@ -233,22 +233,23 @@ def _float2(x1: Any, x2: Any) -> tuple:
     return knp._float_pair(x1, x2)
 
 
-def fmax(x1: Any, x2: Any) -> Tensor:
-    """Element-wise maximum that ignores a NaN when the other value is a number."""
+def _nan_ignoring(op: Any, x1: Any, x2: Any) -> Tensor:
+    """`op(x1, x2)`, but where one of the two is NaN, the other one."""
     a, b = promote(x1, x2)
-    out = m.maximum(a, b)
+    out = op(a, b)
     if npdt(a).kind != "f":
         return out
     return m.where(m.is_nan(a), b, m.where(m.is_nan(b), a, out))
+
+
+def fmax(x1: Any, x2: Any) -> Tensor:
+    """Element-wise maximum that ignores a NaN when the other value is a number."""
+    return _nan_ignoring(m.maximum, x1, x2)
 
 
 def fmin(x1: Any, x2: Any) -> Tensor:
     """Element-wise minimum that ignores a NaN when the other value is a number."""
-    a, b = promote(x1, x2)
-    out = m.minimum(a, b)
-    if npdt(a).kind != "f":
-        return out
-    return m.where(m.is_nan(a), b, m.where(m.is_nan(b), a, out))
+    return _nan_ignoring(m.minimum, x1, x2)
 
 
 def fmod(x1: Any, x2: Any) -> Tensor:
