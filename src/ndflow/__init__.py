@@ -17,7 +17,7 @@ from ndflow.core import operators as _operators
 
 _operators.install()
 
-from ndflow import data, errors, linalg, math, nn, random  # noqa: E402
+from ndflow import config, data, errors, linalg, math, nn, random  # noqa: E402
 from ndflow import image  # noqa: E402  (tf.image: ops/image.py)
 from ndflow import io, signal, sparse, train  # noqa: E402  (tf.io, tf.sparse, tf.train.Example)
 from ndflow.ops.spectral import complex  # noqa: E402,A004  (tf.complex)

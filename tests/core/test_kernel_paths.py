@@ -214,3 +214,45 @@ def test_layer_norm_compiled_and_numpy_paths_are_bitwise_equal(shape, dtype):
     for a, b in zip(*results):
         assert a.shape == b.shape
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("dropped", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_whole_sequence_kernel_in_row_blocks_equals_every_other_path(
+        masked, dropped, dtype, monkeypatch):
+    """The compiled whole-sequence kernels (NumPy's GEMM and tanh called from the loop, batch
+    rows split across threads) give the NumPy path's values bitwise, for any split."""
+    from ndflow.backend import native_calls, parallel
+
+    rng = np.random.default_rng(11)
+    B, T, H = 40, 7, 9
+    args = _lstm_inputs(rng, B, T, H, masked, dropped, dtype)
+    dhs = rng.standard_normal((B, T, H)).astype(dtype)
+    dcs = rng.standard_normal((B, T, H)).astype(dtype)
+    acts = ("tanh", "sigmoid")
+
+    def run():
+        fwd = rnn._lstm_fwd(np, *args, *acts, masked, dropped)
+        return fwd + rnn._lstm_bwd_fwd(np, dhs, dcs, *args[1:], *fwd, *acts, masked, dropped)
+
+    before = parallel.requested_threads()
+    try:
+        results = {}
+        assert rnn._native(True, *args[1:3]) is not None or native_calls.gemm(dtype) is None
+        for n in (1, 2, 3):
+            parallel.set_threads(n)
+            results[f"sequence kernel, {n} threads"] = run()
+        assert parallel.blocks(B, rnn._MIN_ROWS) == 2  # 40 rows: two blocks of >= 16
+        with monkeypatch.context() as mp:
+            mp.setattr(rnn, "_native", lambda *a: None)
+            results["step kernels"] = run()
+        with jit.switched(False):
+            results["numpy"] = run()
+    finally:
+        parallel.set_threads(before)
+    ref = results.pop("numpy")
+    for name, got in results.items():
+        for a, b in zip(got, ref):
+            assert a.shape == b.shape, name
+            np.testing.assert_array_equal(a, b, err_msg=name)

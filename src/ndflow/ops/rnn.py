@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.backend import jit
+from ndflow.backend import jit, native_calls, parallel
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
@@ -174,22 +174,22 @@ def _gate_blocks(xp: Any, w: Any, H: int, scale: Any) -> Any:
     return out
 
 
-@jit.kernel
-def _lstm_cell_jit(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool,
-                   half: Any) -> None:
-    """Step s after tanh: sigmoid from tanh(z / 2) for i, f, o (in place), then
+@jit.helper
+def _lstm_cell_rows(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool, half: Any,
+                    b0: int, b1: int) -> None:
+    """Step s after tanh, rows b0:b1: sigmoid from tanh(z / 2) for i, f, o (in place), then
     cs[s] = f * c + i * g (c itself at masked steps); the NumPy path's operations in order."""
     g = gates[s]
     c = cs[s - 1] if s else c0
     cn = cs[s]
-    B, H = c.shape
+    H = c.shape[1]
     for k in range(3):
         gk = g[k]
-        for b in range(B):
+        for b in range(b0, b1):
             for j in range(H):
                 gk[b, j] = gk[b, j] * half + half
     gi, gf, gg = g[0], g[1], g[3]
-    for b in range(B):
+    for b in range(b0, b1):
         if masked and mk[s, b, 0] == 0:
             for j in range(H):
                 cn[b, j] = c[b, j]
@@ -198,46 +198,191 @@ def _lstm_cell_jit(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool,
                 cn[b, j] = gf[b, j] * c[b, j] + gi[b, j] * gg[b, j]
 
 
-@jit.kernel
-def _lstm_back_jit(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c0: Any,
-                   dz: Any, dhd: Any, mk: Any, s: int, masked: bool, one: Any) -> None:
-    """Step s of the LSTM backward pass for tanh / sigmoid: the carry gradient `dc` (in place)
-    and the pre-activation gradients dz[s] (B, 4H, Keras order); at masked steps the part of
-    dh that skips the step goes to `dhd`. The NumPy path's operations, in order."""
+@jit.helper
+def _lstm_back_rows(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c0: Any,
+                    dz: Any, dhd: Any, mk: Any, s: int, masked: bool, one: Any, b0: int,
+                    b1: int) -> None:
+    """Step s of the LSTM backward pass for tanh / sigmoid, rows b0:b1: the carry gradient
+    `dc` (in place) and the pre-activation gradients dz[:, s] (B, T, 4H, Keras order); at
+    masked steps the part of dh that skips the step goes to `dhd`. The NumPy path's
+    operations, in order."""
     g = gates[s]
     gi, gf, go, gg, ga = g[0], g[1], g[2], g[3], g[4]
     cprev = cs[s - 1] if s else c0
-    d = dz[s]
-    B, H = dh.shape
-    for b in range(B):
+    H = dh.shape[1]
+    for b in range(b0, b1):
         dhs_b, dcs_b, dh_b, dc_b = dhs[b, s], dcs[b, s], dh[b], dc[b]
-        m = mk[s, b, 0] if masked else one
+        i_, f_, o_, g_, a_, cp = gi[b], gf[b], go[b], gg[b], ga[b], cprev[b]
+        d = dz[b, s]
+        d0, d1, d2, d3 = d[:H], d[H:2 * H], d[2 * H:3 * H], d[3 * H:]
+        if not masked:  # its own loop: without the mask's branches it vectorises
+            for j in range(H):
+                th = dhs_b[j] + dh_b[j]
+                tc = dcs_b[j] + dc_b[j]
+                i, f, o, gv, ac = i_[j], f_[j], o_[j], g_[j], a_[j]
+                tc = tc + th * o * (one - ac * ac)
+                d0[j] = tc * gv * (i * (one - i))
+                d1[j] = tc * cp[j] * (f * (one - f))
+                d2[j] = tc * i * (one - gv * gv)
+                d3[j] = th * ac * (o * (one - o))
+                dc_b[j] = tc * f
+            continue
+        m = mk[s, b, 0]
         keep = one - m
         for j in range(H):
             th = dhs_b[j] + dh_b[j]
             tc = dcs_b[j] + dc_b[j]
-            dcd = tc
-            if masked:
-                dhd[b, j] = keep * th
-                dcd = keep * tc
-                th = m * th
-                tc = m * tc
-            i, f, o, gv, ac = gi[b, j], gf[b, j], go[b, j], gg[b, j], ga[b, j]
+            dhd[b, j] = keep * th
+            dcd = keep * tc
+            th = m * th
+            tc = m * tc
+            i, f, o, gv, ac = i_[j], f_[j], o_[j], g_[j], a_[j]
             tc = tc + th * o * (one - ac * ac)
-            d[b, j] = tc * gv * (i * (one - i))
-            d[b, H + j] = tc * cprev[b, j] * (f * (one - f))
-            d[b, 2 * H + j] = tc * i * (one - gv * gv)
-            d[b, 3 * H + j] = th * ac * (o * (one - o))
-            v = tc * f
+            d0[j] = tc * gv * (i * (one - i))
+            d1[j] = tc * cp[j] * (f * (one - f))
+            d2[j] = tc * i * (one - gv * gv)
+            d3[j] = th * ac * (o * (one - o))
+            dc_b[j] = dcd + tc * f
+
+
+@jit.helper
+def _gemm_rows(n: int, k: int) -> int:
+    """Rows per GEMM call so that OpenBLAS runs each on the calling thread (it uses its own
+    threads above m * n * k = 2**18, which then compete with the other row blocks' threads);
+    rows are independent, so the values do not change."""
+    return max(1, (1 << 18) // max(1, n * k))
+
+
+@jit.helper
+def _unary(fn: Any, data: Any, src: Any, dst: Any, n: int, meta: Any) -> None:
+    """NumPy's inner loop `fn` (native_calls.unary_loop) on n contiguous elements."""
+    meta[0] = src
+    meta[1] = dst
+    meta[2] = n
+    fn(meta.ctypes.data, meta[2:].ctypes.data, meta[3:].ctypes.data, data)
+
+
+@jit.kernel
+def _lstm_cell_jit(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool, half: Any,
+                   b0: int, b1: int) -> None:
+    """One forward step's cell update (see `_lstm_cell_rows`)."""
+    _lstm_cell_rows(gates, cs, c0, mk, s, masked, half, b0, b1)
+
+
+@jit.kernel
+def _lstm_back_jit(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c0: Any,
+                   dz: Any, dhd: Any, mk: Any, s: int, masked: bool, one: Any, b0: int,
+                   b1: int) -> None:
+    """One backward step's element-wise part (see `_lstm_back_rows`)."""
+    _lstm_back_rows(dhs, dcs, dh, dc, gates, cs, c0, dz, dhd, mk, s, masked, one, b0, b1)
+
+
+@jit.kernel
+def _lstm_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, scale: Any, h0: Any,
+                  c0: Any, R4: Any, rd: Any, mk: Any, gates: Any, cs: Any, hs: Any, hd: Any,
+                  meta: Any, masked: bool, dropped: bool, half: Any, b0: int,
+                  b1: int) -> None:
+    """The whole forward recurrence for rows b0:b1 in one call (no GIL): per step the NumPy
+    path's calls, made to the same BLAS GEMM and NumPy tanh loop (native_calls), so the
+    values are bitwise the NumPy path's. `xw` (B, T, 4H) is read in place (the NumPy path's
+    gate blocks, scaled, are these products)."""
+    B, T, G = xw.shape
+    H = G // 4
+    nb = b1 - b0
+    isz = gates.itemsize
+    step = _gemm_rows(H, H)
+    meta[3] = isz
+    meta[4] = isz
+    for s in range(T):
+        hp = hs[s - 1] if s else h0
+        src = hp
+        if dropped:
+            for b in range(b0, b1):
+                for j in range(H):
+                    hd[b, j] = hp[b, j] * rd[b, j]
+            src = hd
+        g = gates[s]
+        for k in range(4):
+            for r0 in range(b0, b1, step):
+                r1 = min(r0 + step, b1)
+                gemm(101, 111, 111, r1 - r0, H, H, 1.0, src.ctypes.data + r0 * H * isz, H,
+                     R4[k].ctypes.data, H, 0.0, g[k].ctypes.data + r0 * H * isz, H)
+            col = (k if k < 2 else 5 - k) * H
+            sk = scale[k]
+            gk = g[k]
+            for b in range(b0, b1):
+                for j in range(H):
+                    gk[b, j] = gk[b, j] + xw[b, s, col + j] * sk
+            _unary(tanh, tanh_data, gk.ctypes.data + b0 * H * isz,
+                   gk.ctypes.data + b0 * H * isz, nb * H, meta)
+        _lstm_cell_rows(gates, cs, c0, mk, s, masked, half, b0, b1)
+        cn, ac, go, hn = cs[s], g[4], g[2], hs[s]
+        _unary(tanh, tanh_data, cn.ctypes.data + b0 * H * isz, ac.ctypes.data + b0 * H * isz,
+               nb * H, meta)
+        for b in range(b0, b1):
+            if masked and mk[s, b, 0] == 0:
+                for j in range(H):
+                    hn[b, j] = hp[b, j]
+            else:
+                for j in range(H):
+                    hn[b, j] = go[b, j] * ac[b, j]
+
+
+@jit.kernel
+def _lstm_seq_back_jit(gemm: Any, dhs: Any, dcs: Any, c0: Any, RT: Any, rd: Any, mk: Any,
+                       gates: Any, cs: Any, dz: Any, dh: Any, dc: Any, dhd: Any,
+                       masked: bool, dropped: bool, one: Any, b0: int, b1: int) -> None:
+    """The whole backward recurrence for rows b0:b1 in one call (no GIL), the NumPy path's
+    operations and GEMM calls (see `_lstm_seq_jit`)."""
+    B, T, G = dz.shape
+    H = G // 4
+    isz = dz.itemsize
+    step = _gemm_rows(H, G)
+    for s in range(T - 1, -1, -1):
+        _lstm_back_rows(dhs, dcs, dh, dc, gates, cs, c0, dz, dhd, mk, s, masked, one, b0, b1)
+        for r0 in range(b0, b1, step):
+            r1 = min(r0 + step, b1)
+            gemm(101, 111, 111, r1 - r0, H, G, 1.0, dz[r0, s].ctypes.data, T * G,
+                 RT.ctypes.data, H, 0.0, dh.ctypes.data + r0 * H * isz, H)
+        for b in range(b0, b1):
+            if dropped:
+                for j in range(H):
+                    dh[b, j] = dh[b, j] * rd[b, j]
             if masked:
-                v = dcd + v
-            dc_b[j] = v
+                for j in range(H):
+                    dh[b, j] = dh[b, j] + dhd[b, j]
 
 
 def _fast_acts(xp: Any, activation: str, recurrent_activation: str, *arrays: Any) -> bool:
     return activation == "tanh" and recurrent_activation == "sigmoid" and xp is np \
         and jit.enabled() and arrays[0].dtype in (np.float32, np.float64) \
         and all(a.dtype == arrays[0].dtype for a in arrays)
+
+
+def _native(fast: bool, *arrays: Any) -> tuple | None:
+    """(GEMM, tanh loop) for the whole-sequence compiled kernels, when the compiled path is
+    on, NumPy's BLAS and tanh loop were found (native_calls) and the state arrays are
+    C-contiguous (the kernels address rows by pointer)."""
+    if not fast or not all(a.flags.c_contiguous for a in arrays):
+        return None
+    dtype = arrays[0].dtype
+    gemm, tanh = native_calls.gemm(dtype), native_calls.unary_loop(np.tanh, dtype)
+    return None if gemm is None or tanh is None else (gemm, tanh)
+
+
+# Rows per block of the batch-parallel time loops: below this a block's per-step work is too
+# small to pay for its own Python dispatch.
+_MIN_ROWS = 16
+
+
+def _row_blocks(xp: Any, fn: Any, batch: int) -> None:
+    """The time loop `fn(b0, b1)` over batch rows: the rows are independent, so on the CPU
+    they are split into blocks that run on parallel threads (each block's loop releases the
+    GIL in its matmuls, ufuncs and compiled steps)."""
+    if xp is np:
+        parallel.run_blocks(fn, batch, _MIN_ROWS)
+    else:
+        fn(0, batch)
 
 
 def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
@@ -251,47 +396,63 @@ def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
     # sigmoid(z) = tanh(z / 2) / 2 + 1 / 2: the sigmoid gates' inputs are halved up front
     # (exact, a power of two), so one tanh call serves all four gates
     scale = xp.asarray((0.5, 0.5, 0.5, 1.0) if sig else (1.0,) * 4, xw.dtype)
-    xt = _gate_blocks(xp, xw, H, scale)                              # (T, 4, B, H)
     R4 = R.reshape(H, 4, H).transpose(1, 0, 2)[list(_ORDER)] * scale[:, None, None]
     gates = xp.empty((T, 5, B, H), xw.dtype)
     hs = xp.empty((T, B, H), xw.dtype)
     cs = xp.empty((T, B, H), xw.dtype)
-    tmp = xp.empty((B, H), xw.dtype)
-    mul, add = xp.multiply, xp.add
     mk_t = mask.T[:, :, None] if masked else mask[None, :, :1]
     half = xw.dtype.type(0.5)
+    native = _native(fast, xw, h0, c0, rdrop)
+    if native is not None:
+        gemm, (tanh, tanh_data) = native
+        hd = np.empty((B, H), xw.dtype)
+        seq = _lstm_seq_jit.function
+
+        def compiled_rows(b0: int, b1: int) -> None:
+            seq(gemm, tanh, tanh_data, xw, scale, h0, c0, R4, rdrop, mk_t, gates, cs, hs, hd,
+                np.empty(5, np.intp), masked, dropped, half, b0, b1)
+
+        _row_blocks(xp, compiled_rows, B)
+        return hs.transpose(1, 0, 2), cs.transpose(1, 0, 2), gates
+    xt = _gate_blocks(xp, xw, H, scale)                              # (T, 4, B, H)
+    mul, add = xp.multiply, xp.add
     cell = _lstm_cell_jit.function if fast else None
-    h, c = h0, c0
-    for s in range(T):
-        g = gates[s]
-        gz, cn, hn, ac = g[:4], cs[s], hs[s], g[4]
-        xp.matmul(h * rdrop if dropped else h, R4, out=gz)
-        add(gz, xt[s], out=gz)
-        mk = mk_t[s] if masked else None
-        if sig and activation == "tanh":  # always so on the compiled path
-            xp.tanh(gz, out=gz)
-        else:
-            gz[:3] = xp.tanh(gz[:3]) if sig else ract(xp, gz[:3])
-            gz[3] = act(xp, gz[3])
-        if fast:
-            cell(gates, cs, c0, mk_t, s, masked, half)
-        else:
-            if sig:
-                mul(gz[:3], half, out=gz[:3])
-                add(gz[:3], half, out=gz[:3])
-            mul(gz[1], c, out=cn)
-            mul(gz[0], gz[3], out=tmp)
-            add(cn, tmp, out=cn)
-            if masked:
-                xp.copyto(cn, c, where=mk == 0)
-        if activation == "tanh":
-            xp.tanh(cn, out=ac)
-        else:
-            ac[...] = act(xp, cn)
-        mul(gz[2], ac, out=hn)
-        if masked:  # a masked step keeps the states exactly
-            xp.copyto(hn, h, where=mk == 0)
-        h, c = hn, cn
+
+    def rows(b0: int, b1: int) -> None:
+        tmp = xp.empty((b1 - b0, H), xw.dtype)
+        h, c = h0[b0:b1], c0[b0:b1]
+        rd = rdrop[b0:b1] if dropped else None
+        for s in range(T):
+            g = gates[s, :, b0:b1]
+            gz, cn, hn, ac = g[:4], cs[s, b0:b1], hs[s, b0:b1], g[4]
+            xp.matmul(h * rd if dropped else h, R4, out=gz)
+            add(gz, xt[s, :, b0:b1], out=gz)
+            if sig and activation == "tanh":  # always so on the compiled path
+                xp.tanh(gz, out=gz)
+            else:
+                gz[:3] = xp.tanh(gz[:3]) if sig else ract(xp, gz[:3])
+                gz[3] = act(xp, gz[3])
+            if fast:
+                cell(gates, cs, c0, mk_t, s, masked, half, b0, b1)
+            else:
+                if sig:
+                    mul(gz[:3], half, out=gz[:3])
+                    add(gz[:3], half, out=gz[:3])
+                mul(gz[1], c, out=cn)
+                mul(gz[0], gz[3], out=tmp)
+                add(cn, tmp, out=cn)
+                if masked:
+                    xp.copyto(cn, c, where=mk_t[s, b0:b1] == 0)
+            if activation == "tanh":
+                xp.tanh(cn, out=ac)
+            else:
+                ac[...] = act(xp, cn)
+            mul(gz[2], ac, out=hn)
+            if masked:  # a masked step keeps the states exactly
+                xp.copyto(hn, h, where=mk_t[s, b0:b1] == 0)
+            h, c = hn, cn
+
+    _row_blocks(xp, rows, B)
     return hs.transpose(1, 0, 2), cs.transpose(1, 0, 2), gates
 
 
@@ -303,50 +464,62 @@ def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: A
     fast = _fast_acts(xp, activation, recurrent_activation, dhs, dcs, h0, c0, R, hs, gates) \
         and dhs.shape == dcs.shape == hs.shape and h0.shape == c0.shape == (B, H) \
         and gates.shape == (T, 5, B, H)
-    hs_t, cs_t = hs.transpose(1, 0, 2), cs.transpose(1, 0, 2)
+    cs_t = cs.transpose(1, 0, 2)
     dhs_t, dcs_t = dhs.transpose(1, 0, 2), dcs.transpose(1, 0, 2)
-    dz = xp.empty((T, B, 4 * H), hs.dtype)  # the gates' pre-activation gradients
-    dh = xp.zeros_like(h0)
-    dc = xp.zeros_like(c0)
-    dhd = xp.zeros_like(h0)
+    dz = xp.empty((B, T, 4 * H), hs.dtype)  # the gates' pre-activation gradients
+    dh_all = xp.zeros_like(h0)
+    dc_all = xp.zeros_like(c0)
+    dhd_all = xp.zeros_like(h0)
     RT = xp.ascontiguousarray(R.T)
     mk_t = mask.T[:, :, None] if masked else mask[None, :, :1]
     one = hs.dtype.type(1)
     back = _lstm_back_jit.function if fast else None
-    for s in range(T - 1, -1, -1):
-        d = dz[s]
-        if fast:
-            back(dhs, dcs, dh, dc, gates, cs_t, c0, dz, dhd, mk_t, s, masked, one)
-        else:
-            th = dhs_t[s] + dh
-            tc = dcs_t[s] + dc
+    native = _native(fast, h0, c0)
+    gemm, seq = (native[0], _lstm_seq_back_jit.function) if native is not None else (None, None)
+
+    def compiled_rows(b0: int, b1: int) -> None:
+        seq(gemm, dhs, dcs, c0, RT, rdrop, mk_t, gates, cs_t, dz, dh_all, dc_all, dhd_all,
+            masked, dropped, one, b0, b1)
+
+    def rows(b0: int, b1: int) -> None:
+        dh, dc, dhd = dh_all[b0:b1], dc_all[b0:b1], dhd_all[b0:b1]
+        for s in range(T - 1, -1, -1):
+            d = dz[b0:b1, s]
+            if fast:
+                back(dhs, dcs, dh_all, dc_all, gates, cs_t, c0, dz, dhd_all, mk_t, s, masked,
+                     one, b0, b1)
+            else:
+                th = dhs_t[s, b0:b1] + dh
+                tc = dcs_t[s, b0:b1] + dc
+                if masked:
+                    mk = mk_t[s, b0:b1]
+                    keep = 1.0 - mk
+                    dhd, dcd = keep * th, keep * tc
+                    th, tc = mk * th, mk * tc
+                i, f, o, g, ac = gates[s, :, b0:b1]
+                cprev = cs_t[s - 1, b0:b1] if s else c0[b0:b1]
+                tc = tc + th * o * dact(xp, ac)
+                d[:, :H] = tc * g * drec(xp, i)
+                d[:, H:2 * H] = tc * cprev * drec(xp, f)
+                d[:, 2 * H:3 * H] = tc * i * dact(xp, g)
+                d[:, 3 * H:] = th * ac * drec(xp, o)
+                dc[...] = tc * f
+                if masked:
+                    dc += dcd
+            xp.matmul(d, RT, out=dh)
+            if dropped:
+                dh *= rdrop[b0:b1]
             if masked:
-                mk = mk_t[s]
-                keep = 1.0 - mk
-                dhd, dcd = keep * th, keep * tc
-                th, tc = mk * th, mk * tc
-            i, f, o, g, ac = gates[s]
-            cprev = cs_t[s - 1] if s else c0
-            tc = tc + th * o * dact(xp, ac)
-            d[:, :H] = tc * g * drec(xp, i)
-            d[:, H:2 * H] = tc * cprev * drec(xp, f)
-            d[:, 2 * H:3 * H] = tc * i * dact(xp, g)
-            d[:, 3 * H:] = th * ac * drec(xp, o)
-            dc = tc * f
-            if masked:
-                dc = dcd + dc
-        xp.matmul(d, RT, out=dh)
-        if dropped:
-            dh *= rdrop
-        if masked:
-            dh += dhd
-    hprev = xp.empty((T, B, H), hs.dtype)
-    hprev[0] = h0
-    hprev[1:] = hs_t[:-1]
+                dh += dhd
+
+    _row_blocks(xp, rows if seq is None else compiled_rows, B)
+    hprev = xp.empty((B, T, H), hs.dtype)
+    hprev[:, 0] = h0
+    hprev[:, 1:] = hs[:, :-1]
     if dropped:
-        hprev *= rdrop
-    dR = hprev.reshape(T * B, H).T @ dz.reshape(T * B, 4 * H)
-    return xp.ascontiguousarray(dz.transpose(1, 0, 2)), dh, dc, dR
+        hprev *= rdrop[:, None]
+    dR = hprev.reshape(B * T, H).T @ dz.reshape(B * T, 4 * H)
+    return dz, dh_all, dc_all, dR
 
 
 def _zeros_for(g: Any, like: Tensor) -> Tensor:

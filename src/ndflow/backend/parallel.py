@@ -1,0 +1,131 @@
+"""Intra-op parallelism: one kernel's independent rows split across a small pool of threads.
+
+NumPy's ufunc loops, its matmul and ndflow's compiled loops release the GIL, so a kernel whose
+rows are independent (the batch rows of a recurrent layer's time loop, the rows of a softmax)
+runs on several cores when each thread takes a contiguous block of rows. The calling thread
+takes the last block itself; the pool's threads take the others. A block is never smaller than
+the caller's `min_rows`, so small inputs stay on one thread, and a call from inside a block
+runs serially (no nested fan-out).
+
+The number of threads is `ndflow.config.threading.set_intra_op_parallelism_threads` (0, the
+default: one per CPU this process may run on, as TensorFlow does). Each block computes exactly
+what one thread would compute for those rows, so results do not depend on the split except
+through what BLAS does with a matrix's row count.
+
+>>> import numpy as np
+>>> from ndflow.backend import parallel
+>>> x = np.arange(12.0).reshape(6, 2)
+>>> out = np.empty_like(x)
+>>> parallel.run_blocks(lambda a, b: np.multiply(x[a:b], 2, out=out[a:b]), 6, min_rows=1)
+>>> out[:, 0].tolist()
+[0.0, 4.0, 8.0, 12.0, 16.0, 20.0]
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+_requested = 0  # 0: one thread per usable CPU
+_workers: list[queue.SimpleQueue] = []
+_pool_lock = threading.Lock()
+_local = threading.local()
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def threads() -> int:
+    """The number of threads one kernel may use (the caller's included)."""
+    return _requested or usable_cpus()
+
+
+def set_threads(n: int) -> None:
+    """Use `n` threads per kernel (0: one per usable CPU). Takes effect on the next kernel."""
+    global _requested
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(
+            "set_intra_op_parallelism_threads: expected a thread count >= 0 (0 lets ndflow "
+            f"choose: one per CPU), got {n!r}")
+    _requested = n
+
+
+def requested_threads() -> int:
+    """What was set with `set_threads` (0 when ndflow chooses)."""
+    return _requested
+
+
+def _serve(tasks: queue.SimpleQueue) -> None:
+    _local.inside = True
+    while True:
+        fn, start, stop, done = tasks.get()
+        try:
+            fn(start, stop)
+            done.put(None)
+        except BaseException as exc:  # handed to the caller, which re-raises it
+            done.put(exc)
+
+
+def _pool(n: int) -> list[queue.SimpleQueue]:
+    if len(_workers) < n:
+        with _pool_lock:
+            while len(_workers) < n:
+                tasks: queue.SimpleQueue = queue.SimpleQueue()
+                threading.Thread(target=_serve, args=(tasks,), daemon=True,
+                                 name=f"ndflow-intra-op-{len(_workers)}").start()
+                _workers.append(tasks)
+    return _workers
+
+
+def _forget_pool() -> None:  # a forked child has none of its parent's threads
+    _workers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def blocks(n_rows: int, min_rows: int) -> int:
+    """How many blocks `run_blocks` would use for `n_rows` rows of at least `min_rows`."""
+    if getattr(_local, "inside", False):
+        return 1
+    return max(1, min(threads(), n_rows // max(1, min_rows)))
+
+
+def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> None:
+    """Call ``fn(start, stop)`` on contiguous blocks covering ``range(n_rows)``, in parallel.
+
+    `fn` must only write rows start:stop of its outputs. Exceptions from any block are
+    raised here (the first one), after every block has finished.
+    """
+    k = blocks(n_rows, min_rows)
+    if k == 1:
+        fn(0, n_rows)
+        return
+    bounds = [n_rows * i // k for i in range(k + 1)]
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    workers = _pool(k - 1)
+    for i in range(k - 1):
+        workers[i].put((fn, bounds[i], bounds[i + 1], done))
+    error: BaseException | None = None
+    _local.inside = True
+    try:
+        fn(bounds[k - 1], n_rows)
+    except BaseException as exc:
+        error = exc
+    finally:
+        _local.inside = False
+    for _ in range(k - 1):
+        result = done.get()
+        if error is None and result is not None:
+            error = result
+    if error is not None:
+        raise error

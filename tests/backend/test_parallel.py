@@ -1,0 +1,82 @@
+"""Intra-op parallelism (backend/parallel.py) and tf.config.threading."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import ndflow as tf
+from ndflow.backend import parallel
+
+
+@pytest.fixture
+def threads():
+    before = parallel.requested_threads()
+    yield parallel.set_threads
+    parallel.set_threads(before)
+
+
+@pytest.mark.parametrize("n_threads, n_rows, min_rows, blocks", [
+    (4, 64, 16, 4), (4, 64, 32, 2), (4, 10, 16, 1), (1, 64, 1, 1), (3, 7, 1, 3)])
+def test_blocks_cover_the_rows_once_and_respect_the_minimum(threads, n_threads, n_rows,
+                                                            min_rows, blocks):
+    threads(n_threads)
+    seen, names = [], set()
+    lock = threading.Lock()
+
+    def fn(a, b):
+        with lock:
+            seen.append((a, b))
+            names.add(threading.current_thread().name)
+
+    parallel.run_blocks(fn, n_rows, min_rows)
+    seen.sort()
+    assert len(seen) == blocks == parallel.blocks(n_rows, min_rows)
+    assert seen[0][0] == 0 and seen[-1][1] == n_rows
+    assert all(a[1] == b[0] for a, b in zip(seen, seen[1:]))
+    assert all(b - a >= min(min_rows, n_rows) for a, b in seen)
+    assert len(names) == blocks  # each block on its own thread, the caller's included
+
+
+def test_an_error_in_any_block_reaches_the_caller_after_all_blocks_ran(threads):
+    threads(3)
+    done = []
+
+    def fn(a, b):
+        done.append(a)
+        if a == 0:
+            raise KeyError("block 0")
+
+    with pytest.raises(KeyError, match="block 0"):
+        parallel.run_blocks(fn, 9, 1)
+    assert sorted(done) == [0, 3, 6]
+
+
+def test_a_call_from_inside_a_block_runs_serially(threads):
+    threads(2)
+    inner = []
+
+    def fn(a, b):
+        inner.append(parallel.blocks(100, 1))
+
+    parallel.run_blocks(fn, 100, 1)
+    assert inner == [1, 1]
+
+
+def test_config_threading_sets_and_gets_the_count(threads):
+    tf.config.threading.set_intra_op_parallelism_threads(3)
+    assert tf.config.threading.get_intra_op_parallelism_threads() == 3
+    assert parallel.threads() == 3
+    tf.config.threading.set_intra_op_parallelism_threads(0)
+    assert parallel.threads() == parallel.usable_cpus()
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="set_intra_op_parallelism_threads.*>= 0"):
+            tf.config.threading.set_intra_op_parallelism_threads(bad)
+
+
+def test_numpy_work_in_blocks_equals_the_serial_result(threads):
+    threads(4)
+    x = np.random.default_rng(0).standard_normal((200, 33)).astype(np.float32)
+    out = np.empty_like(x)
+    parallel.run_blocks(lambda a, b: np.tanh(x[a:b], out=out[a:b]), len(x), 8)
+    np.testing.assert_array_equal(out, np.tanh(x))
