@@ -180,8 +180,9 @@ def _njit(py_func: Callable, cache: bool) -> Any:
     """numba.njit of `py_func`, its helpers compiled first."""
     g = py_func.__globals__
     for name in py_func.__code__.co_names:
-        if name != py_func.__name__ and isinstance(g.get(name), Helper):
-            g[name].compiled()
+        helper = g.get(name)
+        if name != py_func.__name__ and isinstance(helper, Helper):
+            g[name] = helper.compiled()  # also where it was imported from another module
     return _load_numba().njit(cache=cache, nogil=True, boundscheck=False,
                               error_model="numpy")(py_func)
 

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend import jit
+
 _lock = threading.Lock()
 _cache: dict = {}
 
@@ -132,3 +134,14 @@ def unary_loop(ufunc: np.ufunc, dtype: Any) -> tuple | None:
     intp arrays [in, out], [n] and [in_stride, out_stride]."""
     dtype = np.dtype(dtype)
     return _memo(("loop", ufunc.__name__, dtype.str), lambda: _build_unary_loop(ufunc, dtype))
+
+
+@jit.helper
+def call_unary(fn: Any, data: Any, src: int, dst: int, n: int, meta: Any) -> None:
+    """From a compiled kernel: NumPy's inner loop `fn` (`unary_loop`) on n contiguous
+    elements at address `src`, into `dst`; `meta` is intp scratch of 5 whose last two hold
+    the input and output strides in bytes."""
+    meta[0] = src
+    meta[1] = dst
+    meta[2] = n
+    fn(meta.ctypes.data, meta[2:].ctypes.data, meta[3:].ctypes.data, data)

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend import jit, native_calls, parallel
+from ndflow.backend.native_calls import call_unary
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
@@ -20,6 +22,7 @@ from ndflow.ops._util import binary, norm_axis, norm_one_axis, npdt, require_flo
 from ndflow.ops.array import expand_dims
 from ndflow.ops.linalg import einsum
 from ndflow.ops.reduce import reduce_mean, reduce_sum
+from ndflow.ops.row_sums import pairwise_program, row_sum
 from ndflow.ops.shape_ops import reshape
 
 
@@ -145,7 +148,66 @@ def crelu(features: Any, axis: int = -1, name: str | None = None) -> Tensor:
 # --- softmax ------------------------------------------------------------------------------------
 
 
+@jit.kernel
+def _softmax_rows_jit(x: Any, out: Any, exp: Any, exp_data: Any, meta: Any, prog: Any,
+                      zero: Any, r0: int, r1: int) -> None:
+    """Softmax of rows r0:r1 of 2-D `x`, the NumPy path's operations: the row max, x - max,
+    NumPy's exp loop (native_calls) on a chunk of rows at a time, the row sum in NumPy's
+    order, the division."""
+    C = x.shape[1]
+    stack = np.empty(64, x.dtype)
+    isz = x.itemsize
+    meta[3] = isz
+    meta[4] = isz
+    chunk = max(1, 4096 // max(C, 1))  # rows per exp call: a chunk stays in L1/L2
+    for c0 in range(r0, r1, chunk):
+        c1 = min(c0 + chunk, r1)
+        for r in range(c0, c1):
+            row, o = x[r], out[r]
+            # the max in eight lanes (a NaN in the row makes the whole row NaN below either
+            # way: through its own x - max and then the row sum)
+            m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
+            j = 0
+            while j + 8 <= C:
+                m0 = row[j] if row[j] > m0 else m0
+                m1 = row[j + 1] if row[j + 1] > m1 else m1
+                m2 = row[j + 2] if row[j + 2] > m2 else m2
+                m3 = row[j + 3] if row[j + 3] > m3 else m3
+                m4 = row[j + 4] if row[j + 4] > m4 else m4
+                m5 = row[j + 5] if row[j + 5] > m5 else m5
+                m6 = row[j + 6] if row[j + 6] > m6 else m6
+                m7 = row[j + 7] if row[j + 7] > m7 else m7
+                j += 8
+            mx = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+            while j < C:
+                mx = row[j] if row[j] > mx else mx
+                j += 1
+            for j in range(C):
+                o[j] = row[j] - mx
+        call_unary(exp, exp_data, out[c0].ctypes.data, out[c0].ctypes.data, (c1 - c0) * C,
+                   meta)
+        for r in range(c0, c1):
+            o = out[r]
+            t = row_sum(o, prog, stack, zero)
+            for j in range(C):
+                o[j] = o[j] / t
+
+
 def _softmax_fwd(xp: Any, a: Any, axis: int) -> Any:
+    if xp is np and axis in (-1, a.ndim - 1) and a.ndim >= 1 and a.size and jit.enabled() \
+            and a.dtype in (np.float32, np.float64):
+        exp = native_calls.unary_loop(np.exp, a.dtype)
+        if exp is not None:
+            x = np.ascontiguousarray(a).reshape(-1, a.shape[-1])
+            out = np.empty_like(x)
+            kernel, prog, zero = _softmax_rows_jit.function, pairwise_program(x.shape[1]), \
+                a.dtype.type(0)
+
+            def rows(r0: int, r1: int) -> None:
+                kernel(x, out, exp[0], exp[1], np.empty(5, np.intp), prog, zero, r0, r1)
+
+            parallel.run_blocks(rows, x.shape[0], max(1, 65536 // x.shape[1]))
+            return out.reshape(a.shape)
     e = a - a.max(axis=axis, keepdims=True)
     xp.exp(e, out=e)
     e /= e.sum(axis=axis, keepdims=True)

@@ -27,6 +27,7 @@ from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
 from ndflow.ops._util import t
 from ndflow.ops.reduce import reduce_mean, reduce_sum
+from ndflow.ops.row_sums import pairwise_program, row_sum
 from ndflow.ops.shape_ops import broadcast_to, reshape
 
 
@@ -44,70 +45,7 @@ def _group_size(shape: tuple, axes: tuple) -> int:
     return n
 
 
-# --- compiled layer-norm loops (ndflow[jit]) ------------------------------------------------
-# NumPy sums a contiguous row pairwise: blocks of up to 128 in eight running sums, split in
-# halves (rounded to multiples of 8) above that. `_pairwise_program(n)` writes that order down
-# once per row length (leaves, then additions, in post-order) and `_row_sum` replays it, so the
-# compiled loops give the NumPy path's bits.
-_PROGRAMS: dict[int, Any] = {}
-
-
-def _pairwise_program(n: int) -> Any:
-    prog = _PROGRAMS.get(n)
-    if prog is None:
-        ops: list = []
-
-        def walk(lo: int, m: int) -> None:
-            if m <= 128:
-                ops.append((0, lo, m))
-                return
-            half = m // 2
-            half -= half % 8
-            walk(lo, half)
-            walk(lo + half, m - half)
-            ops.append((1, 0, 0))
-        walk(0, n)
-        prog = _PROGRAMS[n] = np.array(ops, np.int64)
-    return prog
-
-
-@jit.helper
-def _row_sum(a: Any, prog: Any, stack: Any, zero: Any) -> Any:
-    top = 0
-    for k in range(prog.shape[0]):
-        if prog[k, 0] == 1:
-            top -= 1
-            stack[top - 1] = stack[top - 1] + stack[top]
-            continue
-        lo, n = prog[k, 1], prog[k, 2]
-        if n < 8:
-            res = zero
-            for i in range(lo, lo + n):
-                res += a[i]
-        else:
-            r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-            r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-            m = n - n % 8
-            i = 8
-            while i < m:
-                r0 += a[lo + i]
-                r1 += a[lo + i + 1]
-                r2 += a[lo + i + 2]
-                r3 += a[lo + i + 3]
-                r4 += a[lo + i + 4]
-                r5 += a[lo + i + 5]
-                r6 += a[lo + i + 6]
-                r7 += a[lo + i + 7]
-                i += 8
-            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-            while i < n:
-                res += a[lo + i]
-                i += 1
-        stack[top] = res
-        top += 1
-    return stack[0]
-
-
+# --- compiled layer-norm loops (ndflow[jit]); rows summed in NumPy's order (row_sums) -----
 @jit.kernel
 def _layer_norm_jit(x: Any, g: Any, b: Any, eps: Any, out: Any, xhat: Any, inv: Any,
                     mean: Any, var: Any, n: Any, one: Any, zero: Any, prog: Any) -> None:
@@ -116,12 +54,12 @@ def _layer_norm_jit(x: Any, g: Any, b: Any, eps: Any, out: Any, xhat: Any, inv: 
     stack = np.empty(64, x.dtype)
     for r in range(R):
         row, d, sq = x[r], xhat[r], out[r]
-        m = _row_sum(row, prog, stack, zero) / n
+        m = row_sum(row, prog, stack, zero) / n
         for j in range(C):
             v = row[j] - m
             d[j] = v
             sq[j] = v * v
-        v = _row_sum(sq, prog, stack, zero) / n
+        v = row_sum(sq, prog, stack, zero) / n
         iv = one / np.sqrt(v + eps)
         mean[r] = m
         var[r] = v
@@ -148,11 +86,11 @@ def _layer_norm_grad_jit(gy: Any, xhat: Any, inv: Any, gam: Any, gx: Any, ggamma
             v = g[j] * gam[j]
             gh[j] = v
             tmp[j] = v * h[j]
-        proj = _row_sum(tmp, prog, stack, zero) / n
+        proj = row_sum(tmp, prog, stack, zero) / n
         for j in range(C):
             ggamma[j] += g[j] * h[j]
             gbeta[j] += g[j]
-        mu = _row_sum(gh, prog, stack, zero) / n
+        mu = row_sum(gh, prog, stack, zero) / n
         iv = inv[r]
         for j in range(C):
             gh[j] = ((gh[j] - mu) - h[j] * proj) * iv
@@ -182,7 +120,7 @@ def _norm_fwd(xp: Any, x: Any, gamma: Any, beta: Any, axes: tuple, eps: float,
         mean, var = np.empty_like(stat), np.empty_like(stat)
         dt = x.dtype.type
         _layer_norm_jit(x2, gamma, beta, dt(eps), out, xhat, stat, mean, var, dt(C), dt(1),
-                        dt(0), _pairwise_program(C))
+                        dt(0), pairwise_program(C))
         sshape = x.shape[:-1] + (1,)
         return (out.reshape(x.shape), xhat.reshape(x.shape), stat.reshape(sshape),
                 mean.reshape(sshape), var.reshape(sshape))
@@ -281,7 +219,7 @@ def _norm_grad_fwd(xp: Any, g: Any, xhat: Any, inv: Any, gamma: Any, axes: tuple
         ggamma, gbeta = np.empty(C, g.dtype), np.empty(C, g.dtype)
         _layer_norm_grad_jit(g2, xhat.reshape(-1, C), inv.reshape(-1), gamma, gx, ggamma,
                              gbeta, np.empty(C, g.dtype), g.dtype.type(C), g.dtype.type(0),
-                             _pairwise_program(C))
+                             pairwise_program(C))
         return gx.reshape(g.shape), ggamma.reshape(gamma.shape), gbeta.reshape(gamma.shape)
     if paxes == axes:
         # batch normalization: the scale is constant over each normalised group, so the

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.backend import jit, native_calls, parallel
+from ndflow.backend.native_calls import call_unary
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
@@ -253,15 +254,6 @@ def _gemm_rows(n: int, k: int) -> int:
     return max(1, (1 << 18) // max(1, n * k))
 
 
-@jit.helper
-def _unary(fn: Any, data: Any, src: Any, dst: Any, n: int, meta: Any) -> None:
-    """NumPy's inner loop `fn` (native_calls.unary_loop) on n contiguous elements."""
-    meta[0] = src
-    meta[1] = dst
-    meta[2] = n
-    fn(meta.ctypes.data, meta[2:].ctypes.data, meta[3:].ctypes.data, data)
-
-
 @jit.kernel
 def _lstm_cell_jit(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool, half: Any,
                    b0: int, b1: int) -> None:
@@ -313,11 +305,11 @@ def _lstm_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, scale: Any, h0:
             for b in range(b0, b1):
                 for j in range(H):
                     gk[b, j] = gk[b, j] + xw[b, s, col + j] * sk
-            _unary(tanh, tanh_data, gk.ctypes.data + b0 * H * isz,
+            call_unary(tanh, tanh_data, gk.ctypes.data + b0 * H * isz,
                    gk.ctypes.data + b0 * H * isz, nb * H, meta)
         _lstm_cell_rows(gates, cs, c0, mk, s, masked, half, b0, b1)
         cn, ac, go, hn = cs[s], g[4], g[2], hs[s]
-        _unary(tanh, tanh_data, cn.ctypes.data + b0 * H * isz, ac.ctypes.data + b0 * H * isz,
+        call_unary(tanh, tanh_data, cn.ctypes.data + b0 * H * isz, ac.ctypes.data + b0 * H * isz,
                nb * H, meta)
         for b in range(b0, b1):
             if masked and mk[s, b, 0] == 0:

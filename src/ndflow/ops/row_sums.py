@@ -1,0 +1,84 @@
+"""Row sums in NumPy's own order, for compiled loops that must give the NumPy path's bits.
+
+NumPy sums a contiguous row pairwise: blocks of up to 128 in eight running sums, split in halves
+(rounded to multiples of 8) above that. `pairwise_program(n)` writes that order down once per
+row length (leaves, then additions, in post-order) and `row_sum` replays it inside a compiled
+kernel (layer norm, softmax).
+
+>>> import numpy as np
+>>> from ndflow.ops.row_sums import pairwise_program, row_sum
+>>> x = np.random.default_rng(0).standard_normal(300).astype(np.float32)
+>>> s = row_sum(x, pairwise_program(300), np.empty(64, np.float32), np.float32(0))
+>>> bool(s == x.sum())
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ndflow.backend import jit
+
+_PROGRAMS: dict[int, Any] = {}
+
+
+def pairwise_program(n: int) -> Any:
+    """NumPy's summation order for a contiguous row of length n, as (kind, start, length)
+    rows: kind 0 sums a leaf block, kind 1 adds the two sums on top of the stack."""
+    prog = _PROGRAMS.get(n)
+    if prog is None:
+        ops: list = []
+
+        def walk(lo: int, m: int) -> None:
+            if m <= 128:
+                ops.append((0, lo, m))
+                return
+            half = m // 2
+            half -= half % 8
+            walk(lo, half)
+            walk(lo + half, m - half)
+            ops.append((1, 0, 0))
+        walk(0, n)
+        prog = _PROGRAMS[n] = np.array(ops, np.int64)
+    return prog
+
+
+@jit.helper
+def row_sum(a: Any, prog: Any, stack: Any, zero: Any) -> Any:
+    """The sum of the contiguous row `a` in NumPy's order (`prog` from `pairwise_program`;
+    `stack` scratch of >= 64 values; `zero` of the row's dtype)."""
+    top = 0
+    for k in range(prog.shape[0]):
+        if prog[k, 0] == 1:
+            top -= 1
+            stack[top - 1] = stack[top - 1] + stack[top]
+            continue
+        lo, n = prog[k, 1], prog[k, 2]
+        if n < 8:
+            res = zero
+            for i in range(lo, lo + n):
+                res += a[i]
+        else:
+            r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+            r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+            m = n - n % 8
+            i = 8
+            while i < m:
+                r0 += a[lo + i]
+                r1 += a[lo + i + 1]
+                r2 += a[lo + i + 2]
+                r3 += a[lo + i + 3]
+                r4 += a[lo + i + 4]
+                r5 += a[lo + i + 5]
+                r6 += a[lo + i + 6]
+                r7 += a[lo + i + 7]
+                i += 8
+            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            while i < n:
+                res += a[lo + i]
+                i += 1
+        stack[top] = res
+        top += 1
+    return stack[0]
