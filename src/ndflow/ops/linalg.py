@@ -264,7 +264,14 @@ def _einsum_pair(xp: Any, x: Any, y: Any, a: str, b: str, out: str) -> Any:
         return None  # broadcasting of size-1 letters: leave it to einsum
     ls, ks, rs = x.shape[nb:nb + nl], x.shape[nb + nl:], y.shape[nb + nk:]
     lsz, ksz, rsz = math.prod(ls), math.prod(ks), math.prod(rs)
-    r = xp.matmul(x.reshape(bx + (lsz, ksz)), y.reshape(bx + (ksz, rsz)))
+    x, y = x.reshape(bx + (lsz, ksz)), y.reshape(bx + (ksz, rsz))
+    if nb:
+        # a stack of small products runs faster on contiguous operands; copy those no larger
+        # than the result (the copy is then cheap beside the product)
+        limit = math.prod(bx) * lsz * rsz
+        x = xp.ascontiguousarray(x) if x.size <= limit else x
+        y = xp.ascontiguousarray(y) if y.size <= limit else y
+    r = xp.matmul(x, y)
     r = r.reshape(bx + ls + rs)
     return r.transpose(perm) if perm != tuple(range(len(perm))) else r
 
