@@ -64,11 +64,17 @@ def test_a_call_from_inside_a_block_runs_serially(threads):
 
 
 def test_config_threading_sets_and_gets_the_count(threads):
+    from ndflow.backend import native_calls
+
+    blas_before = native_calls.blas_threads()
     tf.config.threading.set_intra_op_parallelism_threads(3)
     assert tf.config.threading.get_intra_op_parallelism_threads() == 3
     assert parallel.threads() == 3
+    if blas_before is not None:  # NumPy's OpenBLAS follows (TF's setting covers its GEMMs)
+        assert native_calls.blas_threads() == 3
     tf.config.threading.set_intra_op_parallelism_threads(0)
     assert parallel.threads() == parallel.usable_cpus()
+    assert native_calls.blas_threads() == blas_before
     for bad in (-1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="set_intra_op_parallelism_threads.*>= 0"):
             tf.config.threading.set_intra_op_parallelism_threads(bad)

@@ -94,6 +94,39 @@ def gemm(dtype: Any) -> Any:
     return _memo(("gemm", dtype.str), lambda: _build_gemm(dtype))
 
 
+def _blas_threads_api() -> tuple | None:
+    found = _blas_library()
+    if found is None:
+        return None
+    lib, prefix, suffix = found
+    base = prefix.replace("cblas_", "openblas_")
+    get = getattr(lib, f"{base}get_num_threads{suffix.rstrip('_')}_", None) or \
+        getattr(lib, "openblas_get_num_threads", None)
+    set_ = getattr(lib, f"{base}set_num_threads{suffix.rstrip('_')}_", None) or \
+        getattr(lib, "openblas_set_num_threads", None)
+    if get is None or set_ is None:
+        return None
+    get.restype, get.argtypes = ctypes.c_int, []
+    set_.restype, set_.argtypes = None, [ctypes.c_int]
+    return get, set_, get()  # the count OpenBLAS started with
+
+
+def blas_threads() -> int | None:
+    """The number of threads NumPy's OpenBLAS uses (None where it cannot be read)."""
+    api = _memo("threads", _blas_threads_api)
+    return None if api is None else api[0]()
+
+
+def set_blas_threads(n: int) -> bool:
+    """Set NumPy's OpenBLAS thread count (0: the count it started with); False where that
+    is not possible. Only `tf.config.threading` calls this, on the user's request."""
+    api = _memo("threads", _blas_threads_api)
+    if api is None:
+        return False
+    api[1](n if n > 0 else api[2])
+    return True
+
+
 def _build_unary_loop(ufunc: np.ufunc, dtype: np.dtype) -> Any:
     if ctypes.sizeof(ctypes.c_void_p) != 8 or ufunc.nin != 1 or ufunc.nout != 1:
         return None

@@ -1,27 +1,30 @@
 """`tf.config.threading`: how many threads one op may use (intra-op parallelism).
 
 ndflow runs one op at a time (no inter-op thread pool). Inside an op, work whose rows are
-independent (the batch rows of a recurrent layer's time loop) is split across up to this many
-threads; NumPy's BLAS keeps its own threads for large matrix products.
+independent (the batch rows of a recurrent layer's time loop, the rows of a softmax) is split
+across up to this many threads, and NumPy's BLAS (its matrix products) uses this many threads
+too, as TensorFlow's setting covers its own matrix kernels. The default, 0, leaves the choice
+to ndflow (one thread per usable CPU) and BLAS (its own setting, e.g. OPENBLAS_NUM_THREADS).
 
 >>> import ndflow as tf
 >>> tf.config.threading.set_intra_op_parallelism_threads(1)  # one thread per op
 >>> tf.config.threading.get_intra_op_parallelism_threads()
 1
->>> tf.config.threading.set_intra_op_parallelism_threads(0)  # back to: one per CPU
+>>> tf.config.threading.set_intra_op_parallelism_threads(0)  # back to the defaults
 """
 
-from ndflow.backend import parallel
+from ndflow.backend import native_calls, parallel
 
 __all__ = ["get_intra_op_parallelism_threads", "set_intra_op_parallelism_threads"]
 
 
 def get_intra_op_parallelism_threads() -> int:
-    """The number set with `set_intra_op_parallelism_threads`; 0 means ndflow chooses (one
-    thread per CPU this process may run on)."""
+    """The number set with `set_intra_op_parallelism_threads`; 0 means the defaults."""
     return parallel.requested_threads()
 
 
 def set_intra_op_parallelism_threads(num_threads: int) -> None:
-    """Let one op use up to `num_threads` threads (0: one per usable CPU, the default)."""
+    """Let one op use up to `num_threads` threads, its BLAS matrix products included
+    (0: ndflow's and BLAS's own defaults)."""
     parallel.set_threads(num_threads)
+    native_calls.set_blas_threads(num_threads)
