@@ -285,3 +285,87 @@ def test_softmax_compiled_rows_equal_the_numpy_path(shape, dtype, threads):
     np.testing.assert_array_equal(got, ref)
     np.testing.assert_array_equal(noncontig, ref)
     assert got.dtype == ref.dtype and got.shape == ref.shape
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("dropped", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gru_whole_sequence_kernel_in_row_blocks_equals_every_other_path(
+        masked, dropped, dtype, monkeypatch):
+    """The compiled whole-sequence GRU kernels (reset_after; NumPy's GEMM and tanh from the
+    loop; batch rows split across threads) give the NumPy path's values bitwise."""
+    from ndflow.backend import parallel
+
+    rng = np.random.default_rng(12)
+    B, T, H = 37, 6, 7
+    xw = rng.standard_normal((B, T, 3 * H)).astype(dtype)
+    R = (rng.standard_normal((H, 3 * H)) * 0.4).astype(dtype)
+    rb = rng.standard_normal(3 * H).astype(dtype)
+    h0 = rng.standard_normal((B, H)).astype(dtype)
+    mk = (rng.random((B, T)) > 0.3).astype(dtype) if masked else np.zeros((B, 1), dtype)
+    rd = (rng.random((B, H)) > 0.4).astype(dtype) * 2 if dropped else np.zeros((B, 1), dtype)
+    dhs = rng.standard_normal((B, T, H)).astype(dtype)
+    acts = ("tanh", "sigmoid")
+
+    def run():
+        fwd = rnn._gru_fwd(np, xw, h0, R, rb, mk, rd, *acts, True, masked, dropped)
+        return fwd + rnn._gru_bwd_fwd(np, dhs, h0, R, rb, mk, rd, *fwd, *acts, True, masked,
+                                      dropped)
+
+    before = parallel.requested_threads()
+    try:
+        results = {}
+        for n in (1, 2):
+            parallel.set_threads(n)
+            results[f"sequence kernel, {n} threads"] = run()
+        with monkeypatch.context() as mp:
+            mp.setattr(rnn, "_native", lambda *a: None)
+            results["step kernels"] = run()
+        with jit.switched(False):
+            results["numpy"] = run()
+    finally:
+        parallel.set_threads(before)
+    ref = results.pop("numpy")
+    for name, got in results.items():
+        for a, b in zip(got, ref):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("dropped", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_simple_rnn_whole_sequence_kernel_equals_the_numpy_path(masked, dropped, dtype):
+    """The compiled whole-sequence tanh SimpleRNN kernels (NumPy's GEMM and tanh from the
+    loop; batch rows split across threads) give the NumPy path's values bitwise."""
+    from ndflow.backend import parallel
+
+    rng = np.random.default_rng(13)
+    B, T, H = 35, 5, 6
+    xw = rng.standard_normal((B, T, H)).astype(dtype)
+    R = (rng.standard_normal((H, H)) * 0.5).astype(dtype)
+    h0 = rng.standard_normal((B, H)).astype(dtype)
+    mk = (rng.random((B, T)) > 0.3).astype(dtype) if masked else np.zeros((B, 1), dtype)
+    rd = (rng.random((B, H)) > 0.4).astype(dtype) * 2 if dropped else np.zeros((B, 1), dtype)
+    dhs = rng.standard_normal((B, T, H)).astype(dtype)
+    dhs[:, 1] = -0.0  # the unmasked backward adds +0.0: signs of zeros must match too
+
+    def run():
+        hs = rnn._srnn_fwd(np, xw, h0, R, mk, rd, "tanh", masked, dropped)
+        return (hs,) + rnn._srnn_bwd_fwd(np, dhs, h0, R, mk, rd, hs, "tanh", masked, dropped)
+
+    assert rnn._srnn_native(np, "tanh", xw, h0, R) is not None or \
+        rnn.native_calls.gemm(dtype) is None
+    before = parallel.requested_threads()
+    try:
+        results = {}
+        for n in (1, 2):
+            parallel.set_threads(n)
+            results[f"sequence kernel, {n} threads"] = run()
+    finally:
+        parallel.set_threads(before)
+    with jit.switched(False):
+        ref = run()
+    for name, got in results.items():
+        for a, b in zip(got, ref):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+            assert np.array_equal(np.signbit(a), np.signbit(b)), name

@@ -79,11 +79,89 @@ def _mix(xp: Any, mk: Any, new: Any, old: Any) -> Any:
 
 
 # --- SimpleRNN ---------------------------------------------------------------------------------
+@jit.kernel
+def _srnn_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, h0: Any, R: Any, rd: Any,
+                  mask: Any, hs: Any, hd: Any, z: Any, meta: Any, masked: bool, dropped: bool,
+                  b0: int, b1: int) -> None:
+    """The whole tanh SimpleRNN forward recurrence for rows b0:b1 in one call (no GIL): the
+    NumPy path's operations, with NumPy's GEMM and tanh loop (native_calls)."""
+    B, T, H = xw.shape
+    isz = xw.itemsize
+    meta[3] = isz
+    meta[4] = isz
+    step = _gemm_rows(H, H)
+    for s in range(T):
+        h = hs[:, s - 1] if s else h0
+        src, ld = (hs[b0:, s - 1], T * H) if s else (h0[b0:], H)
+        if dropped:
+            for b in range(b0, b1):
+                for j in range(H):
+                    hd[b, j] = h[b, j] * rd[b, j]
+            src, ld = hd[b0:], H
+        for r0 in range(b0, b1, step):
+            r1 = min(r0 + step, b1)
+            gemm(101, 111, 111, r1 - r0, H, H, 1.0, src.ctypes.data + (r0 - b0) * ld * isz,
+                 ld, R.ctypes.data, H, 0.0, z[r0].ctypes.data, H)
+        for b in range(b0, b1):
+            for j in range(H):
+                z[b, j] = xw[b, s, j] + z[b, j]
+        call_unary(tanh, tanh_data, z[b0].ctypes.data, z[b0].ctypes.data, (b1 - b0) * H, meta)
+        for b in range(b0, b1):
+            for j in range(H):
+                v = z[b, j]
+                if masked:
+                    v = h[b, j] + mask[b, s] * (v - h[b, j])
+                hs[b, s, j] = v
+
+
+@jit.kernel
+def _srnn_seq_back_jit(gemm: Any, dhs: Any, dh: Any, hs: Any, RT: Any, rd: Any, mask: Any,
+                       dxw: Any, dhp: Any, masked: bool, dropped: bool, one: Any, zero: Any,
+                       b0: int, b1: int) -> None:
+    """The whole tanh SimpleRNN backward recurrence for rows b0:b1 in one call (no GIL): the
+    NumPy path's operations and GEMM calls."""
+    B, T, H = hs.shape
+    step = _gemm_rows(H, H)
+    for s in range(T - 1, -1, -1):
+        for b in range(b0, b1):
+            m = mask[b, s] if masked else one
+            for j in range(H):
+                tot = dhs[b, s, j] + dh[b, j]
+                dn = m * tot if masked else tot
+                y = hs[b, s, j]
+                dxw[b, s, j] = dn * (one - y * y)
+                dh[b, j] = (one - m) * tot if masked else zero  # the direct part, for now
+        for r0 in range(b0, b1, step):
+            r1 = min(r0 + step, b1)
+            gemm(101, 111, 111, r1 - r0, H, H, 1.0, dxw[r0, s].ctypes.data, T * H,
+                 RT.ctypes.data, H, 0.0, dhp[r0].ctypes.data, H)
+        for b in range(b0, b1):
+            for j in range(H):
+                v = dhp[b, j]
+                if dropped:
+                    v = v * rd[b, j]
+                dh[b, j] = v + dh[b, j]
+
+
+def _srnn_native(xp: Any, activation: str, *arrays: Any) -> tuple | None:
+    return _native(activation == "tanh" and _fast_acts(xp, "tanh", "sigmoid", *arrays),
+                   *arrays)
+
+
 def _srnn_fwd(xp: Any, xw: Any, h0: Any, R: Any, mask: Any, rdrop: Any, activation: str,
               masked: bool, dropped: bool) -> Any:
     B, T, H = xw.shape
     act = _ACT[activation]
     hs = xp.empty((B, T, H), xw.dtype)
+    native = _srnn_native(xp, activation, xw, h0, R) \
+        if h0.shape == (B, H) and R.shape == (H, H) else None
+    if native is not None:
+        (gemm, (tanh, tanh_data)), seq = native, _srnn_seq_jit.function
+        hd, z = xp.empty((B, H), xw.dtype), xp.empty((B, H), xw.dtype)
+        _row_blocks(xp, lambda b0, b1: seq(gemm, tanh, tanh_data, xw, h0, R, rdrop, mask, hs,
+                                           hd, z, np.empty(5, np.intp), masked, dropped, b0,
+                                           b1), B)
+        return hs
     h = h0
     for s in range(T):
         hp = h * rdrop if dropped else h
@@ -101,18 +179,26 @@ def _srnn_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, mask: Any, rdrop: Any, hs:
     dact = _DACT[activation]
     dxw = xp.empty_like(hs)
     dh = xp.zeros_like(h0)
-    RT = R.T
-    for s in range(T - 1, -1, -1):
-        tot = dhs[:, s] + dh
-        if masked:
-            mk = mask[:, s, None]
-            dn, direct = mk * tot, (1.0 - mk) * tot
-        else:
-            dn, direct = tot, 0.0
-        da = dn * dact(xp, hs[:, s])
-        dxw[:, s] = da
-        dhp = da @ RT
-        dh = (dhp * rdrop if dropped else dhp) + direct
+    RT = xp.ascontiguousarray(R.T)
+    native = _srnn_native(xp, activation, dhs, h0, R, hs) \
+        if dhs.shape == hs.shape and h0.shape == (B, H) and R.shape == (H, H) else None
+    if native is not None:
+        gemm, seq, dhp = native[0], _srnn_seq_back_jit.function, xp.empty_like(h0)
+        one, zero = hs.dtype.type(1), hs.dtype.type(0)
+        _row_blocks(xp, lambda b0, b1: seq(gemm, dhs, dh, hs, RT, rdrop, mask, dxw, dhp,
+                                           masked, dropped, one, zero, b0, b1), B)
+    else:  # the step loop in Python
+        for s in range(T - 1, -1, -1):
+            tot = dhs[:, s] + dh
+            if masked:
+                mk = mask[:, s, None]
+                dn, direct = mk * tot, (1.0 - mk) * tot
+            else:
+                dn, direct = tot, 0.0
+            da = dn * dact(xp, hs[:, s])
+            dxw[:, s] = da
+            dhp = da @ RT
+            dh = (dhp * rdrop if dropped else dhp) + direct
     hprev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)
     if dropped:
         hprev = hprev * rdrop[:, None]
@@ -567,14 +653,14 @@ _LSTM_BWD = register_op(
 
 
 # --- GRU ---------------------------------------------------------------------------------------
-@jit.kernel
-def _gru_gate_jit(t: Any, hr: Any, xw: Any, gates: Any, hrh: Any, pre: Any, s: int,
-                  half: Any) -> None:
-    """Step s, from t = tanh((x_zr + hr_zr) / 2): z and r (sigmoids) into `gates`, h @ R_h +
-    rb_h into `hrh`, and the candidate's pre-activation x_h + r * (h @ R_h + rb_h) into
-    `pre`."""
-    B, H = pre.shape
-    for b in range(B):
+@jit.helper
+def _gru_gate_rows(t: Any, hr: Any, xw: Any, gates: Any, hrh: Any, pre: Any, s: int,
+                   half: Any, b0: int, b1: int) -> None:
+    """Step s, rows b0:b1, from t = tanh((x_zr + hr_zr) / 2): z and r (sigmoids) into
+    `gates`, h @ R_h + rb_h into `hrh`, and the candidate's pre-activation
+    x_h + r * (h @ R_h + rb_h) into `pre`."""
+    H = pre.shape[1]
+    for b in range(b0, b1):
         for j in range(2 * H):
             gates[b, s, j] = t[b, j] * half + half
         for j in range(H):
@@ -583,13 +669,13 @@ def _gru_gate_jit(t: Any, hr: Any, xw: Any, gates: Any, hrh: Any, pre: Any, s: i
             pre[b, j] = xw[b, s, 2 * H + j] + gates[b, s, H + j] * rh
 
 
-@jit.kernel
-def _gru_update_jit(hh: Any, h: Any, gates: Any, hs: Any, mask: Any, s: int,
-                    masked: bool) -> None:
-    """Step s: the candidate hh into `gates`, hs[:, s] = hh + z * (h - hh), blended with h at
-    masked steps as the NumPy path does."""
-    B, H = hh.shape
-    for b in range(B):
+@jit.helper
+def _gru_update_rows(hh: Any, h: Any, gates: Any, hs: Any, mask: Any, s: int, masked: bool,
+                     b0: int, b1: int) -> None:
+    """Step s, rows b0:b1: the candidate hh into `gates`, hs[:, s] = hh + z * (h - hh),
+    blended with h at masked steps as the NumPy path does."""
+    H = hh.shape[1]
+    for b in range(b0, b1):
         for j in range(H):
             c = hh[b, j]
             gates[b, s, 2 * H + j] = c
@@ -597,6 +683,59 @@ def _gru_update_jit(hh: Any, h: Any, gates: Any, hs: Any, mask: Any, s: int,
             if masked:
                 v = h[b, j] + mask[b, s] * (v - h[b, j])
             hs[b, s, j] = v
+
+
+@jit.kernel
+def _gru_gate_jit(t: Any, hr: Any, xw: Any, gates: Any, hrh: Any, pre: Any, s: int,
+                  half: Any) -> None:
+    """One step's gates, all rows (see `_gru_gate_rows`)."""
+    _gru_gate_rows(t, hr, xw, gates, hrh, pre, s, half, 0, pre.shape[0])
+
+
+@jit.kernel
+def _gru_update_jit(hh: Any, h: Any, gates: Any, hs: Any, mask: Any, s: int,
+                    masked: bool) -> None:
+    """One step's state update, all rows (see `_gru_update_rows`)."""
+    _gru_update_rows(hh, h, gates, hs, mask, s, masked, 0, hh.shape[0])
+
+
+@jit.kernel
+def _gru_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, h0: Any, R: Any, rb: Any,
+                 rd: Any, mask: Any, hs: Any, gates: Any, hrh: Any, hd: Any, hr: Any, t: Any,
+                 pre: Any, meta: Any, masked: bool, dropped: bool, half: Any, b0: int,
+                 b1: int) -> None:
+    """The whole GRU forward recurrence (reset_after, tanh / sigmoid) for rows b0:b1 in one
+    call (no GIL): the NumPy path's operations, with NumPy's GEMM and tanh loop
+    (native_calls), so its values are bitwise the NumPy path's."""
+    B, T, G = xw.shape
+    H = G // 3
+    isz = xw.itemsize
+    meta[3] = isz
+    meta[4] = isz
+    step = _gemm_rows(G, H)
+    for s in range(T):
+        h = hs[:, s - 1] if s else h0
+        src, ld = (hs[b0:, s - 1], T * H) if s else (h0[b0:], H)
+        if dropped:
+            for b in range(b0, b1):
+                for j in range(H):
+                    hd[b, j] = h[b, j] * rd[b, j]
+            src, ld = hd[b0:], H
+        for r0 in range(b0, b1, step):
+            r1 = min(r0 + step, b1)
+            gemm(101, 111, 111, r1 - r0, G, H, 1.0, src.ctypes.data + (r0 - b0) * ld * isz,
+                 ld, R.ctypes.data, G, 0.0, hr[r0].ctypes.data, G)
+        for b in range(b0, b1):
+            for j in range(G):
+                hr[b, j] = hr[b, j] + rb[j]
+            for j in range(2 * H):
+                t[b, j] = (xw[b, s, j] + hr[b, j]) * half
+        call_unary(tanh, tanh_data, t[b0].ctypes.data, t[b0].ctypes.data, (b1 - b0) * 2 * H,
+                   meta)
+        _gru_gate_rows(t, hr, xw, gates, hrh, pre, s, half, b0, b1)
+        call_unary(tanh, tanh_data, pre[b0].ctypes.data, pre[b0].ctypes.data, (b1 - b0) * H,
+                   meta)
+        _gru_update_rows(pre, h, gates, hs, mask, s, masked, b0, b1)
 
 
 def _gru_fwd(xp: Any, xw: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any,
@@ -616,6 +755,17 @@ def _gru_fwd(xp: Any, xw: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any,
         t = xp.empty((B, 2 * H), xw.dtype)
         pre = xp.empty((B, H), xw.dtype)
         half = xw.dtype.type(0.5)
+        native = _native(fast, xw, h0, R, rb)
+        if native is not None:
+            (gemm, (tanh, tanh_data)), seq = native, _gru_seq_jit.function
+            hd = xp.empty((B, H), xw.dtype)
+
+            def rows(b0: int, b1: int) -> None:
+                seq(gemm, tanh, tanh_data, xw, h0, R, rb, rdrop, mask, hs, gates, hrh, hd, hr,
+                    t, pre, np.empty(5, np.intp), masked, dropped, half, b0, b1)
+
+            _row_blocks(xp, rows, B)
+            return hs, gates, hrh
     h = h0
     for s in range(T):
         hp = h * rdrop if dropped else h
@@ -653,14 +803,16 @@ def _gru_fwd(xp: Any, xw: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any,
     return hs, gates, hrh
 
 
-@jit.kernel
-def _gru_back_jit(dhs: Any, dh: Any, gates: Any, hs: Any, h0: Any, hrh: Any, dxw: Any,
-                  dhr: Any, carry: Any, mk: Any, s: int, masked: bool, one: Any) -> None:
-    """Step s of the GRU backward pass (reset_after, tanh / sigmoid) but for the recurrent
+@jit.helper
+def _gru_back_rows(dhs: Any, dh: Any, gates: Any, hs: Any, h0: Any, hrh: Any, dxw: Any,
+                  dhr: Any, carry: Any, mk: Any, s: int, masked: bool, one: Any, b0: int,
+                   b1: int) -> None:
+    """Step s of the GRU backward pass (reset_after, tanh / sigmoid), rows b0:b1, but for the
+    recurrent
     matmul: the pre-activation gradients dxw[:, s], dhr[:, s] and `carry`, the part of dh that
     does not go through the matmul. The NumPy path's operations, in order."""
-    B, H = dh.shape
-    for b in range(B):
+    H = dh.shape[1]
+    for b in range(b0, b1):
         for j in range(H):
             tot = dhs[b, s, j] + dh[b, j]
             direct = tot
@@ -685,6 +837,38 @@ def _gru_back_jit(dhs: Any, dh: Any, gates: Any, hs: Any, h0: Any, hrh: Any, dxw
             carry[b, j] = c
 
 
+@jit.kernel
+def _gru_back_jit(dhs: Any, dh: Any, gates: Any, hs: Any, h0: Any, hrh: Any, dxw: Any,
+                  dhr: Any, carry: Any, mk: Any, s: int, masked: bool, one: Any) -> None:
+    """One backward step's element-wise part, all rows (see `_gru_back_rows`)."""
+    _gru_back_rows(dhs, dh, gates, hs, h0, hrh, dxw, dhr, carry, mk, s, masked, one, 0,
+                   dh.shape[0])
+
+
+@jit.kernel
+def _gru_seq_back_jit(gemm: Any, dhs: Any, dh: Any, gates: Any, hs: Any, h0: Any, hrh: Any,
+                      dxw: Any, dhr: Any, carry: Any, dhp: Any, RT: Any, rd: Any, mk: Any,
+                      masked: bool, dropped: bool, one: Any, b0: int, b1: int) -> None:
+    """The whole GRU backward recurrence for rows b0:b1 in one call (no GIL): the NumPy
+    path's operations and GEMM calls (see `_gru_seq_jit`)."""
+    B, T, G = dxw.shape
+    H = G // 3
+    step = _gemm_rows(H, G)
+    for s in range(T - 1, -1, -1):
+        _gru_back_rows(dhs, dh, gates, hs, h0, hrh, dxw, dhr, carry, mk, s, masked, one, b0,
+                       b1)
+        for r0 in range(b0, b1, step):
+            r1 = min(r0 + step, b1)
+            gemm(101, 111, 111, r1 - r0, H, G, 1.0, dhr[r0, s].ctypes.data, T * G,
+                 RT.ctypes.data, H, 0.0, dhp[r0].ctypes.data, H)
+        for b in range(b0, b1):
+            for j in range(H):
+                v = dhp[b, j]
+                if dropped:
+                    v = v * rd[b, j]
+                dh[b, j] = v + carry[b, j]
+
+
 def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any, hs: Any,
                  gates: Any, hrh: Any, activation: str, recurrent_activation: str,
                  reset_after: bool, masked: bool, dropped: bool) -> tuple:
@@ -700,47 +884,58 @@ def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: 
                                       gates, hrh) \
         and dhs.shape == hs.shape == hrh.shape and h0.shape == (B, H) \
         and gates.shape == (B, T, 3 * H)
+    native = None
     if fast:
         back = _gru_back_jit.function
         carry = xp.empty_like(h0)
         RT = xp.ascontiguousarray(RT)
         one = hs.dtype.type(1)
-    for s in range(T - 1, -1, -1):
-        if fast:
-            back(dhs, dh, gates, hs, h0, hrh, dxw, dhr, carry, mask, s, masked, one)
-            dhp = dhr[:, s] @ RT
+        native = _native(fast, h0)
+        if native is not None:
+            gemm, seq, dhp = native[0], _gru_seq_back_jit.function, xp.empty_like(h0)
+
+            def rows(b0: int, b1: int) -> None:
+                seq(gemm, dhs, dh, gates, hs, h0, hrh, dxw, dhr, carry, dhp, RT, rdrop, mask,
+                    masked, dropped, one, b0, b1)
+
+            _row_blocks(xp, rows, B)
+    if native is None:  # the step loop in Python (NumPy, or numba without native calls)
+        for s in range(T - 1, -1, -1):
+            if fast:
+                back(dhs, dh, gates, hs, h0, hrh, dxw, dhr, carry, mask, s, masked, one)
+                dhp = dhr[:, s] @ RT
+                dh = (dhp * rdrop if dropped else dhp) + carry
+                continue
+            tot = dhs[:, s] + dh
+            if masked:
+                mk = mask[:, s, None]
+                direct = (1.0 - mk) * tot
+                tot = mk * tot
+            gz = gates[:, s]
+            z, r, hh = gz[:, :H], gz[:, H:2 * H], gz[:, 2 * H:]
+            hprev = hs[:, s - 1] if s else h0
+            hp = hprev * rdrop if dropped else hprev
+            da = tot * (1.0 - z) * dact(xp, hh)
+            dzp = tot * (hprev - hh) * drec(xp, z)
+            dx = dxw[:, s]
+            dx[:, :H] = dzp
+            dx[:, 2 * H:] = da
+            dr_ = dhr[:, s]
+            if reset_after:
+                dx[:, H:2 * H] = da * hrh[:, s] * drec(xp, r)
+                dr_[:, :2 * H] = dx[:, :2 * H]
+                dr_[:, 2 * H:] = da * r
+                dhp = dr_ @ RT
+            else:
+                drh = da @ Rh_T  # gradient of r * hp
+                dx[:, H:2 * H] = drh * hp * drec(xp, r)
+                dr_[:, :2 * H] = dx[:, :2 * H]
+                dr_[:, 2 * H:] = da
+                dhp = dx[:, :2 * H] @ Rzr_T + drh * r
+            carry = tot * z  # the part of dh that skips the recurrent matmul
+            if masked:
+                carry = carry + direct
             dh = (dhp * rdrop if dropped else dhp) + carry
-            continue
-        tot = dhs[:, s] + dh
-        if masked:
-            mk = mask[:, s, None]
-            direct = (1.0 - mk) * tot
-            tot = mk * tot
-        gz = gates[:, s]
-        z, r, hh = gz[:, :H], gz[:, H:2 * H], gz[:, 2 * H:]
-        hprev = hs[:, s - 1] if s else h0
-        hp = hprev * rdrop if dropped else hprev
-        da = tot * (1.0 - z) * dact(xp, hh)
-        dzp = tot * (hprev - hh) * drec(xp, z)
-        dx = dxw[:, s]
-        dx[:, :H] = dzp
-        dx[:, 2 * H:] = da
-        dr_ = dhr[:, s]
-        if reset_after:
-            dx[:, H:2 * H] = da * hrh[:, s] * drec(xp, r)
-            dr_[:, :2 * H] = dx[:, :2 * H]
-            dr_[:, 2 * H:] = da * r
-            dhp = dr_ @ RT
-        else:
-            drh = da @ Rh_T  # gradient of r * hp
-            dx[:, H:2 * H] = drh * hp * drec(xp, r)
-            dr_[:, :2 * H] = dx[:, :2 * H]
-            dr_[:, 2 * H:] = da
-            dhp = dx[:, :2 * H] @ Rzr_T + drh * r
-        carry = tot * z  # the part of dh that skips the recurrent matmul
-        if masked:
-            carry = carry + direct
-        dh = (dhp * rdrop if dropped else dhp) + carry
     hprev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)
     if dropped:
         hprev = hprev * rdrop[:, None]
