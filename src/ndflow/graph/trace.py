@@ -568,7 +568,7 @@ class Function:
                                 "input_signature")
             self._check_signature(args)
         leaves = nest.flatten((list(args), kwargs))
-        structure = repr(nest.pack_sequence_as((list(args), kwargs), [0] * len(leaves)))
+        structure = nest.structure_key((args, kwargs))
         leaf_keys = tuple(_leaf_key(x) for x in leaves)
         key = (structure, leaf_keys)
         cf = self._cache.get(key)
@@ -589,7 +589,7 @@ class Function:
             del self._recent[:-10]
         return cf, leaves
 
-    def _visible_key(self, structure: str, leaf_keys: tuple) -> Any:
+    def _visible_key(self, structure: Any, leaf_keys: tuple) -> Any:
         """The trace TensorFlow would use for a call: the key without relaxed dimensions."""
         if self.input_signature is not None:
             return ("signature", structure,

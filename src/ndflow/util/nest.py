@@ -51,6 +51,27 @@ def flatten(structure: Any) -> list:
     return out
 
 
+def structure_key(structure: Any) -> Any:
+    """A hashable description of `structure` without its leaves: equal for two structures
+    exactly when `pack_sequence_as` would rebuild them alike (container types, lengths, dict
+    keys).
+
+    >>> structure_key(([1, 2], {"a": 3})) == structure_key(([5, 6], {"a": 7}))
+    True
+    >>> structure_key([1, 2]) == structure_key((1, 2))
+    False
+    """
+    t = type(structure)
+    if t is list or t is tuple:
+        return t, tuple([structure_key(c) for c in structure])
+    if not is_nested(structure):
+        return None
+    if isinstance(structure, Mapping):
+        keys = sorted(structure)
+        return t, tuple(keys), tuple([structure_key(structure[k]) for k in keys])
+    return t, tuple([structure_key(c) for c in structure])
+
+
 def _rebuild(template: Any, it: Any) -> Any:
     t = type(template)
     if t is list:
