@@ -63,7 +63,7 @@ def collect() -> dict[str, Any]:
     import numpy as np
 
     import ndflow
-    from ndflow.backend import jit
+    from ndflow.backend import jit, native_calls, parallel
     from ndflow.backend.devices import list_physical_devices
 
     versions = {"ndflow": getattr(ndflow, "__version__", _version("ndflow")),
@@ -89,10 +89,12 @@ def collect() -> dict[str, Any]:
         "extras": extras,
         "devices": devices,
         "blas": _blas(),
-        "threads": {"cpus": os.cpu_count(), "usable": usable,
+        "threads": {"cpus": os.cpu_count(), "usable": usable, "intra_op": parallel.threads(),
                     **{k: os.environ[k] for k in _THREAD_VARS if k in os.environ}},
         "compiled_kernels": {"on": jit.enabled(), "numba": _version("numba"),
-                             "NDFLOW_JIT": os.environ.get("NDFLOW_JIT")},
+                             "NDFLOW_JIT": os.environ.get("NDFLOW_JIT"),
+                             "numpy_calls": native_calls.gemm(np.float32) is not None
+                             and native_calls.unary_loop(np.tanh, np.float32) is not None},
     }
 
 
@@ -113,14 +115,17 @@ def render(info: dict[str, Any]) -> str:
                  + (f", {b['threads']} threads" if b["threads"] else "")
                  + (f" (from {b['source']})" if b["source"] else ""))
     t = info["threads"]
-    env = ", ".join(f"{k}={v}" for k, v in t.items() if k not in ("cpus", "usable"))
-    lines.append(f"CPUs: {t['cpus']} ({t['usable']} usable by this process)"
-                 + (f"; {env}" if env else ""))
+    env = ", ".join(f"{k}={v}" for k, v in t.items() if k not in ("cpus", "usable", "intra_op"))
+    lines.append(f"CPUs: {t['cpus']} ({t['usable']} usable by this process), "
+                 f"{t['intra_op']} threads per op" + (f"; {env}" if env else ""))
     c = info["compiled_kernels"]
     why = (f"numba {c['numba']}" if c["numba"]
            else 'numba not installed: pip install "ndflow[jit]"')
     if c["NDFLOW_JIT"] is not None:
         why += f", NDFLOW_JIT={c['NDFLOW_JIT']}"
+    if c["on"]:
+        why += ("; recurrent kernels call NumPy's BLAS and tanh" if c["numpy_calls"]
+                else "; recurrent kernels step in Python (NumPy's BLAS not reachable)")
     lines.append(f"compiled kernels: {'on' if c['on'] else 'off'} ({why})")
     return "\n".join(lines)
 
