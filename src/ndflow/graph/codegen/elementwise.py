@@ -13,6 +13,11 @@ of a variable and its slots: `multi_kernel`) have the same three targets: `multi
 `multi_numba_source` (one plain loop over flat arrays, compiled by `ndflow.backend.jit.Kernel`)
 and `multi_cupy_source`. All targets share one statement walker (`_statements`).
 
+The compiled targets are compiled from files of the per-user kernel cache
+(`ndflow.graph.codegen.kernel_cache`: ``~/.cache/ndflow/kernels``, or ``$NDFLOW_CACHE_DIR/kernels``;
+delete it to clear it, ``NDFLOW_KERNEL_CACHE=0`` to compile in memory only), so numba keeps
+their machine code on disk and the next process loads it instead of compiling the same source.
+
 Constants take the dtype of the values they meet (NumPy's rule for Python scalars), so a
 float32 group computes in float32 on every target: the generated loop rounds as the ufunc
 sequence does. (Arithmetic, sqrt, maximum/minimum, absolute and sign are correctly rounded on
