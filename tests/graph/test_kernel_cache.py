@@ -169,10 +169,10 @@ def test_folder_that_cannot_be_created_falls_back_to_memory(tmp_path, monkeypatc
 
 
 def test_folder_others_may_write_is_not_used(tmp_path, monkeypatch):
-    (tmp_path / "kernels").mkdir(mode=0o700)
-    os.chmod(tmp_path / "kernels", 0o777)
     if not hasattr(os, "getuid"):
         pytest.skip("ownership and permission bits are POSIX")
+    (tmp_path / "kernels").mkdir(mode=0o700)
+    os.chmod(tmp_path / "kernels", 0o777)
     _falls_back(tmp_path, monkeypatch)
     assert list((tmp_path / "kernels").iterdir()) == []
 

@@ -143,14 +143,15 @@ def load(source: str, signature: str, namespace: dict, extra: str = "") -> dict 
     folder = directory()
     if folder is None:
         return None
+    text = file_text(source, signature, extra)
     with _lock:
-        path = _materialize(folder, file_text(source, signature, extra)) \
-            if _usable(folder) else None
+        path = _materialize(folder, text) if _usable(folder) else None
         if path is None:
             stats["unavailable"] += 1
+            _ready.pop(folder, None)  # (the next kernel looks at the folder again)
             return None
     name = os.path.splitext(os.path.basename(path))[0]
-    text = file_text(source, signature, extra)  # the verified text, not a second read
+    # the module runs the verified text, not what a second read of the file would give
     module = importlib.util.module_from_spec(
         importlib.util.spec_from_loader(name, loader=None, origin=path))
     module.__file__ = path
