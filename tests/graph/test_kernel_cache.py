@@ -157,8 +157,12 @@ def _falls_back(folder: Path, monkeypatch) -> None:
             x = np.arange(4.0)
             np.testing.assert_array_equal(cg.numba_ufunc(ew.parse("x * 0.5"),
                                                          [((4,), np.float64)])(x), x * 0.5)
+            k = cg.MultiKernel((ew.parse("x * 0.5 + y"),), (0,), [((1,), np.dtype(np.float64))] * 2)
+            y = x.copy()
+            k.loop()(y, x)
+            np.testing.assert_array_equal(y, x * 0.5 + x)
     assert caught == []
-    assert kernel_cache.stats["unavailable"] == 2 + jit.enabled()
+    assert kernel_cache.stats["unavailable"] == 2 + 2 * jit.enabled()
     assert kernel_cache.stats["written"] == 0
 
 
