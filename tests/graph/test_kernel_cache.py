@@ -58,9 +58,16 @@ print(json.dumps({"passes": passes, "stats": kernel_cache.stats,
 """
 
 
+def _child_env(cache: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": SRC, "NDFLOW_CACHE_DIR": str(cache)}
+    env.pop("NUMBA_CACHE_DIR", None)  # numba's files go beside the kernels
+    env.pop("NDFLOW_KERNEL_CACHE", None)  # the cache on, whatever the suite runs with
+    return env
+
+
 def _run_child(cache: Path, **env: str) -> dict:
-    full = {**os.environ, "PYTHONPATH": SRC, "NDFLOW_CACHE_DIR": str(cache), **env}
-    full.pop("NUMBA_CACHE_DIR", None)  # numba's files go beside the kernels
+    full = _child_env(cache)
+    full.update(env)
     out = subprocess.run([sys.executable, "-c", _CHILD], env=full, capture_output=True,
                          text=True, timeout=240)
     assert out.returncode == 0, out.stderr
@@ -203,9 +210,7 @@ def test_switched_off_writes_nothing(tmp_path, monkeypatch):
 @needs_numba
 def test_two_processes_writing_the_same_kernels_leave_whole_files(tmp_path):
     cache, start = tmp_path / "cache", tmp_path / "start"
-    env = {**os.environ, "PYTHONPATH": SRC, "NDFLOW_CACHE_DIR": str(cache),
-           "KC_START": str(start)}
-    env.pop("NUMBA_CACHE_DIR", None)
+    env = {**_child_env(cache), "KC_START": str(start)}
     procs = [subprocess.Popen([sys.executable, "-c", _CHILD], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     time.sleep(0.5)  # both waiting on the start file (a race is likelier, not required)
