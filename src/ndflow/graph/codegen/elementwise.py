@@ -591,8 +591,8 @@ class MultiKernel:
                             self._loop = jit.Kernel(ns["update"]).function
                     if self._loop is None:
                         g = _loop_globals()
-                        exec(compile(src, f"<update loop {self._label}>", "exec"),  # noqa: S102
-                             g)
+                        code = compile(src, f"<update loop {self._label}>", "exec")
+                        exec(code, g)  # noqa: S102
                         self._loop = jit.Kernel(g["update"]).function
         return self._loop
 
