@@ -13,6 +13,11 @@ of a variable and its slots: `multi_kernel`) have the same three targets: `multi
 `multi_numba_source` (one plain loop over flat arrays, compiled by `ndflow.backend.jit.Kernel`)
 and `multi_cupy_source`. All targets share one statement walker (`_statements`).
 
+The compiled targets are compiled from files of the per-user kernel cache
+(`ndflow.graph.codegen.kernel_cache`: ``~/.cache/ndflow/kernels``, or ``$NDFLOW_CACHE_DIR/kernels``;
+delete it to clear it, ``NDFLOW_KERNEL_CACHE=0`` to compile in memory only), so numba keeps
+their machine code on disk and the next process loads it instead of compiling the same source.
+
 Constants take the dtype of the values they meet (NumPy's rule for Python scalars), so a
 float32 group computes in float32 on every target: the generated loop rounds as the ufunc
 sequence does. (Arithmetic, sqrt, maximum/minimum, absolute and sign are correctly rounded on
@@ -22,6 +27,8 @@ different libraries in NumPy and in the compiled loop and may differ in the last
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 import threading
 from typing import Any
@@ -29,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.core.elementwise import ARG_NAMES, evaluate, to_source
+from ndflow.graph.codegen import kernel_cache
 
 _LEAF = ("arg", "const", "attr")
 
@@ -189,6 +197,22 @@ def _loop_globals() -> dict:
     return {"np": np, "math": math, "erf_f32": _ERF_JIT}
 
 
+_DEPENDS: str | None = None
+
+
+def _depends(src: str) -> str:
+    """What a loop source's compiled code depends on besides its text: the helpers it calls
+    (for the kernel cache's file names; numba's cache does not see a helper change)."""
+    global _DEPENDS
+    if "erf_f32(" not in src:
+        return ""
+    if _DEPENDS is None:
+        code = _erf_f32.__code__
+        data = repr((code.co_code, code.co_consts, code.co_names, _ERF_P, _ERF_Q))
+        _DEPENDS = "erf_f32 " + hashlib.sha256(data.encode()).hexdigest()[:16]
+    return _DEPENDS
+
+
 def _c_literal(value: Any, dtype: np.dtype) -> str:
     return f"np.{dtype.name}({float(value) if dtype.kind == 'f' else value!r})"
 
@@ -271,12 +295,19 @@ def numba_ufunc(tree: tuple, arg_specs: list[tuple]) -> Any:
         if fn is None:
             numba = jit._load_numba()
             src = numba_scalar_source(tree, arg_specs)
-            g = _loop_globals()
-            exec(compile(src, f"<fused {to_source(tree)}>", "exec"), g)  # noqa: S102
             out_dtype = _out_dtype(tree, subtree_types(tree, arg_specs), arg_specs)
             sig = numba.from_dtype(out_dtype)(*[numba.from_dtype(np.dtype(d))
                                                 for _, d in arg_specs])
-            fn = numba.vectorize([sig], nopython=True, cache=False)(g["kernel"])
+            fn = None
+            ns = kernel_cache.load(src, f"{','.join(key[1])}->{out_dtype.str}",
+                                   _loop_globals(), _depends(src))
+            if ns is not None:  # from its file: numba keeps the machine code on disk
+                with contextlib.suppress(RuntimeError):  # (numba found nowhere to write)
+                    fn = numba.vectorize([sig], nopython=True, cache=True)(ns["kernel"])
+            if fn is None:
+                g = _loop_globals()
+                exec(compile(src, f"<fused {to_source(tree)}>", "exec"), g)  # noqa: S102
+                fn = numba.vectorize([sig], nopython=True, cache=False)(g["kernel"])
             _NUMBA_CACHE[key] = fn
     return fn
 
@@ -551,10 +582,18 @@ class MultiKernel:
         if self._loop is None:
             with _numba_lock:
                 if self._loop is None:
-                    g = _loop_globals()
                     src = multi_numba_source(self.trees, self.dests, self.specs)
-                    exec(compile(src, f"<update loop {self._label}>", "exec"), g)  # noqa: S102
-                    self._loop = jit.Kernel(g["update"]).function
+                    signature = ",".join(f"{np.dtype(d).str}{'[:]' if tuple(sh) else ''}"
+                                         for sh, d in self.specs)
+                    ns = kernel_cache.load(src, signature, _loop_globals(), _depends(src))
+                    if ns is not None:  # from its file: compiled with numba's disk cache
+                        with contextlib.suppress(RuntimeError):  # (nowhere to write)
+                            self._loop = jit.Kernel(ns["update"]).function
+                    if self._loop is None:
+                        g = _loop_globals()
+                        code = compile(src, f"<update loop {self._label}>", "exec")
+                        exec(code, g)  # noqa: S102
+                        self._loop = jit.Kernel(g["update"]).function
         return self._loop
 
 
