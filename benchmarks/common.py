@@ -216,7 +216,8 @@ def pin_threads(env: dict, threads: int | None) -> dict:
     one thread, XLA's multi-threaded Eigen off too); None or 0 leaves each framework's own."""
     if threads:
         for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                    "NDFLOW_INTRA_OP_THREADS"):
             env[key] = str(threads)
         if threads == 1:
             env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +

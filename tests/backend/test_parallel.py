@@ -86,3 +86,18 @@ def test_numpy_work_in_blocks_equals_the_serial_result(threads):
     out = np.empty_like(x)
     parallel.run_blocks(lambda a, b: np.tanh(x[a:b], out=out[a:b]), len(x), 8)
     np.testing.assert_array_equal(out, np.tanh(x))
+
+
+@pytest.mark.parametrize("value, expected", [("3", 3), ("0", None), ("x", None)])
+def test_the_environment_variable_sets_the_default(value, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NDFLOW_INTRA_OP_THREADS=value)
+    out = subprocess.run(
+        [sys.executable, "-c", "from ndflow.backend import parallel; "
+         "print(parallel.threads(), parallel.usable_cpus())"],
+        env=env, capture_output=True, text=True, check=True).stdout.split()
+    got, cpus = int(out[0]), int(out[1])
+    assert got == (expected if expected is not None else cpus)

@@ -7,10 +7,11 @@ takes the last block itself; the pool's threads take the others. A block is neve
 the caller's `min_rows`, so small inputs stay on one thread, and a call from inside a block
 runs serially (no nested fan-out).
 
-The number of threads is `ndflow.config.threading.set_intra_op_parallelism_threads` (0, the
-default: one per CPU this process may run on, as TensorFlow does). Each block computes exactly
-what one thread would compute for those rows, so results do not depend on the split except
-through what BLAS does with a matrix's row count.
+The number of threads is `ndflow.config.threading.set_intra_op_parallelism_threads`; 0, the
+default, means one per CPU this process may run on, or the environment variable
+``NDFLOW_INTRA_OP_THREADS`` where it is set (as TensorFlow reads ``TF_NUM_INTRAOP_THREADS``).
+Each block computes exactly what one thread would compute for those rows, so results do not
+depend on the split except through what BLAS does with a matrix's row count.
 
 >>> import numpy as np
 >>> from ndflow.backend import parallel
@@ -43,9 +44,19 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _from_environment() -> int:
+    try:
+        return max(0, int(os.environ.get("NDFLOW_INTRA_OP_THREADS", "0")))
+    except ValueError:
+        return 0
+
+
+_environment = _from_environment()
+
+
 def threads() -> int:
     """The number of threads one kernel may use (the caller's included)."""
-    return _requested or usable_cpus()
+    return _requested or _environment or usable_cpus()
 
 
 def set_threads(n: int) -> None:
