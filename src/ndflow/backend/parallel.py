@@ -2,16 +2,20 @@
 
 NumPy's ufunc loops, its matmul and ndflow's compiled loops release the GIL, so a kernel whose
 rows are independent (the batch rows of a recurrent layer's time loop, the rows of a softmax)
-runs on several cores when each thread takes a contiguous block of rows. The calling thread
-takes the last block itself; the pool's threads take the others. A block is never smaller than
-the caller's `min_rows`, so small inputs stay on one thread, and a call from inside a block
-runs serially (no nested fan-out).
+runs on several cores when the threads take contiguous blocks of rows. The calling thread and
+the pool's threads take blocks from a shared counter. A block is never smaller than the
+caller's `min_rows`, so small inputs stay on one thread, and a call from inside a block runs
+serially (no nested fan-out).
 
-The number of threads is `ndflow.config.threading.set_intra_op_parallelism_threads`; 0, the
-default, means one per CPU this process may run on, or the environment variable
-``NDFLOW_INTRA_OP_THREADS`` where it is set (as TensorFlow reads ``TF_NUM_INTRAOP_THREADS``).
-Each block computes exactly what one thread would compute for those rows, so results do not
-depend on the split except through what BLAS does with a matrix's row count.
+The number of threads is `ndflow.config.threading.set_intra_op_parallelism_threads`, else the
+environment variable ``NDFLOW_INTRA_OP_THREADS`` (as TensorFlow reads
+``TF_NUM_INTRAOP_THREADS``), else one per usable CPU divided by NumPy's BLAS threads: OpenBLAS
+keeps its idle threads spinning on the cores for about 0.1 s after each multi-threaded
+product, so with its default of one thread per core the pool's threads would only compete
+with them (measured: no gain on W3, twice the CPU time); with ``OPENBLAS_NUM_THREADS=1`` the
+pool gets the cores. Each block computes exactly what one thread would compute for those rows,
+so results do not depend on the split except through what BLAS does with a matrix's row
+count.
 
 >>> import numpy as np
 >>> from ndflow.backend import parallel
@@ -24,6 +28,7 @@ depend on the split except through what BLAS does with a matrix's row count.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import threading
@@ -52,11 +57,29 @@ def _from_environment() -> int:
 
 
 _environment = _from_environment()
+_default: int | None = None
+
+
+def default_threads() -> int:
+    """The pool's size when none is set: usable CPUs not already used by NumPy's BLAS."""
+    global _default
+    if _default is None:
+        from ndflow.backend import native_calls
+
+        blas = native_calls.blas_threads() or 1
+        _default = max(1, usable_cpus() // max(1, blas))
+    return _default
+
+
+def forget_default() -> None:
+    """Work the default out again (after BLAS's thread count changed)."""
+    global _default
+    _default = None
 
 
 def threads() -> int:
     """The number of threads one kernel may use (the caller's included)."""
-    return _requested or _environment or usable_cpus()
+    return _requested or _environment or default_threads()
 
 
 def set_threads(n: int) -> None:
@@ -77,9 +100,9 @@ def requested_threads() -> int:
 def _serve(tasks: queue.SimpleQueue) -> None:
     _local.inside = True
     while True:
-        fn, start, stop, done = tasks.get()
+        job, done = tasks.get()
         try:
-            fn(start, stop)
+            job()
             done.put(None)
         except BaseException as exc:  # handed to the caller, which re-raises it
             done.put(exc)
@@ -104,37 +127,51 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
+# Blocks per thread: the threads take blocks from a shared counter, so a thread that gets
+# less of its core (another process, or BLAS's own idle threads spinning) takes fewer blocks.
+_BLOCKS_PER_THREAD = 4
+
+
 def blocks(n_rows: int, min_rows: int) -> int:
-    """How many blocks `run_blocks` would use for `n_rows` rows of at least `min_rows`."""
-    if getattr(_local, "inside", False):
+    """How many blocks `run_blocks` splits `n_rows` rows into (each of >= `min_rows` rows)."""
+    n = threads()
+    if n == 1 or getattr(_local, "inside", False):
         return 1
-    return max(1, min(threads(), n_rows // max(1, min_rows)))
+    return max(1, min(n * _BLOCKS_PER_THREAD, n_rows // max(1, min_rows)))
 
 
 def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> None:
     """Call ``fn(start, stop)`` on contiguous blocks covering ``range(n_rows)``, in parallel.
 
-    `fn` must only write rows start:stop of its outputs. Exceptions from any block are
-    raised here (the first one), after every block has finished.
+    `fn` must only write rows start:stop of its outputs. The blocks depend only on `n_rows`,
+    `min_rows` and the thread count, not on which thread runs them. Exceptions from any block
+    are raised here (the first one), after every block has finished.
     """
     k = blocks(n_rows, min_rows)
     if k == 1:
         fn(0, n_rows)
         return
     bounds = [n_rows * i // k for i in range(k + 1)]
+    order = itertools.count()  # next() on it is atomic under the GIL
+
+    def take() -> None:
+        while (i := next(order)) < k:
+            fn(bounds[i], bounds[i + 1])
+
+    helpers = min(threads(), k) - 1
     done: queue.SimpleQueue = queue.SimpleQueue()
-    workers = _pool(k - 1)
-    for i in range(k - 1):
-        workers[i].put((fn, bounds[i], bounds[i + 1], done))
+    workers = _pool(helpers)
+    for i in range(helpers):
+        workers[i].put((take, done))
     error: BaseException | None = None
     _local.inside = True
     try:
-        fn(bounds[k - 1], n_rows)
+        take()
     except BaseException as exc:
         error = exc
     finally:
         _local.inside = False
-    for _ in range(k - 1):
+    for _ in range(helpers):
         result = done.get()
         if error is None and result is not None:
             error = result

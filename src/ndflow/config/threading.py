@@ -4,7 +4,8 @@ ndflow runs one op at a time (no inter-op thread pool). Inside an op, work whose
 independent (the batch rows of a recurrent layer's time loop, the rows of a softmax) is split
 across up to this many threads, and NumPy's BLAS (its matrix products) uses this many threads
 too, as TensorFlow's setting covers its own matrix kernels. The default, 0, leaves the choice
-to ndflow (one thread per usable CPU) and BLAS (its own setting, e.g. OPENBLAS_NUM_THREADS).
+to BLAS (its own setting, e.g. OPENBLAS_NUM_THREADS) and to ndflow (the usable CPUs that BLAS's
+threads leave: with OPENBLAS_NUM_THREADS=1, one per CPU).
 
 >>> import ndflow as tf
 >>> tf.config.threading.set_intra_op_parallelism_threads(1)  # one thread per op
@@ -28,3 +29,4 @@ def set_intra_op_parallelism_threads(num_threads: int) -> None:
     (0: ndflow's and BLAS's own defaults)."""
     parallel.set_threads(num_threads)
     native_calls.set_blas_threads(num_threads)
+    parallel.forget_default()
