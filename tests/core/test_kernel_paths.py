@@ -369,3 +369,25 @@ def test_simple_rnn_whole_sequence_kernel_equals_the_numpy_path(masked, dropped,
         for a, b in zip(got, ref):
             np.testing.assert_array_equal(a, b, err_msg=name)
             assert np.array_equal(np.signbit(a), np.signbit(b)), name
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("on", [True, False], ids=["jit", "numpy"])
+def test_lstm_backward_without_a_carry_gradient_equals_zero_carry_gradient(masked, on):
+    """Without a gradient for the carry states the backward pass reads no zeros array; its
+    values are those of an explicit zero gradient, bit for bit (signs of zeros included)."""
+    rng = np.random.default_rng(21)
+    B, T, H = 20, 5, 4
+    args = _lstm_inputs(rng, B, T, H, masked, False, "float32")
+    dhs = rng.standard_normal((B, T, H)).astype("float32")
+    dhs[:, 2] = -0.0
+    acts = ("tanh", "sigmoid")
+    with jit.switched(on):
+        fwd = rnn._lstm_fwd(np, *args, *acts, masked, False)
+        ref = rnn._lstm_bwd_fwd(np, dhs, np.zeros_like(dhs), *args[1:], *fwd, *acts, masked,
+                                False)
+        got = rnn._lstm_bwd_fwd(np, dhs, np.zeros((B, 1), "float32"), *args[1:], *fwd, *acts,
+                                masked, False, carry_grad=False)
+    for a, b in zip(got, ref):
+        np.testing.assert_array_equal(a, b)
+        assert np.array_equal(np.signbit(a), np.signbit(b))

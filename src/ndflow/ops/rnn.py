@@ -288,24 +288,27 @@ def _lstm_cell_rows(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool,
 @jit.helper
 def _lstm_back_rows(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c0: Any,
                     dz: Any, dhd: Any, mk: Any, s: int, masked: bool, one: Any, b0: int,
-                    b1: int) -> None:
+                    b1: int, carry: bool) -> None:
     """Step s of the LSTM backward pass for tanh / sigmoid, rows b0:b1: the carry gradient
     `dc` (in place) and the pre-activation gradients dz[:, s] (B, T, 4H, Keras order); at
     masked steps the part of dh that skips the step goes to `dhd`. The NumPy path's
-    operations, in order."""
+    operations, in order. Without `carry` there is no gradient for the carry states (dcs is
+    then a placeholder, never read: the NumPy path adds 0)."""
     g = gates[s]
     gi, gf, go, gg, ga = g[0], g[1], g[2], g[3], g[4]
     cprev = cs[s - 1] if s else c0
     H = dh.shape[1]
+    zero = one - one
     for b in range(b0, b1):
-        dhs_b, dcs_b, dh_b, dc_b = dhs[b, s], dcs[b, s], dh[b], dc[b]
+        dhs_b, dh_b, dc_b = dhs[b, s], dh[b], dc[b]
+        dcs_b = dcs[b, s] if carry else dh_b
         i_, f_, o_, g_, a_, cp = gi[b], gf[b], go[b], gg[b], ga[b], cprev[b]
         d = dz[b, s]
         d0, d1, d2, d3 = d[:H], d[H:2 * H], d[2 * H:3 * H], d[3 * H:]
         if not masked:  # its own loop: without the mask's branches it vectorises
             for j in range(H):
                 th = dhs_b[j] + dh_b[j]
-                tc = dcs_b[j] + dc_b[j]
+                tc = (dcs_b[j] if carry else zero) + dc_b[j]
                 i, f, o, gv, ac = i_[j], f_[j], o_[j], g_[j], a_[j]
                 tc = tc + th * o * (one - ac * ac)
                 d0[j] = tc * gv * (i * (one - i))
@@ -318,7 +321,7 @@ def _lstm_back_rows(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c
         keep = one - m
         for j in range(H):
             th = dhs_b[j] + dh_b[j]
-            tc = dcs_b[j] + dc_b[j]
+            tc = (dcs_b[j] if carry else zero) + dc_b[j]
             dhd[b, j] = keep * th
             dcd = keep * tc
             th = m * th
@@ -350,9 +353,10 @@ def _lstm_cell_jit(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool, 
 @jit.kernel
 def _lstm_back_jit(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c0: Any,
                    dz: Any, dhd: Any, mk: Any, s: int, masked: bool, one: Any, b0: int,
-                   b1: int) -> None:
+                   b1: int, carry: bool) -> None:
     """One backward step's element-wise part (see `_lstm_back_rows`)."""
-    _lstm_back_rows(dhs, dcs, dh, dc, gates, cs, c0, dz, dhd, mk, s, masked, one, b0, b1)
+    _lstm_back_rows(dhs, dcs, dh, dc, gates, cs, c0, dz, dhd, mk, s, masked, one, b0, b1,
+                    carry)
 
 
 @jit.kernel
@@ -409,7 +413,8 @@ def _lstm_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, scale: Any, h0:
 @jit.kernel
 def _lstm_seq_back_jit(gemm: Any, dhs: Any, dcs: Any, c0: Any, RT: Any, rd: Any, mk: Any,
                        gates: Any, cs: Any, dz: Any, dh: Any, dc: Any, dhd: Any,
-                       masked: bool, dropped: bool, one: Any, b0: int, b1: int) -> None:
+                       masked: bool, dropped: bool, one: Any, b0: int, b1: int,
+                       carry: bool) -> None:
     """The whole backward recurrence for rows b0:b1 in one call (no GIL), the NumPy path's
     operations and GEMM calls (see `_lstm_seq_jit`)."""
     B, T, G = dz.shape
@@ -417,7 +422,8 @@ def _lstm_seq_back_jit(gemm: Any, dhs: Any, dcs: Any, c0: Any, RT: Any, rd: Any,
     isz = dz.itemsize
     step = _gemm_rows(H, G)
     for s in range(T - 1, -1, -1):
-        _lstm_back_rows(dhs, dcs, dh, dc, gates, cs, c0, dz, dhd, mk, s, masked, one, b0, b1)
+        _lstm_back_rows(dhs, dcs, dh, dc, gates, cs, c0, dz, dhd, mk, s, masked, one, b0, b1,
+                        carry)
         for r0 in range(b0, b1, step):
             r1 = min(r0 + step, b1)
             gemm(101, 111, 111, r1 - r0, H, G, 1.0, dz[r0, s].ctypes.data, T * G,
@@ -536,12 +542,15 @@ def _lstm_fwd(xp: Any, xw: Any, h0: Any, c0: Any, R: Any, mask: Any, rdrop: Any,
 
 def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: Any,
                   rdrop: Any, hs: Any, cs: Any, gates: Any, activation: str,
-                  recurrent_activation: str, masked: bool, dropped: bool) -> tuple:
+                  recurrent_activation: str, masked: bool, dropped: bool,
+                  carry_grad: bool = True) -> tuple:
     B, T, H = hs.shape
     dact, drec = _DACT[activation], _DACT[recurrent_activation]
+    if not carry_grad:  # no gradient for the carry states: a placeholder, never read
+        dcs = xp.zeros((1, 1, H), hs.dtype)
     fast = _fast_acts(xp, activation, recurrent_activation, dhs, dcs, h0, c0, R, hs, gates) \
-        and dhs.shape == dcs.shape == hs.shape and h0.shape == c0.shape == (B, H) \
-        and gates.shape == (T, 5, B, H)
+        and dhs.shape == hs.shape and (dcs.shape == hs.shape or not carry_grad) \
+        and h0.shape == c0.shape == (B, H) and gates.shape == (T, 5, B, H)
     cs_t = cs.transpose(1, 0, 2)
     dhs_t, dcs_t = dhs.transpose(1, 0, 2), dcs.transpose(1, 0, 2)
     dz = xp.empty((B, T, 4 * H), hs.dtype)  # the gates' pre-activation gradients
@@ -557,7 +566,7 @@ def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: A
 
     def compiled_rows(b0: int, b1: int) -> None:
         seq(gemm, dhs, dcs, c0, RT, rdrop, mk_t, gates, cs_t, dz, dh_all, dc_all, dhd_all,
-            masked, dropped, one, b0, b1)
+            masked, dropped, one, b0, b1, carry_grad)
 
     def rows(b0: int, b1: int) -> None:
         dh, dc, dhd = dh_all[b0:b1], dc_all[b0:b1], dhd_all[b0:b1]
@@ -565,10 +574,10 @@ def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: A
             d = dz[b0:b1, s]
             if fast:
                 back(dhs, dcs, dh_all, dc_all, gates, cs_t, c0, dz, dhd_all, mk_t, s, masked,
-                     one, b0, b1)
+                     one, b0, b1, carry_grad)
             else:
                 th = dhs_t[s, b0:b1] + dh
-                tc = dcs_t[s, b0:b1] + dc
+                tc = dcs_t[s, b0:b1] + dc if carry_grad else dc + 0.0
                 if masked:
                     mk = mk_t[s, b0:b1]
                     keep = 1.0 - mk
@@ -610,9 +619,12 @@ def _lstm_grad(node: Any, dhs: Any, dcs: Any, dgates: Any) -> tuple:
     if dgates is not None:
         raise fail("lstm_sequence", "no gradient through the gate activations output",
                    "a gradient for it", "Differentiate the states (outputs 0 and 1) only.")
+    # no gradient for the carry states (the common case: only h is used): a small
+    # placeholder instead of a zeros array the backward pass would read at every step
+    carry = dcs is not None
     dxw, dh0, dc0, dR = execute(
-        _LSTM_BWD, (_zeros_for(dhs, hs), _zeros_for(dcs, cs), h0, c0, R, mask, rdrop, hs, cs,
-                    gates), node.attrs)
+        _LSTM_BWD, (_zeros_for(dhs, hs), dcs if carry else m.zeros_like_(h0[:, :1]), h0, c0,
+                    R, mask, rdrop, hs, cs, gates), {**node.attrs, "carry_grad": carry})
     return dxw, dh0, dc0, dR, None, None
 
 
