@@ -33,6 +33,7 @@ from ndflow.backend.native_calls import call_unary
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
+from ndflow.ops import rnn_unrolled
 from ndflow.ops._util import npdt, shape_of, t
 
 __all__ = ["ACTIVATIONS", "simple_rnn_sequence", "lstm_sequence", "gru_sequence"]
@@ -208,6 +209,12 @@ def _srnn_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, mask: Any, rdrop: Any, hs:
 
 def _srnn_grad(node: Any, g: Tensor) -> tuple:
     xw, h0, R, mask, rdrop = node.inputs
+    a = node.attrs
+    if rnn_unrolled.recording_gradient():  # this gradient will be differentiated again
+        return tuple(rnn_unrolled.gradients(
+            lambda xw_, h0_, R_: rnn_unrolled.simple_rnn(
+                xw_, h0_, R_, mask if a["masked"] else None, rdrop if a["dropped"] else None,
+                a["activation"]), (xw, h0, R), (g,))) + (None, None)
     dxw, dh0, dR = execute(_SRNN_BWD, (g, h0, R, mask, rdrop, node.outputs), node.attrs)
     return dxw, dh0, dR, None, None
 
@@ -619,6 +626,13 @@ def _lstm_grad(node: Any, dhs: Any, dcs: Any, dgates: Any) -> tuple:
     if dgates is not None:
         raise fail("lstm_sequence", "no gradient through the gate activations output",
                    "a gradient for it", "Differentiate the states (outputs 0 and 1) only.")
+    a = node.attrs
+    if rnn_unrolled.recording_gradient():  # this gradient will be differentiated again
+        return tuple(rnn_unrolled.gradients(
+            lambda xw_, h0_, c0_, R_: rnn_unrolled.lstm(
+                xw_, h0_, c0_, R_, mask if a["masked"] else None,
+                rdrop if a["dropped"] else None, a["activation"], a["recurrent_activation"]),
+            (xw, h0, c0, R), (_zeros_for(dhs, hs), _zeros_for(dcs, cs)))) + (None, None)
     # no gradient for the carry states (the common case: only h is used): a small
     # placeholder instead of a zeros array the backward pass would read at every step
     carry = dcs is not None
@@ -967,6 +981,13 @@ def _gru_grad(node: Any, dhs: Any, dgates: Any, dhrh: Any) -> tuple:
     if dgates is not None or dhrh is not None:
         raise fail("gru_sequence", "no gradient through the gate outputs", "a gradient for them",
                    "Differentiate the states (output 0) only.")
+    a = node.attrs
+    if rnn_unrolled.recording_gradient():  # this gradient will be differentiated again
+        return tuple(rnn_unrolled.gradients(
+            lambda xw_, h0_, R_, rb_: rnn_unrolled.gru(
+                xw_, h0_, R_, rb_, mask if a["masked"] else None,
+                rdrop if a["dropped"] else None, a["activation"], a["recurrent_activation"],
+                a["reset_after"]), (xw, h0, R, rb), (_zeros_for(dhs, hs),))) + (None, None)
     dxw, dh0, dR, drb = execute(
         _GRU_BWD, (_zeros_for(dhs, hs), h0, R, rb, mask, rdrop, hs, gates, hrh), node.attrs)
     return dxw, dh0, dR, drb, None, None
