@@ -9,6 +9,8 @@ kernels with a planned fast path: each path against the other and against a plai
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -236,22 +238,36 @@ def test_lstm_whole_sequence_kernel_in_row_blocks_equals_every_other_path(
         fwd = rnn._lstm_fwd(np, *args, *acts, masked, dropped)
         return fwd + rnn._lstm_bwd_fwd(np, dhs, dcs, *args[1:], *fwd, *acts, masked, dropped)
 
-    before = parallel.requested_threads()
-    try:
-        results = {}
-        assert rnn._native(True, *args[1:3]) is not None or native_calls.gemm(dtype) is None
-        for n in (1, 2, 3):
-            parallel.set_threads(n)
-            results[f"sequence kernel, {n} threads"] = run()
+    assert rnn._native(True, *args[1:3]) is not None or native_calls.gemm(dtype) is None
+    with _threads(3):
         assert parallel.blocks(B, rnn._MIN_ROWS) == 2  # 40 rows: two blocks of >= 16
-        with monkeypatch.context() as mp:
-            mp.setattr(rnn, "_native", lambda *a: None)
-            results["step kernels"] = run()
-        with jit.switched(False):
-            results["numpy"] = run()
+    _assert_every_path_equals_numpy(run, monkeypatch, (1, 2, 3))
+
+
+@contextlib.contextmanager
+def _threads(n):
+    from ndflow.backend import parallel
+
+    before = parallel.requested_threads()
+    parallel.set_threads(n)
+    try:
+        yield
     finally:
         parallel.set_threads(before)
-    ref = results.pop("numpy")
+
+
+def _assert_every_path_equals_numpy(run, monkeypatch, thread_counts):
+    """`run()` on the whole-sequence kernels (each thread count), on the per-step compiled
+    kernels and on NumPy alone: bitwise the same values."""
+    results = {}
+    for n in thread_counts:
+        with _threads(n):
+            results[f"sequence kernel, {n} threads"] = run()
+    with monkeypatch.context() as mp:
+        mp.setattr(rnn, "_native", lambda *a: None)
+        results["step kernels"] = run()
+    with jit.switched(False):
+        ref = run()
     for name, got in results.items():
         for a, b in zip(got, ref):
             assert a.shape == b.shape, name
@@ -265,7 +281,6 @@ def test_lstm_whole_sequence_kernel_in_row_blocks_equals_every_other_path(
 def test_softmax_compiled_rows_equal_the_numpy_path(shape, dtype, threads):
     """The compiled softmax (row max, NumPy's exp loop, NumPy-order row sums; rows split
     across threads) gives the NumPy path's bits, NaN and inf rows included."""
-    from ndflow.backend import parallel
     from ndflow.ops import nn
 
     rng = np.random.default_rng(5)
@@ -273,13 +288,9 @@ def test_softmax_compiled_rows_equal_the_numpy_path(shape, dtype, threads):
     flat = x.reshape(-1)
     if flat.size > 20:
         flat[3], flat[-1], flat[-7] = np.nan, np.inf, -np.inf
-    before = parallel.requested_threads()
-    try:
-        parallel.set_threads(threads)
+    with _threads(threads):
         got = nn._softmax_fwd(np, x, -1)
         noncontig = nn._softmax_fwd(np, np.asfortranarray(x), -1)
-    finally:
-        parallel.set_threads(before)
     with jit.switched(False), np.errstate(invalid="ignore"):
         ref = nn._softmax_fwd(np, x, -1)
     np.testing.assert_array_equal(got, ref)
@@ -294,7 +305,6 @@ def test_gru_whole_sequence_kernel_in_row_blocks_equals_every_other_path(
         masked, dropped, dtype, monkeypatch):
     """The compiled whole-sequence GRU kernels (reset_after; NumPy's GEMM and tanh from the
     loop; batch rows split across threads) give the NumPy path's values bitwise."""
-    from ndflow.backend import parallel
 
     rng = np.random.default_rng(12)
     B, T, H = 37, 6, 7
@@ -312,23 +322,7 @@ def test_gru_whole_sequence_kernel_in_row_blocks_equals_every_other_path(
         return fwd + rnn._gru_bwd_fwd(np, dhs, h0, R, rb, mk, rd, *fwd, *acts, True, masked,
                                       dropped)
 
-    before = parallel.requested_threads()
-    try:
-        results = {}
-        for n in (1, 2):
-            parallel.set_threads(n)
-            results[f"sequence kernel, {n} threads"] = run()
-        with monkeypatch.context() as mp:
-            mp.setattr(rnn, "_native", lambda *a: None)
-            results["step kernels"] = run()
-        with jit.switched(False):
-            results["numpy"] = run()
-    finally:
-        parallel.set_threads(before)
-    ref = results.pop("numpy")
-    for name, got in results.items():
-        for a, b in zip(got, ref):
-            np.testing.assert_array_equal(a, b, err_msg=name)
+    _assert_every_path_equals_numpy(run, monkeypatch, (1, 2))
 
 
 @pytest.mark.parametrize("masked", [False, True])
@@ -337,7 +331,6 @@ def test_gru_whole_sequence_kernel_in_row_blocks_equals_every_other_path(
 def test_simple_rnn_whole_sequence_kernel_equals_the_numpy_path(masked, dropped, dtype):
     """The compiled whole-sequence tanh SimpleRNN kernels (NumPy's GEMM and tanh from the
     loop; batch rows split across threads) give the NumPy path's values bitwise."""
-    from ndflow.backend import parallel
 
     rng = np.random.default_rng(13)
     B, T, H = 35, 5, 6
@@ -355,14 +348,10 @@ def test_simple_rnn_whole_sequence_kernel_equals_the_numpy_path(masked, dropped,
 
     assert rnn._srnn_native(np, "tanh", xw, h0, R) is not None or \
         rnn.native_calls.gemm(dtype) is None
-    before = parallel.requested_threads()
-    try:
-        results = {}
-        for n in (1, 2):
-            parallel.set_threads(n)
+    results = {}
+    for n in (1, 2):
+        with _threads(n):
             results[f"sequence kernel, {n} threads"] = run()
-    finally:
-        parallel.set_threads(before)
     with jit.switched(False):
         ref = run()
     for name, got in results.items():

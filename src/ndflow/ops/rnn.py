@@ -87,22 +87,11 @@ def _srnn_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, h0: Any, R: Any
     """The whole tanh SimpleRNN forward recurrence for rows b0:b1 in one call (no GIL): the
     NumPy path's operations, with NumPy's GEMM and tanh loop (native_calls)."""
     B, T, H = xw.shape
-    isz = xw.itemsize
-    meta[3] = isz
-    meta[4] = isz
-    step = _gemm_rows(H, H)
+    meta[3] = xw.itemsize
+    meta[4] = xw.itemsize
     for s in range(T):
         h = hs[:, s - 1] if s else h0
-        src, ld = (hs[b0:, s - 1], T * H) if s else (h0[b0:], H)
-        if dropped:
-            for b in range(b0, b1):
-                for j in range(H):
-                    hd[b, j] = h[b, j] * rd[b, j]
-            src, ld = hd[b0:], H
-        for r0 in range(b0, b1, step):
-            r1 = min(r0 + step, b1)
-            gemm(101, 111, 111, r1 - r0, H, H, 1.0, src.ctypes.data + (r0 - b0) * ld * isz,
-                 ld, R.ctypes.data, H, 0.0, z[r0].ctypes.data, H)
+        _product_rows(gemm, _state_rows(h, hd, rd, dropped, b0, b1), R, z, b0, b1)
         for b in range(b0, b1):
             for j in range(H):
                 z[b, j] = xw[b, s, j] + z[b, j]
@@ -122,7 +111,6 @@ def _srnn_seq_back_jit(gemm: Any, dhs: Any, dh: Any, hs: Any, RT: Any, rd: Any, 
     """The whole tanh SimpleRNN backward recurrence for rows b0:b1 in one call (no GIL): the
     NumPy path's operations and GEMM calls."""
     B, T, H = hs.shape
-    step = _gemm_rows(H, H)
     for s in range(T - 1, -1, -1):
         for b in range(b0, b1):
             m = mask[b, s] if masked else one
@@ -132,16 +120,8 @@ def _srnn_seq_back_jit(gemm: Any, dhs: Any, dh: Any, hs: Any, RT: Any, rd: Any, 
                 y = hs[b, s, j]
                 dxw[b, s, j] = dn * (one - y * y)
                 dh[b, j] = (one - m) * tot if masked else zero  # the direct part, for now
-        for r0 in range(b0, b1, step):
-            r1 = min(r0 + step, b1)
-            gemm(101, 111, 111, r1 - r0, H, H, 1.0, dxw[r0, s].ctypes.data, T * H,
-                 RT.ctypes.data, H, 0.0, dhp[r0].ctypes.data, H)
-        for b in range(b0, b1):
-            for j in range(H):
-                v = dhp[b, j]
-                if dropped:
-                    v = v * rd[b, j]
-                dh[b, j] = v + dh[b, j]
+        _product_rows(gemm, dxw[b0:, s], RT, dhp, b0, b1)
+        _state_grad_rows(dh, dhp, rd, dh, dropped, b0, b1)
 
 
 def _srnn_native(xp: Any, activation: str, *arrays: Any) -> tuple | None:
@@ -350,6 +330,44 @@ def _gemm_rows(n: int, k: int) -> int:
     return max(1, (1 << 18) // max(1, n * k))
 
 
+@jit.helper
+def _product_rows(gemm: Any, a: Any, b: Any, out: Any, b0: int, b1: int) -> None:
+    """out[b0:b1] = A @ b, A's rows b0:b1 being the rows of `a` (a view that starts at row
+    b0): NumPy's GEMM in row chunks small enough for OpenBLAS to run on this thread."""
+    K, N = b.shape[0], b.shape[1]
+    isz = out.itemsize
+    lda = a.strides[0] // isz
+    step = _gemm_rows(N, K)
+    for r0 in range(b0, b1, step):
+        r1 = min(r0 + step, b1)
+        gemm(101, 111, 111, r1 - r0, N, K, 1.0, a.ctypes.data + (r0 - b0) * lda * isz, lda,
+             b.ctypes.data, N, 0.0, out[r0].ctypes.data, out.strides[0] // isz)
+
+
+@jit.helper
+def _state_rows(h: Any, hd: Any, rd: Any, dropped: bool, b0: int, b1: int) -> Any:
+    """The recurrent product's input rows from b0: the previous state `h` itself, or
+    h * rd written into `hd` (recurrent dropout), as the NumPy path computes it."""
+    if dropped:
+        for b in range(b0, b1):
+            for j in range(h.shape[1]):
+                hd[b, j] = h[b, j] * rd[b, j]
+        return hd[b0:]
+    return h[b0:]
+
+
+@jit.helper
+def _state_grad_rows(dh: Any, dhp: Any, rd: Any, carry: Any, dropped: bool, b0: int,
+                     b1: int) -> None:
+    """dh = dhp (* rd under recurrent dropout) + carry, rows b0:b1 (carry may be dh)."""
+    for b in range(b0, b1):
+        for j in range(dh.shape[1]):
+            v = dhp[b, j]
+            if dropped:
+                v = v * rd[b, j]
+            dh[b, j] = v + carry[b, j]
+
+
 @jit.kernel
 def _lstm_cell_jit(gates: Any, cs: Any, c0: Any, mk: Any, s: int, masked: bool, half: Any,
                    b0: int, b1: int) -> None:
@@ -379,35 +397,24 @@ def _lstm_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, scale: Any, h0:
     H = G // 4
     nb = b1 - b0
     isz = gates.itemsize
-    step = _gemm_rows(H, H)
     meta[3] = isz
     meta[4] = isz
     for s in range(T):
         hp = hs[s - 1] if s else h0
-        src = hp
-        if dropped:
-            for b in range(b0, b1):
-                for j in range(H):
-                    hd[b, j] = hp[b, j] * rd[b, j]
-            src = hd
+        src = _state_rows(hp, hd, rd, dropped, b0, b1)
         g = gates[s]
         for k in range(4):
-            for r0 in range(b0, b1, step):
-                r1 = min(r0 + step, b1)
-                gemm(101, 111, 111, r1 - r0, H, H, 1.0, src.ctypes.data + r0 * H * isz, H,
-                     R4[k].ctypes.data, H, 0.0, g[k].ctypes.data + r0 * H * isz, H)
+            gk = g[k]
+            _product_rows(gemm, src, R4[k], gk, b0, b1)
             col = (k if k < 2 else 5 - k) * H
             sk = scale[k]
-            gk = g[k]
             for b in range(b0, b1):
                 for j in range(H):
                     gk[b, j] = gk[b, j] + xw[b, s, col + j] * sk
-            call_unary(tanh, tanh_data, gk.ctypes.data + b0 * H * isz,
-                   gk.ctypes.data + b0 * H * isz, nb * H, meta)
+            call_unary(tanh, tanh_data, gk[b0].ctypes.data, gk[b0].ctypes.data, nb * H, meta)
         _lstm_cell_rows(gates, cs, c0, mk, s, masked, half, b0, b1)
         cn, ac, go, hn = cs[s], g[4], g[2], hs[s]
-        call_unary(tanh, tanh_data, cn.ctypes.data + b0 * H * isz, ac.ctypes.data + b0 * H * isz,
-               nb * H, meta)
+        call_unary(tanh, tanh_data, cn[b0].ctypes.data, ac[b0].ctypes.data, nb * H, meta)
         for b in range(b0, b1):
             if masked and mk[s, b, 0] == 0:
                 for j in range(H):
@@ -426,15 +433,10 @@ def _lstm_seq_back_jit(gemm: Any, dhs: Any, dcs: Any, c0: Any, RT: Any, rd: Any,
     operations and GEMM calls (see `_lstm_seq_jit`)."""
     B, T, G = dz.shape
     H = G // 4
-    isz = dz.itemsize
-    step = _gemm_rows(H, G)
     for s in range(T - 1, -1, -1):
         _lstm_back_rows(dhs, dcs, dh, dc, gates, cs, c0, dz, dhd, mk, s, masked, one, b0, b1,
                         carry)
-        for r0 in range(b0, b1, step):
-            r1 = min(r0 + step, b1)
-            gemm(101, 111, 111, r1 - r0, H, G, 1.0, dz[r0, s].ctypes.data, T * G,
-                 RT.ctypes.data, H, 0.0, dh.ctypes.data + r0 * H * isz, H)
+        _product_rows(gemm, dz[b0:, s], RT, dh, b0, b1)
         for b in range(b0, b1):
             if dropped:
                 for j in range(H):
@@ -735,22 +737,11 @@ def _gru_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, h0: Any, R: Any,
     (native_calls), so its values are bitwise the NumPy path's."""
     B, T, G = xw.shape
     H = G // 3
-    isz = xw.itemsize
-    meta[3] = isz
-    meta[4] = isz
-    step = _gemm_rows(G, H)
+    meta[3] = xw.itemsize
+    meta[4] = xw.itemsize
     for s in range(T):
         h = hs[:, s - 1] if s else h0
-        src, ld = (hs[b0:, s - 1], T * H) if s else (h0[b0:], H)
-        if dropped:
-            for b in range(b0, b1):
-                for j in range(H):
-                    hd[b, j] = h[b, j] * rd[b, j]
-            src, ld = hd[b0:], H
-        for r0 in range(b0, b1, step):
-            r1 = min(r0 + step, b1)
-            gemm(101, 111, 111, r1 - r0, G, H, 1.0, src.ctypes.data + (r0 - b0) * ld * isz,
-                 ld, R.ctypes.data, G, 0.0, hr[r0].ctypes.data, G)
+        _product_rows(gemm, _state_rows(h, hd, rd, dropped, b0, b1), R, hr, b0, b1)
         for b in range(b0, b1):
             for j in range(G):
                 hr[b, j] = hr[b, j] + rb[j]
@@ -877,22 +868,12 @@ def _gru_seq_back_jit(gemm: Any, dhs: Any, dh: Any, gates: Any, hs: Any, h0: Any
                       masked: bool, dropped: bool, one: Any, b0: int, b1: int) -> None:
     """The whole GRU backward recurrence for rows b0:b1 in one call (no GIL): the NumPy
     path's operations and GEMM calls (see `_gru_seq_jit`)."""
-    B, T, G = dxw.shape
-    H = G // 3
-    step = _gemm_rows(H, G)
+    T = dxw.shape[1]
     for s in range(T - 1, -1, -1):
         _gru_back_rows(dhs, dh, gates, hs, h0, hrh, dxw, dhr, carry, mk, s, masked, one, b0,
                        b1)
-        for r0 in range(b0, b1, step):
-            r1 = min(r0 + step, b1)
-            gemm(101, 111, 111, r1 - r0, H, G, 1.0, dhr[r0, s].ctypes.data, T * G,
-                 RT.ctypes.data, H, 0.0, dhp[r0].ctypes.data, H)
-        for b in range(b0, b1):
-            for j in range(H):
-                v = dhp[b, j]
-                if dropped:
-                    v = v * rd[b, j]
-                dh[b, j] = v + carry[b, j]
+        _product_rows(gemm, dhr[b0:, s], RT, dhp, b0, b1)
+        _state_grad_rows(dh, dhp, rd, carry, dropped, b0, b1)
 
 
 def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: Any, hs: Any,
