@@ -133,3 +133,67 @@ def test_the_default_leaves_blas_its_cores_and_the_environment_overrides(value, 
     if blas == "64":  # OpenBLAS caps its threads at the CPUs: none left for the pool
         want = max(1, cpus // int(out[2]))
     assert got == want
+
+
+@pytest.mark.parametrize("sa, sb", [
+    ((700, 64), (64, 256)),            # rows of a
+    ((64, 6400), (6400, 256)),         # few rows: blocks of b's columns
+    ((20, 4096), (4096, 128)),         # very few rows: one call
+    ((32, 128, 128), (128, 256)),      # a stack against one matrix
+    ((64, 32, 128), (64, 128, 32)),    # a stack of products
+    ((8, 4, 64, 32), (8, 4, 32, 64)),
+    ((5, 3), (3, 2)),                  # small: one call
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "out"])
+def test_pool_matmul_is_numpys_matmul_bitwise(threads, sa, sb, dtype, layout):
+    threads(3)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(sa).astype(dtype)
+    b = rng.standard_normal(sb).astype(dtype)
+    ref = np.matmul(a, b)
+    if layout == "transposed":  # a as the transposed view of a contiguous array
+        a = np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2)
+    out = np.full(ref.shape, np.nan, dtype) if layout == "out" else None
+    got = parallel.matmul(a, b, out)
+    np.testing.assert_array_equal(got, ref)
+    if out is not None:
+        assert got is out
+
+
+def test_pool_matmul_leaves_other_operands_to_numpy(threads):
+    threads(3)
+    a = np.arange(6).reshape(2, 3)
+    np.testing.assert_array_equal(parallel.matmul(a, a.T), a @ a.T)  # integers
+    x = np.ones((300, 300), np.float32)
+    np.testing.assert_array_equal(parallel.matmul(x, x.astype(np.float64)), x @ x)
+
+
+def test_training_is_bitwise_the_same_on_one_thread_and_on_three(threads):
+    """A convnet and an LSTM trained a few steps with the pool on 1 and on 3 threads end with
+    the same weights, bit for bit (blocks depend on the thread count only through BLAS
+    calls on fewer rows, which give the same values)."""
+    from ndflow import keras
+
+    rng = np.random.default_rng(0)
+    images = rng.random((96, 12, 12, 1), dtype=np.float32)
+    tokens = rng.integers(0, 50, (96, 9))
+    labels = rng.integers(0, 2, 96)
+
+    def train(n):
+        threads(n)
+        keras.utils.set_random_seed(1)
+        img = keras.Input((12, 12, 1))
+        seq = keras.Input((9,), dtype="int32")
+        h = keras.layers.Flatten()(keras.layers.MaxPooling2D(2)(
+            keras.layers.Conv2D(8, 3, activation="relu")(img)))
+        s = keras.layers.LSTM(40)(keras.layers.Embedding(50, 16)(seq))
+        out = keras.layers.Dense(2, activation="softmax")(keras.layers.Concatenate()([h, s]))
+        model = keras.Model([img, seq], out)
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit([images, tokens], labels, batch_size=48, epochs=2, verbose=0, shuffle=False)
+        return [w.copy() for w in model.get_weights()]
+
+    one, three = train(1), train(3)
+    for a, b in zip(one, three):
+        np.testing.assert_array_equal(a, b)

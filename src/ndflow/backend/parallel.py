@@ -29,6 +29,7 @@ count.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import queue
 import threading
@@ -177,3 +178,58 @@ def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> Non
             error = result
     if error is not None:
         raise error
+
+
+# A block of a product gets at least this many multiply-adds: below it the block's call costs
+# more than it gains.
+_MIN_BLOCK_WORK = 1 << 20
+
+
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """``numpy.matmul(a, b, out=out)``, with a large product's rows (or its stack of products)
+    split across the pool when the pool has more than one thread (with NumPy's BLAS on one
+    thread, ``OPENBLAS_NUM_THREADS=1``: see `default_threads`). Each block is the same BLAS
+    call on fewer rows, so the values are NumPy's.
+
+    >>> import numpy as np
+    >>> a, b = np.ones((4, 3)), np.ones((3, 2))
+    >>> matmul(a, b).tolist()
+    [[3.0, 3.0], [3.0, 3.0], [3.0, 3.0], [3.0, 3.0]]
+    """
+    import numpy as np
+
+    if threads() == 1 or getattr(_local, "inside", False) or type(a) is not np.ndarray \
+            or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2 \
+            or a.dtype != b.dtype or a.dtype.kind != "f" \
+            or (b.ndim > 2 and (a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2])):
+        return np.matmul(a, b, out=out)
+    K, N = a.shape[-1], b.shape[-1]
+    shape = a.shape[:-1] + (N,)
+    if out is None:
+        out = np.empty(shape, a.dtype)
+    if b.ndim == 2 and a.flags.c_contiguous and out.flags.c_contiguous:
+        a, out2 = a.reshape(-1, K), out.reshape(-1, N)  # every row of a against one matrix
+        per_row = N * K
+    else:
+        out2 = out
+        per_row = math.prod(a.shape[1:]) * N  # a slab along the first axis
+    n_rows = a.shape[0]
+    if n_rows * per_row < 2 * _MIN_BLOCK_WORK or out.shape != shape:
+        return np.matmul(a.reshape(shape[:-1] + (K,)), b, out=out)
+    if a.ndim == 2 and b.ndim == 2 and n_rows < 256:
+        if n_rows < 32:  # a few rows: one call
+            return np.matmul(a, b, out=out)
+        # few rows (a weight gradient x.T @ dy): blocks of b's columns, so that the blocks
+        # do not each read all of b
+        def columns(c0: int, c1: int) -> None:
+            np.matmul(a, b[:, c0:c1], out=out2[:, c0:c1])
+
+        run_blocks(columns, N, max(16, -(-_MIN_BLOCK_WORK // (n_rows * K))))
+        return out
+    stacked = b.ndim > 2
+
+    def block(r0: int, r1: int) -> None:
+        np.matmul(a[r0:r1], b[r0:r1] if stacked else b, out=out2[r0:r1])
+
+    run_blocks(block, n_rows, max(1, -(-_MIN_BLOCK_WORK // per_row)))
+    return out

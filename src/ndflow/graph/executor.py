@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend import parallel
 from ndflow.core.elementwise import calls as ew_calls
 from ndflow.core.elementwise import xp_function
 from ndflow.core.tensor import Tensor
@@ -78,7 +79,8 @@ class _Codegen:
         self.graph = graph
         self.xp = xp
         # generated code names the array module `np`: NumPy, or CuPy for a graph on a GPU
-        self.g: dict[str, Any] = {"np": xp, "_ew": lambda f, *a: xp_function(xp, f)(*a)}
+        self.g: dict[str, Any] = {"np": xp, "_ew": lambda f, *a: xp_function(xp, f)(*a),
+                                  "_mm": parallel.matmul if xp is np else xp.matmul}
         self.plans: dict[int, _FusedPlan] = {}
         self.names: dict[int, str] = {}
         self.lines: list[str] = []
@@ -346,7 +348,7 @@ def _expr(cg: _Codegen, node: GNode, ins: list[str], buf: str | None) -> str:
     if buf is not None and node.op.name == "matmul":
         a = f"np.swapaxes({ins[0]}, -1, -2)" if attrs["ta"] else ins[0]
         b = f"np.swapaxes({ins[1]}, -1, -2)" if attrs["tb"] else ins[1]
-        return f"np.matmul({a}, {b}, out={buf})"
+        return f"_mm({a}, {b}, out={buf})"
     f = cg.glob("f", functools.partial(node.op.forward, cg.xp, **attrs))
     return f"{f}({', '.join(ins)})"
 

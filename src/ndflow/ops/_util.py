@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend import parallel
 from ndflow.core.dispatch import Spec, fail
 from ndflow.core.tensor import Tensor, convert_to_tensor, to_array
 from ndflow.errors import InvalidArgumentError
@@ -133,3 +134,11 @@ def broadcast_shapes(op: str, a: tuple, b: tuple) -> tuple:
 
 def same_spec(x: Spec, **_: Any) -> Spec:
     return Spec(x.shape, x.dtype)
+
+
+def mm(xp: Any, a: Any, b: Any, out: Any = None) -> Any:
+    """``xp.matmul`` where NumPy's products may be split across the intra-op thread pool
+    (backend/parallel.py; same values)."""
+    if xp is np:
+        return parallel.matmul(a, b, out)
+    return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)

@@ -36,7 +36,7 @@ import numpy as np
 from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
-from ndflow.ops._util import npdt, require_float, shape_of, t
+from ndflow.ops._util import mm, npdt, require_float, shape_of, t
 from ndflow.ops.shape_ops import reshape
 
 __all__ = ["conv", "convolution", "conv1d", "conv2d", "conv3d", "conv_transpose",
@@ -197,14 +197,14 @@ def _conv_core(xp: Any, x: Any, w: Any, strides: tuple, dilations: tuple, paddin
         step = _batch_chunk(n, out, kk * cg, x.dtype)
         if step >= n and cg < 8:
             cols = _im2col_kernel_major(xp, xpad, ks, out, strides, dilations)
-            return xp.matmul(cols.T, wm).reshape((n,) + out + (o,))
+            return mm(xp, cols.T, wm).reshape((n,) + out + (o,))
         if step >= n:
             cols = _im2col(xp, xpad, ks, out, strides, dilations)
-            return xp.matmul(cols.reshape(-1, kk * cg), wm).reshape((n,) + out + (o,))
+            return mm(xp, cols.reshape(-1, kk * cg), wm).reshape((n,) + out + (o,))
         y = xp.empty((n,) + out + (o,), x.dtype)
         for b in range(0, n, step):
             cols = _im2col(xp, xpad[b:b + step], ks, out, strides, dilations)
-            xp.matmul(cols.reshape(-1, kk * cg), wm, out=y[b:b + step].reshape(-1, o))
+            mm(xp, cols.reshape(-1, kk * cg), wm, out=y[b:b + step].reshape(-1, o))
         return y
     og = o // groups
     if cg == 1:  # depthwise: one multiply-add per kernel offset, no column buffer
@@ -306,7 +306,7 @@ def _bp_input_col2im(xp: Any, g: Any, w: Any, dx: Any, ks: tuple, strides: tuple
     step = _batch_chunk(n, g.shape[3:5], ph * pw * kk * c, g.dtype)
     for b in range(0, n, step):
         part = xp.ascontiguousarray(g[:, :, b:b + step])  # a view when the pool is (1, 1)
-        dcols = xp.matmul(part.reshape(-1, o), wt)
+        dcols = mm(xp, part.reshape(-1, o), wt)
         _col2im_add_2d(dcols.reshape(part.shape[:-1] + (kk, c)), dx[b:b + step], ks[0], ks[1],
                        strides[0], strides[1], dilations[0], dilations[1])
 
@@ -354,7 +354,7 @@ def _conv_bp_filter_core(xp: Any, x: Any, g: Any, ks: tuple, strides: tuple, dil
             else:
                 cols_t = _im2col(xp, xpad[b:b + step], ks, out, strides,
                                  dilations).reshape(-1, kk * c).T
-            part = xp.matmul(cols_t, g[b:b + step].reshape(-1, o))
+            part = mm(xp, cols_t, g[b:b + step].reshape(-1, o))
             if dw is None:
                 dw = part
             else:

@@ -30,7 +30,7 @@ import numpy as np
 from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, register_op
 from ndflow.core.tensor import Tensor
-from ndflow.ops._util import shape_of, t
+from ndflow.ops._util import mm, shape_of, t
 from ndflow.ops.conv import (
     _BP_FILTER, _BP_INPUT, _check_ranks, _geometry, _im2col_kernel_major, _pad_input,
     _spatial_out,
@@ -72,7 +72,7 @@ def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, b: Any = None, *, strides: tupl
     xpad = _pad_input(xp, x, pads)
     cols, kernel_major = _columns(xp, xpad, ks, pooled, pool_size, strides, dilations)
     wm = w.reshape(-1, o)
-    y = xp.matmul(cols.T, wm) if kernel_major else xp.matmul(cols, wm)
+    y = mm(xp, cols.T, wm) if kernel_major else mm(xp, cols, wm)
     kp = int(np.prod(pool_size))
     shape = (x.shape[0],) + pooled + (o,)
     blocks = y.reshape((kp, -1))

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ndflow.backend import jit
+from ndflow.ops._util import mm
 from ndflow.core.dispatch import Spec, register_op
 from ndflow.ops.conv import (
     _bp_input_col2im, _conv_bp_input_core, _crop_padding, _geometry, _pad_input,
@@ -67,7 +68,7 @@ def _filter_grad(xp: Any, x: Any, blocks: Any, ks: tuple, pooled: tuple, pool: t
     else:  # the forward's columns (`conv_max_pool_fused`)
         kernel_major = x.shape[-1] < 8
     gm = blocks.reshape(-1, blocks.shape[-1])
-    return xp.matmul(cols, gm) if kernel_major else xp.matmul(cols.T, gm)
+    return mm(xp, cols, gm) if kernel_major else mm(xp, cols.T, gm)
 
 
 def _input_grad(xp: Any, g: Any, idx: Any, blocks: Any, w: Any, input_shape: tuple,

@@ -17,7 +17,7 @@ import numpy as np
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
-from ndflow.ops._util import binary, broadcast_shapes, norm_axis, npdt, shape_of, t
+from ndflow.ops._util import binary, broadcast_shapes, mm, norm_axis, npdt, shape_of, t
 from ndflow.ops.array import transpose
 from ndflow.ops.reduce import reduce_max, reduce_sum
 from ndflow.ops.shape_ops import broadcast_to, reshape, unbroadcast
@@ -28,7 +28,7 @@ def _mm_fwd(xp: Any, a: Any, b: Any, ta: bool, tb: bool) -> Any:
         a = xp.swapaxes(a, -1, -2)
     if tb:
         b = xp.swapaxes(b, -1, -2)
-    return xp.matmul(a, b)
+    return mm(xp, a, b)
 
 
 def _mm_infer(a: Spec, b: Spec, ta: bool, tb: bool) -> Spec:
@@ -271,7 +271,7 @@ def _einsum_pair(xp: Any, x: Any, y: Any, a: str, b: str, out: str) -> Any:
         limit = math.prod(bx) * lsz * rsz
         x = xp.ascontiguousarray(x) if x.size <= limit else x
         y = xp.ascontiguousarray(y) if y.size <= limit else y
-    r = xp.matmul(x, y)
+    r = mm(xp, x, y)
     r = r.reshape(bx + ls + rs)
     return r.transpose(perm) if perm != tuple(range(len(perm))) else r
 
