@@ -197,3 +197,42 @@ def test_training_is_bitwise_the_same_on_one_thread_and_on_three(threads):
     one, three = train(1), train(3)
     for a, b in zip(one, three):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("with_out", [False, True])
+def test_pool_elementwise_splits_the_first_axis_and_broadcasts_the_rest(threads, with_out):
+    threads(3)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((300, 40, 30)).astype(np.float32)   # split along axis 0
+    bias = rng.standard_normal(30).astype(np.float32)           # fewer dimensions: whole
+    rowscale = rng.standard_normal((1, 40, 1)).astype(np.float32)  # length 1: whole
+    def fused(a, b, c, out=None):  # a stand-in for a generated kernel: ufunc calls only
+        r = np.multiply(a, c, out=out)
+        return np.add(r, b, out=r)
+
+    out = np.empty_like(x) if with_out else None
+    got = parallel.elementwise(fused, out, x.shape, x.dtype, x, bias, rowscale)
+    np.testing.assert_array_equal(got, x * rowscale + bias)
+    assert got.shape == x.shape and (out is None or got is out)
+    assert parallel.blocks(300, -(-parallel._MIN_BLOCK_ELEMENTS // 1200)) > 1
+
+
+def test_compiled_functions_give_the_same_bits_with_the_pool(threads):
+    import ndflow as tf
+
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.standard_normal((512, 600)).astype(np.float32))
+    w = tf.constant(rng.standard_normal((600, 600)).astype(np.float32) * 0.05)
+    b = tf.constant(rng.standard_normal(600).astype(np.float32))
+
+    def f(x, w, b):  # one large fused element-wise group after a matmul
+        y = tf.matmul(x, w)
+        return tf.nn.gelu(y + b) * tf.sigmoid(y) - 0.5 * y
+
+    results = []
+    for n in (1, 3):
+        threads(n)
+        fn = tf.function(f)
+        results.append(fn(x, w, b).numpy())
+    assert "_pew(" in fn.get_concrete_function(x, w, b).code  # the split kernel call
+    np.testing.assert_array_equal(results[0], results[1])

@@ -233,3 +233,37 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
 
     run_blocks(block, n_rows, max(1, -(-_MIN_BLOCK_WORK // per_row)))
     return out
+
+
+# A block of an element-wise kernel gets at least this many elements; smaller kernels are
+# called directly (the graph compiler emits the split call only from this size on).
+_MIN_BLOCK_ELEMENTS = 1 << 16
+ELEMENTWISE_SPLIT_SIZE = 2 * _MIN_BLOCK_ELEMENTS
+
+
+def elementwise(kernel: Callable, out: Any, shape: tuple, dtype: Any, *args: Any) -> Any:
+    """``kernel(*args, out=out)`` for an element-wise kernel (a ufunc) whose result has
+    `shape`, with the first axis split across the pool when it is large and the pool has more
+    than one thread; `out` None allocates the result. Operands broadcast along the first axis
+    (fewer dimensions, or length 1) go whole to every block; values are the kernel's.
+
+    >>> import numpy as np
+    >>> elementwise(np.add, None, (3,), np.float64, np.ones(3), 1.0).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    import numpy as np
+
+    size = math.prod(shape)
+    if threads() == 1 or getattr(_local, "inside", False) or not shape or shape[0] < 2 \
+            or size < 2 * _MIN_BLOCK_ELEMENTS:
+        return kernel(*args) if out is None else kernel(*args, out=out)
+    if out is None:
+        out = np.empty(shape, dtype)
+    n, ndim = shape[0], len(shape)
+    split = [isinstance(a, np.ndarray) and a.ndim == ndim and a.shape[0] == n for a in args]
+
+    def block(r0: int, r1: int) -> None:
+        kernel(*[a[r0:r1] if s else a for a, s in zip(args, split)], out=out[r0:r1])
+
+    run_blocks(block, n, max(1, -(-_MIN_BLOCK_ELEMENTS // (size // n))))
+    return out

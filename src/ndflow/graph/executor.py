@@ -11,6 +11,7 @@ released between loops (`PooledBuffers`): Keras's fit/evaluate/predict do so whe
 from __future__ import annotations
 
 import functools
+import math
 import mmap
 from collections.abc import Callable
 from typing import Any
@@ -80,7 +81,8 @@ class _Codegen:
         self.xp = xp
         # generated code names the array module `np`: NumPy, or CuPy for a graph on a GPU
         self.g: dict[str, Any] = {"np": xp, "_ew": lambda f, *a: xp_function(xp, f)(*a),
-                                  "_mm": parallel.matmul if xp is np else xp.matmul}
+                                  "_mm": parallel.matmul if xp is np else xp.matmul,
+                                  "_pew": parallel.elementwise}
         self.plans: dict[int, _FusedPlan] = {}
         self.names: dict[int, str] = {}
         self.lines: list[str] = []
@@ -327,6 +329,12 @@ def _emit_fused(cg: _Codegen, node: GNode, ins: list[str], name: str, buf: str |
         return
     if plan.loop is not None:
         k = cg.glob("k", plan.loop)
+        shape, dtype = plan.out_spec
+        if math.prod(shape) >= parallel.ELEMENTWISE_SPLIT_SIZE:  # may run on the pool
+            spec = cg.glob("s", (tuple(shape), np.dtype(dtype)))
+            cg.lines.append(f"{name} = _pew({k}, {buf}, *{spec}, {', '.join(ins)})"
+                            f"  # {ew.to_source(plan.expr)}")
+            return
         out = f", out={buf}" if buf is not None else ""
         cg.lines.append(f"{name} = {k}({', '.join(ins)}{out})  # {ew.to_source(plan.expr)}")
         return
