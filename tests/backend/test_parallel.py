@@ -7,6 +7,7 @@ import pytest
 
 import ndflow as tf
 from ndflow.backend import parallel
+from tests.blas_rounding import assert_equal_up_to_row_splits
 
 
 @pytest.fixture
@@ -146,7 +147,9 @@ def test_the_default_leaves_blas_its_cores_and_the_environment_overrides(value, 
 ])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "out"])
-def test_pool_matmul_is_numpys_matmul_bitwise(threads, sa, sb, dtype, layout):
+def test_pool_matmul_is_numpys_matmul(threads, sa, sb, dtype, layout):
+    """Bitwise NumPy's product where this machine's BLAS rounds a row the same whatever the
+    call's row count, else to float rounding (see tests/blas_rounding.py)."""
     threads(3)
     rng = np.random.default_rng(0)
     a = rng.standard_normal(sa).astype(dtype)
@@ -156,7 +159,7 @@ def test_pool_matmul_is_numpys_matmul_bitwise(threads, sa, sb, dtype, layout):
         a = np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2)
     out = np.full(ref.shape, np.nan, dtype) if layout == "out" else None
     got = parallel.matmul(a, b, out)
-    np.testing.assert_array_equal(got, ref)
+    assert_equal_up_to_row_splits(got, ref)
     if out is not None:
         assert got is out
 
@@ -169,10 +172,10 @@ def test_pool_matmul_leaves_other_operands_to_numpy(threads):
     np.testing.assert_array_equal(parallel.matmul(x, x.astype(np.float64)), x @ x)
 
 
-def test_training_is_bitwise_the_same_on_one_thread_and_on_three(threads):
+def test_training_is_the_same_on_one_thread_and_on_three(threads):
     """A convnet and an LSTM trained a few steps with the pool on 1 and on 3 threads end with
-    the same weights, bit for bit (blocks depend on the thread count only through BLAS
-    calls on fewer rows, which give the same values)."""
+    the same weights: bit for bit where BLAS calls on fewer rows give the same values (the
+    blocks depend on the thread count only through those), else to float rounding."""
     from ndflow import keras
 
     rng = np.random.default_rng(0)
@@ -196,7 +199,7 @@ def test_training_is_bitwise_the_same_on_one_thread_and_on_three(threads):
 
     one, three = train(1), train(3)
     for a, b in zip(one, three):
-        np.testing.assert_array_equal(a, b)
+        assert_equal_up_to_row_splits(b, a)
 
 
 @pytest.mark.parametrize("with_out", [False, True])
@@ -217,7 +220,7 @@ def test_pool_elementwise_splits_the_first_axis_and_broadcasts_the_rest(threads,
     assert parallel.blocks(300, -(-parallel._MIN_BLOCK_ELEMENTS // 1200)) > 1
 
 
-def test_compiled_functions_give_the_same_bits_with_the_pool(threads):
+def test_compiled_functions_give_the_same_values_with_the_pool(threads):
     import ndflow as tf
 
     rng = np.random.default_rng(3)
@@ -235,4 +238,4 @@ def test_compiled_functions_give_the_same_bits_with_the_pool(threads):
         fn = tf.function(f)
         results.append(fn(x, w, b).numpy())
     assert "_pew(" in fn.get_concrete_function(x, w, b).code  # the split kernel call
-    np.testing.assert_array_equal(results[0], results[1])
+    assert_equal_up_to_row_splits(results[1], results[0])

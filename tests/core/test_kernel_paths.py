@@ -18,6 +18,7 @@ from ndflow.backend import jit
 from ndflow.ops import rnn
 from ndflow.ops.array import _scatter_add_fwd
 from ndflow.ops.linalg import _einsum_fwd
+from tests.blas_rounding import assert_equal_up_to_row_splits
 
 numba = pytest.importorskip("numba")
 
@@ -258,7 +259,9 @@ def _threads(n):
 
 def _assert_every_path_equals_numpy(run, monkeypatch, thread_counts):
     """`run()` on the whole-sequence kernels (each thread count), on the per-step compiled
-    kernels and on NumPy alone: bitwise the same values."""
+    kernels and on NumPy alone: bitwise the same values (with rows split across threads,
+    bitwise where this machine's BLAS rounds a row the same whatever the call's row count;
+    see tests/blas_rounding.py)."""
     results = {}
     for n in thread_counts:
         with _threads(n):
@@ -271,7 +274,10 @@ def _assert_every_path_equals_numpy(run, monkeypatch, thread_counts):
     for name, got in results.items():
         for a, b in zip(got, ref):
             assert a.shape == b.shape, name
-            np.testing.assert_array_equal(a, b, err_msg=name)
+            if name.endswith(" 1 threads") or name == "step kernels":
+                np.testing.assert_array_equal(a, b, err_msg=name)
+            else:
+                assert_equal_up_to_row_splits(a, b, err_msg=name)
 
 
 @pytest.mark.parametrize("shape", [(32, 4, 16, 128), (7, 3), (5, 1000), (4, 129), (600, 9),

@@ -2,9 +2,10 @@
 
 A compiled loop that runs a whole recurrence (every time step of an LSTM) in one call, without
 the GIL, needs the per-step matrix product and `tanh` inside the loop. Calling NumPy's own
-implementations keeps the compiled kernel's values bitwise equal to the NumPy path's: the GEMM
-is the `cblas_?gemm` that `numpy.matmul` calls (from the BLAS library NumPy is linked with),
-and `tanh` is the inner loop that `numpy.tanh` runs (its SIMD kernel).
+implementations keeps the compiled kernel's values equal to the NumPy path's (bitwise for the
+same calls; a product split into calls on fewer rows can round differently on some BLAS
+kernels): the GEMM is the `cblas_?gemm` that `numpy.matmul` calls (from the BLAS library
+NumPy is linked with), and `tanh` is the inner loop that `numpy.tanh` runs (its SIMD kernel).
 
 Both are found through ctypes and checked once against `numpy.matmul` / the ufunc on probe
 values; where anything differs or is missing (another BLAS build, another NumPy layout), the

@@ -189,7 +189,9 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     """``numpy.matmul(a, b, out=out)``, with a large product's rows (or its stack of products)
     split across the pool when the pool has more than one thread (with NumPy's BLAS on one
     thread, ``OPENBLAS_NUM_THREADS=1``: see `default_threads`). Each block is the same BLAS
-    call on fewer rows, so the values are NumPy's.
+    call on fewer rows: NumPy's values, bitwise where the BLAS kernel rounds a row the same
+    whatever the call's row count (not all do: OpenBLAS's Haswell kernels on AMD EPYC round
+    some rows differently, within float rounding).
 
     >>> import numpy as np
     >>> a, b = np.ones((4, 3)), np.ones((3, 2))

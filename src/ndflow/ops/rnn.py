@@ -326,7 +326,8 @@ def _lstm_back_rows(dhs: Any, dcs: Any, dh: Any, dc: Any, gates: Any, cs: Any, c
 def _gemm_rows(n: int, k: int) -> int:
     """Rows per GEMM call so that OpenBLAS runs each on the calling thread (it uses its own
     threads above m * n * k = 2**18, which then compete with the other row blocks' threads);
-    rows are independent, so the values do not change."""
+    rows are independent, so the values change at most by rounding (some BLAS kernels round a
+    row differently with the call's row count)."""
     return max(1, (1 << 18) // max(1, n * k))
 
 
@@ -391,7 +392,8 @@ def _lstm_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, scale: Any, h0:
                   b1: int) -> None:
     """The whole forward recurrence for rows b0:b1 in one call (no GIL): per step the NumPy
     path's calls, made to the same BLAS GEMM and NumPy tanh loop (native_calls), so the
-    values are bitwise the NumPy path's. `xw` (B, T, 4H) is read in place (the NumPy path's
+    values are the NumPy path's (bitwise unless the BLAS rounds a row differently in calls
+    on fewer rows: `_gemm_rows`). `xw` (B, T, 4H) is read in place (the NumPy path's
     gate blocks, scaled, are these products)."""
     B, T, G = xw.shape
     H = G // 4
@@ -734,7 +736,8 @@ def _gru_seq_jit(gemm: Any, tanh: Any, tanh_data: Any, xw: Any, h0: Any, R: Any,
                  b1: int) -> None:
     """The whole GRU forward recurrence (reset_after, tanh / sigmoid) for rows b0:b1 in one
     call (no GIL): the NumPy path's operations, with NumPy's GEMM and tanh loop
-    (native_calls), so its values are bitwise the NumPy path's."""
+    (native_calls), so its values are the NumPy path's (bitwise unless the BLAS rounds a
+    row differently in calls on fewer rows: `_gemm_rows`)."""
     B, T, G = xw.shape
     H = G // 3
     meta[3] = xw.itemsize

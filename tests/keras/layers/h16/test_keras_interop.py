@@ -9,7 +9,10 @@ Tolerances: every layer agrees to float32 rounding (rtol 2e-4, atol 2e-5: differ
 orders in conv/matmul kernels) except `MelSpectrogram`: Keras (torch) takes an FFT, ndflow a
 DFT as a matrix product (float32 both); measured differences are <= 3e-5 relative on the
 mel powers (sums of up to 2048 products) and <= 1e-4 dB after the decibel scale, so the test
-allows 1e-4 relative / 2e-4 absolute there.
+allows 1e-4 relative / 2e-4 absolute there. `STFTSpectrogram`'s default "log" mode divides
+the input gradient by each bin's magnitude, so nearly empty bins magnify those rounding
+differences: measured up to 3.2e-5 absolute on gradients of up to ~0.03 (AMD EPYC, OpenBLAS's
+Haswell kernels), so "spec" allows 1e-4 absolute.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ pytestmark = pytest.mark.skipif(
 SCRIPT = os.path.join(os.path.dirname(__file__), "keras_h16_script.py")
 NAMES = ["norm", "pool2d", "pool13", "spec", "spec2", "mel", "rev", "pipe"]
 TRAIN = ["norm"]
-TOL = {"mel": (1e-4, 2e-4)}
+TOL = {"mel": (1e-4, 2e-4), "spec": (2e-4, 1e-4)}
 MINE = {"GroupNormalization", "RMSNormalization", "SpectralNormalization", "AlphaDropout",
         "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
         "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
