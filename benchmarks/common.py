@@ -205,6 +205,24 @@ def w1_batches(x: Any, y: Any, batch: int = W1_BATCH) -> list[tuple[Any, Any]]:
     return [(x[i:i + batch], y[i:i + batch]) for i in range(0, len(x), batch)]
 
 
+def keras_w1_w2_model(keras: Any, workload: str) -> Any:
+    """The compiled Keras model of W1 (W1g: GELU hidden layer) or W2 (the convnet), built with
+    the given `keras` module (ndflow's or Keras 3's)."""
+    L = keras.layers
+    if workload == "W2":
+        model = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"),
+                                  L.MaxPooling2D(2), L.Conv2D(64, 3, activation="relu"),
+                                  L.MaxPooling2D(2), L.Flatten(), L.Dropout(0.5),
+                                  L.Dense(10, activation="softmax")])
+        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+        return model
+    act = "gelu" if workload == "W1g" else "relu"
+    model = keras.Sequential([keras.Input((784,)), L.Dense(512, activation=act),
+                              L.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.RMSprop(1e-3), "sparse_categorical_crossentropy")
+    return model
+
+
 def env_info() -> dict[str, Any]:
     keys = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
             "MKL_NUM_THREADS", "KERAS_BACKEND", "NDFLOW_JIT")

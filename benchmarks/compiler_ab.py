@@ -36,7 +36,7 @@ WORKLOADS = ("W1", "W1g", "W2", "W2t")
 _CHILD = r'''
 import json, sys, time
 import numpy as np
-impl, workload, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+impl, workload, seconds, bench_dir = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 rng = np.random.default_rng(0)
 conv = workload.startswith("W2")
 n = 2048 if conv else 8192
@@ -136,18 +136,9 @@ else:
             for xb, _ in batches:
                 predict_step(xb)
     else:
-        L = keras.layers
-        if conv:
-            model = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"),
-                                      L.MaxPooling2D(2), L.Conv2D(64, 3, activation="relu"),
-                                      L.MaxPooling2D(2), L.Flatten(), L.Dropout(0.5),
-                                      L.Dense(10, activation="softmax")])
-            model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-        else:
-            act = "gelu" if workload == "W1g" else "relu"
-            model = keras.Sequential([keras.Input((784,)), L.Dense(512, activation=act),
-                                      L.Dense(10, activation="softmax")])
-            model.compile(keras.optimizers.RMSprop(1e-3), "sparse_categorical_crossentropy")
+        sys.path.insert(0, bench_dir)
+        from common import keras_w1_w2_model
+        model = keras_w1_w2_model(keras, workload)
 
         def epoch():
             model.fit(x, y, batch_size=B, epochs=1, verbose=0)
@@ -172,7 +163,7 @@ def run_one(impl: str, src: str | None, workload: str, seconds: float, threads: 
         env["KERAS_BACKEND"] = "jax" if impl == "keras-jax" else "tensorflow"
         env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     kind = impl if impl in PEERS else "ndflow"
-    p = subprocess.run([sys.executable, "-c", _CHILD, kind, workload, str(seconds)],
+    p = subprocess.run([sys.executable, "-c", _CHILD, kind, workload, str(seconds), str(HERE)],
                        capture_output=True, text=True, env=env, timeout=1800)
     for line in p.stdout.splitlines():
         if line.startswith("RESULT "):

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from common import pin_threads
 
-SRC = Path(__file__).resolve().parent.parent / "src"
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parent / "src"
 
 _CHILD = r'''
 import json, sys, time
@@ -36,24 +37,15 @@ from numba.core import event
 import ndflow as tf
 from ndflow import keras
 workload = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from common import keras_w1_w2_model
 rng = np.random.default_rng(0)
 conv = workload == "W2"
 n = 1024
 x = rng.random((n, 28, 28, 1) if conv else (n, 784), dtype=np.float32)
 y = rng.integers(0, 10, n)
 keras.utils.set_random_seed(0)
-L = keras.layers
-if conv:
-    model = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"),
-                              L.MaxPooling2D(2), L.Conv2D(64, 3, activation="relu"),
-                              L.MaxPooling2D(2), L.Flatten(), L.Dropout(0.5),
-                              L.Dense(10, activation="softmax")])
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-else:
-    act = "gelu" if workload == "W1g" else "relu"
-    model = keras.Sequential([keras.Input((784,)), L.Dense(512, activation=act),
-                              L.Dense(10, activation="softmax")])
-    model.compile(keras.optimizers.RMSprop(1e-3), "sparse_categorical_crossentropy")
+model = keras_w1_w2_model(keras, workload)
 with event.install_recorder("numba:run_pass") as rec:
     t1 = time.perf_counter()
     hist = model.fit(x, y, batch_size=128, epochs=1, verbose=0)
@@ -73,7 +65,7 @@ def run(workload: str, mode: str, folder: str) -> dict:
         env["NDFLOW_KERNEL_CACHE"] = "0"
     pin_threads(env, 1)
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _CHILD, workload], env=env,
+    out = subprocess.run([sys.executable, "-c", _CHILD, workload, str(HERE)], env=env,
                          capture_output=True, text=True, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
     res["process_s"] = time.perf_counter() - t0
