@@ -57,6 +57,33 @@ def test_matmul_broadcast_batch():
     _check(tf.matmul, torch.matmul, r(3, 1, 2, 4), r(5, 4, 3))
 
 
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_matmul_of_a_stack_by_one_matrix(ta, tb):
+    """A Dense kernel on a sequence: the matrix's gradient sums over every stacked product
+    (computed as one product over all rows)."""
+    a = r(2, 3, 4, 5) if not ta else r(2, 3, 5, 4)
+    b = r(5, 6) if not tb else r(6, 5)
+    _check(lambda x, y: tf.matmul(x, y, transpose_a=ta, transpose_b=tb),
+           lambda x, y: torch.matmul(x.transpose(-1, -2) if ta else x,
+                                     y.transpose(-1, -2) if tb else y), a, b)
+
+
+def test_matmul_of_a_stack_by_one_matrix_traced_with_unknown_batch():
+    a, b, w = r(3, 4, 5), r(5, 6), r(3, 4, 6)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, 5], tf.float64),
+                                  tf.TensorSpec([5, 6], tf.float64)])
+    def grads(x, y):
+        with tf.GradientTape() as tape:
+            tape.watch([x, y])
+            loss = tf.reduce_sum(tf.matmul(x, y) * w)
+        return tape.gradient(loss, [x, y])
+
+    ga, gb = grads(tf.constant(a), tf.constant(b))
+    np.testing.assert_allclose(gb.numpy(), a.reshape(-1, 5).T @ w.reshape(-1, 6), rtol=1e-12)
+    np.testing.assert_allclose(ga.numpy(), w @ b.T, rtol=1e-12)
+
+
 @pytest.mark.parametrize("axis", [-1, 0, 1])
 def test_softmax_and_log_softmax(axis):
     x = r(3, 4, 5) * 3

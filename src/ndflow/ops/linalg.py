@@ -48,10 +48,26 @@ def _mm_infer(a: Spec, b: Spec, ta: bool, tb: bool) -> Spec:
     return Spec(tuple(batch) + (m_, n), a.dtype)
 
 
+def _shared_matrix_grad(a: Tensor, b: Tensor, g: Tensor, tb: bool) -> Tensor | None:
+    """The gradient of a matrix `b` shared by every matrix of a stack `a` (a Dense kernel on
+    a sequence), as one product over all rows, ``a.reshape(-1, K).T @ g.reshape(-1, N)``,
+    instead of a product per stack entry summed afterwards; None when it does not apply."""
+    sa, sb, sg = shape_of(a), shape_of(b), shape_of(g)
+    if len(sb) != 2 or len(sa) < 3 or None in sb or sa[-1] is None or sg[-1] is None:
+        return None
+    rows_a, rows_g = reshape(a, [-1, sa[-1]]), reshape(g, [-1, sg[-1]])
+    return matmul(rows_g, rows_a, transpose_a=True) if tb \
+        else matmul(rows_a, rows_g, transpose_a=True)
+
+
 def _mm_grad(node: Any, g: Tensor) -> tuple:
     a, b = node.inputs
     ta, tb = node.attrs["ta"], node.attrs["tb"]
     na, nb = node.needs
+    shared = _shared_matrix_grad(a, b, g, tb) if nb and not ta else None
+    if shared is not None:
+        ga = (matmul(g, b, transpose_b=not tb) if na else None)
+        return (unbroadcast(ga, shape_of(a)) if ga is not None else None, shared)
     ga = gb = None
     if not ta and not tb:
         ga = matmul(g, b, transpose_b=True) if na else None
