@@ -279,7 +279,12 @@ def record(op: Op, inputs: tuple, outputs: Any, attrs: dict) -> None:
                 hit = True
         if hit:
             if node is None:
-                node = Node(op, _read_inputs(inputs, outputs), outputs, attrs)
+                for t in inputs:  # variables among the inputs: read them (_read_inputs)
+                    if t._mutable:
+                        node = Node(op, _read_inputs(inputs, outputs), outputs, attrs)
+                        break
+                else:
+                    node = Node(op, inputs, outputs, attrs)
             if node.inputs is not inputs:
                 for t, s in zip(inputs, node.inputs):
                     if s is not t and id(t) in watched:
@@ -298,7 +303,10 @@ def _read_inputs(inputs: tuple, outputs: Any) -> tuple:
     gradient uses the values of the forward pass even if the variable is assigned before
     `tape.gradient` (as in TensorFlow, where reading a variable yields a tensor). An output
     that is a view of a variable's buffer is made a copy for the same reason."""
-    if not any(t._mutable for t in inputs):
+    for t in inputs:  # a plain loop: any() over a generator costs more per recorded op
+        if t._mutable:
+            break
+    else:
         return inputs
     first = outputs[0] if type(outputs) is tuple else outputs
     if first._symbolic:  # traced: the graph reads the variable when it runs

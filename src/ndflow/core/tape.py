@@ -220,21 +220,25 @@ class GradientTape:
                 for o in outs:
                     if id(o) not in source_ids:
                         grads.pop(id(o), None)
+                ins = node.inputs
+                node.needs = needs = [id(t) in watched for t in ins]
+                in_grads = node.op.grad(node, *gs)
             else:
-                g = grads.get(id(outs))
+                k = id(outs)
+                g = grads.get(k)
                 if g is None:
                     continue
-                if id(outs) not in source_ids:
-                    del grads[id(outs)]
-                gs = [g]
-            ins = node.inputs
-            node.needs = needs = [id(t) in watched for t in ins]
-            in_grads = node.op.grad(node, *gs)
-            for i, ig in enumerate(in_grads):
-                if ig is None or not needs[i]:
+                if k not in source_ids:
+                    del grads[k]
+                ins = node.inputs
+                node.needs = needs = [id(t) in watched for t in ins]
+                in_grads = node.op.grad(node, g)
+            for t, ig, need in zip(ins, in_grads, needs):
+                if ig is None or not need:
                     continue
-                k = id(ins[i])
-                k = aliases.get(k, k)
+                k = id(t)
+                if aliases:
+                    k = aliases.get(k, k)
                 prev = grads.get(k)
                 grads[k] = ig if prev is None else prev + ig
         return grads
