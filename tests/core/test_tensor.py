@@ -392,6 +392,38 @@ def test_tensor_shape():
     assert str(tf.TensorShape([4])) == "(4,)"
 
 
+def test_tensor_shape_of_unknown_rank():
+    u = tf.TensorShape(None)
+    assert u.rank is None and u.ndims is None and u.dims is None and str(u) == "<unknown>"
+    assert not u.is_fully_defined() and u.num_elements() is None
+    assert u.is_compatible_with([2, 3]) and tf.TensorShape([2, 3]).is_compatible_with(u)
+    assert u == tf.TensorShape(None) and u != tf.TensorShape([]) and u != ()
+    assert u[0] is None and u[1:].rank is None
+    with pytest.raises(ValueError, match="unknown rank"):
+        u.as_list()
+    assert tf.ensure_shape(tf.ones([2, 3]), None).shape == [2, 3]  # None: any shape
+
+
+def test_tensor_shape_methods_of_tensorflow():
+    s = tf.TensorShape([None, 3])
+    assert s.concatenate([4]) == [None, 3, 4] and isinstance(s + [4], tf.TensorShape)
+    assert (s + (4,)).rank == 3 and s.concatenate(None).rank is None
+    assert s.merge_with([2, None]) == [2, 3] and s.merge_with(None) == s
+    assert tf.TensorShape(None).merge_with([1, 2]) == [1, 2]
+    with pytest.raises(ValueError, match="incompatible"):
+        s.merge_with([2, 4])
+    with pytest.raises(ValueError, match="incompatible"):
+        s.assert_is_compatible_with([3])
+    assert s.with_rank(2) is s and tf.TensorShape(None).with_rank(3) == [None, None, None]
+    with pytest.raises(ValueError, match="must have rank 3"):
+        s.with_rank(3)
+    assert s.with_rank_at_least(1) is s and s.with_rank_at_most(2) is s
+    with pytest.raises(ValueError, match="at least 3"):
+        s.with_rank_at_least(3)
+    with pytest.raises(ValueError, match="at most 1"):
+        s.with_rank_at_most(1)
+
+
 def test_tensors_read_from_a_variable_do_not_change_when_it_is_assigned():
     v = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
     reads = {

@@ -98,6 +98,30 @@ def test_input_signature_with_none_dims_traces_once_like_tensorflow(capsys):
     assert next_collatz.experimental_get_tracing_count() == 1
 
 
+def test_input_signature_of_unknown_rank_accepts_every_rank_like_tensorflow(capsys):
+    spec = tf.TensorSpec(None, tf.float32)
+    assert spec.shape.rank is None and repr(spec) == (
+        "TensorSpec(shape=<unknown>, dtype=tf.float32, name=None)")
+
+    @tf.function(input_signature=[spec, tf.TensorSpec([3, 2], tf.float32)])
+    def grads(x, w):
+        print("Tracing with", x)
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            y = tf.reduce_sum(tf.matmul(x, w))
+        return tape.gradient(y, [x, w])
+
+    for shape in ([4, 5, 3], [5, 3], [2, 4, 5, 3]):
+        gx, gw = grads(tf.ones(shape), tf.ones([3, 2]))
+        assert gx.shape == shape and gw.numpy().tolist() == [[np.prod(shape[:-1])] * 2] * 3
+    assert capsys.readouterr().out.count("Tracing with") == 1
+    assert grads.experimental_get_tracing_count() == 1
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dtype float32"):
+        grads(tf.ones([2, 3], tf.int32), tf.ones([3, 2]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="fully known shapes"):
+        grads.get_concrete_function()
+
+
 def test_reduce_retracing_generalises_after_the_second_shape(capsys):
     @tf.function(reduce_retracing=True)
     def g(x):

@@ -42,10 +42,13 @@ from ndflow.util import nest
 
 
 class TensorSpec:
-    """Describes a tensor argument: shape (None for any size) and dtype.
+    """Describes a tensor argument: shape (None for any size; the shape None for any rank)
+    and dtype.
 
     >>> TensorSpec([None, 3], "float32")
     TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)
+    >>> TensorSpec(None, "float32")
+    TensorSpec(shape=<unknown>, dtype=tf.float32, name=None)
     """
 
     def __init__(self, shape: Any, dtype: Any = "float32", name: str | None = None) -> None:
@@ -395,7 +398,7 @@ def _leaf_key(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return ("T", x.shape, x.dtype.str)
     if isinstance(x, TensorSpec):
-        return ("S", tuple(x.shape), x.dtype.name)
+        return ("S", tuple(x.shape) if x.shape.rank is not None else None, x.dtype.name)
     try:
         hash(x)
     except TypeError:
@@ -592,8 +595,12 @@ class Function:
     def _visible_key(self, structure: Any, leaf_keys: tuple) -> Any:
         """The trace TensorFlow would use for a call: the key without relaxed dimensions."""
         if self.input_signature is not None:
-            return ("signature", structure,
-                    tuple(k if k[0] != "T" else ("T", len(k[1]), k[2]) for k in leaf_keys))
+            # one visible trace per rank, or for all ranks where a spec's rank is unknown
+            any_rank = [s.shape.rank is None for s in nest.flatten(self.input_signature)]
+            return ("signature", structure, tuple(
+                k if k[0] != "T" else
+                ("T", None if i < len(any_rank) and any_rank[i] else len(k[1]), k[2])
+                for i, k in enumerate(leaf_keys)))
         if not self.reduce_retracing:
             return (structure, leaf_keys)
         base = (structure, tuple(k if k[0] != "T" else ("T", len(k[1]), k[2])
