@@ -45,7 +45,9 @@ from ndflow.ops.array import slice_ as slice  # noqa: E402,A004
 from ndflow.ops.creation import (  # noqa: E402
     eye, fill, linspace, ones, ones_like, range, zeros, zeros_like,
 )
+from ndflow.ops.clipping import clip_by_global_norm, clip_by_norm  # noqa: E402
 from ndflow.ops.linalg import einsum, matmul, norm, tensordot  # noqa: E402
+from ndflow.ops.masks import sequence_mask  # noqa: E402
 from ndflow.ops.math import (  # noqa: E402
     abs, add, add_n, atan2, cast, ceil, clip_by_value, cos, cosh, divide, equal, exp, floor,
     floordiv, greater, greater_equal, identity, less, less_equal, log, logical_and, logical_not,

@@ -603,16 +603,29 @@ def _well(*batch: int, n: int = 3) -> np.ndarray:
     return r(*batch, n, n, lo=-1.0, hi=1.0) + 3.0 * np.eye(n)
 
 
-add("kops_inv", lambda a: _kops("inv")(a), _well(2), id="kops_inv-batched")
-add("kops_inv", lambda a, u: _nested_grad(lambda v: _kops("inv")(v), a, u), _well(), r(3, 3),
+add("matrix_inverse", lambda a: _kops("inv")(a), _well(2), id="kops_inv-batched")
+add("matrix_inverse", lambda a, u: _nested_grad(lambda v: _kops("inv")(v), a, u), _well(), r(3, 3),
     id="kops_inv-second-order")
-add("kops_det", lambda a: _kops("det")(a), _well(2), id="kops_det-batched")
-add("kops_det", lambda a, u: _nested_grad(lambda v: _kops("det")(v), a, u), _well(), r(),
+add("matrix_determinant", lambda a: _kops("det")(a), _well(2), id="kops_det-batched")
+add("matrix_determinant", lambda a, u: _nested_grad(lambda v: _kops("det")(v), a, u), _well(), r(),
     id="kops_det-second-order")
-add("kops_solve", lambda a, b: _kops("solve")(a, b), _well(2), r(2, 3, 2), id="kops_solve")
-add("kops_solve", lambda a, b: _kops("solve")(a, b), _well(), r(3), id="kops_solve-vector")
-add("kops_slogdet", lambda a: _kops("slogdet")(a), _well(2), id="kops_slogdet-batched")
-add("kops_slogdet", lambda a: _kops("slogdet")(a)[1], -_well(), id="kops_slogdet-logdet-only")
+add("matrix_solve", lambda a, b: _kops("solve")(a, b), _well(2), r(2, 3, 2), id="kops_solve")
+add("matrix_solve", lambda a, b: _kops("solve")(a, b), _well(), r(3), id="kops_solve-vector")
+add("log_matrix_determinant", lambda a: _kops("slogdet")(a), _well(2), id="kops_slogdet-batched")
+add("log_matrix_determinant", lambda a: _kops("slogdet")(a)[1], -_well(),
+    id="kops_slogdet-logdet-only")
+# tf.linalg's spellings of the same primitives, adjoint arguments included
+add("matrix_inverse", lambda a: tf.linalg.inv(a, adjoint=True), _well(2), id="linalg-inv-adjoint")
+add("matrix_solve", lambda a, b: tf.linalg.solve(a, b, adjoint=True), _well(2), r(2, 3, 2),
+    id="linalg-solve-adjoint")
+add("log_matrix_determinant", lambda a: tf.linalg.logdet(tf.matmul(a, a, transpose_b=True)),
+    _well(2), id="linalg-logdet")
+# compositions: band_part (a where), clipping by norm (scale by a norm)
+add("where", lambda a: tf.linalg.band_part(a, 1, 0), r(2, 3, 4), id="linalg-band_part")
+add("where", lambda a: tf.linalg.band_part(a, -1, 1), r(4, 3), id="linalg-band_part-lower")
+add("sqrt", lambda a, b: tf.clip_by_global_norm([a, b], 1.0)[0][1], r(2, 3), r(4),
+    id="clip_by_global_norm")
+add("sqrt", lambda a: tf.clip_by_norm(a, 0.5, axes=[1]), r(3, 4), id="clip_by_norm-axes")
 
 
 def _kops_log1pexp(x: Any) -> Any:

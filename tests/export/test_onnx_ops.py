@@ -39,8 +39,8 @@ NO_RULE = {
     "reason: the compiler's fused element-wise node (export lowers graphs before fusion)": [
         "fused_elementwise"],
     "reason: not yet lowered (no single ONNX op; a decomposition is future work)": [
-        "cumprod", "sparsemax", "kops_inv", "kops_det", "kops_solve",
-        "kops_slogdet", "kops_left_shift", "kops_right_shift"],
+        "cumprod", "sparsemax", "matrix_inverse", "matrix_determinant", "matrix_solve",
+        "log_matrix_determinant", "kops_left_shift", "kops_right_shift"],
 }
 _NO_RULE = {op for ops in NO_RULE.values() for op in ops}
 

@@ -1,8 +1,8 @@
 """`keras.ops.linalg`: norms (vector and matrix), `inv`, `det`, `slogdet`, `logdet`
 and `solve`.
 
-`inv`, `det` and `solve` are primitives here (LAPACK through the array module) with their own
-gradient rules, written with ndflow ops so that second derivatives work too.
+`inv`, `det`, `slogdet` and `solve` are `tf.linalg`'s (`ndflow.ops.matrix_solve`: LAPACK through
+the array module, gradient rules written with ndflow ops, so second derivatives work too).
 
 >>> from ndflow.keras import ops
 >>> float(ops.norm([3.0, 4.0]))
@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.dispatch import fail
 from ndflow.core.tensor import Tensor
 from ndflow.keras.ops._common import promote, rank, to_float
 from ndflow.ops import array as a_
-from ndflow.ops import linalg as la_
 from ndflow.ops import math as m
+from ndflow.ops import matrix_solve as ms_
 from ndflow.ops import reduce as r_
 from ndflow.ops._util import shape_of
 
@@ -81,85 +81,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
                "does not have yet.")
 
 
-# --- inverse, determinant, solve (primitives) ----------------------------------------------------
-
-
-def _square_infer(name: str):
-    def infer(a: Spec) -> Spec:
-        if a.ndim < 2 or (a.shape[-1] != a.shape[-2] and None not in a.shape[-2:]):
-            raise fail(f"keras.ops.{name}", "square matrices in the last two dimensions",
-                       f"shape {list(a.shape)}")
-        if a.dtype.kind not in "fc":
-            raise fail(f"keras.ops.{name}", "a floating-point input", f"dtype {a.dtype.name}")
-        return Spec(a.shape if name == "inv" else a.shape[:-2], a.dtype)
-    return infer
-
-
-def _mT(x: Tensor) -> Tensor:
-    nd = len(shape_of(x))
-    return a_.transpose(x, list(range(nd - 2)) + [nd - 1, nd - 2])
-
-
-def _inv_grad(node: object, g: Tensor) -> tuple:
-    y = node.outputs  # type: ignore[attr-defined]
-    return (m.negative(la_.matmul(la_.matmul(y, g, transpose_a=True), y, transpose_b=True)),)
-
-
-def _det_grad(node: object, g: Tensor) -> tuple:
-    a = node.inputs[0]  # type: ignore[attr-defined]
-    d = node.outputs  # type: ignore[attr-defined]
-    scale = a_.expand_dims(a_.expand_dims(m.multiply(g, d), -1), -1)
-    return (m.multiply(scale, _mT(execute(_INV, (a,)))),)
-
-
-def _solve_infer(a: Spec, b: Spec) -> Spec:
-    _square_infer("solve")(a)
-    if b.ndim != a.ndim or (a.shape[-1] != b.shape[-2] and None not in (a.shape[-1],
-                                                                        b.shape[-2])):
-        raise fail("keras.ops.solve", f"b of rank {a.ndim} with {a.shape[-1]} rows",
-                   f"shape {list(b.shape)}")
-    if a.dtype != b.dtype:
-        raise fail("keras.ops.solve", "a and b of one dtype", f"{a.dtype.name} and "
-                   f"{b.dtype.name}")
-    return Spec(tuple(b.shape), b.dtype)
-
-
-def _solve_grad(node: object, g: Tensor) -> tuple:
-    a, _ = node.inputs  # type: ignore[attr-defined]
-    x = node.outputs  # type: ignore[attr-defined]
-    gb = execute(_SOLVE, (_mT(a), g))
-    needs = node.needs  # type: ignore[attr-defined]
-    ga = m.negative(la_.matmul(gb, x, transpose_b=True)) if needs[0] else None
-    return (ga, gb if needs[1] else None)
-
-
-_INV = register_op("kops_inv", lambda xp, a: xp.linalg.inv(a), _square_infer("inv"), _inv_grad)
-_DET = register_op("kops_det", lambda xp, a: xp.asarray(xp.linalg.det(a), dtype=a.dtype),
-                   _square_infer("det"), _det_grad)
-_SOLVE = register_op("kops_solve", lambda xp, a, b: xp.linalg.solve(a, b), _solve_infer,
-                     _solve_grad)
-
-
-def _slogdet_fwd(xp: Any, a: Any) -> tuple:
-    sign, logdet = xp.linalg.slogdet(a)
-    return xp.asarray(sign, dtype=a.dtype), xp.asarray(logdet, dtype=a.dtype)
-
-
-def _slogdet_infer(a: Spec) -> tuple:
-    s = _square_infer("slogdet")(a)
-    return (s, Spec(s.shape, s.dtype))
-
-
-def _slogdet_grad(node: object, g_sign: Any, g_logdet: Any) -> tuple:
-    if g_logdet is None:
-        return (None,)
-    a = node.inputs[0]  # type: ignore[attr-defined]
-    scale = a_.expand_dims(a_.expand_dims(g_logdet, -1), -1)
-    return (m.multiply(scale, _mT(execute(_INV, (a,)))),)
-
-
-_SLOGDET = register_op("kops_slogdet", _slogdet_fwd, _slogdet_infer, _slogdet_grad,
-                       num_outputs=2)
+# --- inverse, determinant, solve (ndflow.ops.matrix_solve's primitives) -----------------------
 
 
 def slogdet(x: Any) -> tuple:
@@ -169,8 +91,7 @@ def slogdet(x: Any) -> tuple:
     >>> [float(v) for v in slogdet([[-2.0, 0.0], [0.0, 3.0]])]
     [-1.0, 1.791759...]
     """
-    sign, logdet = execute(_SLOGDET, (to_float(x),))
-    return sign, logdet
+    return ms_.slogdet(to_float(x))
 
 
 def logdet(x: Any) -> Tensor:
@@ -186,12 +107,12 @@ def inv(a: Any) -> Tensor:
     >>> inv([[2.0, 0.0], [0.0, 4.0]]).numpy().tolist()
     [[0.5, 0.0], [0.0, 0.25]]
     """
-    return execute(_INV, (to_float(a),))
+    return ms_.inv(to_float(a))
 
 
 def det(a: Any) -> Tensor:
     """Determinant of the square matrices in the last two dimensions."""
-    return execute(_DET, (to_float(a),))
+    return ms_.det(to_float(a))
 
 
 def solve(a: Any, b: Any) -> Tensor:
@@ -201,7 +122,7 @@ def solve(a: Any, b: Any) -> Tensor:
     vec = len(shape_of(b_t)) == len(shape_of(a_t)) - 1
     if vec:
         b_t = a_.expand_dims(b_t, -1)
-    out = execute(_SOLVE, (a_t, b_t))
+    out = ms_.solve(a_t, b_t)
     return a_.squeeze(out, -1) if vec else out
 
 
