@@ -48,6 +48,7 @@ from ndflow.ops.creation import (  # noqa: E402
 from ndflow.ops.clipping import clip_by_global_norm, clip_by_norm  # noqa: E402
 from ndflow.ops.linalg import einsum, matmul, norm, tensordot  # noqa: E402
 from ndflow.ops.masks import sequence_mask  # noqa: E402
+from ndflow.ops.unique import unique, unique_with_counts  # noqa: E402
 from ndflow.ops.math import (  # noqa: E402
     abs, add, add_n, atan2, cast, ceil, clip_by_value, cos, cosh, divide, equal, exp, floor,
     floordiv, greater, greater_equal, identity, less, less_equal, log, logical_and, logical_not,
@@ -64,6 +65,10 @@ from ndflow.graph import TensorSpec, cond, function, while_loop  # noqa: E402
 from ndflow import autograph  # noqa: E402
 from ndflow import distribute  # noqa: E402  (tf.distribute; MPI loads only when used)
 from ndflow.util.printing import print  # noqa: E402,A004
+from ndflow import debugging  # noqa: E402
+from ndflow.util.assertions import (  # noqa: E402
+    assert_equal, assert_greater, assert_less, assert_rank,
+)
 
 newaxis = None
 
