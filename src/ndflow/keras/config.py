@@ -98,3 +98,39 @@ def run_functions_eagerly(value: bool) -> None:
 
 def functions_run_eagerly() -> bool:
     return _RUN_EAGERLY_DEFAULT
+
+
+# --- the global dtype policy ------------------------------------------------------------------
+_DTYPE_POLICY: str | None = None  # None: the policy named by floatx()
+
+
+def set_dtype_policy(policy: object) -> None:
+    """Set the dtype policy of layers created from now on without a `dtype`: a dtype name,
+    ``'mixed_float16'`` (float16 compute, float32 weights) or a `DTypePolicy`; None resets
+    it to `floatx()`. `keras.mixed_precision.set_global_policy` is the same.
+
+    >>> from ndflow import keras
+    >>> keras.config.set_dtype_policy("mixed_float16")
+    >>> keras.layers.Dense(2).dtype_policy
+    <DTypePolicy "mixed_float16">
+    >>> keras.config.set_dtype_policy(None)
+    """
+    global _DTYPE_POLICY
+    if policy is None:
+        _DTYPE_POLICY = None
+        return
+    from ndflow.keras.layers.layer import DTypePolicy
+
+    _DTYPE_POLICY = (policy if isinstance(policy, DTypePolicy) else DTypePolicy(policy)).name
+
+
+def dtype_policy() -> object:
+    """The global dtype policy (a `DTypePolicy`)."""
+    from ndflow.keras.layers.layer import DTypePolicy
+
+    return DTypePolicy(_DTYPE_POLICY)
+
+
+def dtype_policy_name() -> str:
+    """The global policy's name: the one set by `set_dtype_policy`, else `floatx()`."""
+    return _FLOATX if _DTYPE_POLICY is None else _DTYPE_POLICY

@@ -279,7 +279,7 @@ class DTypePolicy:
 
     def __init__(self, name: str | None = None) -> None:
         if name is None:
-            name = _config.floatx()
+            name = _config.dtype_policy_name()
         name = _policy_name(name)
         self.name = name
         if name == "mixed_float16":
