@@ -133,12 +133,17 @@ if hasattr(os, "register_at_fork"):
 _BLOCKS_PER_THREAD = 4
 
 
+def _serial() -> bool:
+    """Whether a call runs on the calling thread alone: a pool of one thread, or a call made
+    from inside a block (no nested fan-out)."""
+    return threads() == 1 or getattr(_local, "inside", False)
+
+
 def blocks(n_rows: int, min_rows: int) -> int:
     """How many blocks `run_blocks` splits `n_rows` rows into (each of >= `min_rows` rows)."""
-    n = threads()
-    if n == 1 or getattr(_local, "inside", False):
+    if _serial():
         return 1
-    return max(1, min(n * _BLOCKS_PER_THREAD, n_rows // max(1, min_rows)))
+    return max(1, min(threads() * _BLOCKS_PER_THREAD, n_rows // max(1, min_rows)))
 
 
 def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> None:
@@ -200,7 +205,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     """
     import numpy as np
 
-    if threads() == 1 or getattr(_local, "inside", False) or type(a) is not np.ndarray \
+    if _serial() or type(a) is not np.ndarray \
             or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2 \
             or a.dtype != b.dtype or a.dtype.kind != "f" \
             or (b.ndim > 2 and (a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2])):
@@ -256,7 +261,7 @@ def elementwise(kernel: Callable, out: Any, shape: tuple, dtype: Any, *args: Any
     import numpy as np
 
     size = math.prod(shape)
-    if threads() == 1 or getattr(_local, "inside", False) or not shape or shape[0] < 2 \
+    if _serial() or not shape or shape[0] < 2 \
             or size < 2 * _MIN_BLOCK_ELEMENTS:
         return kernel(*args) if out is None else kernel(*args, out=out)
     if out is None:

@@ -279,8 +279,8 @@ def record(op: Op, inputs: tuple, outputs: Any, attrs: dict) -> None:
                 hit = True
         if hit:
             if node is None:
-                for t in inputs:  # variables among the inputs: read them (_read_inputs)
-                    if t._mutable:
+                for t in inputs:  # a plain loop: any() over a generator costs more per op
+                    if t._mutable:  # a variable among the inputs: snapshot what the op read
                         node = Node(op, _read_inputs(inputs, outputs), outputs, attrs)
                         break
                 else:
@@ -302,12 +302,8 @@ def _read_inputs(inputs: tuple, outputs: Any) -> tuple:
     """The inputs as the op read them: a variable is replaced by a snapshot of its value, so a
     gradient uses the values of the forward pass even if the variable is assigned before
     `tape.gradient` (as in TensorFlow, where reading a variable yields a tensor). An output
-    that is a view of a variable's buffer is made a copy for the same reason."""
-    for t in inputs:  # a plain loop: any() over a generator costs more per recorded op
-        if t._mutable:
-            break
-    else:
-        return inputs
+    that is a view of a variable's buffer is made a copy for the same reason. Called by
+    `record` when one of the inputs is a variable."""
     first = outputs[0] if type(outputs) is tuple else outputs
     if first._symbolic:  # traced: the graph reads the variable when it runs
         return inputs

@@ -42,6 +42,12 @@ def npdt(x: Tensor) -> np.dtype:
         return x._np_dtype
 
 
+def has_no_value(x: Tensor) -> bool:
+    """True for a symbolic (Keras) or traced (ndflow.function) tensor: its values are not
+    known while the code runs."""
+    return bool(x._symbolic) or getattr(x._value, "_abstract", False)
+
+
 def shape_of(x: Tensor) -> tuple:
     try:
         return x._value.shape

@@ -28,21 +28,22 @@ from ndflow.ops._util import shape_of, t
 from ndflow.ops.linalg import matmul
 
 
-def _float_input(op: str, x: Any) -> Tensor:
+def _float_input(op: str, x: Any, kinds: str = "f") -> Tensor:
+    """`x` as a tensor, checked to be floating-point (`kinds` "fc": complex allowed too)."""
     x = t(x)
-    if x.dtype.as_numpy_dtype is None or np.dtype(x.dtype.as_numpy_dtype).kind != "f":
+    if x.dtype.as_numpy_dtype is None or np.dtype(x.dtype.as_numpy_dtype).kind not in kinds:
         raise fail(f"linalg.{op}", "a floating-point matrix", f"dtype {x.dtype.name}",
                    "Cast integers to float32 or float64 first.")
     return x
 
 
-def _matrix_spec(op: str, a: Spec, square: bool = True) -> None:
+def _matrix_spec(op: str, a: Spec, square: bool = True, kinds: str = "f") -> None:
     if a.ndim < 2:
         raise fail(f"linalg.{op}", "a matrix (rank >= 2)", f"shape {list(a.shape)}")
     if square and None not in a.shape[-2:] and a.shape[-1] != a.shape[-2]:
         raise fail(f"linalg.{op}", "square matrices in the last two dimensions",
                    f"shape {list(a.shape)}")
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in kinds:
         raise fail(f"linalg.{op}", "a floating-point matrix", f"dtype {a.dtype.name}")
 
 

@@ -65,9 +65,8 @@ def _mm_grad(node: Any, g: Tensor) -> tuple:
     ta, tb = node.attrs["ta"], node.attrs["tb"]
     na, nb = node.needs
     shared = _shared_matrix_grad(a, b, g, tb) if nb and not ta else None
-    if shared is not None:
-        ga = (matmul(g, b, transpose_b=not tb) if na else None)
-        return (unbroadcast(ga, shape_of(a)) if ga is not None else None, shared)
+    if shared is not None:  # (a's gradient then has a's shape: b is one matrix)
+        return (matmul(g, b, transpose_b=not tb) if na else None, shared)
     ga = gb = None
     if not ta and not tb:
         ga = matmul(g, b, transpose_b=True) if na else None

@@ -19,13 +19,13 @@ from ndflow.core.dispatch import fail
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import array as a_
 from ndflow.ops import math as m
-from ndflow.ops._util import npdt, shape_of, t
+from ndflow.ops._util import has_no_value, npdt, shape_of, t
 
 
 def _concrete_int(op: str, value: Any, what: str) -> int:
     """A Python int from an int, a NumPy scalar or an eager scalar tensor."""
     if isinstance(value, Tensor):
-        if value._symbolic or getattr(value._value, "_abstract", False):
+        if has_no_value(value):
             raise fail(op, f"a known {what} (it sets the result's shape)", "a traced tensor",
                        f"Pass {what} as a Python int.")
         value = value._value
@@ -43,7 +43,7 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = "bool",
     if npdt(lens).kind not in "iu":
         raise fail("sequence_mask", "integer lengths", npdt(lens).name, "Cast with tf.cast.")
     if maxlen is None:
-        if lens._symbolic or getattr(lens._value, "_abstract", False):
+        if has_no_value(lens):
             raise fail("sequence_mask", "maxlen when the lengths are traced",
                        "maxlen=None", "Pass maxlen, the number of steps.")
         maxlen = int(lens._value.max()) if lens._value.size else 0

@@ -19,18 +19,14 @@ from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import array as a_
 from ndflow.ops import math as m
-from ndflow.ops._util import npdt, shape_of, t
+from ndflow.ops._util import shape_of, t
+from ndflow.ops.decomp import _float_input, _matrix_spec, mT
 from ndflow.ops.linalg import matmul
 
 
 def _square_infer(name: str):
     def infer(a: Spec) -> Spec:
-        if a.ndim < 2 or (a.shape[-1] != a.shape[-2] and None not in a.shape[-2:]):
-            raise fail(f"linalg.{name}", "square matrices in the last two dimensions",
-                       f"shape {list(a.shape)}")
-        if a.dtype.kind not in "fc":
-            raise fail(f"linalg.{name}", "a floating-point input", f"dtype {a.dtype.name}",
-                       "Cast with tf.cast(x, tf.float32).")
+        _matrix_spec(name, a, kinds="fc")
         return Spec(a.shape if name == "inv" else a.shape[:-2], a.dtype)
     return infer
 
@@ -41,7 +37,7 @@ def matrix_transpose(x: Any, name: str | None = None) -> Tensor:
     nd = len(shape_of(x))
     if nd < 2:
         raise fail("linalg.matrix_transpose", "a tensor of rank >= 2", f"rank {nd}")
-    return a_.transpose(x, list(range(nd - 2)) + [nd - 1, nd - 2])
+    return mT(x)
 
 
 def _inv_grad(node: Any, g: Tensor) -> tuple:
@@ -52,7 +48,7 @@ def _inv_grad(node: Any, g: Tensor) -> tuple:
 def _det_grad(node: Any, g: Tensor) -> tuple:
     a, d = node.inputs[0], node.outputs
     scale = a_.expand_dims(a_.expand_dims(m.multiply(g, d), -1), -1)
-    return (m.multiply(scale, matrix_transpose(execute(_INV, (a,)))),)
+    return (m.multiply(scale, mT(execute(_INV, (a,)))),)
 
 
 def _solve_infer(a: Spec, b: Spec) -> Spec:
@@ -70,7 +66,7 @@ def _solve_infer(a: Spec, b: Spec) -> Spec:
 def _solve_grad(node: Any, g: Tensor) -> tuple:
     a, _ = node.inputs
     x = node.outputs
-    gb = execute(_SOLVE, (matrix_transpose(a), g))
+    gb = execute(_SOLVE, (mT(a), g))
     needs = node.needs
     ga = m.negative(matmul(gb, x, transpose_b=True)) if needs[0] else None
     return (ga, gb if needs[1] else None)
@@ -90,7 +86,7 @@ def _slogdet_grad(node: Any, g_sign: Any, g_logdet: Any) -> tuple:
     if g_logdet is None:
         return (None,)
     scale = a_.expand_dims(a_.expand_dims(g_logdet, -1), -1)
-    return (m.multiply(scale, matrix_transpose(execute(_INV, (node.inputs[0],)))),)
+    return (m.multiply(scale, mT(execute(_INV, (node.inputs[0],)))),)
 
 
 _INV = register_op("matrix_inverse", lambda xp, a: xp.linalg.inv(a), _square_infer("inv"),
@@ -104,30 +100,22 @@ _SLOGDET = register_op("log_matrix_determinant", _slogdet_fwd, _slogdet_infer, _
                        num_outputs=2)
 
 
-def _float(name: str, x: Any) -> Tensor:
-    x = t(x)
-    if npdt(x).kind not in "fc":
-        raise fail(f"linalg.{name}", "a floating-point input", f"dtype {npdt(x).name}",
-                   "Cast with tf.cast(x, tf.float32).")
-    return x
-
-
 def inv(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
     """Inverse of each square matrix in the last two dimensions (of its transpose with
     `adjoint`; real matrices)."""
-    x = _float("inv", input)
-    return execute(_INV, (matrix_transpose(x) if adjoint else x,))
+    x = _float_input("inv", input, "fc")
+    return execute(_INV, (mT(x) if adjoint else x,))
 
 
 def det(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """Determinant of each square matrix in the last two dimensions."""
-    return execute(_DET, (_float("det", input),))
+    return execute(_DET, (_float_input("det", input, "fc"),))
 
 
 def slogdet(input: Any, name: str | None = None) -> tuple:  # noqa: A002
     """(sign, log of the absolute determinant) of each square matrix: stable where `det`
     would overflow."""
-    sign, logdet_ = execute(_SLOGDET, (_float("slogdet", input),))
+    sign, logdet_ = execute(_SLOGDET, (_float_input("slogdet", input, "fc"),))
     return sign, logdet_
 
 
@@ -141,12 +129,12 @@ def logdet(matrix: Any, name: str | None = None) -> Tensor:
 def solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None = None) -> Tensor:
     """`x` with ``matrix @ x = rhs`` (``matrix.T @ x = rhs`` with `adjoint`), one right-hand
     side per column of `rhs`."""
-    a, b = _float("solve", matrix), _float("solve", rhs)
+    a, b = _float_input("solve", matrix, "fc"), _float_input("solve", rhs, "fc")
     if len(shape_of(b)) != len(shape_of(a)):
         raise fail("linalg.solve", f"a right-hand side of rank {len(shape_of(a))} (one column "
                    "per right-hand side)", f"shape {list(shape_of(b))}",
                    "For one vector v, pass v[:, None].")
-    return execute(_SOLVE, (matrix_transpose(a) if adjoint else a, b))
+    return execute(_SOLVE, (mT(a) if adjoint else a, b))
 
 
 __all__ = ["det", "inv", "logdet", "matrix_transpose", "slogdet", "solve"]

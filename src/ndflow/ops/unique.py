@@ -18,7 +18,7 @@ import numpy as np
 from ndflow.core import dtypes as _dt
 from ndflow.core.dispatch import fail
 from ndflow.core.tensor import Tensor, constant
-from ndflow.ops._util import t
+from ndflow.ops._util import has_no_value, t
 
 
 class Unique(NamedTuple):
@@ -34,7 +34,7 @@ class UniqueWithCounts(NamedTuple):
 
 def _first_appearance(op: str, x: Any, out_idx: Any) -> tuple:
     x = t(x)
-    if x._symbolic or getattr(x._value, "_abstract", False):
+    if has_no_value(x):
         raise fail(op, "a tensor with values (the result's length depends on them)",
                    "a traced tensor", f"Call tf.{op} outside ndflow.function, e.g. in data "
                    "preparation.")

@@ -173,8 +173,8 @@ class Checkpoint:
         path = self.write(f"{os.fspath(file_prefix)}-{int(self.save_counter)}")
         folder = os.path.dirname(os.path.abspath(path))
         state = _read_state(folder)
-        paths = [p for p in state["all"] if p != path] + [path]
-        _write_state(folder, path, paths, state["timestamps"][-len(paths):])
+        recorded = [(p, t) for p, t in state["recorded"] if p != path] + [(path, time.time())]
+        _write_state(folder, path, recorded, state["preserved"])
         return path
 
     # --- reading --------------------------------------------------------------------------------
@@ -290,8 +290,11 @@ _LINE = re.compile(r'^(\w+):\s*(?:"((?:[^"\\]|\\.)*)"|([-+0-9.eE]+))\s*$')
 
 
 def _read_state(folder: str) -> dict:
-    """{"latest": path or None, "all": [paths], "timestamps": [...], "preserved": float|None}"""
-    state: dict = {"latest": None, "all": [], "timestamps": [], "preserved": None}
+    """{"latest": path or None, "recorded": [(path, timestamp)], "preserved": float|None};
+    a path recorded without a timestamp gets the current time."""
+    state: dict = {"latest": None, "recorded": [], "preserved": None}
+    paths: list = []
+    stamps: list = []
     path = os.path.join(folder, STATE_FILE)
     try:
         with open(path, encoding="utf-8") as f:
@@ -310,16 +313,18 @@ def _read_state(folder: str) -> dict:
         if key == "model_checkpoint_path" and text is not None:
             state["latest"] = full(text)
         elif key == "all_model_checkpoint_paths" and text is not None:
-            state["all"].append(full(text))
+            paths.append(full(text))
         elif key == "all_model_checkpoint_timestamps" and number is not None:
-            state["timestamps"].append(float(number))
+            stamps.append(float(number))
         elif key == "last_preserved_timestamp" and number is not None:
             state["preserved"] = float(number)
+    stamps += [time.time()] * (len(paths) - len(stamps))
+    state["recorded"] = list(zip(paths, stamps))
     return state
 
 
-def _write_state(folder: str, latest: str, paths: list, timestamps: list,
-                 preserved: float | None = None) -> None:
+def _write_state(folder: str, latest: str, recorded: list, preserved: float | None) -> None:
+    """The state file naming `latest` and the (path, timestamp) pairs `recorded`."""
     from ndflow.keras.saving import file_io
 
     def rel(p: str) -> str:
@@ -330,11 +335,11 @@ def _write_state(folder: str, latest: str, paths: list, timestamps: list,
         return '"' + rel(p).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     lines = [f"model_checkpoint_path: {quoted(latest)}"]
-    lines += [f"all_model_checkpoint_paths: {quoted(p)}" for p in paths]
-    now = time.time()
-    stamps = list(timestamps) + [now] * (len(paths) - len(timestamps))
-    lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in stamps[:len(paths)]]
-    lines.append(f"last_preserved_timestamp: {preserved if preserved is not None else now!r}")
+    lines += [f"all_model_checkpoint_paths: {quoted(p)}" for p, _ in recorded]
+    lines += [f"all_model_checkpoint_timestamps: {t!r}" for _, t in recorded]
+    if preserved is None:
+        preserved = time.time()
+    lines.append(f"last_preserved_timestamp: {preserved!r}")
     with file_io.atomic_write(os.path.join(folder, STATE_FILE)) as (f, _):
         f.write(("\n".join(lines) + "\n").encode("utf-8"))
 
@@ -383,10 +388,9 @@ class CheckpointManager:
         self._init_fn = init_fn
         os.makedirs(self._directory, exist_ok=True)
         state = _read_state(self._directory)
-        kept = [p for p in state["all"] if os.path.exists(p + SUFFIX)]
-        stamps = state["timestamps"][-len(kept):] if kept else []
-        self._kept = list(zip(kept, stamps + [time.time()] * (len(kept) - len(stamps))))
+        self._kept = [(p, t) for p, t in state["recorded"] if os.path.exists(p + SUFFIX)]
         self._preserved = state["preserved"] if state["preserved"] is not None else time.time()
+        kept = self.checkpoints
         self._latest = state["latest"] if state["latest"] in kept else (
             kept[-1] if kept else None)
 
@@ -423,8 +427,7 @@ class CheckpointManager:
         self._kept = [(p, t) for p, t in self._kept if p != path] + [(path, now)]
         self._sweep()
         self._latest = path
-        _write_state(self._directory, path, self.checkpoints, [t for _, t in self._kept],
-                     self._preserved)
+        _write_state(self._directory, path, self._kept, self._preserved)
         return path
 
     def _sweep(self) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ndflow.core.dispatch import fail
 from ndflow.core.tensor import Tensor
+from ndflow.graph.trace import host_callable
 
 _COMPARE: dict[str, tuple[str, Callable]] = {
     "assert_equal": ("==", np.equal), "assert_none_equal": ("!=", np.not_equal),
@@ -30,26 +31,6 @@ _SIGN: dict[str, tuple[str, Callable]] = {
     "assert_non_negative": (">= 0", lambda v: v >= 0),
     "assert_non_positive": ("<= 0", lambda v: v <= 0),
 }
-
-
-def _traced() -> bool:
-    from ndflow.core import dispatch
-
-    if dispatch.trace_hook is None:
-        return False
-    from ndflow.graph.trace import current_trace
-
-    return current_trace() is not None
-
-
-def _run(check: Callable, args: tuple) -> None:
-    """`check(*args)` now, or on every call of the function being traced."""
-    if _traced():
-        from ndflow.graph.trace import host_call
-
-        host_call(check, args, {})
-        return
-    check(*args)
 
 
 def _array(x: Any) -> np.ndarray:
@@ -66,45 +47,52 @@ def _label(op: str, message: str | None) -> str:
     return f"{op}: {message}" if message else op
 
 
-def _compare(op: str) -> Callable:
+# The checks run through host_callable: eagerly at once, inside ndflow.function on every
+# call of the compiled function (not once at trace time).
+@host_callable(retains_args=False)
+def _check_compare(op: str, x: Any, y: Any, message: str | None, summarize: int | None
+                   ) -> None:
     symbol, ufunc = _COMPARE[op]
+    a, b = _array(x), _array(y)
+    try:
+        ok = ufunc(a, b)
+    except ValueError:
+        raise fail(_label(op, message), "x and y of broadcastable shapes",
+                   f"{list(a.shape)} and {list(b.shape)}") from None
+    if not np.all(ok):
+        bad = np.argwhere(~np.broadcast_to(ok, np.broadcast_shapes(a.shape, b.shape)))
+        n = summarize or 3
+        raise fail(_label(op, message), f"x {symbol} y element-wise",
+                   f"{int(bad.shape[0])} element(s) where it does not hold, first at "
+                   f"index {bad[0].tolist()}; x = {_show(a, n)}, y = {_show(b, n)}")
 
+
+@host_callable(retains_args=False)
+def _check_sign(op: str, x: Any, message: str | None, summarize: int | None) -> None:
+    symbol, pred = _SIGN[op]
+    a = _array(x)
+    if not np.all(pred(a)):
+        raise fail(_label(op, message), f"every element {symbol}",
+                   f"x = {_show(a, summarize or 3)}")
+
+
+def _compare(op: str) -> Callable:
     def assertion(x: Any, y: Any, message: str | None = None, summarize: int | None = None,
                   name: str | None = None) -> None:
-        def check(x: Any, y: Any) -> None:
-            a, b = _array(x), _array(y)
-            try:
-                ok = ufunc(a, b)
-            except ValueError:
-                raise fail(_label(op, message), "x and y of broadcastable shapes",
-                           f"{list(a.shape)} and {list(b.shape)}") from None
-            if not np.all(ok):
-                bad = np.argwhere(~np.broadcast_to(ok, np.broadcast_shapes(a.shape, b.shape)))
-                n = summarize or 3
-                raise fail(_label(op, message), f"x {symbol} y element-wise",
-                           f"{int(bad.shape[0])} element(s) where it does not hold, first at "
-                           f"index {bad[0].tolist()}; x = {_show(a, n)}, y = {_show(b, n)}")
-        _run(check, (x, y))
+        _check_compare(op, x, y, message, summarize)
 
     assertion.__name__ = op
-    assertion.__doc__ = f"Raise InvalidArgumentError unless x {symbol} y element-wise."
+    assertion.__doc__ = f"Raise InvalidArgumentError unless x {_COMPARE[op][0]} y element-wise."
     return assertion
 
 
 def _sign(op: str) -> Callable:
-    symbol, pred = _SIGN[op]
-
     def assertion(x: Any, message: str | None = None, summarize: int | None = None,
                   name: str | None = None) -> None:
-        def check(x: Any) -> None:
-            a = _array(x)
-            if not np.all(pred(a)):
-                raise fail(_label(op, message), f"every element {symbol}",
-                           f"x = {_show(a, summarize or 3)}")
-        _run(check, (x,))
+        _check_sign(op, x, message, summarize)
 
     assertion.__name__ = op
-    assertion.__doc__ = f"Raise InvalidArgumentError unless every element is {symbol}."
+    assertion.__doc__ = f"Raise InvalidArgumentError unless every element is {_SIGN[op][0]}."
     return assertion
 
 
@@ -120,20 +108,24 @@ assert_non_negative = _sign("assert_non_negative")
 assert_non_positive = _sign("assert_non_positive")
 
 
+@host_callable(retains_args=False)
+def _check_near(x: Any, y: Any, rtol: Any, atol: Any, message: str | None,
+                summarize: int | None) -> None:
+    a, b = _array(x), _array(y)
+    eps = np.finfo(a.dtype if a.dtype.kind == "f" else np.float64).eps
+    rt = 10 * eps if rtol is None else float(rtol)
+    at = 10 * eps if atol is None else float(atol)
+    if not np.all(np.abs(a - b) <= at + rt * np.abs(b)):
+        raise fail(_label("assert_near", message), f"|x - y| <= {at:.3g} + {rt:.3g} * |y| "
+                   "element-wise", f"largest |x - y| {float(np.max(np.abs(a - b))):.6g}; "
+                   f"x = {_show(a, summarize or 3)}, y = {_show(b, summarize or 3)}")
+
+
 def assert_near(x: Any, y: Any, rtol: Any = None, atol: Any = None, message: str | None = None,
                 summarize: int | None = None, name: str | None = None) -> None:
     """Raise unless ``|x - y| <= atol + rtol * |y|`` element-wise (default tolerances: 10 ulps
     of x's float type, as in TensorFlow)."""
-    def check(x: Any, y: Any) -> None:
-        a, b = _array(x), _array(y)
-        eps = np.finfo(a.dtype if a.dtype.kind == "f" else np.float64).eps
-        rt = 10 * eps if rtol is None else float(rtol)
-        at = 10 * eps if atol is None else float(atol)
-        if not np.all(np.abs(a - b) <= at + rt * np.abs(b)):
-            raise fail(_label("assert_near", message), f"|x - y| <= {at:.3g} + {rt:.3g} * |y| "
-                       "element-wise", f"largest |x - y| {float(np.max(np.abs(a - b))):.6g}; "
-                       f"x = {_show(a, summarize or 3)}, y = {_show(b, summarize or 3)}")
-    _run(check, (x, y))
+    _check_near(x, y, rtol, atol, message, summarize)
 
 
 def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None = None) -> None:
@@ -161,15 +153,18 @@ def assert_type(tensor: Any, tf_type: Any, message: str | None = None,
         raise fail(_label("assert_type", message), f"dtype {want.name}", f"dtype {got.name}")
 
 
+@host_callable(retains_args=False)
+def _check_finite(x: Any, message: str | None) -> None:
+    a = _array(x)
+    if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+        what = "NaN" if np.isnan(a).any() else "Inf"
+        raise fail(_label("check_numerics", message), "finite values",
+                   f"{what} in a tensor of shape {list(a.shape)}")
+
+
 def assert_all_finite(t: Any, message: str, name: str | None = None) -> Any:
     """`t` itself, after checking that it holds no NaN or infinity (`check_numerics`)."""
-    def check(x: Any) -> None:
-        a = _array(x)
-        if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
-            what = "NaN" if np.isnan(a).any() else "Inf"
-            raise fail(_label("check_numerics", message), "finite values",
-                       f"{what} in a tensor of shape {list(a.shape)}")
-    _run(check, (t,))
+    _check_finite(t, message)
     return t
 
 

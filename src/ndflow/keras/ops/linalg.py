@@ -97,8 +97,7 @@ def slogdet(x: Any) -> tuple:
 def logdet(x: Any) -> Tensor:
     """Log-determinant of Hermitian positive-definite matrices (NaN where the determinant
     is negative)."""
-    sign, ld = slogdet(x)
-    return m.where(m.greater(sign, 0.0), ld, m.add(m.zeros_like_(ld), float("nan")))
+    return ms_.logdet(to_float(x))
 
 
 def inv(a: Any) -> Tensor:
