@@ -267,10 +267,10 @@ def _read_group(reader: Any, group: Any, container: Any, path: str, pending: lis
                     variables = _trainable_variables(root)
                     if variables:
                         value.build(variables)
-            saving_lib.read_h5_state(sub, value, repr(where), include_optimizer=False,
-                                     strict_optimizer=True)
-            # read_h5_state assigned already: mark its datasets as used
-            _mark_used(reader, sub)
+            pending.append(saving_lib.read_h5_state(
+                sub, value, repr(where), include_optimizer=False, strict_optimizer=True,
+                defer=True))
+            _mark_used(reader, sub)  # read and validated by read_h5_state
         else:
             _read_group(reader, sub, value, where, pending, missing, root)
 

@@ -113,6 +113,27 @@ def test_bad_objects_shapes_and_unbuilt_models_are_clear_errors(tmp_path):
         tf.train.Checkpoint(model=unbuilt).restore(path)
 
 
+def test_a_failed_restore_assigns_nothing(tmp_path):
+    """A checkpoint that fails validation part-way leaves every object as it was, the Keras
+    models read before the failing entry included (no half-restored state)."""
+    saved_model, _ = _model_and_optimizer()
+    path = tf.train.Checkpoint(a_model=saved_model, z=tf.Variable([1.0, 2.0])).save(
+        tmp_path / "c")
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(1)])
+    before = [w.copy() for w in model.get_weights()]
+    assert not all(np.array_equal(a, b) for a, b in zip(before, saved_model.get_weights()))
+    z = tf.Variable([0.0, 0.0, 0.0])  # the wrong shape: restore must fail on it
+    with pytest.raises(ValueError, match="expects shape"):
+        tf.train.Checkpoint(a_model=model, z=z).restore(path)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
+    assert z.numpy().tolist() == [0.0, 0.0, 0.0]
+    tf.train.Checkpoint(a_model=model).restore(path).expect_partial()
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(),
+                                                     saved_model.get_weights()))
+
+
 def test_a_failed_write_leaves_the_previous_checkpoint_in_place(tmp_path, monkeypatch):
     import h5py
 

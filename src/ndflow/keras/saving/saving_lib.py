@@ -26,6 +26,7 @@ import re
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -607,8 +608,11 @@ def _label(path: str, obj: Any) -> str:
 
 
 def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True,
-                  skip_mismatch: bool = False, strict_optimizer: bool = False) -> None:
-    """Assign the variables of ``root``'s tree from an open h5py File (validated)."""
+                  skip_mismatch: bool = False, strict_optimizer: bool = False,
+                  defer: bool = False) -> Callable[[], None] | None:
+    """Assign the variables of ``root``'s tree from an open h5py File (validated). With
+    `defer`, nothing is assigned: the assignment comes back as a function to call once the
+    caller has validated everything else it reads (no partial restore)."""
     reader = _H5Reader(h5, where)
     _, opt_cls = _classes()
     pending: list = []  # (variable, array) pairs: assigned only if everything validates
@@ -685,12 +689,19 @@ def read_h5_state(h5: Any, root: Any, where: str, include_optimizer: bool = True
         if not skip_mismatch:
             raise FileFormatError(msg)
         warnings.warn(msg, stacklevel=3)
-    for v, arr in pending:
-        _assign(v, arr)
-    for obj, arrays in named:
-        obj._load_saved_arrays(arrays)
-    for gen, (seed, counter) in seeds:
-        gen.seed, gen._counter = seed, counter
+
+    def assign() -> None:
+        for v, arr in pending:
+            _assign(v, arr)
+        for obj, arrays in named:
+            obj._load_saved_arrays(arrays)
+        for gen, (seed, counter) in seeds:
+            gen.seed, gen._counter = seed, counter
+
+    if defer:
+        return assign
+    assign()
+    return None
 
 
 def _check_optimizer_state(optimizer: Any, staged: list, where: str) -> None:
