@@ -252,6 +252,31 @@ def test_compiled_float32_erf_is_within_one_ulp():
     assert np.isnan(nan).all()
 
 
+def test_compiled_float32_exp_is_correctly_rounded():
+    """Compiled loops use a vectorisable exp for float32 (range reduction, a polynomial and
+    2**k from its bits, in float64; libm's expf is a call per element): the correctly rounded
+    value on every sampled input, with overflow to inf, underflow through the subnormals to 0,
+    and NaN kept."""
+    import math
+
+    if not jit._load_numba():
+        pytest.skip("numba is not installed (ndflow[jit])")
+    xs = np.concatenate([np.linspace(-110, 90, 1_000_001, dtype=np.float32),
+                         np.float32([0.0, -0.0, 1e-30, -1e-30, 88.72, 88.7228, 88.73, -87.33,
+                                     -103.2, -103.97, -104.0, 1e30, -1e30, np.inf, -np.inf])])
+    with jit.switched(True):
+        k = cg.numba_ufunc(ew.parse("exp(x)"), [(xs.shape, np.float32)])
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            got = k(xs)
+            nan = k(np.float32([np.nan]))
+    want = np.array([math.exp(v) if v < 89 else math.inf for v in xs.astype(np.float64)])
+    with np.errstate(over="ignore"):
+        want = want.astype(np.float32)
+    np.testing.assert_array_equal(got, want)
+    assert got[-2] == np.inf and got[-1] == 0.0 and 0 < got[-6] < np.finfo(np.float32).tiny
+    assert np.isnan(nan).all()
+
+
 def test_scalar_constants_become_literals_of_the_fused_expression(monkeypatch):
     """A float scalar constant of the group's dtype is part of the expression, not a 0-d
     argument (compiled ufuncs do not vectorise over 0-d operands)."""

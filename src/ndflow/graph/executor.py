@@ -69,7 +69,10 @@ class _FusedPlan:
                 n_calls >= 2 and int(np.prod(out.shape)) >= _fusion.JIT_MIN_SIZE):
             self.loop = ew.numba_ufunc(self.expr, self.specs)
         if self.loop is not None:
-            self.safe = set(range(len(self.specs)))
+            # never in place: a compiled loop whose output overlaps an input fails LLVM's
+            # run-time overlap check and runs its scalar loop (measured 5x slower with a
+            # vectorised exp)
+            self.safe = set()
         elif self.cupy is None:
             _, _, self.safe = ew.numpy_lines(self.expr, [f"a{i}" for i in range(len(
                 self.specs))], "OUT", self.out_spec, self.specs, lambda: "t")
