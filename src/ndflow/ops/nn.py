@@ -151,9 +151,17 @@ def crelu(features: Any, axis: int = -1, name: str | None = None) -> Tensor:
 @jit.kernel
 def _softmax_rows_jit(x: Any, out: Any, exp: Any, exp_data: Any, meta: Any, prog: Any,
                       zero: Any, r0: int, r1: int) -> None:
-    """Softmax of rows r0:r1 of 2-D `x`, the NumPy path's operations: the row max, x - max,
-    NumPy's exp loop (native_calls) on a chunk of rows at a time, the row sum in NumPy's
-    order, the division."""
+    """Softmax of rows r0:r1 of 2-D `x` (see `softmax_rows`)."""
+    softmax_rows(x, out, exp, exp_data, meta, prog, zero, r0, r1)
+
+
+@jit.helper
+def softmax_rows(x: Any, out: Any, exp: Any, exp_data: Any, meta: Any, prog: Any,
+                 zero: Any, r0: int, r1: int) -> None:
+    """Softmax of rows r0:r1 of 2-D `x` into `out` (may be `x`), the NumPy path's
+    operations: the row max, x - max, NumPy's exp loop (native_calls) on a chunk of rows at
+    a time, the row sum in NumPy's order (`prog`: row_sums.pairwise_program), the
+    division."""
     C = x.shape[1]
     stack = np.empty(64, x.dtype)
     isz = x.itemsize

@@ -245,8 +245,18 @@ def _gru(ctx: Lowering, node: GNode) -> tuple:
     return st.stack(hs), None, None
 
 
+def _attention(ctx: Lowering, node: GNode) -> tuple:
+    """softmax(q k^T) v per head as ONNX's Einsum, Softmax, Einsum (opset 12+)."""
+    from ndflow.ops.attention import ATTEND, SCORES
+
+    scores = ctx.emit("Einsum", [ctx.input(node, 0), ctx.input(node, 1)], equation=SCORES)
+    probs = ctx.emit("Softmax", [scores], axis=-1)
+    return ctx.emit("Einsum", [probs, ctx.input(node, 2)], equation=ATTEND), probs
+
+
 RULES: dict[str, Any] = {
-    "conv": _conv, "conv_backprop_input": _conv_transpose, "max_pool": _pool("MaxPool"),
+    "attention": _attention, "conv": _conv, "conv_backprop_input": _conv_transpose,
+    "max_pool": _pool("MaxPool"),
     "avg_pool": _pool("AveragePool"), "normalize": _normalize,
     "simple_rnn_sequence": _srnn, "lstm_sequence": _lstm, "gru_sequence": _gru,
 }

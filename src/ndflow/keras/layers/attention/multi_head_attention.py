@@ -23,6 +23,7 @@ from ndflow.keras.layers.attention.masking import masked_softmax
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt, shape_of
 from ndflow.ops.array import expand_dims
+from ndflow.ops.attention import attention
 from ndflow.ops.linalg import einsum
 
 
@@ -99,10 +100,13 @@ class MultiHeadAttention(ProjectedAttention):
         k = self.key_dense(k_in)
         v = self.value_dense(v_in)
         q = m.multiply(q, m.cast(convert_to_tensor(1.0 / math.sqrt(self.key_dim)), npdt(q)))
-        scores = einsum("aecd,abcd->acbe", k, q)
-        probs = masked_softmax(scores, None if mask is None else expand_dims(mask, 1))
-        dropped = self._dropout_layer(probs, training=training) if self.dropout else probs
-        out = einsum("acbe,aecd->abcd", dropped, v)
+        if mask is None and not self.dropout:
+            out, probs = attention(q, k, v)  # one op: each head's scores stay in cache
+        else:
+            scores = einsum("aecd,abcd->acbe", k, q)
+            probs = masked_softmax(scores, None if mask is None else expand_dims(mask, 1))
+            dropped = self._dropout_layer(probs, training=training) if self.dropout else probs
+            out = einsum("acbe,aecd->abcd", dropped, v)
         out = self.output_dense(out)
         if return_attention_scores:
             return out, probs

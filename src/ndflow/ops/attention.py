@@ -1,0 +1,236 @@
+"""Scaled dot-product attention as one op: ``softmax(q @ k^T) @ v`` per batch row and head.
+
+Inputs keep Keras's `(batch, seq, heads, dim)` layout (what EinsumDense projections produce):
+`query` (a, b, c, d), already scaled, `key` (a, e, c, d) and `value` (a, e, c, f). Outputs are
+the attended values (a, b, c, f) and the attention probabilities (a, c, b, e), which the
+backward pass reads (and `MultiHeadAttention(return_attention_scores=True)` returns).
+
+On the CPU with compiled kernels (`ndflow[jit]`) one head's scores, softmax and products run
+together while its (b, e) block is in cache, with NumPy's own BLAS GEMM reading the strided
+heads in place and NumPy's exp loop for the softmax; the backward pass likewise per head. The
+einsum + softmax composition it replaces read and wrote every (a, c, b, e) array through main
+memory, with transposing copies around each batched product. Elsewhere (CuPy, no numba) the
+kernels are that composition. A gradient that will itself be differentiated is computed with
+primitive ops (so second-order gradients work).
+
+>>> import numpy as np, ndflow as tf
+>>> from ndflow.ops.attention import attention
+>>> q = k = v = tf.constant(np.ones((1, 2, 1, 4), np.float32))
+>>> out, probs = attention(q, k, v)
+>>> probs.numpy()[0, 0].tolist()
+[[0.5, 0.5], [0.5, 0.5]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ndflow.backend import jit, native_calls, parallel
+from ndflow.core.dispatch import Spec, execute, fail, register_op
+from ndflow.core.tensor import Tensor
+from ndflow.ops import math as m
+from ndflow.ops._util import npdt, t
+from ndflow.ops.nn import softmax, softmax_rows
+from ndflow.ops.row_sums import pairwise_program
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+SCORES, ATTEND = "abcd,aecd->acbe", "acbe,aecd->abcd"  # the einsums it computes
+
+
+@jit.helper
+def _gemm(gemm: Any, ta: int, tb: int, M: int, N: int, K: int, a: int, lda: int, b: int,
+          ldb: int, c: int, ldc: int, isz: int) -> None:
+    """C (M, N) = op(A) @ op(B) by addresses, in calls of few enough rows that OpenBLAS runs
+    each on the calling thread (rows are independent: at most rounding changes)."""
+    rows = max(1, (1 << 18) // max(1, N * K))
+    for r0 in range(0, M, rows):
+        r1 = min(r0 + rows, M)
+        off = r0 * lda * isz if ta == _NO_TRANS else r0 * isz
+        gemm(_ROW_MAJOR, ta, tb, r1 - r0, N, K, 1.0, a + off, lda, b, ldb, 0.0,
+             c + r0 * ldc * isz, ldc)
+
+
+@jit.kernel
+def _attention_jit(gemm: Any, exp: Any, exp_data: Any, meta: Any, prog: Any, zero: Any,
+                   q: Any, k: Any, v: Any, out: Any, probs: Any, a0: int, a1: int) -> None:
+    """Batch rows a0:a1, head by head: scores into `probs`, softmax in place, then out."""
+    A, B, C, D = q.shape
+    E, F = k.shape[1], v.shape[3]
+    isz = q.itemsize
+    for a in range(a0, a1):
+        for c in range(C):
+            p = probs[a, c]
+            qa = q.ctypes.data + (a * B * C + c) * D * isz
+            ka = k.ctypes.data + (a * E * C + c) * D * isz
+            va = v.ctypes.data + (a * E * C + c) * F * isz
+            oa = out.ctypes.data + (a * B * C + c) * F * isz
+            _gemm(gemm, _NO_TRANS, _TRANS, B, E, D, qa, C * D, ka, C * D, p.ctypes.data, E,
+                  isz)
+            softmax_rows(p, p, exp, exp_data, meta, prog, zero, 0, B)
+            _gemm(gemm, _NO_TRANS, _NO_TRANS, B, F, E, p.ctypes.data, E, va, C * F, oa, C * F,
+                  isz)
+
+
+@jit.kernel
+def _attention_grad_jit(gemm: Any, q: Any, k: Any, v: Any, probs: Any, dout: Any, dprobs: Any,
+                        has_dprobs: bool, dq: Any, dk: Any, dv: Any, ds: Any, a0: int,
+                        a1: int) -> None:
+    """Batch rows a0:a1, head by head: dv = p^T dout, dp = dout v^T (+ dprobs),
+    ds = p * (dp - rowsum(dp * p)), dq = ds k, dk = ds^T q (`ds` is scratch (B, E))."""
+    A, B, C, D = q.shape
+    E, F = k.shape[1], v.shape[3]
+    isz = q.itemsize
+    for a in range(a0, a1):
+        for c in range(C):
+            p = probs[a, c]
+            qa = q.ctypes.data + (a * B * C + c) * D * isz
+            ka = k.ctypes.data + (a * E * C + c) * D * isz
+            va = v.ctypes.data + (a * E * C + c) * F * isz
+            ga = dout.ctypes.data + (a * B * C + c) * F * isz
+            _gemm(gemm, _TRANS, _NO_TRANS, E, F, B, p.ctypes.data, E, ga, C * F,
+                  dv.ctypes.data + (a * E * C + c) * F * isz, C * F, isz)
+            _gemm(gemm, _NO_TRANS, _TRANS, B, E, F, ga, C * F, va, C * F, ds.ctypes.data, E,
+                  isz)
+            for i in range(B):
+                row, pr = ds[i], p[i]
+                if has_dprobs:
+                    gp = dprobs[a, c, i]
+                    for j in range(E):
+                        row[j] += gp[j]
+                s = row[0] * pr[0]
+                for j in range(1, E):
+                    s += row[j] * pr[j]
+                for j in range(E):
+                    row[j] = pr[j] * (row[j] - s)
+            _gemm(gemm, _NO_TRANS, _NO_TRANS, B, D, E, ds.ctypes.data, E, ka, C * D,
+                  dq.ctypes.data + (a * B * C + c) * D * isz, C * D, isz)
+            _gemm(gemm, _TRANS, _NO_TRANS, E, D, B, ds.ctypes.data, E, qa, C * D,
+                  dk.ctypes.data + (a * E * C + c) * D * isz, C * D, isz)
+
+
+def _compiled(xp: Any, *arrays: Any) -> Any:
+    """NumPy's GEMM for the compiled kernels, or None where they do not apply."""
+    dtype = arrays[0].dtype
+    if xp is not np or not jit.enabled() or dtype not in (np.float32, np.float64) \
+            or any(a.dtype != dtype or not a.flags.c_contiguous for a in arrays):
+        return None
+    return native_calls.gemm(dtype)
+
+
+def _attention_fwd(xp: Any, q: Any, k: Any, v: Any) -> tuple:
+    gemm = _compiled(xp, q, k, v)
+    exp = native_calls.unary_loop(np.exp, q.dtype) if gemm is not None else None
+    if exp is None:
+        scores = xp.einsum(SCORES, q, k)
+        e = xp.exp(scores - scores.max(axis=-1, keepdims=True))
+        probs = e / e.sum(axis=-1, keepdims=True)
+        return xp.einsum(ATTEND, probs, v), probs
+    A, B, C, _ = q.shape
+    E, F = k.shape[1], v.shape[3]
+    out = np.empty((A, B, C, F), q.dtype)
+    probs = np.empty((A, C, B, E), q.dtype)
+    prog, zero = pairwise_program(E), q.dtype.type(0)
+
+    def rows(a0: int, a1: int) -> None:
+        _attention_jit.function(gemm, exp[0], exp[1], np.empty(5, np.intp), prog, zero, q, k,
+                                v, out, probs, a0, a1)
+
+    parallel.run_blocks(rows, A, 1)
+    return out, probs
+
+
+def _attention_grad_fwd(xp: Any, q: Any, k: Any, v: Any, probs: Any, dout: Any,
+                        dprobs: Any, has_dprobs: bool) -> tuple:
+    gemm = _compiled(xp, q, k, v, probs, dout, dprobs)
+    if gemm is None:
+        dv = xp.einsum("acbe,abcf->aecf", probs, dout)
+        dp = xp.einsum("abcf,aecf->acbe", dout, v)
+        if has_dprobs:
+            dp = dp + dprobs
+        ds = probs * (dp - (dp * probs).sum(axis=-1, keepdims=True))
+        return xp.einsum("acbe,aecd->abcd", ds, k), xp.einsum("acbe,abcd->aecd", ds, q), dv
+    dq, dk, dv = np.empty_like(q), np.empty_like(k), np.empty_like(v)
+    B, E = q.shape[1], k.shape[1]
+
+    def rows(a0: int, a1: int) -> None:
+        _attention_grad_jit.function(gemm, q, k, v, probs, dout, dprobs, has_dprobs, dq, dk,
+                                     dv, np.empty((B, E), q.dtype), a0, a1)
+
+    parallel.run_blocks(rows, q.shape[0], 1)
+    return dq, dk, dv
+
+
+def _primitive_attention(q: Tensor, k: Tensor, v: Tensor) -> tuple:
+    from ndflow.ops.linalg import einsum
+
+    probs = softmax(einsum(SCORES, q, k), axis=-1)
+    return einsum(ATTEND, probs, v), probs
+
+
+def _attention_grad(node: Any, dout: Any, dprobs: Any) -> tuple:
+    q, k, v = node.inputs
+    out, probs = node.outputs
+    from ndflow.ops import rnn_unrolled
+
+    if rnn_unrolled.recording_gradient():  # this gradient will be differentiated again
+        grads = [m.zeros_like_(out) if dout is None else dout,
+                 m.zeros_like_(probs) if dprobs is None else dprobs]
+        return tuple(rnn_unrolled.gradients(_primitive_attention, (q, k, v), grads))
+    has = dprobs is not None
+    return tuple(execute(_ATTENTION_GRAD, (
+        m.zeros_like_(out) if dout is None else dout, q, k, v, probs,
+        dprobs if has else m.zeros_like_(probs[:1, :1, :1, :1])),
+        {"has_dprobs": has}))
+
+
+def _check(q: Spec, k: Spec, v: Spec) -> None:
+    for name, s in (("query", q), ("key", k), ("value", v)):
+        if len(s.shape) != 4:
+            raise fail("attention", f"a 4-D {name} (batch, seq, heads, dim)",
+                       f"shape {list(s.shape)}")
+
+    def clash(x: Any, y: Any) -> bool:
+        return x is not None and y is not None and x != y
+
+    if clash(q.shape[0], k.shape[0]) or clash(q.shape[2], k.shape[2]) \
+            or clash(q.shape[3], k.shape[3]):
+        raise fail("attention", "query and key of one batch, head count and key dim",
+                   f"query {list(q.shape)} and key {list(k.shape)}")
+    if any(clash(a, b) for a, b in zip(k.shape[:3], v.shape[:3])):
+        raise fail("attention", "key and value of one batch, length and head count",
+                   f"key {list(k.shape)} and value {list(v.shape)}")
+
+
+def _attention_infer(q: Spec, k: Spec, v: Spec) -> tuple:
+    _check(q, k, v)
+    a, b, c, _ = q.shape
+    return (Spec((a, b, c, v.shape[3]), q.dtype), Spec((a, c, b, k.shape[1]), q.dtype))
+
+
+def _grad_infer(dout: Spec, q: Spec, k: Spec, v: Spec, probs: Spec, dprobs: Spec,
+                **_: Any) -> tuple:
+    return Spec(q.shape, q.dtype), Spec(k.shape, k.dtype), Spec(v.shape, v.dtype)
+
+
+def _grad_kernel(xp: Any, dout: Any, q: Any, k: Any, v: Any, probs: Any, dprobs: Any,
+                 has_dprobs: bool) -> tuple:
+    return _attention_grad_fwd(xp, q, k, v, probs, dout, dprobs, has_dprobs)
+
+
+_ATTENTION = register_op("attention", _attention_fwd, _attention_infer, _attention_grad,
+                         num_outputs=2)
+_ATTENTION_GRAD = register_op("attention_grad", _grad_kernel, _grad_infer, None,
+                              num_outputs=3)
+
+
+def attention(query: Any, key: Any, value: Any) -> tuple[Tensor, Tensor]:
+    """``(softmax(query @ key^T) @ value, probabilities)`` per batch row and head, for
+    (batch, seq, heads, dim) inputs; scale `query` first (by ``1 / sqrt(dim)`` for the usual
+    scaled attention)."""
+    q, k, v = t(query), t(key), t(value)
+    if not npdt(q) == npdt(k) == npdt(v):
+        raise fail("attention", "query, key and value of one dtype",
+                   f"{npdt(q)}, {npdt(k)} and {npdt(v)}", "Cast them to one float dtype.")
+    return tuple(execute(_ATTENTION, (q, k, v), {}))
