@@ -681,6 +681,17 @@ def _rnn_cases() -> None:
 
 
 _rnn_cases()
+
+
+def _attention(*xs: Any) -> Any:
+    from ndflow.ops.attention import attention
+
+    return attention(*xs)
+
+
+add("attention", _attention, r(2, 3, 2, 4), r(2, 5, 2, 4), r(2, 5, 2, 3), id="attention")
+add("attention", lambda q, k, v, u: _nested_grad(lambda x: _attention(x, k, v)[0], q, u),
+    r(1, 2, 1, 3), r(1, 3, 1, 3), r(1, 3, 1, 2), r(1, 2, 1, 2), id="attention-second-order")
 # === end recurrent sequence ops =================================================================
 # === matrix decompositions and Fourier transforms (ops/decomp.py, ops/spectral.py; owner: #16 ops)
 

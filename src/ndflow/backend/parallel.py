@@ -205,10 +205,18 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     """
     import numpy as np
 
-    if _serial() or type(a) is not np.ndarray \
-            or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2 \
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2 \
             or a.dtype != b.dtype or a.dtype.kind != "f" \
             or (b.ndim > 2 and (a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2])):
+        return np.matmul(a, b, out=out)
+    if _serial():
+        if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous \
+                and (out is None or out.flags.c_contiguous):
+            # one GEMM over all rows: NumPy's matmul would make one call per leading index
+            # (each a small product that a multi-threaded BLAS splits again)
+            flat = np.matmul(a.reshape(-1, a.shape[-1]), b,
+                             out=None if out is None else out.reshape(-1, b.shape[-1]))
+            return flat.reshape(a.shape[:-1] + (b.shape[-1],)) if out is None else out
         return np.matmul(a, b, out=out)
     K, N = a.shape[-1], b.shape[-1]
     shape = a.shape[:-1] + (N,)
