@@ -17,7 +17,7 @@ from tests.graph.test_registry_traced import NON_DIFF
 # Ops an inference graph never holds (gradients, training forms, losses) or that have no
 # ONNX counterpart; exporting a graph with one fails with an error naming it.
 NO_RULE = {
-    "reason: gradient kernels": ["avg_pool_grad", "normalize_grad",
+    "reason: gradient kernels": ["attention_grad", "avg_pool_grad", "normalize_grad",
                                  "conv_backprop_filter", "conv_max_pool_grad", "gather_grad",
                                  "gru_sequence_grad",
                                  "lstm_sequence_grad", "max_pool_grad", "max_pool_select",
@@ -65,6 +65,7 @@ def test_every_op_has_a_rule_or_a_reason():
 REFUSED = {"gather-batch_dims": "batch_dims > 0", "gather-batch_dims-axis2": "batch_dims > 0",
            "gather-batch_dims2": "batch_dims > 0", "prod-second-order": "op cumprod",
            "normalize-layer-norm-second-order": "op normalize_grad",
+           "attention-second-order": "op attention_grad",
            "normalize-batch-norm-second-order": "op normalize_grad",
            "while_loop-compiled": "op while_loop_3",
            "while_loop-compiled-reads-variable": "op while_loop_stateful_2"}
