@@ -109,6 +109,18 @@ def test_transformer_encoder(tmp_path):
         assert ("LayerNormalization" in ops) == (opset >= 17)
 
 
+def test_masked_attention_exports(tmp_path):
+    """A padding mask (Embedding(mask_zero=True)) and a causal mask reach the attention op,
+    which exports as Einsum, Where, Softmax, Where, Einsum."""
+    inp = keras.Input((7,), dtype="int32")
+    x = layers.Embedding(20, 8, mask_zero=True)(inp)
+    x = layers.MultiHeadAttention(num_heads=2, key_dim=4)(x, x, use_causal_mask=True)
+    model = keras.Model(inp, layers.GlobalAveragePooling1D()(x))
+    proto = assert_matches(model, tmp_path / "masked.onnx", [((7,), "int32")],
+                           batches=(1, 3), high=20)
+    assert [n.op_type for n in proto.graph.node].count("Where") >= 2
+
+
 def test_function_export_with_input_signature(tmp_path):
     w = tf.Variable(np.random.default_rng(0).normal(size=(4, 3)).astype(F))
 

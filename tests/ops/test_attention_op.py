@@ -145,6 +145,79 @@ def test_multi_head_attention_runs_on_the_op_and_equals_its_einsum_form():
     np.testing.assert_allclose(scores.numpy(), probs.numpy(), rtol=1e-5, atol=1e-7)
 
 
+def _mask(seed):
+    """(A, 1, B, E): random, with one query row that may see no key at all."""
+    m = np.random.default_rng(seed).random((A, 1, B, E)) > 0.4
+    m[0, 0, 2] = False
+    return m
+
+
+@pytest.mark.parametrize("jit_on", [True, False])
+def test_masks_work_as_keras_masked_softmax(jit_on):
+    """-1e9 before the softmax and 0 after, as Keras (a fully masked row is all zeros), for a
+    mask broadcast over heads; values and gradients against PyTorch."""
+    if jit_on and not jit._load_numba():
+        pytest.skip("numba is not installed (ndflow[jit])")
+    q, k, v, go, gp = _arrays(np.float64, seed=7)
+    mask = _mask(8)
+    Q, K, V = (tf.constant(x) for x in (q, k, v))
+    with jit.switched(jit_on):
+        with tf.GradientTape() as tape:
+            tape.watch([Q, K, V])
+            out, probs = attention(Q, K, V, mask)
+            loss = tf.reduce_sum(out * go) + tf.reduce_sum(probs * gp)
+        grads = tape.gradient(loss, [Q, K, V])
+    tq, tk, tv = (torch.tensor(x, requires_grad=True) for x in (q, k, v))
+    tm = torch.tensor(mask)
+    scores = torch.einsum("abcd,aecd->acbe", tq, tk).masked_fill(~tm, -1e9)
+    P = torch.softmax(scores, -1).masked_fill(~tm, 0.0)
+    ref = torch.einsum("acbe,aecd->abcd", P, tv)
+    ((ref * torch.tensor(go)).sum() + (P * torch.tensor(gp)).sum()).backward()
+    assert not probs.numpy()[0, :, 2].any()
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(probs.numpy(), P.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for g, t_ in zip(grads, (tq, tk, tv)):
+        np.testing.assert_allclose(g.numpy(), t_.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_mask_traced_with_an_unknown_batch_is_broadcast_at_run_time():
+    q, k, v, _, _ = _arrays(np.float32, seed=11)
+    causal = np.tril(np.ones((B, E), bool))[None, None]  # (1, 1, B, E)
+    want = attention(q, k, v, np.broadcast_to(causal, (A, 1, B, E)).copy())[0].numpy()
+    spec = [tf.TensorSpec((None, B, C, D)), tf.TensorSpec((None, E, C, D)),
+            tf.TensorSpec((None, E, C, F))]
+    f = tf.function(lambda q_, k_, v_: attention(q_, k_, v_, causal)[0], input_signature=spec)
+    np.testing.assert_allclose(f(q, k, v).numpy(), want, rtol=1e-6, atol=1e-7)
+
+
+def test_masked_second_order_gradient_matches_finite_differences():
+    q, k, v, go, _ = _arrays(np.float64, seed=9)
+    mask = tf.constant(_mask(10))
+
+    def inner(q_):
+        Q = tf.constant(q_)
+        with tf.GradientTape() as tape:
+            tape.watch(Q)
+            s = tf.reduce_sum(attention(Q, k, v, mask)[0] * go)
+        return tape.gradient(s, Q)
+
+    Q = tf.constant(q)
+    with tf.GradientTape() as outer:
+        outer.watch(Q)
+        with tf.GradientTape() as tape:
+            tape.watch(Q)
+            s = tf.reduce_sum(attention(Q, k, v, mask)[0] * go)
+        g = tape.gradient(s, Q)
+        p = tf.reduce_sum(g * g)
+    second = outer.gradient(p, Q).numpy()
+    idx = (1, 3, 1, 2)
+    hi, lo = q.copy(), q.copy()
+    hi[idx] += 1e-6
+    lo[idx] -= 1e-6
+    num = (float(tf.reduce_sum(inner(hi) ** 2)) - float(tf.reduce_sum(inner(lo) ** 2))) / 2e-6
+    assert abs(num - second[idx]) < 1e-5 * max(1.0, abs(num))
+
+
 def test_bad_inputs_are_clear_errors():
     q, k, v, _, _ = _arrays(np.float32)
     with pytest.raises(ValueError, match="attention.*4-D query"):
@@ -155,3 +228,5 @@ def test_bad_inputs_are_clear_errors():
         attention(q, k, v[:, :4])
     with pytest.raises(ValueError, match="attention.*one dtype"):
         attention(q, k.astype(np.float64), v)
+    with pytest.raises(ValueError, match="attention.*mask that broadcasts"):
+        attention(q, k, v, np.ones((A, 1, B, E + 1), bool))

@@ -29,11 +29,12 @@ import numpy as np
 
 from ndflow.backend import jit, native_calls, parallel
 from ndflow.core.dispatch import Spec, execute, fail, register_op
-from ndflow.core.tensor import Tensor
+from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
-from ndflow.ops._util import npdt, t
+from ndflow.ops._util import npdt, shape_of, t
 from ndflow.backend.native_calls import call_unary
 from ndflow.ops.nn import softmax
+from ndflow.ops.shape_ops import broadcast_to, reshape
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 SCORES, ATTEND = "abcd,aecd->acbe", "acbe,aecd->abcd"  # the einsums it computes
@@ -125,8 +126,10 @@ def _softmax_block(p: Any, exp: Any, exp_data: Any, meta: Any) -> None:
 
 @jit.kernel
 def _attention_jit(gemm: Any, exp: Any, exp_data: Any, meta: Any, q: Any, k: Any, v: Any,
-                   out: Any, probs: Any, a0: int, a1: int) -> None:
-    """Batch rows a0:a1, head by head: scores into `probs`, softmax in place, then out."""
+                   mask: Any, masked: bool, big: Any, out: Any, probs: Any, a0: int,
+                   a1: int) -> None:
+    """Batch rows a0:a1, head by head: scores into `probs` (`big` where `mask` is False),
+    softmax in place (then 0 where masked), then out."""
     A, B, C, D = q.shape
     E, F = k.shape[1], v.shape[3]
     isz = q.itemsize
@@ -139,7 +142,16 @@ def _attention_jit(gemm: Any, exp: Any, exp_data: Any, meta: Any, q: Any, k: Any
             oa = out.ctypes.data + (a * B * C + c) * F * isz
             _gemm(gemm, _NO_TRANS, _TRANS, B, E, D, qa, C * D, ka, C * D, p.ctypes.data, E,
                   isz)
+            if masked:
+                mk = mask[a, c if mask.shape[1] > 1 else 0]
+                for i in range(B):
+                    for j in range(E):
+                        p[i, j] = p[i, j] if mk[i, j] else big
             _softmax_block(p, exp, exp_data, meta)
+            if masked:
+                for i in range(B):
+                    for j in range(E):
+                        p[i, j] = p[i, j] if mk[i, j] else big - big
             _gemm(gemm, _NO_TRANS, _NO_TRANS, B, F, E, p.ctypes.data, E, va, C * F, oa, C * F,
                   isz)
 
@@ -188,13 +200,25 @@ def _compiled(xp: Any, *arrays: Any) -> Any:
     return native_calls.gemm(dtype)
 
 
-def _attention_fwd(xp: Any, q: Any, k: Any, v: Any) -> tuple:
+def _big(dtype: Any) -> Any:
+    """The score masked positions get before the softmax (Keras's masked softmax)."""
+    return np.dtype(dtype).type(-3e4 if np.dtype(dtype) == np.float16 else -1e9)
+
+
+def _attention_fwd(xp: Any, q: Any, k: Any, v: Any, mask: Any, masked: bool) -> tuple:
     gemm = _compiled(xp, q, k, v)
     exp = native_calls.unary_loop(np.exp, q.dtype) if gemm is not None else None
+    if masked and exp is not None:  # (batch, 1 or heads, queries, keys), as the kernel reads it
+        shape = (q.shape[0], 1 if mask.shape[1] == 1 else q.shape[2], q.shape[1], k.shape[1])
+        mask = np.ascontiguousarray(np.broadcast_to(mask, shape), dtype=np.bool_)
     if exp is None:
         scores = xp.einsum(SCORES, q, k)
+        if masked:
+            scores = xp.where(mask, scores, _big(q.dtype))
         e = xp.exp(scores - scores.max(axis=-1, keepdims=True))
         probs = e / e.sum(axis=-1, keepdims=True)
+        if masked:
+            probs = xp.where(mask, probs, probs.dtype.type(0))
         return xp.einsum(ATTEND, probs, v), probs
     A, B, C, _ = q.shape
     E, F = k.shape[1], v.shape[3]
@@ -202,8 +226,8 @@ def _attention_fwd(xp: Any, q: Any, k: Any, v: Any) -> tuple:
     probs = np.empty((A, C, B, E), q.dtype)
 
     def rows(a0: int, a1: int) -> None:
-        _attention_jit.function(gemm, exp[0], exp[1], np.empty(5, np.intp), q, k, v, out,
-                                probs, a0, a1)
+        _attention_jit.function(gemm, exp[0], exp[1], np.empty(5, np.intp), q, k, v, mask,
+                                masked, _big(q.dtype), out, probs, a0, a1)
 
     parallel.run_blocks(rows, A, 1)
     return out, probs
@@ -230,27 +254,35 @@ def _attention_grad_fwd(xp: Any, q: Any, k: Any, v: Any, probs: Any, dout: Any,
     return dq, dk, dv
 
 
-def _primitive_attention(q: Tensor, k: Tensor, v: Tensor) -> tuple:
+def _primitive_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> tuple:
     from ndflow.ops.linalg import einsum
 
-    probs = softmax(einsum(SCORES, q, k), axis=-1)
+    scores = einsum(SCORES, q, k)
+    if mask is None:
+        probs = softmax(scores, axis=-1)
+    else:
+        probs = softmax(m.where(mask, scores, m.cast(_big(npdt(q)), npdt(q))), axis=-1)
+        probs = m.where(mask, probs, m.zeros_like_(probs))
     return einsum(ATTEND, probs, v), probs
 
 
 def _attention_grad(node: Any, dout: Any, dprobs: Any) -> tuple:
-    q, k, v = node.inputs
+    q, k, v, mask = node.inputs
     out, probs = node.outputs
     from ndflow.ops import rnn_unrolled
 
     if rnn_unrolled.recording_gradient():  # this gradient will be differentiated again
         grads = [m.zeros_like_(out) if dout is None else dout,
                  m.zeros_like_(probs) if dprobs is None else dprobs]
-        return tuple(rnn_unrolled.gradients(_primitive_attention, (q, k, v), grads))
+        mk = mask if node.attrs["masked"] else None
+        return tuple(rnn_unrolled.gradients(lambda q_, k_, v_: _primitive_attention(
+            q_, k_, v_, mk), (q, k, v), grads)) + (None,)
+    # the probabilities are 0 at masked positions: the same backward pass covers masks
     has = dprobs is not None
     return tuple(execute(_ATTENTION_GRAD, (
         m.zeros_like_(out) if dout is None else dout, q, k, v, probs,
         dprobs if has else m.zeros_like_(probs[:1, :1, :1, :1])),
-        {"has_dprobs": has}))
+        {"has_dprobs": has})) + (None,)
 
 
 def _check(q: Spec, k: Spec, v: Spec) -> None:
@@ -271,9 +303,15 @@ def _check(q: Spec, k: Spec, v: Spec) -> None:
                    f"key {list(k.shape)} and value {list(v.shape)}")
 
 
-def _attention_infer(q: Spec, k: Spec, v: Spec) -> tuple:
+def _attention_infer(q: Spec, k: Spec, v: Spec, mask: Spec, masked: bool) -> tuple:
     _check(q, k, v)
     a, b, c, _ = q.shape
+    want = (a, c, b, k.shape[1])
+    if masked and (len(mask.shape) != 4 or any(
+            m_ is not None and w is not None and m_ not in (1, w)
+            for m_, w in zip(mask.shape, want))):
+        raise fail("attention", f"a mask that broadcasts to (batch, heads, queries, keys) = "
+                   f"{want}", f"shape {list(mask.shape)}")
     return (Spec((a, b, c, v.shape[3]), q.dtype), Spec((a, c, b, k.shape[1]), q.dtype))
 
 
@@ -293,12 +331,29 @@ _ATTENTION_GRAD = register_op("attention_grad", _grad_kernel, _grad_infer, None,
                               num_outputs=3)
 
 
-def attention(query: Any, key: Any, value: Any) -> tuple[Tensor, Tensor]:
+def attention(query: Any, key: Any, value: Any, mask: Any = None) -> tuple[Tensor, Tensor]:
     """``(softmax(query @ key^T) @ value, probabilities)`` per batch row and head, for
     (batch, seq, heads, dim) inputs; scale `query` first (by ``1 / sqrt(dim)`` for the usual
-    scaled attention)."""
+    scaled attention). `mask` (broadcast to (batch, heads, queries, keys), True where a
+    query may attend to a key) works as Keras's masked softmax: masked scores become -1e9
+    and their probabilities 0 (a fully masked row is all zeros)."""
     q, k, v = t(query), t(key), t(value)
     if not npdt(q) == npdt(k) == npdt(v):
         raise fail("attention", "query, key and value of one dtype",
                    f"{npdt(q)}, {npdt(k)} and {npdt(v)}", "Cast them to one float dtype.")
-    return tuple(execute(_ATTENTION, (q, k, v), {}))
+    if mask is None:
+        mk = constant(np.ones((1, 1, 1, 1), bool))
+    else:
+        mk = t(mask)
+        if npdt(mk) != np.bool_:
+            mk = m.not_equal(mk, m.zeros_like_(mk))
+        qs, ks, ms = tuple(shape_of(q)), tuple(shape_of(k)), tuple(shape_of(mk))
+        if len(qs) == len(ks) == 4:
+            want = (qs[0], 1 if len(ms) == 4 and ms[1] == 1 else qs[2], qs[1], ks[1])
+            if len(ms) > 4 or not all(a is None or b is None or a in (1, b)
+                                      for a, b in zip(ms[::-1], want[::-1])):
+                raise fail("attention", "a mask that broadcasts to (batch, heads, queries, "
+                           f"keys) = {(qs[0], qs[2], qs[1], ks[1])}", f"shape {list(ms)}")
+            if None not in want:
+                mk = broadcast_to(reshape(mk, (1,) * (4 - len(ms)) + ms), want)
+    return tuple(execute(_ATTENTION, (q, k, v, mk), {"masked": mask is not None}))

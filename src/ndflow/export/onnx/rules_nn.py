@@ -250,7 +250,14 @@ def _attention(ctx: Lowering, node: GNode) -> tuple:
     from ndflow.ops.attention import ATTEND, SCORES
 
     scores = ctx.emit("Einsum", [ctx.input(node, 0), ctx.input(node, 1)], equation=SCORES)
+    masked = node.attrs["masked"]
+    if masked:  # Keras's masked softmax: -1e9 before, 0 after
+        dtype = node.inputs[0].dtype
+        mask = ctx.input(node, 3)
+        scores = ctx.emit("Where", [mask, scores, ctx.scalar(-1e9, dtype)])
     probs = ctx.emit("Softmax", [scores], axis=-1)
+    if masked:
+        probs = ctx.emit("Where", [mask, probs, ctx.scalar(0.0, dtype)])
     return ctx.emit("Einsum", [probs, ctx.input(node, 2)], equation=ATTEND), probs
 
 

@@ -93,8 +93,8 @@ class GroupQueryAttention(ProjectedAttention):
         k = repeat(self._key_dense(k_in), self.num_repeats, axis=2)
         v = repeat(self._value_dense(v_in), self.num_repeats, axis=2)
         q = m.multiply(q, m.cast(convert_to_tensor(1.0 / math.sqrt(self.head_dim)), npdt(q)))
-        if mask is None and not self.dropout:
-            out, probs = attention(q, k, v)  # one op (ops/attention.py)
+        if not self.dropout:  # one op (ops/attention.py)
+            out, probs = attention(q, k, v, None if mask is None else expand_dims(mask, 1))
         else:
             scores = einsum("bquh,bkuh->buqk", q, k)
             probs = masked_softmax(scores, None if mask is None else expand_dims(mask, 1))

@@ -100,8 +100,8 @@ class MultiHeadAttention(ProjectedAttention):
         k = self.key_dense(k_in)
         v = self.value_dense(v_in)
         q = m.multiply(q, m.cast(convert_to_tensor(1.0 / math.sqrt(self.key_dim)), npdt(q)))
-        if mask is None and not self.dropout:
-            out, probs = attention(q, k, v)  # one op: each head's scores stay in cache
+        if not self.dropout:  # one op: each head's scores stay in cache
+            out, probs = attention(q, k, v, None if mask is None else expand_dims(mask, 1))
         else:
             scores = einsum("aecd,abcd->acbe", k, q)
             probs = masked_softmax(scores, None if mask is None else expand_dims(mask, 1))
