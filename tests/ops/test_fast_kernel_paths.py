@@ -120,9 +120,15 @@ def test_unit_pool_does_not_alias_its_input():
     ((7, 6, 6), 2, 3, (2, 2, 2), (1, 1, 1), "VALID", 1, (2, 2, 2)),
     ((11,), 10, 4, (3,), (2,), "SAME", 1, (2,)),
 ])
-def test_conv_max_pool_equals_conv_then_pool(case):
+@pytest.mark.parametrize("chunk_bytes", [None, 200])  # 200: many chunks, a partial last one
+def test_conv_max_pool_equals_conv_then_pool(case, chunk_bytes, monkeypatch):
+    """Exact on whole numbers with many ties (first maximum wins), also when the few-channel
+    products and the pool run chunk by chunk of pooled positions."""
+    from ndflow.ops import conv_pool
     from ndflow.ops.conv_pool import conv_max_pool
 
+    if chunk_bytes:
+        monkeypatch.setattr(conv_pool, "_CHUNK_BYTES", chunk_bytes)
     spatial, c, o, ks, strides, padding, dil, pool = case
     rng = np.random.default_rng(len(spatial) * 100 + c)
     x = np.floor(rng.random((3,) + spatial + (c,)) * 3).astype(np.float32)  # ties

@@ -72,9 +72,20 @@ def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, b: Any = None, *, strides: tupl
     xpad = _pad_input(xp, x, pads)
     cols, kernel_major = _columns(xp, xpad, ks, pooled, pool_size, strides, dilations)
     wm = w.reshape(-1, o)
-    y = mm(xp, cols.T, wm) if kernel_major else mm(xp, cols, wm)
     kp = int(np.prod(pool_size))
     shape = (x.shape[0],) + pooled + (o,)
+    rows = x.shape[0] * int(np.prod(pooled))
+    if kernel_major and jit.accepts(cols, wm) \
+            and kp * rows * o * x.dtype.itemsize > 2 * _CHUNK_BYTES:
+        # few input channels: a GEMM with K = 9 or so, bound by writing its output
+        best = xp.empty(shape, x.dtype)
+        idx = xp.empty(shape, _idx_dtype(kp))
+        _pooled_products(cols, wm, kernel_major, kp, rows, best.reshape(rows, o),
+                         idx.reshape(rows, o))
+        if b is not None or relu:
+            _bias_relu(xp, best, b, relu)
+        return best, idx, (cols if keep_columns else xp.empty(0, x.dtype))
+    y = mm(xp, cols.T, wm) if kernel_major else mm(xp, cols, wm)
     blocks = y.reshape((kp, -1))
     if jit.accepts(blocks):
         best = xp.empty(shape, y.dtype)
@@ -86,6 +97,30 @@ def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, b: Any = None, *, strides: tupl
     if b is not None or relu:
         _bias_relu(xp, best, b, relu)
     return best, idx, (cols if keep_columns else xp.empty(0, x.dtype))
+
+
+# The conv outputs of one chunk of pooled positions (all pool offsets) stay below this size,
+# so the pool reads them from cache instead of memory.
+_CHUNK_BYTES = 1 << 20
+
+
+def _pooled_products(cols: Any, wm: Any, kernel_major: bool, kp: int, rows: int, best: Any,
+                     idx: Any) -> None:
+    """The GEMM and the running maximum over pool offsets, chunk by chunk of pooled
+    positions: each chunk's (kp, chunk, O) conv outputs are written and read back while in
+    cache (the whole conv output, written by one GEMM, went through memory twice)."""
+    o = wm.shape[1]
+    chunk = max(1, _CHUNK_BYTES // (kp * o * wm.itemsize))
+    buf = np.empty((kp, chunk, o), wm.dtype)
+    for c0 in range(0, rows, chunk):
+        n = min(chunk, rows - c0)
+        part = buf if n == chunk else np.empty((kp, n, o), wm.dtype)
+        for k in range(kp):
+            r0 = k * rows + c0
+            a = cols[:, r0:r0 + n].T if kernel_major else cols[r0:r0 + n]
+            np.matmul(a, wm, out=part[k])
+        _first_max_of_blocks(part.reshape(kp, -1), best[c0:c0 + n].reshape(-1),
+                             idx[c0:c0 + n].reshape(-1))
 
 
 def _bias_relu(xp: Any, y: Any, b: Any, relu: bool) -> None:
