@@ -142,6 +142,35 @@ def test_conv_max_pool_equals_conv_then_pool(case, chunk_bytes, monkeypatch):
     np.testing.assert_array_equal(idx.numpy(), ridx)
 
 
+@pytest.mark.parametrize("case", [
+    ((9, 9), 1, 4, (3, 3), (1, 1), "VALID", 1, (2, 2)),
+    ((10, 11), 3, 5, (2, 3), (1, 2), "SAME", 1, (2, 3)),
+    ((12, 12), 2, 4, (3, 3), (1, 1), "VALID", 2, (3, 3)),
+])
+def test_first_layer_filter_gradient_chunked_equals_whole(case, monkeypatch):
+    """The filter gradient of a few-channel conv_max_pool with no input gradient (a first
+    layer) summed chunk by chunk of pooled positions: exact on whole numbers, so equal to the
+    one-GEMM form."""
+    from ndflow.ops import conv_pool_grad
+    from ndflow.ops.conv_pool import conv_max_pool
+
+    spatial, c, o, ks, strides, padding, dil, pool = case
+    rng = np.random.default_rng(7)
+    x = np.floor(rng.random((3,) + spatial + (c,)) * 3).astype(np.float32)
+    w = np.floor(rng.random(ks + (c, o)) * 3 - 1).astype(np.float32)
+    y, idx = conv_max_pool(x, w, pool_size=pool, strides=strides, padding=padding,
+                           dilations=dil)
+    g = np.floor(rng.random(y.shape) * 5 - 2).astype(np.float32)
+    attrs = dict(strides=strides, dilations=(dil,) * 2, padding=padding, pool_size=pool,
+                 needs=(False, True))
+    whole = conv_pool_grad._grad_fwd(np, x, g, idx.numpy(), w, **attrs)[1]
+    monkeypatch.setattr(conv_pool_grad, "_CHUNK_BYTES", 200)  # many chunks, a partial last
+    chunked = conv_pool_grad._grad_fwd(np, x, g, idx.numpy(), w, **attrs)[1]
+    np.testing.assert_array_equal(chunked, whole)
+    ref = conv_pool_grad._grad_fwd(np, x, g, idx.numpy(), w, **dict(attrs, needs=(True, True)))
+    np.testing.assert_array_equal(chunked, ref[1])
+
+
 @pytest.mark.parametrize("module", ["ndflow.ops.conv_pool", "ndflow.backend.host_memory"])
 def test_docstring_examples(module):
     import doctest

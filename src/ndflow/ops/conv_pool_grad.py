@@ -31,7 +31,7 @@ from ndflow.core.dispatch import Spec, register_op
 from ndflow.ops.conv import (
     _bp_input_col2im, _conv_bp_input_core, _crop_padding, _geometry, _pad_input,
 )
-from ndflow.ops.conv_pool import _columns
+from ndflow.ops.conv_pool import _CHUNK_BYTES, _columns
 from ndflow.ops.pooling import _max_pool_grad_fwd
 
 __all__: list[str] = []
@@ -71,6 +71,27 @@ def _filter_grad(xp: Any, x: Any, blocks: Any, ks: tuple, pooled: tuple, pool: t
     return mm(xp, cols, gm) if kernel_major else mm(xp, cols.T, gm)
 
 
+def _filter_grad_chunked(cols: Any, g: Any, idx: Any, kp: int) -> Any:
+    """`_filter_grad` for kernel-major `cols` (K, kp * P) and the pooled gradient `g` (P, O)
+    with its window index: the offset blocks of one chunk of pooled positions at a time,
+    each chunk's products summed into the result while its blocks are in cache (the blocks
+    of the whole batch went through memory twice)."""
+    rows, o = g.shape
+    chunk = max(1, _CHUNK_BYTES // (kp * o * g.itemsize))
+    buf = np.empty((kp, chunk, o), g.dtype)
+    dw = np.zeros((cols.shape[0], o), g.dtype)
+    tmp = np.empty_like(dw)
+    for c0 in range(0, rows, chunk):
+        n = min(chunk, rows - c0)
+        part = buf if n == chunk else np.empty((kp, n, o), g.dtype)
+        _split_by_offset(g[c0:c0 + n].reshape(-1), idx[c0:c0 + n].reshape(-1),
+                         part.reshape(kp, -1))
+        for k in range(kp):
+            np.matmul(cols[:, k * rows + c0:k * rows + c0 + n], part[k], out=tmp)
+            dw += tmp
+    return dw
+
+
 def _input_grad(xp: Any, g: Any, idx: Any, blocks: Any, w: Any, input_shape: tuple,
                 out: tuple, pool: tuple, pads: tuple, strides: tuple, dilations: tuple,
                 padding: Any) -> Any:
@@ -96,7 +117,18 @@ def _grad_fwd(xp: Any, x: Any, g: Any, idx: Any, w: Any, cols: Any = None, *, st
     ks = tuple(w.shape[:nd])
     pads, out = _geometry(f"conv{nd}d", x.shape[1:-1], ks, strides, dilations, padding)
     pooled = tuple(g.shape[1:-1])
-    blocks = pool_offset_blocks(xp, g, idx, int(np.prod(pool_size)))
+    kp = int(np.prod(pool_size))
+    if not needs[0] and needs[1] and x.shape[-1] < 8 and jit.accepts(g, idx) \
+            and kp * g.size * g.itemsize > 2 * _CHUNK_BYTES:
+        # the filter gradient alone (a first layer) of a few-channel conv: chunk by chunk
+        if cols is None or cols.size == 0:
+            cols = _columns(xp, _pad_input(xp, x, pads), ks, pooled, tuple(pool_size),
+                            strides, dilations)[0]
+        if jit.accepts(cols) and cols.dtype == g.dtype:
+            dw = _filter_grad_chunked(cols, g.reshape(-1, g.shape[-1]),
+                                      idx.reshape(-1, g.shape[-1]), kp)
+            return xp.empty(0, g.dtype), dw.reshape(w.shape)
+    blocks = pool_offset_blocks(xp, g, idx, kp)
     dx = _input_grad(xp, g, idx, blocks, w, tuple(x.shape), out, tuple(pool_size), pads,
                      strides, dilations, padding) if needs[0] else xp.empty(0, g.dtype)
     dw = _filter_grad(xp, x, blocks, ks, pooled, tuple(pool_size), pads, strides,
