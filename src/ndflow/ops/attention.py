@@ -54,6 +54,13 @@ def _gemm(gemm: Any, ta: int, tb: int, M: int, N: int, K: int, a: int, lda: int,
 
 
 @jit.helper
+def _head(x: Any, a: int, c: int) -> int:
+    """The address of head c of batch row a, ``x[a, 0, c, 0]``, in a C-ordered
+    (batch, seq, heads, dim) array (its rows then lie heads * dim apart)."""
+    return x.ctypes.data + ((a * x.shape[1]) * x.shape[2] + c) * x.shape[3] * x.itemsize
+
+
+@jit.helper
 def _dot(x: Any, y: Any, product: bool) -> Any:
     """sum(x * y) of two rows, or sum(x) without `product`, in eight partial sums (a loop
     that vectorises)."""
@@ -136,10 +143,7 @@ def _attention_jit(gemm: Any, exp: Any, exp_data: Any, meta: Any, q: Any, k: Any
     for a in range(a0, a1):
         for c in range(C):
             p = probs[a, c]
-            qa = q.ctypes.data + (a * B * C + c) * D * isz
-            ka = k.ctypes.data + (a * E * C + c) * D * isz
-            va = v.ctypes.data + (a * E * C + c) * F * isz
-            oa = out.ctypes.data + (a * B * C + c) * F * isz
+            qa, ka, va, oa = _head(q, a, c), _head(k, a, c), _head(v, a, c), _head(out, a, c)
             _gemm(gemm, _NO_TRANS, _TRANS, B, E, D, qa, C * D, ka, C * D, p.ctypes.data, E,
                   isz)
             if masked:
@@ -168,12 +172,9 @@ def _attention_grad_jit(gemm: Any, q: Any, k: Any, v: Any, probs: Any, dout: Any
     for a in range(a0, a1):
         for c in range(C):
             p = probs[a, c]
-            qa = q.ctypes.data + (a * B * C + c) * D * isz
-            ka = k.ctypes.data + (a * E * C + c) * D * isz
-            va = v.ctypes.data + (a * E * C + c) * F * isz
-            ga = dout.ctypes.data + (a * B * C + c) * F * isz
+            qa, ka, va, ga = _head(q, a, c), _head(k, a, c), _head(v, a, c), _head(dout, a, c)
             _gemm(gemm, _TRANS, _NO_TRANS, E, F, B, p.ctypes.data, E, ga, C * F,
-                  dv.ctypes.data + (a * E * C + c) * F * isz, C * F, isz)
+                  _head(dv, a, c), C * F, isz)
             _gemm(gemm, _NO_TRANS, _TRANS, B, E, F, ga, C * F, va, C * F, ds.ctypes.data, E,
                   isz)
             for i in range(B):
@@ -186,9 +187,9 @@ def _attention_grad_jit(gemm: Any, q: Any, k: Any, v: Any, probs: Any, dout: Any
                 for j in range(E):
                     row[j] = pr[j] * (row[j] - s)
             _gemm(gemm, _NO_TRANS, _NO_TRANS, B, D, E, ds.ctypes.data, E, ka, C * D,
-                  dq.ctypes.data + (a * B * C + c) * D * isz, C * D, isz)
+                  _head(dq, a, c), C * D, isz)
             _gemm(gemm, _TRANS, _NO_TRANS, E, D, B, ds.ctypes.data, E, qa, C * D,
-                  dk.ctypes.data + (a * E * C + c) * D * isz, C * D, isz)
+                  _head(dk, a, c), C * D, isz)
 
 
 def _compiled(xp: Any, *arrays: Any) -> Any:

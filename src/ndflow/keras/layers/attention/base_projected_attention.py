@@ -14,10 +14,13 @@ from typing import Any
 from ndflow.core.tensor import Tensor, convert_to_tensor
 from ndflow.keras import constraints, initializers, regularizers
 from ndflow.keras.layers.activations.softmax import Softmax
-from ndflow.keras.layers.attention.masking import combine
+from ndflow.keras.layers.attention.masking import combine, masked_softmax
 from ndflow.keras.layers.core.einsum_dense import EinsumDense
 from ndflow.keras.layers.layer import Layer
 from ndflow.keras.layers.regularization.dropout import Dropout
+from ndflow.ops.array import expand_dims
+from ndflow.ops.attention import ATTEND, SCORES, attention
+from ndflow.ops.linalg import einsum
 
 
 def _rank3(layer: Layer, what: str, shape: tuple) -> None:
@@ -98,6 +101,16 @@ class ProjectedAttention(Layer):
 
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
         return previous_mask
+
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor, mask: Any, training: Any) -> tuple:
+        """(attended values, probabilities) of the scaled `q` against `k` and `v`, all
+        (batch, seq, heads, dim): one attention op, or with attention dropout the einsum and
+        masked-softmax form."""
+        mk = None if mask is None else expand_dims(mask, 1)
+        if not self.dropout:
+            return attention(q, k, v, mk)  # each head's scores stay in cache
+        probs = masked_softmax(einsum(SCORES, q, k), mk)
+        return einsum(ATTEND, self._dropout_layer(probs, training=training), v), probs
 
     def _projection_config(self) -> dict:
         return {

@@ -18,12 +18,9 @@ from ndflow.keras.layers.attention.base_projected_attention import (
     ProjectedAttention,
     refuse_unsupported,
 )
-from ndflow.keras.layers.attention.masking import masked_softmax
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt, shape_of
-from ndflow.ops.array import expand_dims, repeat
-from ndflow.ops.attention import attention
-from ndflow.ops.linalg import einsum
+from ndflow.ops.array import repeat
 
 
 class GroupQueryAttention(ProjectedAttention):
@@ -93,13 +90,7 @@ class GroupQueryAttention(ProjectedAttention):
         k = repeat(self._key_dense(k_in), self.num_repeats, axis=2)
         v = repeat(self._value_dense(v_in), self.num_repeats, axis=2)
         q = m.multiply(q, m.cast(convert_to_tensor(1.0 / math.sqrt(self.head_dim)), npdt(q)))
-        if not self.dropout:  # one op (ops/attention.py)
-            out, probs = attention(q, k, v, None if mask is None else expand_dims(mask, 1))
-        else:
-            scores = einsum("bquh,bkuh->buqk", q, k)
-            probs = masked_softmax(scores, None if mask is None else expand_dims(mask, 1))
-            dropped = self._dropout_layer(probs, training=training) if self.dropout else probs
-            out = einsum("buqk,bkuh->bquh", dropped, v)
+        out, probs = self._attend(q, k, v, mask, training)
         out = self._output_dense(out)
         if return_attention_scores:
             return out, probs

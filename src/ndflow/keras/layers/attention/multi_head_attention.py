@@ -19,12 +19,8 @@ from ndflow.keras.layers.attention.base_projected_attention import (
     ProjectedAttention,
     refuse_unsupported,
 )
-from ndflow.keras.layers.attention.masking import masked_softmax
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt, shape_of
-from ndflow.ops.array import expand_dims
-from ndflow.ops.attention import attention
-from ndflow.ops.linalg import einsum
 
 
 class MultiHeadAttention(ProjectedAttention):
@@ -100,13 +96,7 @@ class MultiHeadAttention(ProjectedAttention):
         k = self.key_dense(k_in)
         v = self.value_dense(v_in)
         q = m.multiply(q, m.cast(convert_to_tensor(1.0 / math.sqrt(self.key_dim)), npdt(q)))
-        if not self.dropout:  # one op: each head's scores stay in cache
-            out, probs = attention(q, k, v, None if mask is None else expand_dims(mask, 1))
-        else:
-            scores = einsum("aecd,abcd->acbe", k, q)
-            probs = masked_softmax(scores, None if mask is None else expand_dims(mask, 1))
-            dropped = self._dropout_layer(probs, training=training) if self.dropout else probs
-            out = einsum("acbe,aecd->abcd", dropped, v)
+        out, probs = self._attend(q, k, v, mask, training)
         out = self.output_dense(out)
         if return_attention_scores:
             return out, probs
