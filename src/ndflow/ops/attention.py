@@ -1,7 +1,8 @@
 """Scaled dot-product attention as one op: ``softmax(q @ k^T) @ v`` per batch row and head.
 
 Inputs keep Keras's `(batch, seq, heads, dim)` layout (what EinsumDense projections produce):
-`query` (a, b, c, d), already scaled, `key` (a, e, c, d) and `value` (a, e, c, f). Outputs are
+`query` (a, b, c, d), already scaled, `key` (a, e, c, d) and `value` (a, e, c, f), and an
+optional boolean mask that broadcasts to (a, c, b, e) (Keras's masked softmax). Outputs are
 the attended values (a, b, c, f) and the attention probabilities (a, c, b, e), which the
 backward pass reads (and `MultiHeadAttention(return_attention_scores=True)` returns).
 
@@ -28,11 +29,11 @@ from typing import Any
 import numpy as np
 
 from ndflow.backend import jit, native_calls, parallel
+from ndflow.backend.native_calls import call_unary
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt, shape_of, t
-from ndflow.backend.native_calls import call_unary
 from ndflow.ops.nn import softmax
 from ndflow.ops.shape_ops import broadcast_to, reshape
 
