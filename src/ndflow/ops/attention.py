@@ -34,7 +34,8 @@ from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
 from ndflow.ops._util import npdt, shape_of, t
-from ndflow.ops.nn import softmax
+from ndflow.ops.nn import row_max, softmax
+from ndflow.ops.row_sums import pairwise_program, row_sum
 from ndflow.ops.shape_ops import broadcast_to, reshape
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
@@ -62,63 +63,37 @@ def _head(x: Any, a: int, c: int) -> int:
 
 
 @jit.helper
-def _dot(x: Any, y: Any, product: bool) -> Any:
-    """sum(x * y) of two rows, or sum(x) without `product`, in eight partial sums (a loop
-    that vectorises)."""
+def _dot(x: Any, y: Any) -> Any:
+    """sum(x * y) of two rows in eight partial sums (a loop that vectorises)."""
     n = x.shape[0]
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = x[0] * 0
     j = 0
     while j + 8 <= n:
-        if product:
-            s0 += x[j] * y[j]
-            s1 += x[j + 1] * y[j + 1]
-            s2 += x[j + 2] * y[j + 2]
-            s3 += x[j + 3] * y[j + 3]
-            s4 += x[j + 4] * y[j + 4]
-            s5 += x[j + 5] * y[j + 5]
-            s6 += x[j + 6] * y[j + 6]
-            s7 += x[j + 7] * y[j + 7]
-        else:
-            s0 += x[j]
-            s1 += x[j + 1]
-            s2 += x[j + 2]
-            s3 += x[j + 3]
-            s4 += x[j + 4]
-            s5 += x[j + 5]
-            s6 += x[j + 6]
-            s7 += x[j + 7]
+        s0 += x[j] * y[j]
+        s1 += x[j + 1] * y[j + 1]
+        s2 += x[j + 2] * y[j + 2]
+        s3 += x[j + 3] * y[j + 3]
+        s4 += x[j + 4] * y[j + 4]
+        s5 += x[j + 5] * y[j + 5]
+        s6 += x[j + 6] * y[j + 6]
+        s7 += x[j + 7] * y[j + 7]
         j += 8
     s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     while j < n:
-        s += x[j] * y[j] if product else x[j]
+        s += x[j] * y[j]
         j += 1
     return s
 
 
 @jit.helper
-def _softmax_block(p: Any, exp: Any, exp_data: Any, meta: Any) -> None:
-    """Row softmax of the contiguous (rows, n) block `p` in place: row maxima and sums in
-    eight partial values (loops that vectorise), one NumPy exp call for the block, and a
-    multiplication by each row's reciprocal sum."""
+def _softmax_block(p: Any, exp: Any, exp_data: Any, meta: Any, prog: Any, stack: Any) -> None:
+    """Row softmax of the contiguous (rows, n) block `p` in place: the row maxima (nn's
+    `row_max`), one NumPy exp call for the whole block, the row sums (`row_sum`, `prog` its
+    pairwise program) and a multiplication by each row's reciprocal sum."""
     rows, n = p.shape
     for i in range(rows):
         r = p[i]
-        m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = r[0]
-        j = 0
-        while j + 8 <= n:
-            m0 = max(m0, r[j])
-            m1 = max(m1, r[j + 1])
-            m2 = max(m2, r[j + 2])
-            m3 = max(m3, r[j + 3])
-            m4 = max(m4, r[j + 4])
-            m5 = max(m5, r[j + 5])
-            m6 = max(m6, r[j + 6])
-            m7 = max(m7, r[j + 7])
-            j += 8
-        mx = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-        while j < n:
-            mx = max(mx, r[j])
-            j += 1
+        mx = row_max(r)
         for j in range(n):
             r[j] = r[j] - mx
     meta[3] = p.itemsize
@@ -127,20 +102,21 @@ def _softmax_block(p: Any, exp: Any, exp_data: Any, meta: Any) -> None:
     one = p.dtype.type(1)
     for i in range(rows):
         r = p[i]
-        scale = one / _dot(r, r, False)
+        scale = one / row_sum(r, prog, stack, one - one)
         for j in range(n):
             r[j] = r[j] * scale
 
 
 @jit.kernel
-def _attention_jit(gemm: Any, exp: Any, exp_data: Any, meta: Any, q: Any, k: Any, v: Any,
-                   mask: Any, masked: bool, big: Any, out: Any, probs: Any, a0: int,
+def _attention_jit(gemm: Any, exp: Any, exp_data: Any, meta: Any, prog: Any, q: Any, k: Any,
+                   v: Any, mask: Any, masked: bool, big: Any, out: Any, probs: Any, a0: int,
                    a1: int) -> None:
     """Batch rows a0:a1, head by head: scores into `probs` (`big` where `mask` is False),
     softmax in place (then 0 where masked), then out."""
     A, B, C, D = q.shape
     E, F = k.shape[1], v.shape[3]
     isz = q.itemsize
+    stack = np.empty(64, q.dtype)
     for a in range(a0, a1):
         for c in range(C):
             p = probs[a, c]
@@ -152,7 +128,7 @@ def _attention_jit(gemm: Any, exp: Any, exp_data: Any, meta: Any, q: Any, k: Any
                 for i in range(B):
                     for j in range(E):
                         p[i, j] = p[i, j] if mk[i, j] else big
-            _softmax_block(p, exp, exp_data, meta)
+            _softmax_block(p, exp, exp_data, meta, prog, stack)
             if masked:
                 for i in range(B):
                     for j in range(E):
@@ -184,7 +160,7 @@ def _attention_grad_jit(gemm: Any, q: Any, k: Any, v: Any, probs: Any, dout: Any
                     gp = dprobs[a, c, i]
                     for j in range(E):
                         row[j] += gp[j]
-                s = _dot(row, pr, True)
+                s = _dot(row, pr)
                 for j in range(E):
                     row[j] = pr[j] * (row[j] - s)
             _gemm(gemm, _NO_TRANS, _NO_TRANS, B, D, E, ds.ctypes.data, E, ka, C * D,
@@ -226,10 +202,11 @@ def _attention_fwd(xp: Any, q: Any, k: Any, v: Any, mask: Any, masked: bool) -> 
     E, F = k.shape[1], v.shape[3]
     out = np.empty((A, B, C, F), q.dtype)
     probs = np.empty((A, C, B, E), q.dtype)
+    prog = pairwise_program(E)
 
     def rows(a0: int, a1: int) -> None:
-        _attention_jit.function(gemm, exp[0], exp[1], np.empty(5, np.intp), q, k, v, mask,
-                                masked, _big(q.dtype), out, probs, a0, a1)
+        _attention_jit.function(gemm, exp[0], exp[1], np.empty(5, np.intp), prog, q, k, v,
+                                mask, masked, _big(q.dtype), out, probs, a0, a1)
 
     parallel.run_blocks(rows, A, 1)
     return out, probs

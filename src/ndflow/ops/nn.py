@@ -148,20 +148,37 @@ def crelu(features: Any, axis: int = -1, name: str | None = None) -> Tensor:
 # --- softmax ------------------------------------------------------------------------------------
 
 
+@jit.helper
+def row_max(row: Any) -> Any:
+    """The maximum of a row in eight lanes (a loop that vectorises). A NaN may be missed
+    here: softmax then makes the whole row NaN anyway, through its own x - max and the row
+    sum."""
+    n = row.shape[0]
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
+    j = 0
+    while j + 8 <= n:
+        m0 = row[j] if row[j] > m0 else m0
+        m1 = row[j + 1] if row[j + 1] > m1 else m1
+        m2 = row[j + 2] if row[j + 2] > m2 else m2
+        m3 = row[j + 3] if row[j + 3] > m3 else m3
+        m4 = row[j + 4] if row[j + 4] > m4 else m4
+        m5 = row[j + 5] if row[j + 5] > m5 else m5
+        m6 = row[j + 6] if row[j + 6] > m6 else m6
+        m7 = row[j + 7] if row[j + 7] > m7 else m7
+        j += 8
+    mx = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+    while j < n:
+        mx = row[j] if row[j] > mx else mx
+        j += 1
+    return mx
+
+
 @jit.kernel
 def _softmax_rows_jit(x: Any, out: Any, exp: Any, exp_data: Any, meta: Any, prog: Any,
                       zero: Any, r0: int, r1: int) -> None:
-    """Softmax of rows r0:r1 of 2-D `x` (see `softmax_rows`)."""
-    softmax_rows(x, out, exp, exp_data, meta, prog, zero, r0, r1)
-
-
-@jit.helper
-def softmax_rows(x: Any, out: Any, exp: Any, exp_data: Any, meta: Any, prog: Any,
-                 zero: Any, r0: int, r1: int) -> None:
-    """Softmax of rows r0:r1 of 2-D `x` into `out` (may be `x`), the NumPy path's
-    operations: the row max, x - max, NumPy's exp loop (native_calls) on a chunk of rows at
-    a time, the row sum in NumPy's order (`prog`: row_sums.pairwise_program), the
-    division."""
+    """Softmax of rows r0:r1 of 2-D `x`, the NumPy path's operations: the row max, x - max,
+    NumPy's exp loop (native_calls) on a chunk of rows at a time, the row sum in NumPy's
+    order, the division."""
     C = x.shape[1]
     stack = np.empty(64, x.dtype)
     isz = x.itemsize
@@ -172,24 +189,7 @@ def softmax_rows(x: Any, out: Any, exp: Any, exp_data: Any, meta: Any, prog: Any
         c1 = min(c0 + chunk, r1)
         for r in range(c0, c1):
             row, o = x[r], out[r]
-            # the max in eight lanes (a NaN in the row makes the whole row NaN below either
-            # way: through its own x - max and then the row sum)
-            m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
-            j = 0
-            while j + 8 <= C:
-                m0 = row[j] if row[j] > m0 else m0
-                m1 = row[j + 1] if row[j + 1] > m1 else m1
-                m2 = row[j + 2] if row[j + 2] > m2 else m2
-                m3 = row[j + 3] if row[j + 3] > m3 else m3
-                m4 = row[j + 4] if row[j + 4] > m4 else m4
-                m5 = row[j + 5] if row[j + 5] > m5 else m5
-                m6 = row[j + 6] if row[j + 6] > m6 else m6
-                m7 = row[j + 7] if row[j + 7] > m7 else m7
-                j += 8
-            mx = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-            while j < C:
-                mx = row[j] if row[j] > mx else mx
-                j += 1
+            mx = row_max(row)
             for j in range(C):
                 o[j] = row[j] - mx
         call_unary(exp, exp_data, out[c0].ctypes.data, out[c0].ctypes.data, (c1 - c0) * C,
