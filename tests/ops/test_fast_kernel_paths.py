@@ -151,7 +151,7 @@ def test_first_layer_filter_gradient_chunked_equals_whole(case, monkeypatch):
     """The filter gradient of a few-channel conv_max_pool with no input gradient (a first
     layer) summed chunk by chunk of pooled positions: exact on whole numbers, so equal to the
     one-GEMM form."""
-    from ndflow.ops import conv_pool_grad
+    from ndflow.ops import conv_pool, conv_pool_grad
     from ndflow.ops.conv_pool import conv_max_pool
 
     spatial, c, o, ks, strides, padding, dil, pool = case
@@ -164,7 +164,7 @@ def test_first_layer_filter_gradient_chunked_equals_whole(case, monkeypatch):
     attrs = dict(strides=strides, dilations=(dil,) * 2, padding=padding, pool_size=pool,
                  needs=(False, True))
     whole = conv_pool_grad._grad_fwd(np, x, g, idx.numpy(), w, **attrs)[1]
-    monkeypatch.setattr(conv_pool_grad, "_CHUNK_BYTES", 200)  # many chunks, a partial last
+    monkeypatch.setattr(conv_pool, "_CHUNK_BYTES", 200)  # many chunks, a partial last
     chunked = conv_pool_grad._grad_fwd(np, x, g, idx.numpy(), w, **attrs)[1]
     np.testing.assert_array_equal(chunked, whole)
     ref = conv_pool_grad._grad_fwd(np, x, g, idx.numpy(), w, **dict(attrs, needs=(True, True)))

@@ -23,6 +23,7 @@ maximum in row-major order), exactly what `max_pool(conv(x, w))` returns; gradie
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -75,8 +76,7 @@ def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, b: Any = None, *, strides: tupl
     kp = int(np.prod(pool_size))
     shape = (x.shape[0],) + pooled + (o,)
     rows = x.shape[0] * int(np.prod(pooled))
-    if kernel_major and jit.accepts(cols, wm) \
-            and kp * rows * o * x.dtype.itemsize > 2 * _CHUNK_BYTES:
+    if kernel_major and jit.accepts(cols, wm) and worth_chunking(kp, rows, o, x.dtype):
         # few input channels: a GEMM with K = 9 or so, bound by writing its output
         best = xp.empty(shape, x.dtype)
         idx = xp.empty(shape, _idx_dtype(kp))
@@ -104,17 +104,28 @@ def _conv_pool_cols_fwd(xp: Any, x: Any, w: Any, b: Any = None, *, strides: tupl
 _CHUNK_BYTES = 1 << 20
 
 
+def worth_chunking(kp: int, rows: int, o: int, dtype: Any) -> bool:
+    """Whether (kp, rows, o) conv outputs or gradients span more than two chunks."""
+    return kp * rows * o * np.dtype(dtype).itemsize > 2 * _CHUNK_BYTES
+
+
+def offset_chunks(rows: int, kp: int, o: int, dtype: Any) -> Iterator[tuple]:
+    """``(start, count, buffer)`` for the chunks of `rows` pooled positions whose (kp, count,
+    o) conv outputs or gradients fit in `_CHUNK_BYTES` (one buffer, reused; the last, partial
+    chunk gets its own)."""
+    chunk = max(1, _CHUNK_BYTES // (kp * o * np.dtype(dtype).itemsize))
+    buf = np.empty((kp, chunk, o), dtype)
+    for c0 in range(0, rows, chunk):
+        n = min(chunk, rows - c0)
+        yield c0, n, (buf if n == chunk else np.empty((kp, n, o), dtype))
+
+
 def _pooled_products(cols: Any, wm: Any, kernel_major: bool, kp: int, rows: int, best: Any,
                      idx: Any) -> None:
     """The GEMM and the running maximum over pool offsets, chunk by chunk of pooled
     positions: each chunk's (kp, chunk, O) conv outputs are written and read back while in
     cache (the whole conv output, written by one GEMM, went through memory twice)."""
-    o = wm.shape[1]
-    chunk = max(1, _CHUNK_BYTES // (kp * o * wm.itemsize))
-    buf = np.empty((kp, chunk, o), wm.dtype)
-    for c0 in range(0, rows, chunk):
-        n = min(chunk, rows - c0)
-        part = buf if n == chunk else np.empty((kp, n, o), wm.dtype)
+    for c0, n, part in offset_chunks(rows, kp, wm.shape[1], wm.dtype):
         for k in range(kp):
             r0 = k * rows + c0
             a = cols[:, r0:r0 + n].T if kernel_major else cols[r0:r0 + n]

@@ -31,7 +31,7 @@ from ndflow.core.dispatch import Spec, register_op
 from ndflow.ops.conv import (
     _bp_input_col2im, _conv_bp_input_core, _crop_padding, _geometry, _pad_input,
 )
-from ndflow.ops.conv_pool import _CHUNK_BYTES, _columns
+from ndflow.ops.conv_pool import _columns, offset_chunks, worth_chunking
 from ndflow.ops.pooling import _max_pool_grad_fwd
 
 __all__: list[str] = []
@@ -77,13 +77,9 @@ def _filter_grad_chunked(cols: Any, g: Any, idx: Any, kp: int) -> Any:
     each chunk's products summed into the result while its blocks are in cache (the blocks
     of the whole batch went through memory twice)."""
     rows, o = g.shape
-    chunk = max(1, _CHUNK_BYTES // (kp * o * g.itemsize))
-    buf = np.empty((kp, chunk, o), g.dtype)
     dw = np.zeros((cols.shape[0], o), g.dtype)
     tmp = np.empty_like(dw)
-    for c0 in range(0, rows, chunk):
-        n = min(chunk, rows - c0)
-        part = buf if n == chunk else np.empty((kp, n, o), g.dtype)
+    for c0, n, part in offset_chunks(rows, kp, o, g.dtype):
         _split_by_offset(g[c0:c0 + n].reshape(-1), idx[c0:c0 + n].reshape(-1),
                          part.reshape(kp, -1))
         for k in range(kp):
@@ -119,7 +115,7 @@ def _grad_fwd(xp: Any, x: Any, g: Any, idx: Any, w: Any, cols: Any = None, *, st
     pooled = tuple(g.shape[1:-1])
     kp = int(np.prod(pool_size))
     if not needs[0] and needs[1] and x.shape[-1] < 8 and jit.accepts(g, idx) \
-            and kp * g.size * g.itemsize > 2 * _CHUNK_BYTES:
+            and worth_chunking(kp, g.size // g.shape[-1], g.shape[-1], g.dtype):
         # the filter gradient alone (a first layer) of a few-channel conv: chunk by chunk
         if cols is None or cols.size == 0:
             cols = _columns(xp, _pad_input(xp, x, pads), ks, pooled, tuple(pool_size),
