@@ -141,16 +141,19 @@ def test_the_default_leaves_blas_its_cores_and_the_environment_overrides(value, 
     ((64, 6400), (6400, 256)),         # few rows: blocks of b's columns
     ((20, 4096), (4096, 128)),         # very few rows: one call
     ((32, 128, 128), (128, 256)),      # a stack against one matrix
+    ((2, 10, 4096), (4096, 128)),      # a stack of very few rows: one call
     ((64, 32, 128), (64, 128, 32)),    # a stack of products
     ((8, 4, 64, 32), (8, 4, 32, 64)),
     ((5, 3), (3, 2)),                  # small: one call
 ])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "out"])
-def test_pool_matmul_is_numpys_matmul(threads, sa, sb, dtype, layout):
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_pool_matmul_is_numpys_matmul(threads, sa, sb, dtype, layout, n_threads):
     """Bitwise NumPy's product where this machine's BLAS rounds a row the same whatever the
-    call's row count, else to float rounding (see tests/blas_rounding.py)."""
-    threads(3)
+    call's row count, else to float rounding (see tests/blas_rounding.py); on one thread a
+    stack against one matrix is one GEMM over all its rows."""
+    threads(n_threads)
     rng = np.random.default_rng(0)
     a = rng.standard_normal(sa).astype(dtype)
     b = rng.standard_normal(sb).astype(dtype)

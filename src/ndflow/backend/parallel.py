@@ -209,31 +209,28 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
             or a.dtype != b.dtype or a.dtype.kind != "f" \
             or (b.ndim > 2 and (a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2])):
         return np.matmul(a, b, out=out)
-    if _serial():
-        if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous \
-                and (out is None or out.flags.c_contiguous):
-            # one GEMM over all rows: NumPy's matmul would make one call per leading index
-            # (each a small product that a multi-threaded BLAS splits again)
-            flat = np.matmul(a.reshape(-1, a.shape[-1]), b,
-                             out=None if out is None else out.reshape(-1, b.shape[-1]))
-            return flat.reshape(a.shape[:-1] + (b.shape[-1],)) if out is None else out
-        return np.matmul(a, b, out=out)
     K, N = a.shape[-1], b.shape[-1]
     shape = a.shape[:-1] + (N,)
+    if out is not None and out.shape != shape:
+        return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(shape, a.dtype)
     if b.ndim == 2 and a.flags.c_contiguous and out.flags.c_contiguous:
-        a, out2 = a.reshape(-1, K), out.reshape(-1, N)  # every row of a against one matrix
+        # every row of a against one matrix, as one GEMM (NumPy's matmul makes one call per
+        # leading index, each a small product that a multi-threaded BLAS splits again)
+        a, out2 = a.reshape(-1, K), out.reshape(-1, N)
         per_row = N * K
     else:
         out2 = out
         per_row = math.prod(a.shape[1:]) * N  # a slab along the first axis
     n_rows = a.shape[0]
-    if n_rows * per_row < 2 * _MIN_BLOCK_WORK or out.shape != shape:
-        return np.matmul(a.reshape(shape[:-1] + (K,)), b, out=out)
+    if _serial() or n_rows * per_row < 2 * _MIN_BLOCK_WORK:
+        np.matmul(a, b, out=out2)
+        return out
     if a.ndim == 2 and b.ndim == 2 and n_rows < 256:
         if n_rows < 32:  # a few rows: one call
-            return np.matmul(a, b, out=out)
+            np.matmul(a, b, out=out2)
+            return out
         # few rows (a weight gradient x.T @ dy): blocks of b's columns, so that the blocks
         # do not each read all of b
         def columns(c0: int, c1: int) -> None:
