@@ -232,11 +232,13 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
             np.matmul(a, b, out=out2)
             return out
         # few rows (a weight gradient x.T @ dy): blocks of b's columns, so that the blocks
-        # do not each read all of b
+        # do not each read all of b; one block per thread, as each block packs all of a
+        # again (with four per thread, the W3 weight gradients took 1.5x as long)
         def columns(c0: int, c1: int) -> None:
             np.matmul(a, b[:, c0:c1], out=out2[:, c0:c1])
 
-        run_blocks(columns, N, max(16, -(-_MIN_BLOCK_WORK // (n_rows * K))))
+        run_blocks(columns, N, max(16, -(-N // threads()),
+                                   -(-_MIN_BLOCK_WORK // (n_rows * K))))
         return out
     stacked = b.ndim > 2
 

@@ -34,7 +34,7 @@ from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
 from ndflow.ops import rnn_unrolled
-from ndflow.ops._util import npdt, shape_of, t
+from ndflow.ops._util import mm, npdt, shape_of, t
 
 __all__ = ["ACTIVATIONS", "simple_rnn_sequence", "lstm_sequence", "gru_sequence"]
 
@@ -616,7 +616,7 @@ def _lstm_bwd_fwd(xp: Any, dhs: Any, dcs: Any, h0: Any, c0: Any, R: Any, mask: A
     hprev[:, 1:] = hs[:, :-1]
     if dropped:
         hprev *= rdrop[:, None]
-    dR = hprev.reshape(B * T, H).T @ dz.reshape(B * T, 4 * H)
+    dR = mm(xp, hprev.reshape(B * T, H).T, dz.reshape(B * T, 4 * H))
     return dz, dh_all, dc_all, dR
 
 
