@@ -80,7 +80,28 @@ def forget_default() -> None:
 
 def threads() -> int:
     """The number of threads one kernel may use (the caller's included)."""
-    return _requested or _environment or default_threads()
+    return _requested or _environment or (
+        usable_cpus() if getattr(_local, "split", False) else default_threads())
+
+
+def split_products() -> bool:
+    """Whether this thread is running a graph whose products split into single-thread BLAS
+    calls on the pool (`pool_gemm`), which then has one thread per usable CPU."""
+    return getattr(_local, "split", False)
+
+
+def with_split_products(fn: Callable) -> Callable:
+    """`fn` run with its products split (`split_products`); the graph executor wraps a
+    compiled graph in this when all of its products split."""
+    def run(*args: Any) -> Any:
+        before = getattr(_local, "split", False)
+        _local.split = True
+        try:
+            return fn(*args)
+        finally:
+            _local.split = before
+
+    return run
 
 
 def set_threads(n: int) -> None:
@@ -208,6 +229,14 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2 \
             or a.dtype != b.dtype or a.dtype.kind != "f" \
             or (b.ndim > 2 and (a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2])):
+        return np.matmul(a, b, out=out)
+    if getattr(_local, "split", False):
+        if not _serial():
+            from ndflow.backend import pool_gemm
+
+            done = pool_gemm.matmul(a, b, out, run_blocks)
+            if done is not None:
+                return done
         return np.matmul(a, b, out=out)
     K, N = a.shape[-1], b.shape[-1]
     shape = a.shape[:-1] + (N,)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.backend import parallel
+from ndflow.backend import parallel, pool_gemm
 from ndflow.core.elementwise import calls as ew_calls
 from ndflow.core.elementwise import xp_function
 from ndflow.core.tensor import Tensor
@@ -291,7 +291,34 @@ def compile_graph(graph: Graph, pool: dict | None = None, xp: Any = np
            f"    return ({', '.join(rets)}{',' if len(rets) == 1 else ''})\n")
     code = compile(src, f"<ndflow.function {graph.name}>", "exec")
     exec(code, cg.g)  # noqa: S102 - our own generated source, no user strings
-    return cg.g["run"], src, buffers
+    run = cg.g["run"]
+    if xp is np and splits_products(graph):
+        run = parallel.with_split_products(run)
+    return run, src, buffers
+
+
+def splits_products(graph: Graph) -> bool:
+    """Whether the graph runs with its matrix products split into single-thread BLAS calls on
+    the pool (`backend/pool_gemm.py`): possible here, every op's products (its ``blas``
+    trait) split, and some array large enough for the pool to matter. A graph with one
+    product NumPy's BLAS would run on all cores keeps today's way: its threads would spin on
+    the cores the pool needs."""
+    if parallel.usable_cpus() < 2 or not pool_gemm.available():
+        return False
+    large = False
+    for node in graph.nodes:
+        if node.kind != "op":
+            continue
+        blas = node.op.traits.get("blas")
+        if blas is not None:
+            products = blas(node.attrs, [(tuple(v.shape), v.dtype) for v in node.inputs]) \
+                if callable(blas) else blas
+            if products == "any" or not all(pool_gemm.splits(*p) for p in products):
+                return False
+        large = large or any(None not in v.shape and math.prod(v.shape)
+                             >= parallel.ELEMENTWISE_SPLIT_SIZE
+                             for v in node.inputs + node.outputs)
+    return large
 
 
 def _emit_node(cg: _Codegen, node: GNode, new_name: Callable, assignment: dict,

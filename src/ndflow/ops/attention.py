@@ -304,10 +304,16 @@ def _grad_kernel(xp: Any, dout: Any, q: Any, k: Any, v: Any, probs: Any, dprobs:
     return _attention_grad_fwd(xp, q, k, v, probs, dout, dprobs, has_dprobs)
 
 
+def _blas(attrs: dict, specs: list) -> Any:
+    """The ``blas`` trait: the compiled kernels (float32, float64) cut each head's products
+    into single-thread calls; the einsum path does not."""
+    return [] if np.dtype(specs[0][1]) in (np.float32, np.float64) else "any"
+
+
 _ATTENTION = register_op("attention", _attention_fwd, _attention_infer, _attention_grad,
-                         num_outputs=2)
+                         num_outputs=2, blas=_blas)
 _ATTENTION_GRAD = register_op("attention_grad", _grad_kernel, _grad_infer, None,
-                              num_outputs=3)
+                              num_outputs=3, blas=_blas)
 
 
 def attention(query: Any, key: Any, value: Any, mask: Any = None) -> tuple[Tensor, Tensor]:

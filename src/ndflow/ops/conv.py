@@ -507,10 +507,12 @@ def _bp_filter_grad(node: Any, gg: Tensor) -> tuple:
     return (d_x, d_g)
 
 
-_CONV = register_op("conv", _conv_fwd, _conv_infer, _conv_grad)
-_BP_INPUT = register_op("conv_backprop_input", _bp_input_fwd, _bp_input_infer, _bp_input_grad)
+# blas="any": the im2col products go to NumPy's BLAS on all its threads
+_CONV = register_op("conv", _conv_fwd, _conv_infer, _conv_grad, blas="any")
+_BP_INPUT = register_op("conv_backprop_input", _bp_input_fwd, _bp_input_infer, _bp_input_grad,
+                        blas="any")
 _BP_FILTER = register_op("conv_backprop_filter", _bp_filter_fwd, _bp_filter_infer,
-                         _bp_filter_grad)
+                         _bp_filter_grad, blas="any")
 
 
 # --- argument normalisation --------------------------------------------------------------------

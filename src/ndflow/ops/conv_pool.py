@@ -218,7 +218,7 @@ def _conv_pool_grad(node: Any, g: Tensor, _g_idx: Any = None) -> tuple:
 
 
 _CONV_POOL = register_op("conv_max_pool", _conv_pool_fwd, _conv_pool_infer, _conv_pool_grad,
-                         num_outputs=2)
+                         num_outputs=2, blas="any")
 
 
 def _conv_pool_fused_infer(x: Spec, w: Spec, b: Spec | None = None, *, relu: bool = False,
@@ -232,7 +232,7 @@ def _conv_pool_fused_infer(x: Spec, w: Spec, b: Spec | None = None, *, relu: boo
 # graph-only (substituted after differentiation, so it needs no gradient): conv_max_pool with
 # the bias and ReLU that follow it, keeping its columns for `conv_max_pool_grad` to reuse
 _CONV_POOL_FUSED = register_op("conv_max_pool_fused", _conv_pool_cols_fwd,
-                               _conv_pool_fused_infer, None, num_outputs=3)
+                               _conv_pool_fused_infer, None, num_outputs=3, blas="any")
 
 
 def conv_max_pool(x: Any, w: Any, pool_size: tuple, strides: Any = 1, padding: str = "VALID",

@@ -139,4 +139,4 @@ def _grad_infer(x: Spec, g: Spec, idx: Spec, w: Spec, cols: Spec | None = None, 
 
 
 _CONV_POOL_GRAD = register_op("conv_max_pool_grad", _grad_fwd, _grad_infer, None,
-                              num_outputs=2)
+                              num_outputs=2, blas="any")

@@ -106,7 +106,9 @@ def _trisolve_grad(node: Any, g: Tensor) -> tuple:
     return (ga, gb if node.needs[1] else None)
 
 
-_TRISOLVE = register_op("triangular_solve", _trisolve_fwd, _trisolve_infer, _trisolve_grad)
+# blas="any": LAPACK through NumPy runs its products on all of BLAS's threads
+_TRISOLVE = register_op("triangular_solve", _trisolve_fwd, _trisolve_infer, _trisolve_grad,
+                        blas="any")
 
 
 def triangular_solve(matrix: Any, rhs: Any, lower: bool = True, adjoint: bool = False,
@@ -154,7 +156,7 @@ def _chol_grad(node: Any, g: Tensor) -> tuple:
     return (m.multiply(m.add(s, mT(s)), 0.5),)
 
 
-_CHOL = register_op("cholesky", _chol_fwd, _chol_infer, _chol_grad)
+_CHOL = register_op("cholesky", _chol_fwd, _chol_infer, _chol_grad, blas="any")
 
 
 def cholesky(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
@@ -206,7 +208,7 @@ def _qr_grad(node: Any, gq: Any, gr: Any) -> tuple:
     return (mT(execute(_TRISOLVE, (r, mT(b)), {"lower": False})),)
 
 
-_QR = register_op("qr", _qr_fwd, _qr_infer, _qr_grad, num_outputs=2)
+_QR = register_op("qr", _qr_fwd, _qr_infer, _qr_grad, num_outputs=2, blas="any")
 
 
 def qr(input: Any, full_matrices: bool = False, name: str | None = None) -> tuple:  # noqa: A002
@@ -251,7 +253,7 @@ def _eigh_grad(node: Any, gw: Any, gv: Any) -> tuple:
     return (m.multiply(m.add(ga, mT(ga)), 0.5),)
 
 
-_EIGH = register_op("eigh", _eigh_fwd, _eigh_infer, _eigh_grad, num_outputs=2)
+_EIGH = register_op("eigh", _eigh_fwd, _eigh_infer, _eigh_grad, num_outputs=2, blas="any")
 
 
 def eigh(tensor: Any, name: str | None = None) -> tuple:
@@ -325,7 +327,7 @@ def _svd_grad(node: Any, gu: Any, gs: Any, gvh: Any) -> tuple:
     return (term if ga is None else m.add(ga, term),)
 
 
-_SVD = register_op("svd", _svd_fwd, _svd_infer, _svd_grad, num_outputs=3)
+_SVD = register_op("svd", _svd_fwd, _svd_infer, _svd_grad, num_outputs=3, blas="any")
 
 
 def svd_uv(a: Any, full_matrices: bool = False) -> tuple:
@@ -415,7 +417,7 @@ def _eig_infer(a: Spec) -> tuple:
     return (Spec(tuple(a.shape[:-1]), c), Spec(tuple(a.shape), c))
 
 
-_EIG = register_op("eig", _eig_fwd, _eig_infer, None, num_outputs=2)
+_EIG = register_op("eig", _eig_fwd, _eig_infer, None, num_outputs=2, blas="any")
 
 
 def eig(tensor: Any, name: str | None = None) -> tuple:
@@ -452,7 +454,7 @@ def _lu_infer(a: Spec) -> tuple:
     return (Spec(tuple(a.shape), a.dtype), Spec(tuple(a.shape[:-1]), np.dtype(np.int32)))
 
 
-_LU = register_op("lu_factor", _lu_fwd, _lu_infer, None, num_outputs=2)
+_LU = register_op("lu_factor", _lu_fwd, _lu_infer, None, num_outputs=2, blas="any")
 
 
 def lu_factor(a: Any) -> tuple:

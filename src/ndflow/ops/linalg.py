@@ -84,7 +84,24 @@ def _mm_grad(node: Any, g: Tensor) -> tuple:
             unbroadcast(gb, shape_of(b)) if gb is not None else None)
 
 
-_MATMUL = register_op("matmul", _mm_fwd, _mm_infer, _mm_grad)
+def _size(dims: Any) -> int | None:
+    """The product of `dims`, None when one is unknown."""
+    return None if None in dims else math.prod(dims)
+
+
+def _mm_blas(attrs: dict, specs: list) -> list:
+    """The ``blas`` trait of matmul: one product (a stack of matrices against one matrix is
+    one product over all its rows), or a stack of products."""
+    (sa, _), (sb, _) = specs
+    m_, k = (sa[-1], sa[-2]) if attrs["ta"] else (sa[-2], sa[-1])
+    n = sb[-2] if attrs["tb"] else sb[-1]
+    stacked = len(sb) > 2 or (len(sa) > 2 and attrs["ta"])
+    if len(sa) > 2 and not stacked:
+        m_ = _size(sa[:-2] + (m_,))
+    return [(stacked, m_, k, n)]
+
+
+_MATMUL = register_op("matmul", _mm_fwd, _mm_infer, _mm_grad, blas=_mm_blas)
 
 
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
@@ -299,7 +316,27 @@ def _einsum_fwd(xp: Any, *arrays: Any, ins: tuple, out: str) -> Any:
     return xp.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
 
 
-_EINSUM = register_op("einsum", _einsum_fwd, _einsum_infer, _einsum_grad)
+def _einsum_blas(attrs: dict, specs: list) -> Any:
+    """The ``blas`` trait of einsum: the one product of a pair (`_einsum_pair`); NumPy's
+    einsum loops for one operand or a pair without a product plan; "any" for more."""
+    ins, out = attrs["ins"], attrs["out"]
+    if len(ins) > 2:
+        return "any"
+    plan = _pair_plan(ins[0], ins[1], out) if len(ins) == 2 else None
+    if plan is None:
+        return []
+    sum_a, sum_b, order_a, order_b, (nb, nl, nk), _, swap = plan
+    (a, sa), (b, sb) = (ins[0], specs[0][0]), (ins[1], specs[1][0])
+    if swap:
+        (a, sa), (b, sb) = (b, sb), (a, sa)
+    xa = [sa[i] for i in range(len(a)) if i not in sum_a]
+    xb = [sb[i] for i in range(len(b)) if i not in sum_b]
+    x, y = [xa[i] for i in order_a], [xb[i] for i in order_b]
+    batch = _size(x[:nb])
+    return [(batch != 1, _size(x[nb:nb + nl]), _size(x[nb + nl:]), _size(y[nb + nk:]))]
+
+
+_EINSUM = register_op("einsum", _einsum_fwd, _einsum_infer, _einsum_grad, blas=_einsum_blas)
 
 
 def einsum(equation: str, *inputs: Any, name: str | None = None, **kwargs: Any) -> Tensor:

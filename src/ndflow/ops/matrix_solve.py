@@ -90,14 +90,14 @@ def _slogdet_grad(node: Any, g_sign: Any, g_logdet: Any) -> tuple:
 
 
 _INV = register_op("matrix_inverse", lambda xp, a: xp.linalg.inv(a), _square_infer("inv"),
-                   _inv_grad)
+                   _inv_grad, blas="any")
 _DET = register_op("matrix_determinant",
                    lambda xp, a: xp.asarray(xp.linalg.det(a), dtype=a.dtype),
-                   _square_infer("det"), _det_grad)
+                   _square_infer("det"), _det_grad, blas="any")
 _SOLVE = register_op("matrix_solve", lambda xp, a, b: xp.linalg.solve(a, b), _solve_infer,
-                     _solve_grad)
+                     _solve_grad, blas="any")
 _SLOGDET = register_op("log_matrix_determinant", _slogdet_fwd, _slogdet_infer, _slogdet_grad,
-                       num_outputs=2)
+                       num_outputs=2, blas="any")
 
 
 def inv(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -110,7 +111,18 @@ def _acc_fwd(fn_name: str):
     return fwd
 
 
-_SUM = register_op("reduce_sum", _acc_fwd("sum"), _red_infer("reduce_sum"), _sum_grad)
+def _sum_blas(attrs: dict, specs: list) -> Any:
+    """The ``blas`` trait of reduce_sum: "any" where it may take the matrix-vector product
+    (`_leading_column_sum`, which NumPy's BLAS runs on all its threads)."""
+    (shape, dtype), axis = specs[0], attrs["axis"]
+    leading = axis is not None and 0 < len(axis) < len(shape) \
+        and tuple(axis) == tuple(range(len(axis))) and np.dtype(dtype) in (np.float32,
+                                                                         np.float64)
+    return "any" if leading and (None in shape or math.prod(shape) >= 65536) else []
+
+
+_SUM = register_op("reduce_sum", _acc_fwd("sum"), _red_infer("reduce_sum"), _sum_grad,
+                   blas=_sum_blas)
 def _extreme_fwd(fn_name: str):
     """max/min; an empty reduction gives the identity (lowest/highest value), as in TF."""
     def fwd(xp: Any, a: Any, axis: tuple | None, keepdims: bool) -> Any:

@@ -183,7 +183,7 @@ def _srnn_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, mask: Any, rdrop: Any, hs:
     hprev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)
     if dropped:
         hprev = hprev * rdrop[:, None]
-    dR = hprev.reshape(-1, H).T @ dxw.reshape(-1, H)
+    dR = mm(xp, hprev.reshape(-1, H).T, dxw.reshape(-1, H))
     return dxw, dh, dR
 
 
@@ -204,11 +204,37 @@ def _srnn_infer(xw: Spec, h0: Spec, R: Spec, mask: Spec, rdrop: Spec, **_: Any) 
     return Spec(xw.shape, xw.dtype)
 
 
-_SRNN = register_op("simple_rnn_sequence", _srnn_fwd, _srnn_infer, _srnn_grad)
+def _compiled_steps(attrs: dict, dtype: Any) -> bool:
+    """Whether the recurrence runs its compiled whole-sequence kernels (given numba)."""
+    return attrs.get("activation") == "tanh" and attrs.get(
+        "recurrent_activation", "sigmoid") == "sigmoid" and np.dtype(dtype) in (
+        np.float32, np.float64)
+
+
+def _steps_blas(attrs: dict, specs: list) -> Any:
+    """The ``blas`` trait of a recurrence: the compiled kernels cut their per-step products
+    into single-thread calls; the NumPy step loop does not."""
+    return [] if _compiled_steps(attrs, specs[0][1]) else "any"
+
+
+def _grad_blas(r_index: int) -> Any:
+    """The ``blas`` trait of a recurrence's gradient: its steps, and the recurrent kernel's
+    gradient over all steps, (units, batch * time) @ (batch * time, gates * units)."""
+    def blas(attrs: dict, specs: list) -> Any:
+        if not _compiled_steps(attrs, specs[0][1]):
+            return "any"
+        (b, t, _), (h, g) = specs[0][0], specs[r_index][0]
+        return [(False, h, None if b is None or t is None else b * t, g)]
+    return blas
+
+
+_SRNN = register_op("simple_rnn_sequence", _srnn_fwd, _srnn_infer, _srnn_grad,
+                    blas=_steps_blas)
 _SRNN_BWD = register_op(
     "simple_rnn_sequence_grad", _srnn_bwd_fwd,
     lambda g, h0, R, mk, rd, hs, **_: (Spec(hs.shape, hs.dtype), Spec(h0.shape, h0.dtype),
-                                       Spec(R.shape, R.dtype)), None, num_outputs=3)
+                                       Spec(R.shape, R.dtype)), None, num_outputs=3,
+    blas=_grad_blas(2))
 
 
 # --- LSTM --------------------------------------------------------------------------------------
@@ -673,13 +699,14 @@ def _lstm_infer(xw: Spec, h0: Spec, c0: Spec, R: Spec, mask: Spec, rdrop: Spec,
     return st, st, Spec((xw.shape[1], 5, xw.shape[0], R.shape[0]), xw.dtype)
 
 
-_LSTM = register_op("lstm_sequence", _lstm_fwd, _lstm_infer, _lstm_grad, num_outputs=3)
+_LSTM = register_op("lstm_sequence", _lstm_fwd, _lstm_infer, _lstm_grad, num_outputs=3,
+                    blas=_steps_blas)
 _LSTM_BWD = register_op(
     "lstm_sequence_grad", _lstm_bwd_fwd,
     lambda dh, dc, h0, c0, R, mk, rd, hs, cs, gz, **_: (
         Spec(hs.shape[:2] + R.shape[1:], hs.dtype), Spec(h0.shape, h0.dtype),
         Spec(c0.shape, c0.dtype),
-        Spec(R.shape, R.dtype)), None, num_outputs=4)
+        Spec(R.shape, R.dtype)), None, num_outputs=4, blas=_grad_blas(4))
 
 
 # --- GRU ---------------------------------------------------------------------------------------
@@ -950,11 +977,12 @@ def _gru_bwd_fwd(xp: Any, dhs: Any, h0: Any, R: Any, rb: Any, mask: Any, rdrop: 
     if dropped:
         hprev = hprev * rdrop[:, None]
     if reset_after:
-        dR = hprev.reshape(-1, H).T @ dhr.reshape(-1, 3 * H)
+        dR = mm(xp, hprev.reshape(-1, H).T, dhr.reshape(-1, 3 * H))
     else:
         rh_in = hprev * gates[:, :, H:2 * H]
-        dR = xp.concatenate([hprev.reshape(-1, H).T @ dhr[:, :, :2 * H].reshape(-1, 2 * H),
-                             rh_in.reshape(-1, H).T @ dhr[:, :, 2 * H:].reshape(-1, H)], axis=1)
+        dR = xp.concatenate([mm(xp, hprev.reshape(-1, H).T, dhr[:, :, :2 * H].reshape(-1, 2 * H)),
+                             mm(xp, rh_in.reshape(-1, H).T, dhr[:, :, 2 * H:].reshape(-1, H))],
+                            axis=1)
     drb = dhr.sum(axis=(0, 1)) if reset_after else xp.zeros_like(rb)
     return dxw, dh, dR, drb
 
@@ -984,12 +1012,13 @@ def _gru_infer(xw: Spec, h0: Spec, R: Spec, rb: Spec, mask: Spec, rdrop: Spec,
     return st, Spec(xw.shape, xw.dtype), st
 
 
-_GRU = register_op("gru_sequence", _gru_fwd, _gru_infer, _gru_grad, num_outputs=3)
+_GRU = register_op("gru_sequence", _gru_fwd, _gru_infer, _gru_grad, num_outputs=3,
+                   blas=_steps_blas)
 _GRU_BWD = register_op(
     "gru_sequence_grad", _gru_bwd_fwd,
     lambda dh, h0, R, rb, mk, rd, hs, gz, hrh, **_: (
         Spec(gz.shape, gz.dtype), Spec(h0.shape, h0.dtype), Spec(R.shape, R.dtype),
-        Spec(rb.shape, rb.dtype)), None, num_outputs=4)
+        Spec(rb.shape, rb.dtype)), None, num_outputs=4, blas=_grad_blas(2))
 
 
 # --- public functions --------------------------------------------------------------------------
