@@ -167,6 +167,12 @@ def blocks(n_rows: int, min_rows: int) -> int:
     return max(1, min(threads() * _BLOCKS_PER_THREAD, n_rows // max(1, min_rows)))
 
 
+def block_bounds(n_rows: int, min_rows: int) -> list[int]:
+    """The row bounds of `run_blocks`' blocks: block i is rows bounds[i]:bounds[i + 1]."""
+    k = blocks(n_rows, min_rows)
+    return [n_rows * i // k for i in range(k + 1)]
+
+
 def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> None:
     """Call ``fn(start, stop)`` on contiguous blocks covering ``range(n_rows)``, in parallel.
 
@@ -174,11 +180,11 @@ def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> Non
     `min_rows` and the thread count, not on which thread runs them. Exceptions from any block
     are raised here (the first one), after every block has finished.
     """
-    k = blocks(n_rows, min_rows)
+    bounds = block_bounds(n_rows, min_rows)
+    k = len(bounds) - 1
     if k == 1:
         fn(0, n_rows)
         return
-    bounds = [n_rows * i // k for i in range(k + 1)]
     order = itertools.count()  # next() on it is atomic under the GIL
 
     def take() -> None:
@@ -282,6 +288,28 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
 # called directly (the graph compiler emits the split call only from this size on).
 _MIN_BLOCK_ELEMENTS = 1 << 16
 ELEMENTWISE_SPLIT_SIZE = 2 * _MIN_BLOCK_ELEMENTS
+
+
+def flat_loop(loop: Callable, arrays: list, *scalars: Any) -> None:
+    """``loop(*arrays, *scalars)`` for a compiled element-wise loop over 1-D arrays of one
+    length (an optimizer's update), the arrays split into blocks across the pool when large;
+    the values are the loop's.
+
+    >>> import numpy as np
+    >>> def double(x, out):
+    ...     out[:] = 2 * x
+    >>> x = np.arange(3.0)
+    >>> out = np.empty(3)
+    >>> flat_loop(double, [x, out])
+    >>> out.tolist()
+    [0.0, 2.0, 4.0]
+    """
+    n = arrays[0].size
+    if n < ELEMENTWISE_SPLIT_SIZE or _serial():
+        loop(*arrays, *scalars)
+        return
+    run_blocks(lambda r0, r1: loop(*[a[r0:r1] for a in arrays], *scalars), n,
+               _MIN_BLOCK_ELEMENTS)
 
 
 def elementwise(kernel: Callable, out: Any, shape: tuple, dtype: Any, *args: Any) -> Any:

@@ -289,3 +289,37 @@ def test_traced_training_step_takes_the_fused_backward(layer_cls, shape):
     ops = [n.op.name for n in fn.get_concrete_function(x, up).graph.nodes if n.kind == "op"]
     assert ops.count("normalize") == 1 and ops.count("normalize_grad") == 1, ops
     assert "reduce_mean" not in ops  # the statistics are not recomputed for the backward
+
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layer_norm_forward_split_across_threads_is_one_threads(dtype):
+    """Rows in blocks on three threads: bitwise the values of one thread (rows are
+    independent); a non-contiguous gradient takes the compiled backward pass and agrees with
+    the NumPy path."""
+    from ndflow.backend import jit, parallel
+    from ndflow.ops import normalization as norm
+
+    r = np.random.default_rng(7)
+    x = r.standard_normal((1500, 40)).astype(dtype)
+    gamma, beta = (r.standard_normal(40).astype(dtype) for _ in range(2))
+    before = parallel.requested_threads()
+    try:
+        outs = []
+        for n in (1, 3):
+            parallel.set_threads(n)
+            outs.append(norm._norm_fwd(np, x, gamma, beta, (1,), 1e-3, None))
+        assert parallel.blocks(1500, norm._MIN_ROWS) == 5  # the three-thread run split
+    finally:
+        parallel.set_threads(before)
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    xhat, inv = outs[0][1], outs[0][2]
+    g = np.broadcast_to(r.standard_normal((1, 40)).astype(dtype), x.shape)  # stride 0
+    grads = []
+    for on in (True, False):
+        with jit.switched(on):
+            grads.append(norm._norm_grad_fwd(np, g, xhat, inv, gamma, (1,), None))
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol * np.abs(b).max())

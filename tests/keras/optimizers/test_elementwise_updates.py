@@ -193,3 +193,36 @@ def test_non_contiguous_or_readonly_gradients_take_the_ufunc_path_and_agree():
         results.append(var.numpy())
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
+
+
+def test_a_large_variable_updates_in_blocks_across_threads_bitwise():
+    """A variable of >= parallel.ELEMENTWISE_SPLIT_SIZE elements is updated in blocks on the
+    pool (inside a graph whose products split, or with threads set): same bits as one call."""
+    if not jit._load_numba():
+        pytest.skip("numba not installed")
+    from ndflow.backend import parallel
+
+    rng = np.random.default_rng(4)
+    shape = (1000, 300)
+    var0 = rng.standard_normal(shape).astype(np.float32)
+    grads = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+    before = parallel.requested_threads()
+    calls = []
+    real = parallel.run_blocks
+    results = []
+    try:
+        for n in (1, 3):
+            parallel.set_threads(n)
+            var = tf.Variable(var0.copy())
+            opt = optimizers.Adam(learning_rate=LR)
+            parallel.run_blocks = lambda fn, rows, mn: calls.append(rows) or real(fn, rows, mn)
+            with jit.switched(True):
+                for g in grads:
+                    opt.apply_gradients([(tf.constant(g), var)])
+            results.append(var.numpy())
+    finally:
+        parallel.run_blocks = real
+        parallel.set_threads(before)
+    assert calls == [var0.size] * len(grads)  # the three-thread run split each update
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not np.array_equal(results[0], var0)

@@ -38,6 +38,7 @@ import numpy as np
 
 from ndflow.graph.codegen import elementwise as _codegen
 from ndflow.graph.trace import host_callable
+from ndflow.backend import parallel
 from ndflow.backend.devices import get_array_module
 from ndflow.backend.jit import flat_operands
 from ndflow.core.elementwise import parse_assignments
@@ -113,7 +114,7 @@ class ElementwiseUpdate:
         values = [t(s) for s in scalars]
         flat = flat_operands(*arrays)  # None unless compiled kernels are on and may take them
         if flat is not None:
-            (k._loop or k.loop())(*flat, *values)
+            parallel.flat_loop(k._loop or k.loop(), flat, *values)
             return
         xp = _xp(var)
         buffers = [scratch(i) if scratch is not None else xp.empty_like(var)
