@@ -6,7 +6,7 @@ import pytest
 
 import ndflow as tf
 from ndflow import keras
-from ndflow.backend import jit, parallel, pool_gemm
+from ndflow.backend import jit, native_calls, parallel, pool_gemm
 from ndflow.graph import executor
 from ndflow.ops import linalg
 from tests.blas_rounding import assert_equal_up_to_row_splits
@@ -112,6 +112,7 @@ def _graph(fn, *specs):
 @needs_split
 def test_graphs_whose_products_all_split_run_split(monkeypatch):
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(native_calls, "blas_threads", lambda: 2)
     f32 = tf.float32
     w = tf.Variable(np.ones((64, 256), np.float32))
     big = tf.Variable(np.ones((784, 512), np.float32))
@@ -132,6 +133,10 @@ def test_graphs_whose_products_all_split_run_split(monkeypatch):
     with jit.switched(False):
         assert not executor.splits_products(_graph(lambda x: tf.nn.relu(x @ w),
                                                    tf.TensorSpec([512, 64], f32)))
+    monkeypatch.setattr(native_calls, "blas_threads", lambda: 1)  # the pool splits already
+    assert not executor.splits_products(_graph(lambda x: tf.nn.relu(x @ w),
+                                               tf.TensorSpec([512, 64], f32)))
+    monkeypatch.setattr(native_calls, "blas_threads", lambda: 2)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 1)
     assert not executor.splits_products(_graph(lambda x: tf.nn.relu(x @ w),
                                                tf.TensorSpec([512, 64], f32)))
@@ -165,6 +170,7 @@ def test_einsum_blas_trait_describes_the_product_it_runs(monkeypatch, equation, 
 @needs_split
 def test_a_recurrent_model_trains_the_same_split(monkeypatch):
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(native_calls, "blas_threads", lambda: 2)
     x = np.random.default_rng(5).integers(0, 50, (256, 20))
     y = (x[:, :1] > 25).astype("float32")
     real = executor.splits_products

@@ -513,3 +513,24 @@ def test_variable_slices_are_read_when_the_function_runs():
     with tf.GradientTape() as tape:
         y = tf.reduce_sum(v[0] * 2.0)
     np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [[2.0, 2.0], [0.0, 0.0]])
+
+
+def test_one_large_ufunc_node_runs_on_the_pool_with_numpys_values():
+    from ndflow.backend import parallel
+
+    @tf.function
+    def f(x, b):
+        return x + b  # a bias add: one ufunc call on a large output
+
+    x = np.random.default_rng(0).standard_normal((700, 300)).astype(np.float32)
+    b = np.arange(300, dtype=np.float32)
+    cf = f.get_concrete_function(tf.TensorSpec([700, 300], tf.float32),
+                                 tf.TensorSpec([300], tf.float32))
+    assert "_pew(np.add," in cf.code
+    before = parallel.requested_threads()
+    try:
+        for n in (1, 3):
+            parallel.set_threads(n)
+            np.testing.assert_array_equal(f(x, b).numpy(), x + b)
+    finally:
+        parallel.set_threads(before)

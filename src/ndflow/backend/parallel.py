@@ -13,7 +13,9 @@ environment variable ``NDFLOW_INTRA_OP_THREADS`` (as TensorFlow reads
 keeps its idle threads spinning on the cores for about 0.1 s after each multi-threaded
 product, so with its default of one thread per core the pool's threads would only compete
 with them (measured: no gain on W3, twice the CPU time); with ``OPENBLAS_NUM_THREADS=1`` the
-pool gets the cores. Each block computes exactly what one thread would compute for those rows,
+pool gets the cores. A compiled graph whose products all split into single-thread BLAS calls
+(`pool_gemm`; `with_split_products`) never wakes BLAS's threads: there the pool has one
+thread per usable CPU. Each block computes exactly what one thread would compute for those rows,
 so results do not depend on the split except through what BLAS does with a matrix's row
 count.
 

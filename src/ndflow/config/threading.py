@@ -7,7 +7,8 @@ runs NumPy's BLAS on one thread per call, so that ndflow splits the products its
 own idle threads spin on the cores for a while after each product and would compete with the
 pool (W3 here: 6,600 samples/s this way, 4,970 with OpenBLAS's threads). The default, 0,
 leaves BLAS as it is (its own setting, e.g. OPENBLAS_NUM_THREADS) and gives the pool the CPUs
-that BLAS's threads leave.
+that BLAS's threads leave, except in a compiled graph whose products all split into calls
+that BLAS runs on one thread (`backend/pool_gemm.py`): that graph's pool has every CPU.
 
 >>> import ndflow as tf
 >>> tf.config.threading.set_intra_op_parallelism_threads(1)  # one thread per op

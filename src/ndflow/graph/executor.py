@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.backend import parallel, pool_gemm
+from ndflow.backend import native_calls, parallel, pool_gemm
 from ndflow.core.elementwise import calls as ew_calls
 from ndflow.core.elementwise import xp_function
 from ndflow.core.tensor import Tensor
@@ -302,8 +302,10 @@ def splits_products(graph: Graph) -> bool:
     the pool (`backend/pool_gemm.py`): possible here, every op's products (its ``blas``
     trait) split, and some array large enough for the pool to matter. A graph with one
     product NumPy's BLAS would run on all cores keeps today's way: its threads would spin on
-    the cores the pool needs."""
-    if parallel.usable_cpus() < 2 or not pool_gemm.available():
+    the cores the pool needs. With NumPy's BLAS on one thread (OPENBLAS_NUM_THREADS=1, or
+    `tf.config.threading`) the pool already splits products in large blocks: no need."""
+    if parallel.usable_cpus() < 2 or not pool_gemm.available() \
+            or (native_calls.blas_threads() or 1) < 2:
         return False
     large = False
     for node in graph.nodes:
@@ -367,6 +369,17 @@ def _emit_fused(cg: _Codegen, node: GNode, ins: list[str], name: str, buf: str |
             return
         out = f", out={buf}" if buf is not None else ""
         cg.lines.append(f"{name} = {k}({', '.join(ins)}{out})  # {ew.to_source(plan.expr)}")
+        return
+    expr = plan.expr
+    shape, dtype = plan.out_spec
+    if math.prod(shape) >= parallel.ELEMENTWISE_SPLIT_SIZE and isinstance(
+            getattr(np, expr[0], None), np.ufunc) and all(
+            c[0] in ("arg", "const") for c in expr[1:]) \
+            and ew.subtree_types(expr, plan.specs)[expr] == plan.out_spec:
+        # one large ufunc call (a bias add): its rows may run on the pool
+        spec = cg.glob("s", (tuple(shape), np.dtype(dtype)))
+        operands = [ins[c[1]] if c[0] == "arg" else repr(c[1]) for c in expr[1:]]
+        cg.lines.append(f"{name} = _pew(np.{expr[0]}, {buf}, *{spec}, {', '.join(operands)})")
         return
     counter = [0]
 
