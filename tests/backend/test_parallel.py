@@ -10,13 +10,6 @@ from ndflow.backend import parallel
 from tests.blas_rounding import assert_equal_up_to_row_splits
 
 
-@pytest.fixture
-def threads():
-    before = parallel.requested_threads()
-    yield parallel.set_threads
-    parallel.set_threads(before)
-
-
 @pytest.mark.parametrize("n_threads, n_rows, min_rows, blocks", [
     (4, 64, 16, 4), (4, 64, 32, 2), (4, 10, 16, 1), (1, 64, 1, 1), (3, 7, 1, 7),
     (2, 1000, 1, 8)])

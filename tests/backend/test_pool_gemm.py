@@ -15,13 +15,6 @@ needs_split = pytest.mark.skipif(not pool_gemm.available(),
                                  reason="needs numba and NumPy's OpenBLAS GEMM")
 
 
-@pytest.fixture
-def threads():
-    before = parallel.requested_threads()
-    yield parallel.set_threads
-    parallel.set_threads(before)
-
-
 @pytest.mark.parametrize("product, splits", [
     ((False, 100, 64, 256), True),      # rows: 16 per call
     ((False, None, 128, 256), True),    # rows: 8 per call, unknown batch
