@@ -534,3 +534,51 @@ def test_one_large_ufunc_node_runs_on_the_pool_with_numpys_values():
             np.testing.assert_array_equal(f(x, b).numpy(), x + b)
     finally:
         parallel.set_threads(before)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_bias_add_after_a_product_goes_into_the_product_with_the_same_values(split):
+    from ndflow.backend import parallel
+    from ndflow.graph import executor
+
+    w = tf.Variable(np.random.default_rng(1).standard_normal((64, 256)).astype(np.float32))
+    b = tf.Variable(np.arange(256, dtype=np.float32) / 7)
+
+    @tf.function
+    def f(x):
+        return tf.matmul(x, w) + b
+
+    x = np.random.default_rng(2).standard_normal((700, 64)).astype(np.float32)
+    cf = f.get_concrete_function(tf.TensorSpec([700, 64], tf.float32))
+    assert "bias=" in cf.code and "add" not in cf.code
+    want = x @ w.numpy()
+    want += b.numpy()
+    before = parallel.requested_threads()
+    try:
+        parallel.set_threads(3)
+        run = parallel.with_split_products(lambda: f(x).numpy()) if split else \
+            (lambda: f(x).numpy())
+        np.testing.assert_array_equal(run(), want)
+    finally:
+        parallel.set_threads(before)
+    assert executor.splits_products(cf.graph) in (True, False)
+
+
+def test_a_dense_chain_with_bias_adds_between_pooled_buffers_keeps_numpys_values():
+    ws = [np.random.default_rng(i).standard_normal((64, 64)).astype(np.float32) / 8
+          for i in range(3)]
+    bs = [np.full(64, 0.1 * i, np.float32) for i in range(3)]
+    vs = [(tf.Variable(w), tf.Variable(b)) for w, b in zip(ws, bs)]
+
+    @tf.function
+    def f(x):
+        for w, b in vs:
+            x = tf.nn.relu(tf.matmul(x, w) + b) + tf.matmul(x, w) + b
+        return x
+
+    x = np.random.default_rng(9).standard_normal((3000, 64)).astype(np.float32)
+    want = x
+    for w, b in zip(ws, bs):
+        p = want @ w
+        want = np.maximum(p + b, 0) + (p + b)
+    np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-5, atol=1e-5)

@@ -219,7 +219,31 @@ def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> Non
 _MIN_BLOCK_WORK = 1 << 20
 
 
-def matmul(a: Any, b: Any, out: Any = None) -> Any:
+def matmul(a: Any, b: Any, out: Any = None, bias: Any = None) -> Any:
+    """`product` (below), then ``+ bias`` in place when `bias` (one value per output column)
+    is given: the same float operations as the two ops, but in a graph whose products split
+    (`split_products`) the bias goes into each block of rows while it is in cache.
+
+    >>> import numpy as np
+    >>> matmul(np.ones((2, 3)), np.ones((3, 2)), bias=np.array([1.0, 2.0])).tolist()
+    [[4.0, 5.0], [4.0, 5.0]]
+    """
+    if bias is None:
+        return product(a, b, out)
+    import numpy as np
+
+    if getattr(_local, "split", False) and not _serial() and type(a) is np.ndarray \
+            and type(b) is np.ndarray and type(bias) is np.ndarray and a.ndim >= 2:
+        from ndflow.backend import pool_gemm
+
+        done = pool_gemm.matmul(a, b, out, run_blocks, bias)
+        if done is not None:
+            return done
+    r = product(a, b, out)
+    return np.add(r, bias, out=r) if type(r) is np.ndarray else r + bias
+
+
+def product(a: Any, b: Any, out: Any = None) -> Any:
     """``numpy.matmul(a, b, out=out)``, with a large product's rows (or its stack of products)
     split across the pool when the pool has more than one thread (with NumPy's BLAS on one
     thread, ``OPENBLAS_NUM_THREADS=1``: see `default_threads`). Each block is the same BLAS
@@ -229,7 +253,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
 
     >>> import numpy as np
     >>> a, b = np.ones((4, 3)), np.ones((3, 2))
-    >>> matmul(a, b).tolist()
+    >>> product(a, b).tolist()
     [[3.0, 3.0], [3.0, 3.0], [3.0, 3.0], [3.0, 3.0]]
     """
     import numpy as np

@@ -62,14 +62,22 @@ def splits(stacked: bool, m: int | None, k: int | None, n: int | None) -> bool:
 
 
 @jit.kernel
-def _row_calls(gemm, ta, lda, a, tb, ldb, b, out, n, k, r0, r1, isz):  # noqa: ANN001
-    """out[r0:r1] = A[r0:r1] @ B in calls of CALL_WORK // (k * n) rows (addresses)."""
+def _row_calls(gemm, ta, lda, a, tb, ldb, b, out, n, k, r0, r1, isz, bias,  # noqa: ANN001
+               has_bias):  # noqa: ANN001
+    """out[r0:r1] = A[r0:r1] @ B (+ bias, added to each call's rows while they are in
+    cache) in calls of CALL_WORK // (k * n) rows; `out` is the (m, n) array, A and B
+    addresses."""
     step = max(1, CALL_WORK // (k * n))
     for s in range(r0, r1, step):
         e = min(s + step, r1)
         off = s * lda * isz if ta == _NO_TRANS else s * isz
         gemm(_ROW_MAJOR, ta, tb, e - s, n, k, 1.0, a + off, lda, b, ldb, 0.0,
-             out + s * n * isz, n)
+             out[s:].ctypes.data, n)
+        if has_bias:
+            for i in range(s, e):
+                row = out[i]
+                for j in range(n):
+                    row[j] = row[j] + bias[j]
 
 
 @jit.kernel
@@ -99,13 +107,16 @@ def _layout(x: np.ndarray) -> tuple | None:
     return None
 
 
-def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None, run_blocks: Any
-           ) -> np.ndarray | None:
-    """``a @ b`` (float32/float64, `b` one matrix, `a` of rank >= 2) split into single-thread
-    calls over `run_blocks` (`parallel.run_blocks`); None when this product does not split
-    (the caller then uses NumPy)."""
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None, run_blocks: Any,
+           bias: np.ndarray | None = None) -> np.ndarray | None:
+    """``a @ b`` (float32/float64, `b` one matrix, `a` of rank >= 2), plus `bias` (one per
+    column, or None), split into single-thread calls over `run_blocks`
+    (`parallel.run_blocks`); None when this product does not split (the caller then uses
+    NumPy)."""
     gemm = native_calls.gemm(a.dtype)
-    if gemm is None or b.ndim != 2 or a.ndim < 2 or b.dtype != a.dtype:
+    if gemm is None or b.ndim != 2 or a.ndim < 2 or b.dtype != a.dtype or (
+            bias is not None and (type(bias) is not np.ndarray or bias.shape != (b.shape[1],)
+                                  or bias.dtype != a.dtype)):
         return None
     k, n = b.shape
     if a.ndim > 2:
@@ -114,7 +125,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None, run_blocks: Any
                 out.shape != shape or not out.flags.c_contiguous)):
             return None
         out = np.empty(shape, a.dtype) if out is None else out
-        done = matmul(a.reshape(-1, k), b, out.reshape(-1, n), run_blocks)
+        done = matmul(a.reshape(-1, k), b, out.reshape(-1, n), run_blocks, bias)
         return None if done is None else out
     m = a.shape[0]
     if m * k * n <= CALL_WORK or (out is not None and (
@@ -130,8 +141,10 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None, run_blocks: Any
             b = np.ascontiguousarray(b)
             lb = (_NO_TRANS, n)
         rows = _row_calls.function
+        vec = out[0] if bias is None else bias
         run_blocks(lambda r0, r1: rows(gemm, la[0], la[1], a.ctypes.data, lb[0], lb[1],
-                                       b.ctypes.data, out.ctypes.data, n, k, r0, r1, isz),
+                                       b.ctypes.data, out, n, k, r0, r1, isz, vec,
+                                       bias is not None),
                    m, CALL_WORK // (k * n))
         return out
     if m * n * MIN_ROWS <= CALL_WORK:
@@ -146,5 +159,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None, run_blocks: Any
 
         run_blocks(halves, 2, 1)
         np.add(out, parts[1], out=out)
+        if bias is not None:
+            np.add(out, bias, out=out)
         return out
     return None

@@ -88,6 +88,7 @@ class _Codegen:
                                   "_pew": parallel.elementwise}
         self.plans: dict[int, _FusedPlan] = {}
         self.names: dict[int, str] = {}
+        self.uses: dict[int, int] = {}  # value id -> how many node inputs and outputs read it
         self.lines: list[str] = []
         self.n = 0
 
@@ -280,6 +281,11 @@ def compile_graph(graph: Graph, pool: dict | None = None, xp: Any = np
             if id(o) not in keep:
                 dying.setdefault(last_use.get(id(o), i), []).append(o)
 
+    for node in graph.nodes:
+        for v in node.inputs:
+            cg.uses[id(v)] = cg.uses.get(id(v), 0) + 1
+    for v in graph.outputs:
+        cg.uses[id(v)] = cg.uses.get(id(v), 0) + 1
     for i, node in enumerate(graph.nodes):
         _emit_node(cg, node, new_name, assignment, buf_names)
         dead = [cg.names[id(v)] for v in dying.get(i, ()) if id(v) in cg.names]
@@ -370,6 +376,8 @@ def _emit_fused(cg: _Codegen, node: GNode, ins: list[str], name: str, buf: str |
         out = f", out={buf}" if buf is not None else ""
         cg.lines.append(f"{name} = {k}({', '.join(ins)}{out})  # {ew.to_source(plan.expr)}")
         return
+    if _bias_into_product(cg, node, ins, name, buf):
+        return
     expr = plan.expr
     shape, dtype = plan.out_spec
     if math.prod(shape) >= parallel.ELEMENTWISE_SPLIT_SIZE and isinstance(
@@ -392,6 +400,42 @@ def _emit_fused(cg: _Codegen, node: GNode, ins: list[str], name: str, buf: str |
     if result != name:
         # a 0-d result of a ufunc is a NumPy scalar: keep arrays flowing between kernels
         cg.lines.append(f"{name} = np.asarray({result})" if not buf else f"{name} = {result}")
+
+
+def _bias_into_product(cg: _Codegen, node: GNode, ins: list[str], name: str,
+                       buf: str | None) -> bool:
+    """``add(a @ b, bias)`` right after the product, with a bias per column and the product
+    read by nothing else: the bias goes into the product's call (`parallel.matmul(...,
+    bias=)`: the same float operations; in a graph whose products split, added while each
+    block of rows is in cache), in the product's buffer when the add has that one, or into a
+    new array when the add has none (another buffer might hold the product's own input).
+    True when it did."""
+    expr = cg.plans[id(node)].expr
+    if expr[0] != "add" or len(expr) != 3 \
+            or any(c[0] != "arg" for c in expr[1:]):
+        return False
+    shape, dtype = cg.plans[id(node)].out_spec
+    for p, q in ((expr[1][1], expr[2][1]), (expr[2][1], expr[1][1])):
+        prod_v, bias_v = node.inputs[p], node.inputs[q]
+        producer = prod_v.producer
+        if producer is None or producer.kind != "op" or producer.op.name != "matmul" \
+                or cg.uses.get(id(prod_v)) != 1 or tuple(prod_v.shape) != tuple(shape) \
+                or prod_v.dtype != dtype or bias_v.dtype != dtype \
+                or tuple(bias_v.shape) != tuple(shape[-1:]):
+            continue
+        at = len(cg.lines) - 1
+        while at >= 0 and cg.lines[at].startswith("del "):
+            at -= 1
+        line = cg.lines[at] if at >= 0 else ""
+        head = f"{ins[p]} = _mm("
+        if line.startswith(head) and ", out=" in line and line.endswith(")") and (
+                buf is None or line.endswith(f", out={buf})")):
+            call = line[len(head):line.rindex(", out=")]
+            out = f", out={buf}" if buf is not None else ""
+            cg.lines[at] = f"{head}{call}{out}, bias={ins[q]})"
+            cg.lines.append(f"{name} = {ins[p]}")
+            return True
+    return False
 
 
 def _expr(cg: _Codegen, node: GNode, ins: list[str], buf: str | None) -> str:
