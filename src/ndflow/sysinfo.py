@@ -63,7 +63,7 @@ def collect() -> dict[str, Any]:
     import numpy as np
 
     import ndflow
-    from ndflow.backend import jit, native_calls, parallel
+    from ndflow.backend import jit, native_calls, parallel, pool_gemm
     from ndflow.backend.devices import list_physical_devices
 
     versions = {"ndflow": getattr(ndflow, "__version__", _version("ndflow")),
@@ -90,6 +90,10 @@ def collect() -> dict[str, Any]:
         "devices": devices,
         "blas": _blas(),
         "threads": {"cpus": os.cpu_count(), "usable": usable, "intra_op": parallel.threads(),
+                    # in a compiled graph whose products split into single-thread BLAS calls
+                    "intra_op_split": parallel.with_split_products(parallel.threads)()
+                    if usable > 1 and pool_gemm.available()
+                    and (native_calls.blas_threads() or 1) > 1 else None,
                     **{k: os.environ[k] for k in _THREAD_VARS if k in os.environ}},
         "compiled_kernels": {"on": jit.enabled(), "numba": _version("numba"),
                              "NDFLOW_JIT": os.environ.get("NDFLOW_JIT"),
@@ -115,9 +119,13 @@ def render(info: dict[str, Any]) -> str:
                  + (f", {b['threads']} threads" if b["threads"] else "")
                  + (f" (from {b['source']})" if b["source"] else ""))
     t = info["threads"]
-    env = ", ".join(f"{k}={v}" for k, v in t.items() if k not in ("cpus", "usable", "intra_op"))
+    env = ", ".join(f"{k}={v}" for k, v in t.items()
+                    if k not in ("cpus", "usable", "intra_op", "intra_op_split"))
+    split = t.get("intra_op_split")
     lines.append(f"CPUs: {t['cpus']} ({t['usable']} usable by this process), "
-                 f"{t['intra_op']} threads per op" + (f"; {env}" if env else ""))
+                 f"{t['intra_op']} thread{'s' if t['intra_op'] != 1 else ''} per op"
+                 + (f" ({split} in graphs whose products split into single-thread BLAS calls)"
+                    if split and split != t["intra_op"] else "") + (f"; {env}" if env else ""))
     c = info["compiled_kernels"]
     why = (f"numba {c['numba']}" if c["numba"]
            else 'numba not installed: pip install "ndflow[jit]"')

@@ -69,6 +69,14 @@ def test_info_reports_versions_extras_devices_threads_and_kernels():
     from ndflow.backend import jit
 
     assert info["compiled_kernels"]["on"] == jit.enabled()
+    from ndflow.backend import parallel, pool_gemm
+
+    split = info["threads"]["intra_op_split"]
+    assert split is None or (pool_gemm.available() and split == parallel.with_split_products(
+        parallel.threads)())
+    line = sysinfo.render(dict(info, threads=dict(info["threads"], intra_op=1,
+                                                  intra_op_split=2)))
+    assert "1 thread per op (2 in graphs whose products split" in line
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
                NDFLOW_JIT="0")
     out = subprocess.run([sys.executable, "-m", "ndflow", "info"], capture_output=True,
