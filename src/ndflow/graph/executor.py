@@ -380,7 +380,7 @@ def _emit_fused(cg: _Codegen, node: GNode, ins: list[str], name: str, buf: str |
         return
     expr = plan.expr
     shape, dtype = plan.out_spec
-    if math.prod(shape) >= parallel.ELEMENTWISE_SPLIT_SIZE and isinstance(
+    if cg.xp is np and math.prod(shape) >= parallel.ELEMENTWISE_SPLIT_SIZE and isinstance(
             getattr(np, expr[0], None), np.ufunc) and all(
             c[0] in ("arg", "const") for c in expr[1:]) \
             and ew.subtree_types(expr, plan.specs)[expr] == plan.out_spec:
@@ -411,7 +411,7 @@ def _bias_into_product(cg: _Codegen, node: GNode, ins: list[str], name: str,
     new array when the add has none (another buffer might hold the product's own input).
     True when it did."""
     expr = cg.plans[id(node)].expr
-    if expr[0] != "add" or len(expr) != 3 \
+    if cg.xp is not np or expr[0] != "add" or len(expr) != 3 \
             or any(c[0] != "arg" for c in expr[1:]):
         return False
     shape, dtype = cg.plans[id(node)].out_spec
