@@ -92,8 +92,7 @@ def collect() -> dict[str, Any]:
         "threads": {"cpus": os.cpu_count(), "usable": usable, "intra_op": parallel.threads(),
                     # in a compiled graph whose products split into single-thread BLAS calls
                     "intra_op_split": parallel.with_split_products(parallel.threads)()
-                    if usable > 1 and pool_gemm.available()
-                    and (native_calls.blas_threads() or 1) > 1 else None,
+                    if pool_gemm.worth_splitting() else None,
                     **{k: os.environ[k] for k in _THREAD_VARS if k in os.environ}},
         "compiled_kernels": {"on": jit.enabled(), "numba": _version("numba"),
                              "NDFLOW_JIT": os.environ.get("NDFLOW_JIT"),

@@ -41,7 +41,16 @@ from typing import Any
 _requested = 0  # 0: one thread per usable CPU
 _workers: list[queue.SimpleQueue] = []
 _pool_lock = threading.Lock()
-_local = threading.local()
+
+
+class _ThreadState(threading.local):
+    """Per thread: `inside` a block of `run_blocks`; running a graph whose products `split`."""
+
+    inside = False
+    split = False
+
+
+_local = _ThreadState()
 
 
 def usable_cpus() -> int:
@@ -83,20 +92,20 @@ def forget_default() -> None:
 def threads() -> int:
     """The number of threads one kernel may use (the caller's included)."""
     return _requested or _environment or (
-        usable_cpus() if getattr(_local, "split", False) else default_threads())
+        usable_cpus() if _local.split else default_threads())
 
 
 def split_products() -> bool:
     """Whether this thread is running a graph whose products split into single-thread BLAS
     calls on the pool (`pool_gemm`), which then has one thread per usable CPU."""
-    return getattr(_local, "split", False)
+    return _local.split
 
 
 def with_split_products(fn: Callable) -> Callable:
     """`fn` run with its products split (`split_products`); the graph executor wraps a
     compiled graph in this when all of its products split."""
     def run(*args: Any) -> Any:
-        before = getattr(_local, "split", False)
+        before = _local.split
         _local.split = True
         try:
             return fn(*args)
@@ -159,7 +168,7 @@ _BLOCKS_PER_THREAD = 4
 def _serial() -> bool:
     """Whether a call runs on the calling thread alone: a pool of one thread, or a call made
     from inside a block (no nested fan-out)."""
-    return threads() == 1 or getattr(_local, "inside", False)
+    return threads() == 1 or _local.inside
 
 
 def blocks(n_rows: int, min_rows: int) -> int:
@@ -169,12 +178,6 @@ def blocks(n_rows: int, min_rows: int) -> int:
     return max(1, min(threads() * _BLOCKS_PER_THREAD, n_rows // max(1, min_rows)))
 
 
-def block_bounds(n_rows: int, min_rows: int) -> list[int]:
-    """The row bounds of `run_blocks`' blocks: block i is rows bounds[i]:bounds[i + 1]."""
-    k = blocks(n_rows, min_rows)
-    return [n_rows * i // k for i in range(k + 1)]
-
-
 def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> None:
     """Call ``fn(start, stop)`` on contiguous blocks covering ``range(n_rows)``, in parallel.
 
@@ -182,11 +185,11 @@ def run_blocks(fn: Callable[[int, int], Any], n_rows: int, min_rows: int) -> Non
     `min_rows` and the thread count, not on which thread runs them. Exceptions from any block
     are raised here (the first one), after every block has finished.
     """
-    bounds = block_bounds(n_rows, min_rows)
-    k = len(bounds) - 1
+    k = blocks(n_rows, min_rows)
     if k == 1:
         fn(0, n_rows)
         return
+    bounds = [n_rows * i // k for i in range(k + 1)]
     order = itertools.count()  # next() on it is atomic under the GIL
 
     def take() -> None:
@@ -220,26 +223,31 @@ _MIN_BLOCK_WORK = 1 << 20
 
 
 def matmul(a: Any, b: Any, out: Any = None, bias: Any = None) -> Any:
-    """`product` (below), then ``+ bias`` in place when `bias` (one value per output column)
-    is given: the same float operations as the two ops, but in a graph whose products split
-    (`split_products`) the bias goes into each block of rows while it is in cache.
+    """``numpy.matmul(a, b, out=out)``, then ``+ bias`` in place when `bias` (one value per
+    output column) is given: the same float operations as the two ops. In a graph whose
+    products split (`split_products`) the product is single-thread BLAS calls on the pool
+    (`pool_gemm`, the bias added to each block of rows while it is in cache) where it splits,
+    else NumPy's; elsewhere it is `product` (below).
 
     >>> import numpy as np
     >>> matmul(np.ones((2, 3)), np.ones((3, 2)), bias=np.array([1.0, 2.0])).tolist()
     [[4.0, 5.0], [4.0, 5.0]]
     """
-    if bias is None:
-        return product(a, b, out)
     import numpy as np
 
-    if getattr(_local, "split", False) and not _serial() and type(a) is np.ndarray \
-            and type(b) is np.ndarray and type(bias) is np.ndarray and a.ndim >= 2:
-        from ndflow.backend import pool_gemm
+    if not _local.split:
+        r = product(a, b, out)
+    else:
+        if not _serial() and type(a) is np.ndarray and type(b) is np.ndarray \
+                and (bias is None or type(bias) is np.ndarray):
+            from ndflow.backend import pool_gemm
 
-        done = pool_gemm.matmul(a, b, out, run_blocks, bias)
-        if done is not None:
-            return done
-    r = product(a, b, out)
+            done = pool_gemm.matmul(a, b, out, run_blocks, bias)
+            if done is not None:
+                return done
+        r = np.matmul(a, b, out=out)
+    if bias is None:
+        return r
     return np.add(r, bias, out=r) if type(r) is np.ndarray else r + bias
 
 
@@ -261,14 +269,6 @@ def product(a: Any, b: Any, out: Any = None) -> Any:
     if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2 \
             or a.dtype != b.dtype or a.dtype.kind != "f" \
             or (b.ndim > 2 and (a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2])):
-        return np.matmul(a, b, out=out)
-    if getattr(_local, "split", False):
-        if not _serial():
-            from ndflow.backend import pool_gemm
-
-            done = pool_gemm.matmul(a, b, out, run_blocks)
-            if done is not None:
-                return done
         return np.matmul(a, b, out=out)
     K, N = a.shape[-1], b.shape[-1]
     shape = a.shape[:-1] + (N,)

@@ -33,7 +33,7 @@ import numpy as np
 
 from ndflow.backend import jit, native_calls
 
-__all__ = ["CALL_WORK", "MIN_ROWS", "available", "splits", "matmul"]
+__all__ = ["CALL_WORK", "MIN_ROWS", "available", "worth_splitting", "splits", "matmul"]
 
 # OpenBLAS (interface/gemm.c) runs a GEMM of at most 65536 * GEMM_MULTITHREAD_THRESHOLD (4)
 # multiply-adds on the calling thread.
@@ -46,6 +46,16 @@ _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 def available() -> bool:
     """Whether products can be split here: compiled kernels on and NumPy's GEMM found."""
     return jit.enabled() and native_calls.gemm(np.float32) is not None
+
+
+def worth_splitting() -> bool:
+    """Whether a graph's products should split here: they can (`available`), there is more
+    than one usable CPU, and NumPy's BLAS has more than one thread (with one, the pool already
+    splits products in large blocks: `parallel.product`)."""
+    from ndflow.backend import parallel
+
+    return parallel.usable_cpus() > 1 and available() \
+        and (native_calls.blas_threads() or 1) > 1
 
 
 def splits(stacked: bool, m: int | None, k: int | None, n: int | None) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.backend import native_calls, parallel, pool_gemm
+from ndflow.backend import parallel, pool_gemm
 from ndflow.core.elementwise import calls as ew_calls
 from ndflow.core.elementwise import xp_function
 from ndflow.core.tensor import Tensor
@@ -88,7 +88,9 @@ class _Codegen:
                                   "_pew": parallel.elementwise}
         self.plans: dict[int, _FusedPlan] = {}
         self.names: dict[int, str] = {}
-        self.uses: dict[int, int] = {}  # value id -> how many node inputs and outputs read it
+        self.uses: dict[int, int] = {}  # node value id -> node inputs and outputs reading it
+        # output value id of each `_mm(a, b, out=buf)` line -> (line index, a, b, buf)
+        self.products: dict[int, tuple] = {}
         self.lines: list[str] = []
         self.n = 0
 
@@ -275,17 +277,15 @@ def compile_graph(graph: Graph, pool: dict | None = None, xp: Any = np
         for v in node.inputs:
             if v.kind == "node":
                 last_use[id(v)] = i
+                cg.uses[id(v)] = cg.uses.get(id(v), 0) + 1
+    for v in graph.outputs:
+        cg.uses[id(v)] = cg.uses.get(id(v), 0) + 1
     dying: dict[int, list] = {}
     for i, node in enumerate(graph.nodes):
         for o in node.outputs:
             if id(o) not in keep:
                 dying.setdefault(last_use.get(id(o), i), []).append(o)
 
-    for node in graph.nodes:
-        for v in node.inputs:
-            cg.uses[id(v)] = cg.uses.get(id(v), 0) + 1
-    for v in graph.outputs:
-        cg.uses[id(v)] = cg.uses.get(id(v), 0) + 1
     for i, node in enumerate(graph.nodes):
         _emit_node(cg, node, new_name, assignment, buf_names)
         dead = [cg.names[id(v)] for v in dying.get(i, ()) if id(v) in cg.names]
@@ -308,10 +308,8 @@ def splits_products(graph: Graph) -> bool:
     the pool (`backend/pool_gemm.py`): possible here, every op's products (its ``blas``
     trait) split, and some array large enough for the pool to matter. A graph with one
     product NumPy's BLAS would run on all cores keeps today's way: its threads would spin on
-    the cores the pool needs. With NumPy's BLAS on one thread (OPENBLAS_NUM_THREADS=1, or
-    `tf.config.threading`) the pool already splits products in large blocks: no need."""
-    if parallel.usable_cpus() < 2 or not pool_gemm.available() \
-            or (native_calls.blas_threads() or 1) < 2:
+    the cores the pool needs (`pool_gemm.worth_splitting` says when splitting pays at all)."""
+    if not pool_gemm.worth_splitting():
         return False
     large = False
     for node in graph.nodes:
@@ -417,24 +415,19 @@ def _bias_into_product(cg: _Codegen, node: GNode, ins: list[str], name: str,
     shape, dtype = cg.plans[id(node)].out_spec
     for p, q in ((expr[1][1], expr[2][1]), (expr[2][1], expr[1][1])):
         prod_v, bias_v = node.inputs[p], node.inputs[q]
-        producer = prod_v.producer
-        if producer is None or producer.kind != "op" or producer.op.name != "matmul" \
-                or cg.uses.get(id(prod_v)) != 1 or tuple(prod_v.shape) != tuple(shape) \
-                or prod_v.dtype != dtype or bias_v.dtype != dtype \
-                or tuple(bias_v.shape) != tuple(shape[-1:]):
+        product = cg.products.get(id(prod_v))
+        if product is None or cg.uses.get(id(prod_v)) != 1 \
+                or tuple(prod_v.shape) != tuple(shape) or prod_v.dtype != dtype \
+                or bias_v.dtype != dtype or tuple(bias_v.shape) != tuple(shape[-1:]):
             continue
-        at = len(cg.lines) - 1
-        while at >= 0 and cg.lines[at].startswith("del "):
-            at -= 1
-        line = cg.lines[at] if at >= 0 else ""
-        head = f"{ins[p]} = _mm("
-        if line.startswith(head) and ", out=" in line and line.endswith(")") and (
-                buf is None or line.endswith(f", out={buf})")):
-            call = line[len(head):line.rindex(", out=")]
-            out = f", out={buf}" if buf is not None else ""
-            cg.lines[at] = f"{head}{call}{out}, bias={ins[q]})"
-            cg.lines.append(f"{name} = {ins[p]}")
-            return True
+        at, a, b, product_buf = product
+        if buf not in (None, product_buf) \
+                or not all(line.startswith("del ") for line in cg.lines[at + 1:]):
+            continue
+        out = f", out={buf}" if buf is not None else ""
+        cg.lines[at] = f"{ins[p]} = _mm({a}, {b}{out}, bias={ins[q]})"
+        cg.lines.append(f"{name} = {ins[p]}")
+        return True
     return False
 
 
@@ -443,6 +436,7 @@ def _expr(cg: _Codegen, node: GNode, ins: list[str], buf: str | None) -> str:
     if buf is not None and node.op.name == "matmul":
         a = f"np.swapaxes({ins[0]}, -1, -2)" if attrs["ta"] else ins[0]
         b = f"np.swapaxes({ins[1]}, -1, -2)" if attrs["tb"] else ins[1]
+        cg.products[id(node.outputs[0])] = (len(cg.lines), a, b, buf)  # the caller's line
         return f"_mm({a}, {b}, out={buf})"
     f = cg.glob("f", functools.partial(node.op.forward, cg.xp, **attrs))
     return f"{f}({', '.join(ins)})"

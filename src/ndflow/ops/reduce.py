@@ -86,13 +86,19 @@ def m_transpose(x: Tensor, perm: tuple) -> Tensor:
     return transpose(x, perm)
 
 
+def _leading_sum(shape: tuple, dtype: Any, axis: tuple | None) -> bool:
+    """A float sum over the leading axes of a large array (a size None: not known)."""
+    return (axis is not None and 0 < len(axis) < len(shape)
+            and (None in shape or math.prod(shape) >= 65536)
+            and np.dtype(dtype) in (np.float32, np.float64)
+            and tuple(axis) == tuple(range(len(axis))))
+
+
 def _leading_column_sum(a: Any, axis: tuple | None) -> bool:
     """A float sum over the leading axes of a large C-contiguous array (a bias gradient):
     one BLAS matrix-vector product with ones, several times faster than NumPy's row-by-row
     accumulation of a tall array."""
-    return (axis is not None and 0 < len(axis) < a.ndim and a.size >= 65536
-            and a.dtype in (np.float32, np.float64) and tuple(axis) == tuple(range(len(axis)))
-            and a.flags.c_contiguous)
+    return _leading_sum(a.shape, a.dtype, axis) and a.flags.c_contiguous
 
 
 def _acc_fwd(fn_name: str):
@@ -115,14 +121,13 @@ def _sum_blas(attrs: dict, specs: list) -> Any:
     """The ``blas`` trait of reduce_sum: "any" where it may take the matrix-vector product
     (`_leading_column_sum`, which NumPy's BLAS runs on all its threads)."""
     (shape, dtype), axis = specs[0], attrs["axis"]
-    leading = axis is not None and 0 < len(axis) < len(shape) \
-        and tuple(axis) == tuple(range(len(axis))) and np.dtype(dtype) in (np.float32,
-                                                                         np.float64)
-    return "any" if leading and (None in shape or math.prod(shape) >= 65536) else []
+    return "any" if _leading_sum(shape, dtype, axis) else []
 
 
 _SUM = register_op("reduce_sum", _acc_fwd("sum"), _red_infer("reduce_sum"), _sum_grad,
                    blas=_sum_blas)
+
+
 def _extreme_fwd(fn_name: str):
     """max/min; an empty reduction gives the identity (lowest/highest value), as in TF."""
     def fwd(xp: Any, a: Any, axis: tuple | None, keepdims: bool) -> Any:

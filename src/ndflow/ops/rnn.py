@@ -205,10 +205,10 @@ def _srnn_infer(xw: Spec, h0: Spec, R: Spec, mask: Spec, rdrop: Spec, **_: Any) 
 
 
 def _compiled_steps(attrs: dict, dtype: Any) -> bool:
-    """Whether the recurrence runs its compiled whole-sequence kernels (given numba)."""
-    return attrs.get("activation") == "tanh" and attrs.get(
-        "recurrent_activation", "sigmoid") == "sigmoid" and np.dtype(dtype) in (
-        np.float32, np.float64)
+    """Whether the recurrence runs its compiled whole-sequence kernels (given numba; a
+    SimpleRNN has no recurrent activation)."""
+    return _fast_kind(attrs.get("activation"), attrs.get("recurrent_activation", "sigmoid"),
+                      dtype)
 
 
 def _steps_blas(attrs: dict, specs: list) -> Any:
@@ -474,9 +474,15 @@ def _lstm_seq_back_jit(gemm: Any, dhs: Any, dcs: Any, c0: Any, RT: Any, rd: Any,
                     dh[b, j] = dh[b, j] + dhd[b, j]
 
 
+def _fast_kind(activation: str, recurrent_activation: str, dtype: Any) -> bool:
+    """Activations and dtype the compiled whole-sequence kernels take."""
+    return activation == "tanh" and recurrent_activation == "sigmoid" \
+        and np.dtype(dtype) in (np.float32, np.float64)
+
+
 def _fast_acts(xp: Any, activation: str, recurrent_activation: str, *arrays: Any) -> bool:
-    return activation == "tanh" and recurrent_activation == "sigmoid" and xp is np \
-        and jit.enabled() and arrays[0].dtype in (np.float32, np.float64) \
+    return xp is np and jit.enabled() \
+        and _fast_kind(activation, recurrent_activation, arrays[0].dtype) \
         and all(a.dtype == arrays[0].dtype for a in arrays)
 
 
