@@ -1,6 +1,6 @@
 """Fast paths inside kernels give the same answers as the general code or a brute-force
 reference: tiled max pooling (window index and ties), the small-channel column layout of
-convolutions, the matrix-vector column sum, and the host-memory setting."""
+convolutions, the leading-axes column sums, and the host-memory setting."""
 
 from __future__ import annotations
 
@@ -85,6 +85,53 @@ def test_leading_axes_sum_is_accurate():
     assert tf.reduce_sum(a, axis=[0, 1], keepdims=True).shape == [1, 1, 26, 8]
     np.testing.assert_allclose(tf.reduce_sum(a, axis=[0, 1], keepdims=True).numpy(),
                                a.astype(np.float64).sum((0, 1), keepdims=True), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, k", [((128, 13, 13, 32), 3), ((300, 7), 1), ((64, 50, 3, 2), 2),
+                                      ((5, 4000, 128), 2), ((2, 3), 1)])
+def test_leading_sum_gives_numpy_bits(shape, k, dtype):
+    """A bias gradient's sum over the leading axes: a compiled pass with NumPy's bits, through
+    reduce_sum and sum_to_shape, eagerly and in a graph."""
+    from ndflow.backend import jit
+    from ndflow.ops.row_sums import leading_sum
+    from ndflow.ops.shape_ops import sum_to_shape
+
+    a = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    ref = a.sum(axis=tuple(range(k)))
+    if jit.enabled():
+        np.testing.assert_array_equal(leading_sum(a, k), ref)
+    axes = list(range(k))
+    np.testing.assert_array_equal(tf.reduce_sum(a, axis=axes).numpy(), ref)
+    np.testing.assert_array_equal(sum_to_shape(tf.constant(a), shape[k:]).numpy(), ref)
+    traced = tf.function(lambda x: sum_to_shape(x, shape[k:]))
+    np.testing.assert_array_equal(traced(a).numpy(), ref)
+
+
+def test_leading_sum_leaves_other_cases_to_numpy():
+    from ndflow.backend import jit
+    from ndflow.ops.row_sums import leading_sum
+
+    a = np.ones((100, 1), np.float32)
+    assert leading_sum(a, 1) is None  # one value per row: NumPy's pairwise sum
+    assert leading_sum(np.ones((100, 4), np.int32), 1) is None
+    assert leading_sum(np.ones((4, 100), np.float32).T, 1) is None  # not C-contiguous
+    assert leading_sum(np.ones((4, 5), np.float32), 0) is None
+    with jit.switched(False):
+        assert leading_sum(np.ones((100, 4), np.float32), 1) is None
+
+
+def test_reduce_sum_blas_trait_follows_the_path_it_takes():
+    from ndflow.backend import jit
+    from ndflow.ops import reduce
+
+    specs = [((4096, 32), np.float32)]
+    with jit.switched(False):
+        assert reduce._sum_blas({"axis": (0,)}, specs) == "any"  # the matrix-vector product
+    if jit.enabled():
+        assert reduce._sum_blas({"axis": (0,)}, specs) == []
+        assert reduce._sum_blas({"axis": (0,)}, [((65536, 1), np.float32)]) == "any"
+    assert reduce._sum_blas({"axis": (1,)}, specs) == []
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc only")

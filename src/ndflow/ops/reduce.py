@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
+from ndflow.ops.row_sums import leading_sum
 from ndflow.ops._util import norm_axis, norm_one_axis, npdt, require_float, shape_of, t
 from ndflow.ops.shape_ops import broadcast_to, reshape
 
@@ -96,8 +98,8 @@ def _leading_sum(shape: tuple, dtype: Any, axis: tuple | None) -> bool:
 
 def _leading_column_sum(a: Any, axis: tuple | None) -> bool:
     """A float sum over the leading axes of a large C-contiguous array (a bias gradient):
-    one BLAS matrix-vector product with ones, several times faster than NumPy's row-by-row
-    accumulation of a tall array."""
+    a compiled pass in NumPy's order (`row_sums.leading_sum`), else one BLAS matrix-vector
+    product with ones, either several times faster than NumPy's one ufunc call per row."""
     return _leading_sum(a.shape, a.dtype, axis) and a.flags.c_contiguous
 
 
@@ -108,8 +110,10 @@ def _acc_fwd(fn_name: str):
         fn = getattr(xp, fn_name)
         if fn_name == "sum" and _leading_column_sum(a, axis):
             k = len(axis)
-            rows = int(np.prod(a.shape[:k]))
-            out = xp.ones(rows, a.dtype) @ a.reshape(rows, -1)
+            out = leading_sum(a, k) if xp is np else None
+            if out is None:
+                rows = int(np.prod(a.shape[:k]))
+                out = xp.ones(rows, a.dtype) @ a.reshape(rows, -1)
             return out.reshape((1,) * k * keepdims + a.shape[k:])
         if a.dtype == np.float16:
             return fn(a, axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
@@ -119,9 +123,14 @@ def _acc_fwd(fn_name: str):
 
 def _sum_blas(attrs: dict, specs: list) -> Any:
     """The ``blas`` trait of reduce_sum: "any" where it may take the matrix-vector product
-    (`_leading_column_sum`, which NumPy's BLAS runs on all its threads)."""
+    (`_leading_column_sum` without compiled kernels, or with one value per row), which
+    NumPy's BLAS runs on all its threads."""
     (shape, dtype), axis = specs[0], attrs["axis"]
-    return "any" if _leading_sum(shape, dtype, axis) else []
+    if not _leading_sum(shape, dtype, axis):
+        return []
+    rest = shape[len(axis):]
+    compiled = jit.enabled() and None not in rest and math.prod(rest) >= 2
+    return [] if compiled else "any"
 
 
 _SUM = register_op("reduce_sum", _acc_fwd("sum"), _red_infer("reduce_sum"), _sum_grad,
