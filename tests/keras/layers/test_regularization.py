@@ -108,3 +108,25 @@ def test_random_layers_draw_fresh_noise_inside_ndflow_function():
         assert fn.experimental_get_tracing_count() == 1
         assert not np.array_equal(a, b), type(layer).__name__
         assert not np.array_equal(a, x.numpy())
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.5, 0.9, 1.0 - 2.0**-40])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_keep_multiplier_keeps_one_minus_rate(rate, dtype):
+    """The mask from 32 random bits per element: values 0 and 1/(1 - rate) in the input's
+    dtype, kept with probability 1 - rate (a binomial 5-sigma band over 200,000 draws), the
+    same mask from the same generator state."""
+    from ndflow.keras.layers.regularization.dropout import keep_multiplier
+
+    shape = (400, 500)
+    mask = keep_multiplier(np.random.default_rng(7), shape, rate, dtype)
+    assert mask.dtype == dtype and mask.shape == shape
+    scale = np.asarray(1.0 / (1.0 - rate), dtype)
+    assert set(np.unique(mask).tolist()) <= {0.0, float(scale)}
+    p, n = 1.0 - rate, mask.size
+    kept = int((mask != 0).sum())
+    assert abs(kept - n * p) <= 5 * np.sqrt(n * p * (1 - p)) + 1
+    again = keep_multiplier(np.random.default_rng(7), shape, rate, dtype)
+    np.testing.assert_array_equal(mask, again)
+    odd = keep_multiplier(np.random.default_rng(7), (3, 7), rate, dtype)  # an odd size
+    assert odd.shape == (3, 7)

@@ -45,6 +45,26 @@ def is_keras_symbolic(x: Any) -> bool:
     return bool(getattr(x, "_symbolic", False)) and dispatch.trace_hook is None
 
 
+def keep_multiplier(rng: np.random.Generator, shape: tuple, rate: float, dtype: Any
+                    ) -> np.ndarray:
+    """0 with probability `rate`, else ``1 / (1 - rate)``, of `shape` and `dtype`.
+
+    Each element compares 32 random bits with ``rate * 2**32`` (rounded up), so it is kept with
+    probability 1 - rate to within 2**-32 (a float32 uniform draw resolves 2**-24), and the
+    bits cost half of what drawing floats does (W2's (128, 1600) mask: 0.28 against 0.47 ms).
+
+    >>> m = keep_multiplier(np.random.default_rng(0), (10000,), 0.25, np.float32)
+    >>> sorted(set(m.tolist())), round(float((m == 0).mean()), 2)
+    ([0.0, 1.3333333730697632], 0.25)
+    """
+    n = int(np.prod(shape))
+    bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n].reshape(shape)
+    threshold = min(int(np.ceil(rate * 2.0**32)), 2**32 - 1)
+    mask = np.greater_equal(bits, np.uint32(threshold)).astype(dtype)
+    mask *= np.asarray(1.0 / (1.0 - rate), dtype)
+    return mask
+
+
 def draw_noise(draw: Any, shape: tuple, dtype: Any) -> Tensor:
     """A tensor from `draw() -> np.ndarray`: drawn now in eager mode (on the current device),
     or a stateful graph node while `ndflow.function` traces, so every call draws anew."""
@@ -93,11 +113,7 @@ class Dropout(Layer):
         rate, gen = self.rate, self.seed_generator
 
         def draw() -> np.ndarray:
-            keep = gen.next_rng().random(shape, dtype=np.float64 if dt == np.float64
-                                         else np.float32)
-            mask = (keep >= rate).astype(dt)  # a cast and a multiply: ~15x faster than where
-            mask *= np.asarray(1.0 / (1.0 - rate), dt)
-            return mask
+            return keep_multiplier(gen.next_rng(), shape, rate, dt)
 
         return m.multiply(inputs, draw_noise(draw, shape, dt))
 

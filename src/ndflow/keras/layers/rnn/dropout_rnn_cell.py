@@ -17,15 +17,13 @@ from ndflow.ops._util import npdt, shape_of
 
 def dropout_multiplier(gen: Any, like: Tensor, rate: float) -> Tensor:
     """A (batch, features) tensor of 0 and 1/(1-rate), shaped and typed like `like`."""
-    from ndflow.keras.layers.regularization.dropout import draw_noise
+    from ndflow.keras.layers.regularization.dropout import draw_noise, keep_multiplier
 
     dt = npdt(like)
     shape = tuple(shape_of(like))
 
     def draw() -> np.ndarray:
-        keep = gen.next_rng().random(shape, dtype=np.float64 if dt == np.float64
-                                     else np.float32) >= rate
-        return keep.astype(dt) * np.asarray(1.0 / (1.0 - rate), dt)
+        return keep_multiplier(gen.next_rng(), shape, rate, dt)
 
     return draw_noise(draw, shape, dt)
 
