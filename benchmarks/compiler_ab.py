@@ -13,10 +13,9 @@ reporting samples/s medians and ratios. The peers need the benchmark interpreter
     python benchmarks/compiler_ab.py --threads 0              # each framework's own threads
 
 Short regions (a few seconds): a check of ratios on a noisy machine, not the WORKLOADS.md
-method (benchmarks/run.py is that). Each Keras epoch here is its own `fit` call, so a Keras
-peer pays its per-call setup every epoch: Keras on TensorFlow's W2 ran at about 6,500
-samples/s here against 10,000 in run.py's one long `fit` (measured 2026-12-04, with 2,048 and
-with 6,144 samples). Compare with Keras on TensorFlow in run.py.
+method (benchmarks/run.py is that). Keras on TensorFlow's W2 training is bimodal on the
+2-core machine: about 6,500 or about 10,000 samples/s from one process to the next (seen in
+run.py and here, 2026-12-04, with up to ±16% inside a run); compare it over several runs.
 """
 
 from __future__ import annotations
