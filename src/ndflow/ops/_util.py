@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,11 @@ def shape_of(x: Tensor) -> tuple:
         return x._value.shape
     except AttributeError:
         return tuple(x._shape)
+
+
+def known_size(shape: Any) -> int | None:
+    """The number of elements of `shape`, None when a dimension is not known."""
+    return None if None in shape else math.prod(shape)
 
 
 def _coerce(op: str, value: Any, dtype: np.dtype) -> Tensor:

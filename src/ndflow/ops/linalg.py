@@ -17,7 +17,9 @@ import numpy as np
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor, constant
 from ndflow.ops import math as m
-from ndflow.ops._util import binary, broadcast_shapes, mm, norm_axis, npdt, shape_of, t
+from ndflow.ops._util import (
+    binary, broadcast_shapes, known_size, mm, norm_axis, npdt, shape_of, t,
+)
 from ndflow.ops.array import transpose
 from ndflow.ops.reduce import reduce_max, reduce_sum
 from ndflow.ops.shape_ops import broadcast_to, reshape, unbroadcast
@@ -84,11 +86,6 @@ def _mm_grad(node: Any, g: Tensor) -> tuple:
             unbroadcast(gb, shape_of(b)) if gb is not None else None)
 
 
-def _size(dims: Any) -> int | None:
-    """The product of `dims`, None when one is unknown."""
-    return None if None in dims else math.prod(dims)
-
-
 def _mm_blas(attrs: dict, specs: list) -> list:
     """The ``blas`` trait of matmul: one product (a stack of matrices against one matrix is
     one product over all its rows), or a stack of products."""
@@ -97,7 +94,7 @@ def _mm_blas(attrs: dict, specs: list) -> list:
     n = sb[-2] if attrs["tb"] else sb[-1]
     stacked = len(sb) > 2 or (len(sa) > 2 and attrs["ta"])
     if len(sa) > 2 and not stacked:
-        m_ = _size(sa[:-2] + (m_,))
+        m_ = known_size(sa[:-2] + (m_,))
     return [(stacked, m_, k, n)]
 
 
@@ -332,8 +329,9 @@ def _einsum_blas(attrs: dict, specs: list) -> Any:
     xa = [sa[i] for i in range(len(a)) if i not in sum_a]
     xb = [sb[i] for i in range(len(b)) if i not in sum_b]
     x, y = [xa[i] for i in order_a], [xb[i] for i in order_b]
-    batch = _size(x[:nb])
-    return [(batch != 1, _size(x[nb:nb + nl]), _size(x[nb + nl:]), _size(y[nb + nk:]))]
+    batch = known_size(x[:nb])
+    return [(batch != 1, known_size(x[nb:nb + nl]), known_size(x[nb + nl:]),
+             known_size(y[nb + nk:]))]
 
 
 _EINSUM = register_op("einsum", _einsum_fwd, _einsum_infer, _einsum_grad, blas=_einsum_blas)

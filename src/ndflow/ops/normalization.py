@@ -25,7 +25,7 @@ from ndflow.backend import jit, parallel
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
-from ndflow.ops._util import t
+from ndflow.ops._util import known_size, t
 from ndflow.ops.reduce import reduce_mean, reduce_sum
 from ndflow.ops.row_sums import pairwise_program, row_sum
 from ndflow.ops.shape_ops import broadcast_to, reshape
@@ -146,24 +146,15 @@ def _norm_fwd(xp: Any, x: Any, gamma: Any, beta: Any, axes: tuple, eps: float,
     return out, d, inv, mean, var
 
 
-def _size(shape: tuple) -> int | None:
-    n = 1
-    for d in shape:
-        if d is None:
-            return None
-        n *= d
-    return n
-
-
 def _norm_infer(x: Spec, gamma: Spec, beta: Spec, axes: tuple, eps: float,
                 bshape: tuple | None) -> tuple:
     nd = x.ndim
     if not axes or any(not 0 <= a < nd for a in axes):
         raise fail("normalize", f"axes in [0, {nd}) for an input of rank {nd}",
                    f"axes={list(axes)}")
-    want = _size((x.shape[-1],) if bshape is None else bshape)
+    want = known_size((x.shape[-1],) if bshape is None else bshape)
     for name, p in (("scale", gamma), ("offset", beta)):
-        size = _size(p.shape)
+        size = known_size(p.shape)
         if size is not None and want is not None and size != want:
             raise fail("normalize", f"a {name} with {want} values", f"shape {list(p.shape)}",
                        "The scale and offset span the axes that are not normalised over "

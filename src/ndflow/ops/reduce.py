@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ndflow.backend import jit
 from ndflow.core.dispatch import Spec, execute, fail, register_op
 from ndflow.core.tensor import Tensor
 from ndflow.ops import math as m
-from ndflow.ops.row_sums import leading_sum
+from ndflow.ops.row_sums import leading_sum, takes_leading_sum
 from ndflow.ops._util import norm_axis, norm_one_axis, npdt, require_float, shape_of, t
 from ndflow.ops.shape_ops import broadcast_to, reshape
 
@@ -110,7 +109,7 @@ def _acc_fwd(fn_name: str):
         fn = getattr(xp, fn_name)
         if fn_name == "sum" and _leading_column_sum(a, axis):
             k = len(axis)
-            out = leading_sum(a, k) if xp is np else None
+            out = leading_sum(a, k)
             if out is None:
                 rows = int(np.prod(a.shape[:k]))
                 out = xp.ones(rows, a.dtype) @ a.reshape(rows, -1)
@@ -126,11 +125,9 @@ def _sum_blas(attrs: dict, specs: list) -> Any:
     (`_leading_column_sum` without compiled kernels, or with one value per row), which
     NumPy's BLAS runs on all its threads."""
     (shape, dtype), axis = specs[0], attrs["axis"]
-    if not _leading_sum(shape, dtype, axis):
+    if not _leading_sum(shape, dtype, axis) or takes_leading_sum(shape[len(axis):], dtype):
         return []
-    rest = shape[len(axis):]
-    compiled = jit.enabled() and None not in rest and math.prod(rest) >= 2
-    return [] if compiled else "any"
+    return "any"
 
 
 _SUM = register_op("reduce_sum", _acc_fwd("sum"), _red_infer("reduce_sum"), _sum_grad,

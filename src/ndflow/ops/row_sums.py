@@ -98,21 +98,30 @@ def _column_sums(a, out):  # noqa: ANN001
             out[c] += a[i, c]
 
 
+def takes_leading_sum(row_shape: tuple, dtype: Any) -> bool:
+    """Whether `leading_sum` runs its compiled pass on a C-contiguous array whose rows have
+    `row_shape` (a size None: not known, so no): compiled kernels on, a float dtype, and two
+    or more values per row (with one, NumPy's own pairwise sum of a contiguous run is the
+    fast path)."""
+    return jit.enabled() and np.dtype(dtype) in (np.float32, np.float64) \
+        and None not in row_shape and math.prod(row_shape) >= 2
+
+
 def leading_sum(a: Any, k: int) -> Any:
     """The sum of `a` over its first `k` axes with NumPy's bits, as a compiled pass, or None
-    where that does not apply (compiled kernels off, not a C-contiguous float array, or one
-    value per row: NumPy's own pairwise sum of a contiguous run is the fast path there).
+    where that does not apply (see `takes_leading_sum`; also for an array that is not a
+    C-contiguous NumPy array, or has no rows).
 
     >>> a = np.arange(12.0).reshape(2, 3, 2)
     >>> leading_sum(a, 2).tolist() == a.sum(axis=(0, 1)).tolist()
     True
     """
-    if not 0 < k < a.ndim or a.dtype not in (np.float32, np.float64) or not jit.accepts(a):
+    if not 0 < k < a.ndim or not takes_leading_sum(a.shape[k:], a.dtype) \
+            or not jit.accepts(a):
         return None
     rows = math.prod(a.shape[:k])
-    cols = a.size // max(rows, 1)
-    if cols < 2 or rows < 1:
+    if rows < 1:
         return None
     out = np.empty(a.shape[k:], a.dtype)
-    _column_sums(a.reshape(rows, cols), out.reshape(cols))
+    _column_sums(a.reshape(rows, out.size), out.reshape(-1))
     return out
